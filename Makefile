@@ -1,0 +1,39 @@
+# One entry point for humans. Every target uses the project's own venv (.venv).
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo serve test test-unit test-integration lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+setup: $(BIN)/python  ## create .venv and install the project with its dev dependencies
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+
+demo: setup  ## start langgraph dev, run the demo client against it, stop the server
+	$(BIN)/python -m graphs.devserver -- $(BIN)/python -m sdk_client.demo
+
+serve: setup  ## langgraph dev on http://127.0.0.1:2024 with 10 concurrent runs
+	$(BIN)/langgraph dev --no-browser --n-jobs-per-worker 10
+
+lint: setup  ## ruff + mypy (both gate CI)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint  ## lint, then unit and integration tests (starts its own langgraph dev servers)
+	$(BIN)/pytest
+
+test-unit: setup
+	$(BIN)/pytest tests/unit
+
+test-integration: setup
+	$(BIN)/pytest tests/integration
+
+bench: setup  ## caller-side submit() latency
+	$(BIN)/python -m bench.submit_latency
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

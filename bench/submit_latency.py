@@ -1,0 +1,122 @@
+"""Caller-side ``submit()`` latency: how long the caller's thread is held per submission.
+
+Starts its own ``langgraph dev`` and submits N single-turn payloads over T
+threads of conversation, timing only the ``submit()`` call (the HTTP happens on
+the executor's background senders). Then waits until every submission is
+accepted and processed, so the numbers come from a run that really did the work.
+
+    python -m bench.submit_latency [--n 2000] [--threads 50] [--callers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from bench.machine import describe
+from graphs.devserver import run_server
+from sdk_client import ReflectionExecutor
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def measure(url: str, n: int, threads: int, callers: int, after_seconds: float) -> dict[str, float]:
+    """Submit ``n`` payloads from ``callers`` calling threads; return latency stats in µs."""
+    executor = ReflectionExecutor("memory_manager", ("bench", "{user_id}"), url=url)
+    run = uuid.uuid4().hex[:6]
+    timings: list[float] = []
+    futures = []
+    lock = threading.Lock()
+
+    def caller(idx: int) -> None:
+        local, futs = [], []
+        for i in range(idx, n, callers):
+            payload = {"messages": [{"role": "user", "content": f"I love topic {i}."}]}
+            config = {"configurable": {"user_id": f"u{i % threads}"}}
+            t0 = time.perf_counter()
+            fut = executor.submit(
+                payload, config, after_seconds=after_seconds, thread_id=f"{run}-{i % threads}"
+            )
+            local.append(time.perf_counter() - t0)
+            futs.append(fut)
+        with lock:
+            timings.extend(local)
+            futures.extend(futs)
+
+    # Warm up imports and code paths outside the measurement.
+    executor.submit(
+        {"messages": [{"role": "user", "content": "warm up"}]},
+        {"configurable": {"user_id": "w"}},
+        thread_id=f"{run}-warm",
+    ).result(60)
+    workers = [threading.Thread(target=caller, args=(c,)) for c in range(callers)]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    handed = time.perf_counter() - start
+    executor.wait_accepted(timeout=600)
+    accepted = time.perf_counter() - start
+    executor.flush(timeout=900)
+    processed = time.perf_counter() - start
+    executor.shutdown()
+    us = sorted(t * 1e6 for t in timings)
+    return {
+        "submissions": n,
+        "conversation_threads": threads,
+        "calling_threads": callers,
+        "submit_p50_us": round(statistics.median(us), 1),
+        "submit_p99_us": round(_percentile(us, 0.99), 1),
+        "submit_max_us": round(us[-1], 1),
+        "all_handed_over_s": round(handed, 3),
+        "all_accepted_s": round(accepted, 3),
+        "all_processed_s": round(processed, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark, print a markdown table, write JSON under bench/results/."""
+    parser = argparse.ArgumentParser(prog="python -m bench.submit_latency")
+    parser.add_argument("--n", type=int, default=2000, help="submissions per row")
+    parser.add_argument("--threads", type=int, default=50, help="conversation threads")
+    parser.add_argument("--callers", type=int, nargs="+", default=[1, 20], help="calling threads")
+    parser.add_argument("--after-seconds", type=float, default=1.0)
+    parser.add_argument("--out", type=Path, default=RESULTS / "submit_latency.json")
+    opts = parser.parse_args(argv)
+
+    with run_server() as server:
+        rows = [
+            measure(server.url, opts.n, opts.threads, c, opts.after_seconds) for c in opts.callers
+        ]
+    machine = describe()
+    print(f"\nsubmit() latency on {machine}\n")
+    print(
+        "| calling threads | submissions | p50 µs | p99 µs | max µs "
+        "| all accepted s | all processed s |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['calling_threads']} | {r['submissions']} | {r['submit_p50_us']} | "
+            f"{r['submit_p99_us']} | {r['submit_max_us']} | {r['all_accepted_s']} | "
+            f"{r['all_processed_s']} |"
+        )
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    record = {"machine": machine, "date": time.strftime("%Y-%m-%d"), "rows": rows}
+    opts.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"\nwritten to {opts.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

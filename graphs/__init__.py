@@ -1,0 +1,1 @@
+"""Graphs deployed to the LangGraph server (see ``langgraph.json``)."""

@@ -1,0 +1,194 @@
+"""Start and stop a real ``langgraph dev`` serving this project, for the demo, tests and benchmarks.
+
+Free port on 127.0.0.1, ``--no-browser --no-reload``, enough concurrent jobs,
+and a fresh working directory and log file outside the project tree: the dev
+server keeps its data in ``.langgraph_api`` under its working directory, and
+a file written inside the watched tree makes a reloading server restart
+forever. The server is stopped by PID at the end.
+
+As a command it runs another command against a fresh server::
+
+    python -m graphs.devserver -- python -m sdk_client.demo
+
+(the inner command gets ``LANGGRAPH_API_URL``), or just serves until Ctrl-C::
+
+    python -m graphs.devserver --port 2024
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+__all__ = ["ROOT", "Server", "free_port", "main", "run_server", "wait_until"]
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(
+    predicate: Callable[[], T], timeout: float, interval: float = 0.1, what: str = "condition"
+) -> T:
+    """Poll ``predicate`` until it returns something truthy; TimeoutError after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+@dataclass
+class Server:
+    """A running ``langgraph dev``."""
+
+    url: str
+    port: int
+    pid: int
+    log: Path
+    workdir: Path
+
+    def log_text(self) -> str:
+        """Everything the server has logged so far."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def _langgraph_bin() -> str:
+    exe = Path(sys.executable).with_name("langgraph")
+    return str(exe) if exe.exists() else (shutil.which("langgraph") or "langgraph")
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@contextmanager
+def run_server(
+    env: Mapping[str, str | None] | None = None,
+    *,
+    port: int | None = None,
+    jobs: int = 10,
+    startup_timeout: float = 120.0,
+) -> Iterator[Server]:
+    """Run ``langgraph dev`` on this project's ``langgraph.json`` until the block ends.
+
+    Args:
+        env: Overrides for the server's environment; a value of None removes that variable.
+        port: Port to listen on (default: a free one). If it is taken, this fails
+            rather than let ``langgraph dev`` silently pick another.
+        jobs: Runs executed at once (``--n-jobs-per-worker``; the dev server's own
+            default is one at a time).
+        startup_timeout: Seconds to wait for ``/ok``.
+    """
+    port = port or free_port()
+    if not _port_is_free(port):
+        raise RuntimeError(f"port {port} on 127.0.0.1 is already in use")
+    workdir = Path(tempfile.mkdtemp(prefix="memory-reflect-server-"))
+    log = workdir / "server.log"
+    full_env = dict(os.environ)
+    for name, value in (env or {}).items():
+        if value is None:
+            full_env.pop(name, None)
+        else:
+            full_env[name] = value
+    full_env.setdefault("LANGSMITH_TRACING", "false")
+    full_env["LANGGRAPH_NO_ANALYTICS"] = "1"
+    cmd = [
+        _langgraph_bin(), "dev",
+        "--config", str(ROOT / "langgraph.json"),
+        "--host", "127.0.0.1", "--port", str(port),
+        "--no-browser", "--no-reload",
+        "--n-jobs-per-worker", str(jobs),
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=workdir,
+            env=full_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(f"http://127.0.0.1:{port}", port, proc.pid, log, workdir)
+    try:
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"langgraph dev exited early:\n{server.log_text()[-3000:]}")
+            try:
+                return httpx.get(f"{server.url}/ok", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(ready, startup_timeout, 0.25, f"langgraph dev on port {port}")
+        yield server
+    finally:
+        _stop(proc)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until Ctrl-C, or run the command after ``--`` against the server and stop it."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] = []
+    if "--" in args:
+        command = args[args.index("--") + 1 :]
+        args = args[: args.index("--")]
+    parser = argparse.ArgumentParser(prog="python -m graphs.devserver", description=__doc__)
+    parser.add_argument("--port", type=int, default=None, help="default: a free port")
+    parser.add_argument("--jobs", type=int, default=10, help="runs executed at once")
+    opts = parser.parse_args(args)
+    with run_server(port=opts.port, jobs=opts.jobs) as server:
+        print(f"langgraph dev serving memory_manager at {server.url} (log: {server.log})")
+        if not command:
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return 0
+        return subprocess.call(command, env={**os.environ, "LANGGRAPH_API_URL": server.url})
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

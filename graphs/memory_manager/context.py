@@ -1,0 +1,217 @@
+"""Runtime configuration of the memory-manager graph.
+
+One typed dataclass, passed to the graph as ``context_schema``; LangGraph
+Studio renders each field's description as a form.
+
+Precedence, highest first (tested in ``tests/unit/graphs/test_context.py``):
+
+1. the run's own context or ``config["configurable"]`` (the server copies
+   ``configurable`` into context, so langmem's executor, which sends
+   ``configurable.namespace``, lands here too);
+2. the assistant's saved context/config (the server merges it under the run's);
+3. the server's environment (``MEMORY_*`` variables, read when a run starts,
+   so an explicit value, even ``0``, ``""`` or ``false``, always wins);
+4. the default written in the field's description.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, TypeVar
+
+from langgraph.runtime import Runtime
+
+from graphs.memory_manager.prompts import DEFAULT_INSTRUCTIONS
+from sdk_client.contract import validate_namespace
+from sdk_client.errors import InvalidPayloadError, InvalidPayloadTypeError
+
+__all__ = ["DEFAULT_NAMESPACE", "ENV_VARS", "Context", "context_of"]
+
+T = TypeVar("T")
+
+DEFAULT_NAMESPACE = ("memories",)
+
+ENV_VARS: dict[str, str] = {
+    "model": "MEMORY_MODEL",
+    "namespace": "MEMORY_NAMESPACE",
+    "instructions": "MEMORY_INSTRUCTIONS",
+    "schemas": "MEMORY_SCHEMAS",
+    "enable_inserts": "MEMORY_ENABLE_INSERTS",
+    "enable_deletes": "MEMORY_ENABLE_DELETES",
+    "query_limit": "MEMORY_QUERY_LIMIT",
+}
+"""Field name -> the environment variable that supplies its default."""
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse_bool(var: str, raw: str) -> bool:
+    low = raw.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise InvalidPayloadError(f"{var}={raw!r}: expected true/false, 1/0, yes/no or on/off")
+
+
+def _parse_int(var: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise InvalidPayloadError(f"{var}={raw!r}: expected an integer") from None
+
+
+def _parse_namespace(var: str, raw: str) -> list[str]:
+    text = raw.strip()
+    # A JSON list, or the friendlier comma-separated form: memories,{user_id}
+    labels = json.loads(text) if text.startswith("[") else [p.strip() for p in text.split(",")]
+    return list(validate_namespace(labels, var))
+
+
+def _parse_json_list(var: str, raw: str) -> list[dict[str, Any]]:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise InvalidPayloadError(f"{var}: not valid JSON ({err})") from None
+    if not isinstance(value, list):
+        raise InvalidPayloadTypeError(f"{var}: expected a JSON list of schemas")
+    return value
+
+
+def _env(name: str, default: T, parse: Callable[[str, str], T] | None = None) -> Callable[[], T]:
+    """Return a default factory: the env var ``ENV_VARS[name]`` if set, else ``default``."""
+    var = ENV_VARS[name]
+
+    def factory() -> T:
+        raw = os.environ.get(var)
+        if raw is None:
+            return default
+        return parse(var, raw) if parse else raw  # type: ignore[return-value]
+
+    return factory
+
+
+def _maybe_str(var: str, raw: str) -> str | None:
+    # An empty MEMORY_MODEL means "no model": the offline extractor.
+    return raw.strip() or None
+
+
+@dataclass(kw_only=True)
+class Context:
+    """How the memory manager extracts and stores memories for a run."""
+
+    model: str | None = field(
+        default_factory=_env("model", None, _maybe_str),
+        metadata={
+            "description": "Chat model that extracts memories, as an init_chat_model string "
+            "(e.g. 'openai:gpt-4.1-mini', 'anthropic:claude-sonnet-4-5'). Empty = the offline, "
+            "rule-based extractor, which needs no key. Env: MEMORY_MODEL."
+        },
+    )
+    namespace: list[str] = field(
+        default_factory=_env("namespace", list(DEFAULT_NAMESPACE), _parse_namespace),
+        metadata={
+            "description": "Store namespace memories are written to, as a list of labels. "
+            "'{name}' placeholders are filled from the run's configurable values, e.g. "
+            "['memories', '{user_id}']. Default ['memories']. Env: MEMORY_NAMESPACE "
+            "(comma-separated or a JSON list)."
+        },
+    )
+    instructions: str = field(
+        default_factory=_env("instructions", DEFAULT_INSTRUCTIONS),
+        metadata={
+            "description": "Instructions for the chat model on what to remember and how. "
+            "Default: see graphs/memory_manager/prompts.py. Env: MEMORY_INSTRUCTIONS."
+        },
+    )
+    schemas: list[dict[str, Any]] | None = field(
+        default_factory=_env("schemas", None, _parse_json_list),
+        metadata={
+            "description": "Optional memory types, each {'name', 'description', 'parameters' "
+            "(JSON schema), 'update_mode': 'insert' | 'patch'}. insert = a collection of "
+            "items; patch = one profile document updated in place. Unset = free-text "
+            "memories. Env: MEMORY_SCHEMAS (JSON)."
+        },
+    )
+    enable_inserts: bool = field(
+        default_factory=_env("enable_inserts", True, _parse_bool),
+        metadata={
+            "description": "Let the model create new memories (not only update existing "
+            "ones). Default true. Env: MEMORY_ENABLE_INSERTS."
+        },
+    )
+    enable_deletes: bool = field(
+        default_factory=_env("enable_deletes", False, _parse_bool),
+        metadata={
+            "description": "Let the model delete memories it finds wrong or redundant. "
+            "Default false. Env: MEMORY_ENABLE_DELETES."
+        },
+    )
+    query_limit: int = field(
+        default_factory=_env("query_limit", 5, _parse_int),
+        metadata={
+            "description": "How many existing memories to show the model for updating. "
+            "Default 5. Env: MEMORY_QUERY_LIMIT."
+        },
+    )
+
+    def __post_init__(self) -> None:
+        """Check every field, so a bad value fails the run at its start, naming the field."""
+        if self.model is not None and not isinstance(self.model, str):
+            raise InvalidPayloadTypeError("context.model: expected a string or null")
+        if self.model == "":
+            self.model = None
+        self.namespace = list(validate_namespace(self.namespace, "context.namespace"))
+        if not isinstance(self.instructions, str):
+            raise InvalidPayloadTypeError("context.instructions: expected a string")
+        for name in ("enable_inserts", "enable_deletes"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidPayloadTypeError(f"context.{name}: expected true or false")
+        limit = self.query_limit
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidPayloadError(
+                f"context.query_limit: expected an integer >= 1, got {limit!r}"
+            )
+        if self.schemas is not None:
+            self.schemas = [_check_schema(s, i) for i, s in enumerate(self.schemas)]
+
+    def cache_key(self) -> str:
+        """A key covering every field that shapes the extractor (for caching it per run)."""
+        return json.dumps(
+            {f.name: getattr(self, f.name) for f in fields(self)}, sort_keys=True, default=str
+        )
+
+
+_UPDATE_MODES: tuple[Literal["insert", "patch"], ...] = ("insert", "patch")
+
+
+def _check_schema(schema: Any, index: int) -> dict[str, Any]:
+    where = f"context.schemas[{index}]"
+    if not isinstance(schema, dict):
+        raise InvalidPayloadTypeError(f"{where}: expected an object")
+    name = schema.get("name")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise InvalidPayloadError(f"{where}.name: expected an identifier-like string, got {name!r}")
+    params = schema.get("parameters")
+    if not isinstance(params, dict) or params.get("type", "object") != "object":
+        raise InvalidPayloadError(f"{where}.parameters: expected a JSON schema of type 'object'")
+    mode = schema.get("update_mode", "insert")
+    if mode not in _UPDATE_MODES:
+        raise InvalidPayloadError(
+            f"{where}.update_mode: expected 'insert' or 'patch', got {mode!r}"
+        )
+    return {**schema, "update_mode": mode}
+
+
+def context_of(runtime: Runtime[Context]) -> Context:
+    """The run's context; a run given none gets every field from env or default."""
+    ctx = runtime.context
+    if ctx is None:
+        return Context()
+    if isinstance(ctx, dict):  # in-process callers may pass a plain dict
+        return Context(**ctx)
+    return ctx

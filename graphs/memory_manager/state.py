@@ -1,0 +1,133 @@
+"""State of the memory-manager graph: what a run takes, keeps and shows.
+
+The output fields are also what Studio shows as the thread state: which
+messages the last run processed (and from which submission), what it changed
+in memory, and when things happened.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, NotRequired
+
+from pydantic import Field
+from typing_extensions import TypedDict
+
+__all__ = [
+    "Batch",
+    "Changes",
+    "InputState",
+    "OutputState",
+    "ProcessedMessage",
+    "StagedOp",
+    "State",
+    "Timing",
+    "merge_ids",
+]
+
+
+def merge_ids(existing: list[str] | None, new: list[str] | None) -> list[str]:
+    """Union of two id lists, first-seen order kept (the reducer of ``seen_message_ids``)."""
+    merged = list(existing or [])
+    known = set(merged)
+    for item in new or []:
+        if item not in known:
+            known.add(item)
+            merged.append(item)
+    return merged
+
+
+class ProcessedMessage(TypedDict):
+    """A message a run processed, with the submission it came from."""
+
+    id: str
+    role: str
+    content: str
+    submission_id: str | None
+
+
+class Batch(TypedDict):
+    """Messages bound for one memory namespace, with the submissions they came from."""
+
+    namespace: list[str]
+    messages: list[ProcessedMessage]
+    submission_ids: list[str]
+
+
+class StagedOp(TypedDict):
+    """A memory write decided by ``extract`` and applied by ``commit`` (value None = delete)."""
+
+    namespace: list[str]
+    key: str
+    value: dict[str, Any] | None
+
+
+class Changes(TypedDict):
+    """Memory keys a run changed, as ``"label/label/key"`` paths."""
+
+    created: list[str]
+    updated: list[str]
+    deleted: list[str]
+
+
+class Timing(TypedDict, total=False):
+    """When the work this run processed was submitted, fell due, started and finished (epoch s)."""
+
+    first_submitted_at: float | None
+    last_submitted_at: float | None
+    due_at: float | None
+    started_at: float
+    finished_at: float
+
+
+class InputState(TypedDict):
+    """A conversation to remember: the payload of one submission."""
+
+    messages: Annotated[
+        list[dict[str, Any]],
+        Field(
+            description="The conversation, newest last: OpenAI-style {'role', 'content'} dicts, "
+            "LangChain {'type', 'content'} dicts, or serialised LangChain messages."
+        ),
+    ]
+    submission_id: NotRequired[
+        Annotated[
+            str,
+            Field(
+                description="Set by memory-reflect's executor: the submission this run was "
+                "created for, whose inbox entry the run acknowledges."
+            ),
+        ]
+    ]
+
+
+class OutputState(TypedDict):
+    """What a run processed and what it changed in memory."""
+
+    processed: Annotated[
+        list[ProcessedMessage],
+        Field(description="Messages this run processed, each with its submission id."),
+    ]
+    submissions: Annotated[
+        list[str], Field(description="Submission ids this run processed (from input and inbox).")
+    ]
+    skipped_message_ids: Annotated[
+        list[str],
+        Field(description="Message ids left out because an earlier run had processed them."),
+    ]
+    changes: Annotated[
+        Changes, Field(description="Memory keys this run created, updated and deleted.")
+    ]
+    extractor: Annotated[
+        str, Field(description="'offline' (rule-based) or the chat model that extracted memories.")
+    ]
+    run_id: Annotated[str | None, Field(description="The run that produced this state.")]
+    timing: Annotated[Timing, Field(description="When submitted, due, started and finished.")]
+
+
+class State(InputState, OutputState):
+    """Everything a run carries between its steps."""
+
+    batches: list[Batch]
+    inbox_keys: list[str]
+    ops: list[StagedOp]
+    seen_message_ids: Annotated[list[str], merge_ids]

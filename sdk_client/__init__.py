@@ -1,0 +1,39 @@
+"""memory-reflect's client: submit conversations for deferred, debounced memory processing.
+
+``ReflectionExecutor`` has the call shape of langmem's remote executor and
+runs against the ``memory_manager`` graph deployed from ``graphs/``.
+"""
+
+from sdk_client._retry import RetryPolicy
+from sdk_client.errors import (
+    ExecutorShutdownError,
+    FlushTimeoutError,
+    InvalidPayloadError,
+    InvalidPayloadTypeError,
+    NotAcceptedError,
+    ProcessingFailedError,
+    ReflectError,
+    SubmissionCancelledError,
+    SubmissionError,
+)
+from sdk_client.executor import DEFAULT_URL, ReflectionExecutor
+from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadStatus
+
+__all__ = [
+    "DEFAULT_URL",
+    "ExecutorShutdownError",
+    "FlushTimeoutError",
+    "InvalidPayloadError",
+    "InvalidPayloadTypeError",
+    "NotAcceptedError",
+    "ProcessingFailedError",
+    "ReflectError",
+    "ReflectionExecutor",
+    "RetryPolicy",
+    "Stage",
+    "SubmissionCancelledError",
+    "SubmissionError",
+    "SubmissionFuture",
+    "SubmissionResult",
+    "ThreadStatus",
+]

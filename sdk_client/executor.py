@@ -1,0 +1,611 @@
+"""``ReflectionExecutor``: submit conversations for deferred, debounced memory processing.
+
+Call shape matches langmem's remote executor, so it swaps in::
+
+    executor = ReflectionExecutor("memory_manager", ("memories", "{user_id}"),
+                                  url="http://127.0.0.1:2024")
+    fut = executor.submit({"messages": [...]}, after_seconds=30, thread_id="chat-42",
+                          config={"configurable": {"user_id": "alice"}})
+    fut.wait_accepted()   # the server holds it now; safe to exit
+    fut.result()          # ... or wait until processed: a SubmissionResult
+
+How it works: ``submit()`` validates and queues (no I/O on the caller's
+thread). A background sender, one queue per thread kept in order, writes the
+submission to the thread's *inbox* in the server's store and then creates a
+run with ``multitask_strategy="rollback"`` and ``after_seconds``. A newer
+submission's run deletes the pending one, but not the inbox, and the run that
+finally executes processes the whole inbox. A watcher resolves each Future
+when the run leaves a receipt for its submission.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import time
+import weakref
+import zlib
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import httpx
+from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
+
+from sdk_client import _retry
+from sdk_client._base import (
+    NOT_GIVEN,
+    Request,
+    Submission,
+    build_submission,
+    coalesce,
+    namespace_or_default,
+    thread_status,
+)
+from sdk_client.contract import (
+    inbox_namespace,
+    receipts_namespace,
+    validate_namespace,
+    validate_thread_id,
+)
+from sdk_client.errors import (
+    ExecutorShutdownError,
+    FlushTimeoutError,
+    InvalidPayloadTypeError,
+    NotAcceptedError,
+    ProcessingFailedError,
+    SubmissionCancelledError,
+)
+from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadStatus
+
+__all__ = ["DEFAULT_URL", "ReflectionExecutor"]
+
+logger = logging.getLogger("sdk_client")
+
+DEFAULT_URL = "http://127.0.0.1:2024"
+"""Where ``langgraph dev`` listens by default; used when neither ``url`` nor env says."""
+
+_FAILED_RUN = {"error", "timeout"}
+_LIVE: weakref.WeakSet[ReflectionExecutor] = weakref.WeakSet()
+
+
+_API_KEY_VARS = ("LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY")
+_DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
+
+
+def _default_url(url: str | None) -> str:
+    return url or os.environ.get("LANGGRAPH_API_URL") or DEFAULT_URL
+
+
+def _headers(api_key: str | None) -> dict[str, str]:
+    """Request headers; ``api_key`` NOT_GIVEN reads the env vars langgraph-sdk reads."""
+    if api_key is NOT_GIVEN:
+        api_key = next((os.environ[v] for v in _API_KEY_VARS if os.environ.get(v)), None)
+    headers = {"User-Agent": "memory-reflect"}
+    if api_key:
+        headers["x-api-key"] = api_key
+    return headers
+
+
+def _clients(
+    url: str,
+    api_key: str | None,
+    timeout: httpx.Timeout,
+    transport: httpx.BaseTransport | None,
+) -> tuple[SyncLangGraphClient, LangGraphClient]:
+    # Built here rather than with get_sync_client(): its transport retries connects
+    # five times with its own backoff, under ours, which makes "server down" take
+    # ~15 s per try and hides our RetryPolicy.
+    headers = _headers(api_key)
+    sync = httpx.Client(
+        base_url=url,
+        headers=headers,
+        timeout=timeout,
+        transport=transport or httpx.HTTPTransport(retries=0),
+    )
+    async_ = httpx.AsyncClient(base_url=url, headers=headers, timeout=timeout)
+    return SyncLangGraphClient(sync), LangGraphClient(async_)
+
+
+class ReflectionExecutor:
+    """Submit conversations to a deployed memory-manager graph, debounced per thread.
+
+    Args:
+        reflector: The graph id (or assistant id) on the server, e.g. ``"memory_manager"``.
+        namespace: Memory namespace, a string or tuple of labels; ``{name}``
+            placeholders are filled from ``config["configurable"]`` at submit time.
+        url: Server URL. Default: ``$LANGGRAPH_API_URL``, else ``http://127.0.0.1:2024``.
+        client: An async ``langgraph_sdk`` client to use instead of building one.
+        sync_client: A sync ``langgraph_sdk`` client to use instead of building one.
+        api_key: Sent as ``x-api-key``. Not given: ``$LANGGRAPH_API_KEY``, else
+            ``$LANGSMITH_API_KEY``, else ``$LANGCHAIN_API_KEY``, as langgraph-sdk does;
+            ``None``: send none.
+        timeout: Per-request HTTP timeout (default: 5 s connect, 30 s read/write).
+        transport: An httpx transport for the sync client (e.g. ``httpx.MockTransport``
+            in tests).
+        retry: How to retry failed HTTP calls (default :class:`RetryPolicy()`).
+        poll_interval: Seconds between checks for processed submissions.
+        sender_threads: Background senders; one thread always uses the same one,
+            so its submissions reach the server in order.
+        exit_timeout: At interpreter exit, how long to wait for handed-over
+            submissions to be accepted before warning about the rest.
+    """
+
+    def __init__(
+        self,
+        reflector: str,
+        namespace: str | Sequence[str],
+        /,
+        *,
+        url: str | None = None,
+        client: LangGraphClient | None = None,
+        sync_client: SyncLangGraphClient | None = None,
+        api_key: str | None = NOT_GIVEN,
+        timeout: float | httpx.Timeout | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry: _retry.RetryPolicy | None = None,
+        poll_interval: float = 0.5,
+        sender_threads: int = 4,
+        exit_timeout: float = 10.0,
+    ) -> None:
+        if not isinstance(reflector, str) or not reflector:
+            raise InvalidPayloadTypeError(
+                "reflector: expected the graph or assistant id on the server, e.g. "
+                f"'memory_manager', got {type(reflector).__name__}"
+            )
+        self.reflector = reflector
+        self.namespace = validate_namespace(namespace)
+        self.url = _default_url(url)
+        http_timeout = timeout if isinstance(timeout, httpx.Timeout) else _DEFAULT_TIMEOUT
+        if isinstance(timeout, int | float):
+            http_timeout = httpx.Timeout(timeout)
+        own_sync, own_async = _clients(self.url, api_key, http_timeout, transport)
+        self._client = sync_client or own_sync
+        self._aclient = client or own_async
+        # Close only what we built; an injected client belongs to the caller.
+        self._owned_http = [] if sync_client else [own_sync.http.client]
+        self._retry = retry or _retry.RetryPolicy()
+        self._poll_interval = poll_interval
+        self._exit_timeout = exit_timeout
+        self._lock = threading.Lock()
+        self._closed = False
+        self._futures: dict[str, SubmissionFuture] = {}
+        self._waiting: dict[str, dict[str, tuple[SubmissionFuture, float]]] = {}
+        self._last_run: dict[str, str] = {}
+        self._wake = threading.Event()
+        self._queues = [queue.SimpleQueue[Submission | None]() for _ in range(sender_threads)]
+        self._senders = [
+            threading.Thread(
+                target=self._send_loop, args=(q,), daemon=True, name=f"reflect-send-{i}"
+            )
+            for i, q in enumerate(self._queues)
+        ]
+        self._watcher = threading.Thread(target=self._watch_loop, daemon=True, name="reflect-watch")
+        for t in [*self._senders, self._watcher]:
+            t.start()
+        _LIVE.add(self)
+
+    # ------------------------------------------------------------------ submit
+
+    def submit(
+        self,
+        payload: Mapping[str, Any],
+        /,
+        config: Mapping[str, Any] | None = None,
+        *,
+        after_seconds: float = 0,
+        thread_id: Any = NOT_GIVEN,
+    ) -> SubmissionFuture:
+        """Hand a conversation over for processing once the thread goes quiet.
+
+        Returns at once; the HTTP happens on a background sender. A newer
+        submission on the same thread within ``after_seconds`` supersedes this
+        one's run, and the run that executes processes both.
+
+        Args:
+            payload: ``{"messages": [...]}``, OpenAI-style dicts, LangChain dicts
+                or LangChain message objects.
+            config: A LangGraph config; its ``configurable.thread_id`` names the
+                thread when ``thread_id`` is not given, and its other
+                ``configurable`` values fill namespace placeholders.
+            after_seconds: Seconds of quiet to wait before processing (>= 0).
+            thread_id: The conversation: a UUID or any string (mapped to a
+                stable UUID). Default: from ``config`` or the LangGraph context.
+
+        Returns:
+            A :class:`SubmissionFuture`; ``result()`` is a :class:`SubmissionResult`.
+
+        Raises:
+            InvalidPayloadError: the payload, thread or namespace is malformed (before sending).
+            ExecutorShutdownError: the executor was shut down.
+        """
+        sub = build_submission(
+            payload, self.namespace, config=config, after_seconds=after_seconds, thread_id=thread_id
+        )
+        fut = SubmissionFuture(sub.submission_id, sub.thread_id)
+        with self._lock:
+            if self._closed:
+                raise ExecutorShutdownError("submit(): the executor has been shut down")
+            self._futures[sub.submission_id] = fut
+        self._queues[zlib.crc32(sub.thread_id.encode()) % len(self._queues)].put(sub)
+        return fut
+
+    # ------------------------------------------------------------------ sender
+
+    def _send_loop(self, q: queue.SimpleQueue[Submission | None]) -> None:
+        while True:
+            first = q.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while True:  # coalesce whatever queued up while we were busy
+                try:
+                    nxt = q.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            groups: OrderedDict[str, list[Submission]] = OrderedDict()
+            for sub in batch:
+                groups.setdefault(sub.thread_id, []).append(sub)
+            for group in groups.values():
+                for request, subs in self._requests(group):
+                    self._send(request, subs)
+            if stop:
+                return
+
+    def _requests(self, group: list[Submission]) -> list[tuple[Request, list[Submission]]]:
+        with self._lock:
+            live = [
+                s
+                for s in group
+                if s.submission_id in self._futures and not self._futures[s.submission_id].done()
+            ]
+        requests = coalesce(live, time.time())
+        out: list[tuple[Request, list[Submission]]] = []
+        for req in requests:
+            ids = {r["submission_id"] for r in req.inbox_entry["submissions"]}
+            out.append((req, [s for s in live if s.submission_id in ids]))
+        return out
+
+    def _send(self, req: Request, subs: list[Submission]) -> None:
+        try:
+            _retry.call(
+                self._retry,
+                lambda: self._client.store.put_item(
+                    inbox_namespace(req.thread_id),
+                    req.inbox_key,
+                    dict(req.inbox_entry),
+                    index=False,
+                ),
+            )
+        except Exception as err:
+            self._fail_unsent(subs, err, "writing the inbox")
+            return
+        try:
+            run = _retry.call(
+                self._retry,
+                # The server takes fractional seconds (the seed uses 0.5); the SDK hints int.
+                lambda: self._client.runs.create(  # type: ignore[call-overload]
+                    req.thread_id,
+                    self.reflector,
+                    input=req.run_input,
+                    config=req.run_config,
+                    multitask_strategy="rollback",
+                    after_seconds=req.after_seconds,
+                    if_not_exists="create",
+                ),
+            )
+        except Exception as err:
+            # Without a run nothing would process the entry soon: take it back so that
+            # "not accepted" means "not held". Message ids keep a resubmission from
+            # duplicating anything if this cleanup itself fails.
+            try:
+                self._client.store.delete_item(inbox_namespace(req.thread_id), req.inbox_key)
+            except Exception:
+                logger.warning(
+                    "could not remove inbox entry %s after a failed run create", req.inbox_key
+                )
+            self._fail_unsent(subs, err, "creating the run")
+            return
+        run_id = str(run["run_id"])
+        with self._lock:
+            self._last_run[req.thread_id] = run_id
+            waiting = self._waiting.setdefault(req.thread_id, {})
+            for sub in subs:
+                fut = self._futures[sub.submission_id]
+                fut._mark_accepted(run_id)
+                waiting[sub.submission_id] = (fut, sub.due_at)
+        self._wake.set()
+
+    def _fail_unsent(self, subs: list[Submission], err: Exception, step: str) -> None:
+        detail = f"{type(err).__name__}: {err}"
+        if isinstance(err, httpx.TransportError):
+            detail += f" (is the server running at {self.url}? start it with `langgraph dev`)"
+        with self._lock:
+            futures = [(sub, self._futures.pop(sub.submission_id, None)) for sub in subs]
+        for sub, fut in futures:
+            if fut is not None:
+                exc = NotAcceptedError(
+                    f"submission {sub.submission_id} was not accepted ({step} failed after "
+                    f"retries): {detail}",
+                    submission_id=sub.submission_id,
+                    thread_id=sub.thread_id,
+                )
+                exc.__cause__ = err
+                fut._mark_failed(exc)
+
+    # ----------------------------------------------------------------- watcher
+
+    def _watch_loop(self) -> None:
+        while True:
+            self._wake.wait(self._poll_interval)
+            self._wake.clear()
+            with self._lock:
+                now = time.time()
+                due = [
+                    tid
+                    for tid, subs in self._waiting.items()
+                    if subs and min(d for _, d in subs.values()) <= now
+                ]
+            for tid in due:
+                try:
+                    self._check_thread(tid)
+                except Exception as err:  # the server may be restarting: try again next poll
+                    logger.debug("checking thread %s failed: %s", tid, err)
+            with self._lock:
+                done = self._closed and not any(self._waiting.values()) and not self._futures
+            if done:
+                for http in self._owned_http:
+                    http.close()
+                return
+
+    def _check_thread(self, thread_id: str) -> None:
+        receipts = self._client.store.search_items(receipts_namespace(thread_id), limit=1000)
+        with self._lock:
+            waiting = self._waiting.get(thread_id, {})
+            found = [
+                (waiting.pop(i["key"])[0], i) for i in receipts["items"] if i["key"] in waiting
+            ]
+            for fut, _ in found:
+                self._futures.pop(fut.submission_id, None)
+        for fut, item in found:
+            fut._mark_processed(SubmissionResult.from_receipt(thread_id, dict(item["value"])))
+            try:
+                self._client.store.delete_item(receipts_namespace(thread_id), item["key"])
+            except Exception:
+                logger.debug("could not delete receipt %s", item["key"])
+        with self._lock:
+            left = dict(self._waiting.get(thread_id, {}))
+            run_id = self._last_run.get(thread_id)
+        if left and run_id:
+            self._check_run(thread_id, run_id, left)
+
+    def _check_run(
+        self, thread_id: str, run_id: str, left: dict[str, tuple[SubmissionFuture, float]]
+    ) -> None:
+        try:
+            run = self._client.runs.get(thread_id, run_id)
+        except Exception as err:
+            if getattr(err, "status_code", None) != 404:
+                raise
+            # Superseded by a run we did not create (another client, langmem's
+            # executor): that run will process the inbox, so follow it instead.
+            latest = self._client.runs.list(thread_id, limit=1)
+            if latest:
+                with self._lock:
+                    self._last_run[thread_id] = str(latest[0]["run_id"])
+            return
+        if run["status"] in _FAILED_RUN:
+            with self._lock:
+                for sid in left:
+                    self._waiting.get(thread_id, {}).pop(sid, None)
+                    self._futures.pop(sid, None)
+            for sid, (fut, _) in left.items():
+                fut._mark_failed(
+                    ProcessingFailedError(
+                        f"run {run_id} on thread {thread_id} ended with status {run['status']!r}; "
+                        "the submission stays in the thread's inbox and the next run processes it",
+                        submission_id=sid,
+                        thread_id=thread_id,
+                        run_id=run_id,
+                    )
+                )
+
+    # ------------------------------------------------------------ inspection
+
+    def status(self, thread_id: Any) -> ThreadStatus:
+        """What the server is doing for a thread: idle, pending (and when due) or running."""
+        tid = validate_thread_id(thread_id)
+        runs = [
+            *self._client.runs.list(tid, status="running", limit=5),
+            *self._client.runs.list(tid, status="pending", limit=5),
+        ]
+        inbox = self._client.store.search_items(inbox_namespace(tid), limit=1000)["items"]
+        count = sum(len(i["value"].get("submissions", [])) for i in inbox)
+        return thread_status(tid, runs, count)
+
+    def cancel(self, thread_id: Any) -> int:
+        """Cancel a thread's pending and running work: runs, inbox, and local Futures.
+
+        Returns:
+            How many of this executor's submissions were cancelled.
+        """
+        tid = validate_thread_id(thread_id)
+        for status in ("pending", "running"):
+            for run in self._client.runs.list(tid, status=status, limit=100):
+                try:
+                    self._client.runs.cancel(tid, str(run["run_id"]), action="rollback")
+                except Exception as err:  # finished or deleted meanwhile
+                    logger.debug("cancel of run %s: %s", run["run_id"], err)
+        for item in self._client.store.search_items(inbox_namespace(tid), limit=1000)["items"]:
+            self._client.store.delete_item(inbox_namespace(tid), item["key"])
+        with self._lock:
+            waiting = self._waiting.pop(tid, {})
+            unsent = [f for f in self._futures.values() if f.thread_id == tid]
+            for f in unsent:
+                self._futures.pop(f.submission_id, None)
+        futures = {f.submission_id: f for f in unsent}
+        futures.update({sid: f for sid, (f, _) in waiting.items()})
+        for sid, fut in futures.items():
+            fut._mark_failed(
+                SubmissionCancelledError(
+                    f"submission {sid} cancelled by cancel({thread_id!r})",
+                    submission_id=sid,
+                    thread_id=tid,
+                ),
+                Stage.CANCELLED,
+            )
+        return len(futures)
+
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        namespace: str | Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Search stored memories (default: this executor's namespace), like langmem's executor."""
+        ns = namespace_or_default(namespace, self.namespace)
+        res = self._client.store.search_items(
+            ns, query=query, filter=filter, limit=limit, offset=offset
+        )
+        return [_with_tuple_namespace(i) for i in res["items"]]
+
+    async def asearch(
+        self,
+        query: str | None = None,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        namespace: str | Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Async :meth:`search`."""
+        ns = namespace_or_default(namespace, self.namespace)
+        res = await self._aclient.store.search_items(
+            ns, query=query, filter=filter, limit=limit, offset=offset
+        )
+        return [_with_tuple_namespace(i) for i in res["items"]]
+
+    # ---------------------------------------------------------------- waiting
+
+    def _pending(self) -> list[SubmissionFuture]:
+        with self._lock:
+            return list(self._futures.values())
+
+    def wait_accepted(self, timeout: float | None = None) -> None:
+        """Block until every submission so far is accepted by the server (or failed).
+
+        The cheap wait for a caller about to exit: after it, nothing accepted
+        can be lost. Raises the first :class:`NotAcceptedError`, if any.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for fut in self._pending():
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            fut.wait_accepted(left)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until every submission so far is processed (or failed).
+
+        Raises:
+            FlushTimeoutError: ``timeout`` passed first; the work goes on.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for fut in self._pending():
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                fut.exception(left)
+            except TimeoutError:
+                raise FlushTimeoutError(
+                    f"flush(): submission {fut.submission_id} not processed within {timeout} s "
+                    f"(stage: {fut.stage.value})"
+                ) from None
+
+    # -------------------------------------------------------------- lifecycle
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop taking submissions.
+
+        Args:
+            wait: Block until every handed-over submission is sent (accepted or
+                failed). Processing is not waited for: use :meth:`flush` for that.
+            cancel_futures: Drop submissions not sent yet; their Futures raise
+                :class:`SubmissionCancelledError`.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            unsent = [f for f in self._futures.values() if f.stage is Stage.HANDED_OVER]
+        if cancel_futures:
+            with self._lock:
+                for fut in unsent:
+                    self._futures.pop(fut.submission_id, None)
+            for fut in unsent:
+                fut._mark_failed(
+                    SubmissionCancelledError(
+                        f"submission {fut.submission_id} cancelled by shutdown()",
+                        submission_id=fut.submission_id,
+                        thread_id=fut.thread_id,
+                    ),
+                    Stage.CANCELLED,
+                )
+        for q in self._queues:
+            q.put(None)
+        if wait:
+            for t in self._senders:
+                t.join()
+        self._wake.set()
+        if wait and not self._pending():
+            self._watcher.join(timeout=self._poll_interval * 4)
+        _LIVE.discard(self)
+
+    def _at_exit(self) -> None:
+        unsent = [f for f in self._pending() if f.stage is Stage.HANDED_OVER]
+        if unsent:
+            deadline = time.monotonic() + self._exit_timeout
+            for fut in unsent:
+                fut._accepted.wait(max(0.0, deadline - time.monotonic()))
+        lost = [
+            f for f in unsent if f.stage is not Stage.ACCEPTED and f.stage is not Stage.PROCESSED
+        ]
+        if lost:
+            names = ", ".join(f"{f.submission_id} (thread {f.thread_id})" for f in lost)
+            logger.warning(
+                "memory-reflect: %d submission(s) were NOT accepted by %s before exit and are "
+                "lost: %s",
+                len(lost),
+                self.url,
+                names,
+            )
+
+    def __enter__(self) -> ReflectionExecutor:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.shutdown(wait=True)
+
+
+def _with_tuple_namespace(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {**item, "namespace": tuple(item["namespace"])}
+
+
+@atexit.register
+def _drain_all() -> None:
+    for executor in list(_LIVE):
+        executor._at_exit()

@@ -1,0 +1,153 @@
+"""Public result types: the stages of a submission, what processing returned, a thread's status."""
+
+from __future__ import annotations
+
+import enum
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sdk_client.errors import FlushTimeoutError
+
+__all__ = ["Stage", "SubmissionFuture", "SubmissionResult", "ThreadStatus"]
+
+
+class Stage(enum.StrEnum):
+    """Where a submission is on its way to memory."""
+
+    HANDED_OVER = "handed_over"
+    """``submit()`` returned; the background sender has it, the server does not yet."""
+    ACCEPTED = "accepted"
+    """The server holds it (inbox written, run created): it survives the caller's death."""
+    PROCESSED = "processed"
+    """A run that saw it finished and its memory writes are done."""
+    FAILED = "failed"
+    """Not accepted, or its run failed; the Future holds the error."""
+    CANCELLED = "cancelled"
+    """Cancelled through ``cancel()`` or ``shutdown(cancel_futures=True)``."""
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """What a processed submission's Future resolves to.
+
+    Attributes:
+        submission_id: This submission.
+        thread_id: The server thread (a UUID) it was processed on.
+        run_id: The run that processed it: its own, or the one that superseded it.
+        message_ids: Ids of the messages that run processed (this submission's and others').
+        created: Memory paths (``"label/.../key"``) the run created.
+        updated: Memory paths the run updated.
+        deleted: Memory paths the run deleted.
+        processed_at: When the run committed (epoch seconds).
+    """
+
+    submission_id: str
+    thread_id: str
+    run_id: str
+    message_ids: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    processed_at: float = 0.0
+
+    @classmethod
+    def from_receipt(cls, thread_id: str, receipt: dict[str, Any]) -> SubmissionResult:
+        """Build from a receipt stored by the graph's ``commit`` step."""
+        return cls(
+            submission_id=str(receipt["submission_id"]),
+            thread_id=thread_id,
+            run_id=str(receipt.get("run_id", "")),
+            message_ids=list(receipt.get("message_ids", [])),
+            created=list(receipt.get("created", [])),
+            updated=list(receipt.get("updated", [])),
+            deleted=list(receipt.get("deleted", [])),
+            processed_at=float(receipt.get("processed_at", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class ThreadStatus:
+    """What the server is doing for one thread.
+
+    Attributes:
+        thread_id: The server thread (a UUID).
+        state: ``"idle"`` (nothing waiting), ``"pending"`` (a run waits for its
+            due time) or ``"running"``.
+        run_id: The pending or running run, if any.
+        due_at: When the pending run falls due (epoch seconds), if pending.
+        inbox: Accepted submissions not processed yet.
+    """
+
+    thread_id: str
+    state: Literal["idle", "pending", "running"]
+    run_id: str | None = None
+    due_at: float | None = None
+    inbox: int = 0
+
+
+class SubmissionFuture(Future[SubmissionResult]):
+    """A ``concurrent.futures.Future`` that also shows a submission's stage.
+
+    ``result()`` waits until the submission is *processed* and returns a
+    :class:`SubmissionResult`. A caller that may die soon after submitting
+    (a serverless handler, a short script) should call :meth:`wait_accepted`
+    first: once it returns, the server holds the submission.
+    """
+
+    def __init__(self, submission_id: str, thread_id: str) -> None:
+        super().__init__()
+        self.submission_id = submission_id
+        self.thread_id = thread_id
+        self.run_id: str | None = None
+        self._stage = Stage.HANDED_OVER
+        self._accepted = threading.Event()
+
+    @property
+    def stage(self) -> Stage:
+        """The submission's current stage."""
+        return self._stage
+
+    @property
+    def accepted(self) -> bool:
+        """True once the server holds the submission (also when processed since)."""
+        return self._accepted.is_set() and self._stage in (Stage.ACCEPTED, Stage.PROCESSED)
+
+    def wait_accepted(self, timeout: float | None = None) -> None:
+        """Block until the server holds the submission.
+
+        Raises:
+            FlushTimeoutError: ``timeout`` passed first (the sender may still succeed).
+            NotAcceptedError: the server never accepted it (the error says why).
+            SubmissionCancelledError: it was cancelled before it was sent.
+        """
+        if not self._accepted.wait(timeout):
+            raise FlushTimeoutError(
+                f"submission {self.submission_id} not accepted within {timeout} s"
+            )
+        if self._stage in (Stage.FAILED, Stage.CANCELLED) and self.run_id is None:
+            exc = self.exception(timeout=0)
+            if exc is not None:
+                raise exc
+
+    # The executor drives stages through these; they are not for callers.
+    def _mark_accepted(self, run_id: str) -> None:
+        self.run_id = run_id
+        if self._stage is Stage.HANDED_OVER:
+            self._stage = Stage.ACCEPTED
+        self._accepted.set()
+
+    def _mark_processed(self, result: SubmissionResult) -> None:
+        if self.done():
+            return
+        self._stage = Stage.PROCESSED
+        self._accepted.set()
+        self.set_result(result)
+
+    def _mark_failed(self, exc: BaseException, stage: Stage = Stage.FAILED) -> None:
+        if self.done():
+            return
+        self._stage = stage
+        self._accepted.set()  # release waiters; wait_accepted() re-raises if never accepted
+        self.set_exception(exc)

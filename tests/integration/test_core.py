@@ -1,0 +1,217 @@
+"""The core promise on a real `langgraph dev`: a burst is one run and loses no turn."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from langgraph_sdk import get_sync_client
+
+from sdk_client import ReflectionExecutor, RetryPolicy, Stage, SubmissionCancelledError
+from tests.server import wait_until
+
+pytestmark = pytest.mark.integration
+
+TURNS = [
+    "My name is Dana.",
+    "I live in Lisbon.",
+    "I love surfing.",
+    "I work at Initech.",
+    "My dog is called Rex.",
+]
+EXPECTED = {
+    "User's name is Dana.",
+    "User lives in Lisbon.",
+    "User likes surfing.",
+    "User works at Initech.",
+    "User's dog is called Rex.",
+}
+
+
+@pytest.fixture
+def executor(server):
+    ex = ReflectionExecutor(
+        "memory_manager",
+        ("memories", "{user_id}"),
+        url=server.url,
+        poll_interval=0.2,
+        retry=RetryPolicy(initial_delay=0.05),
+    )
+    yield ex
+    ex.shutdown(wait=True)
+
+
+@pytest.fixture
+def sdk(server):
+    with get_sync_client(url=server.url, api_key=None) as client:
+        yield client
+
+
+def contents(items) -> set[str]:
+    return {i["value"]["content"]["content"] for i in items}
+
+
+def burst(executor, user: str, thread: str, turns=TURNS, after_seconds=3.0):
+    """Submit one single-turn submission after another, each accepted before the next."""
+    futures = []
+    for turn in turns:
+        fut = executor.submit(
+            {"messages": [{"role": "user", "content": turn}]},
+            {"configurable": {"user_id": user}},
+            after_seconds=after_seconds,
+            thread_id=thread,
+        )
+        fut.wait_accepted(timeout=30)
+        futures.append(fut)
+    return futures
+
+
+def test_burst_is_one_run_and_keeps_every_turn(executor, sdk):
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    futures = burst(executor, user, f"chat-{user}")
+    run_ids = [f.run_id for f in futures]
+    assert len(set(run_ids)) == len(TURNS), "each accepted submission created its own run"
+    executor.flush(timeout=60)
+
+    thread = futures[0].thread_id
+    runs = sdk.runs.list(thread, limit=50)
+    assert [(r["run_id"], r["status"]) for r in runs] == [(run_ids[-1], "success")]
+    for superseded in run_ids[:-1]:
+        with pytest.raises(httpx.HTTPStatusError) as info:
+            sdk.runs.get(thread, superseded)
+        assert info.value.response.status_code == 404
+
+    results = [f.result() for f in futures]
+    assert {r.run_id for r in results} == {run_ids[-1]}
+    assert all(f.stage is Stage.PROCESSED for f in futures)
+    assert contents(executor.search(namespace=("memories", user))) == EXPECTED
+    assert len(results[-1].created) == len(EXPECTED)
+
+    state = sdk.threads.get_state(thread)["values"]
+    assert [m["content"] for m in state["processed"]] == TURNS
+    assert state["submissions"] == [f.submission_id for f in futures]
+    assert state["extractor"] == "offline"
+    assert state["timing"]["due_at"] <= state["timing"]["started_at"] + 0.5
+    assert executor.status(thread).state == "idle"
+    assert sdk.store.search_items(["reflection_inbox", thread])["items"] == []
+
+
+def test_two_threads_do_not_interfere(executor):
+    a, b = f"a-{uuid.uuid4().hex[:6]}", f"b-{uuid.uuid4().hex[:6]}"
+    fa = burst(executor, a, f"chat-{a}", ["I live in Oslo.", "I love skiing."], 2.0)
+    fb = burst(executor, b, f"chat-{b}", ["I live in Cairo.", "I love chess."], 2.0)
+    executor.flush(timeout=60)
+    assert contents(executor.search(namespace=("memories", a))) == {
+        "User lives in Oslo.",
+        "User likes skiing.",
+    }
+    assert contents(executor.search(namespace=("memories", b))) == {
+        "User lives in Cairo.",
+        "User likes chess.",
+    }
+    assert len({f.result().run_id for f in fa}) == 1
+    assert len({f.result().run_id for f in fb}) == 1
+    assert fa[0].result().run_id != fb[0].result().run_id
+
+
+def test_full_history_resends_store_no_duplicates(executor, sdk):
+    user = f"h-{uuid.uuid4().hex[:6]}"
+    history: list[dict] = []
+    futures = []
+    for turn in ["I live in Quito.", "I love tea.", "I love tea!"]:
+        history = [
+            *history,
+            {"role": "user", "content": turn},
+            {"role": "assistant", "content": "ok"},
+        ]
+        futures.append(
+            executor.submit(
+                {"messages": history},
+                {"configurable": {"user_id": user}},
+                after_seconds=1,
+                thread_id=f"chat-{user}",
+            )
+        )
+    executor.flush(timeout=60)
+    items = executor.search(namespace=("memories", user))
+    assert sorted(contents(items)) == ["User likes tea.", "User lives in Quito."]
+    assert len(items) == 2
+    state = sdk.threads.get_state(futures[0].thread_id)["values"]
+    assert len(state["processed"]) == 4  # three user turns + one distinct "ok"
+
+
+def test_status_then_cancel_pending_work(executor, sdk):
+    user = f"c-{uuid.uuid4().hex[:6]}"
+    futures = burst(executor, user, f"chat-{user}", ["I love tea.", "I love jazz."], 60.0)
+    thread = futures[0].thread_id
+    status = executor.status(f"chat-{user}")
+    assert (status.state, status.run_id, status.inbox) == ("pending", futures[-1].run_id, 2)
+    assert status.due_at is not None
+
+    assert executor.cancel(f"chat-{user}") == 2
+    for fut in futures:
+        with pytest.raises(SubmissionCancelledError):
+            fut.result(timeout=5)
+        assert fut.stage is Stage.CANCELLED
+    assert executor.status(thread).state == "idle"
+    assert executor.status(thread).inbox == 0
+    assert executor.search(namespace=("memories", user)) == []
+
+
+def test_langmem_remote_executor_against_our_graph(server, sdk):
+    from langmem import ReflectionExecutor as LangmemExecutor
+
+    ns = ("memories", f"lm-{uuid.uuid4().hex[:6]}")
+    lm = LangmemExecutor("memory_manager", ns, url=server.url)
+    thread = str(uuid.uuid4())
+    lm.submit(
+        {"messages": [{"role": "user", "content": "I live in Kyoto."}]},
+        config={"configurable": {"thread_id": thread}},
+        after_seconds=0,
+    ).result(timeout=30)
+    found = wait_until(
+        lambda: contents(sdk.store.search_items(list(ns))["items"]), 30, what="memory"
+    )
+    assert found == {"User lives in Kyoto."}
+    lm.shutdown()
+    lm._client.http.client.close()  # langmem never closes the client it built
+
+
+def test_bad_input_over_http_fails_clearly_and_server_keeps_serving(executor, sdk):
+    thread = str(uuid.uuid4())
+    run = sdk.runs.create(
+        thread,
+        "memory_manager",
+        input={"messages": [{"role": "robot", "content": "x"}]},
+        if_not_exists="create",
+    )
+    out = sdk.runs.join(thread, run["run_id"])
+    assert "input.messages[0].role" in out["__error__"]["message"]
+    user = f"ok-{uuid.uuid4().hex[:6]}"
+    burst(executor, user, f"chat-{user}", ["I love tea."], 0)
+    executor.flush(timeout=30)
+    assert contents(executor.search(namespace=("memories", user))) == {"User likes tea."}
+
+
+def test_studio_endpoints_show_steps_and_described_config(server):
+    with httpx.Client(base_url=server.url) as http:
+        assistant = http.post("/assistants/search", json={"graph_id": "memory_manager"}).json()[0]
+        drawing = http.get(f"/assistants/{assistant['assistant_id']}/graph").json()
+        schemas = http.get(f"/assistants/{assistant['assistant_id']}/schemas").json()
+    assert {n["id"] for n in drawing["nodes"]} >= {"gather", "extract", "commit"}
+    edges = {(e["source"], e["target"]) for e in drawing["edges"]}
+    assert {("gather", "extract"), ("extract", "commit")} <= edges
+    fields = schemas["context_schema"]["properties"]
+    for name in [
+        "model",
+        "namespace",
+        "instructions",
+        "schemas",
+        "enable_inserts",
+        "enable_deletes",
+        "query_limit",
+    ]:
+        assert fields[name]["description"], name
+    assert schemas["input_schema"]["properties"]["messages"]["description"]
+    assert "changes" in schemas["output_schema"]["properties"]

@@ -1,0 +1,94 @@
+"""Configuration precedence: run/assistant value > env > default, and typed env parsing."""
+
+import pytest
+
+from graphs.memory_manager.context import DEFAULT_NAMESPACE, ENV_VARS, Context
+from sdk_client.errors import InvalidPayloadError
+
+
+def test_defaults_without_env():
+    ctx = Context()
+    assert ctx.model is None
+    assert tuple(ctx.namespace) == DEFAULT_NAMESPACE
+    assert (ctx.enable_inserts, ctx.enable_deletes, ctx.query_limit) == (True, False, 5)
+    assert ctx.schemas is None
+
+
+def test_env_supplies_defaults_with_types(monkeypatch):
+    monkeypatch.setenv("MEMORY_MODEL", "openai:gpt-4.1-mini")
+    monkeypatch.setenv("MEMORY_NAMESPACE", "memories, {user_id}")
+    monkeypatch.setenv("MEMORY_ENABLE_DELETES", "yes")
+    monkeypatch.setenv("MEMORY_ENABLE_INSERTS", "0")
+    monkeypatch.setenv("MEMORY_QUERY_LIMIT", "12")
+    monkeypatch.setenv("MEMORY_SCHEMAS", '[{"name": "Pref", "parameters": {"type": "object"}}]')
+    ctx = Context()
+    assert ctx.model == "openai:gpt-4.1-mini"
+    assert ctx.namespace == ["memories", "{user_id}"]
+    assert (ctx.enable_inserts, ctx.enable_deletes, ctx.query_limit) == (False, True, 12)
+    assert ctx.schemas == [
+        {"name": "Pref", "parameters": {"type": "object"}, "update_mode": "insert"}
+    ]
+
+
+def test_explicit_values_beat_env_even_when_falsy(monkeypatch):
+    monkeypatch.setenv("MEMORY_ENABLE_INSERTS", "true")
+    monkeypatch.setenv("MEMORY_QUERY_LIMIT", "9")
+    monkeypatch.setenv("MEMORY_MODEL", "openai:gpt-4.1-mini")
+    monkeypatch.setenv("MEMORY_NAMESPACE", '["from", "env"]')
+    ctx = Context(enable_inserts=False, query_limit=1, model=None, namespace=["run"])
+    assert (ctx.enable_inserts, ctx.query_limit, ctx.model, ctx.namespace) == (
+        False,
+        1,
+        None,
+        ["run"],
+    )
+
+
+def test_empty_model_means_offline(monkeypatch):
+    monkeypatch.setenv("MEMORY_MODEL", "")
+    assert Context().model is None
+    assert Context(model="").model is None
+
+
+@pytest.mark.parametrize(
+    ("var", "raw", "message"),
+    [
+        ("MEMORY_ENABLE_DELETES", "maybe", "MEMORY_ENABLE_DELETES='maybe': expected true/false"),
+        ("MEMORY_QUERY_LIMIT", "many", "MEMORY_QUERY_LIMIT='many': expected an integer"),
+        ("MEMORY_NAMESPACE", "a,,b", r"MEMORY_NAMESPACE\[1\]"),
+        ("MEMORY_SCHEMAS", "{not json", "MEMORY_SCHEMAS: not valid JSON"),
+    ],
+)
+def test_bad_env_names_the_variable(monkeypatch, var, raw, message):
+    monkeypatch.setenv(var, raw)
+    with pytest.raises(InvalidPayloadError, match=message):
+        Context()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"query_limit": 0}, "context.query_limit"),
+        ({"enable_deletes": "yes"}, "context.enable_deletes"),
+        ({"namespace": ["a.b"]}, "context.namespace"),
+        (
+            {"schemas": [{"name": "x y", "parameters": {"type": "object"}}]},
+            r"context.schemas\[0\].name",
+        ),
+        (
+            {"schemas": [{"name": "P", "parameters": {"type": "object"}, "update_mode": "merge"}]},
+            "update_mode",
+        ),
+    ],
+)
+def test_bad_run_values_name_the_field(kwargs, message):
+    with pytest.raises(InvalidPayloadError, match=message):
+        Context(**kwargs)
+
+
+def test_every_field_has_an_env_var_and_a_description():
+    import dataclasses
+
+    for f in dataclasses.fields(Context):
+        assert f.name in ENV_VARS
+        assert f.metadata["description"]
