@@ -29,7 +29,8 @@ import time
 import weakref
 import zlib
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
@@ -91,24 +92,19 @@ def _headers(api_key: str | None) -> dict[str, str]:
     return headers
 
 
-def _clients(
-    url: str,
-    api_key: str | None,
-    timeout: httpx.Timeout,
-    transport: httpx.BaseTransport | None,
-) -> tuple[SyncLangGraphClient, LangGraphClient]:
+def _sync_client(
+    url: str, headers: dict[str, str], timeout: httpx.Timeout, transport: httpx.BaseTransport | None
+) -> SyncLangGraphClient:
     # Built here rather than with get_sync_client(): its transport retries connects
     # five times with its own backoff, under ours, which makes "server down" take
     # ~15 s per try and hides our RetryPolicy.
-    headers = _headers(api_key)
-    sync = httpx.Client(
+    http = httpx.Client(
         base_url=url,
         headers=headers,
         timeout=timeout,
         transport=transport or httpx.HTTPTransport(retries=0),
     )
-    async_ = httpx.AsyncClient(base_url=url, headers=headers, timeout=timeout)
-    return SyncLangGraphClient(sync), LangGraphClient(async_)
+    return SyncLangGraphClient(http)
 
 
 class ReflectionExecutor:
@@ -119,7 +115,8 @@ class ReflectionExecutor:
         namespace: Memory namespace, a string or tuple of labels; ``{name}``
             placeholders are filled from ``config["configurable"]`` at submit time.
         url: Server URL. Default: ``$LANGGRAPH_API_URL``, else ``http://127.0.0.1:2024``.
-        client: An async ``langgraph_sdk`` client to use instead of building one.
+        client: An async ``langgraph_sdk`` client for the async methods (default: a
+            short-lived one per call, so any event loop works).
         sync_client: A sync ``langgraph_sdk`` client to use instead of building one.
         api_key: Sent as ``x-api-key``. Not given: ``$LANGGRAPH_API_KEY``, else
             ``$LANGSMITH_API_KEY``, else ``$LANGCHAIN_API_KEY``, as langgraph-sdk does;
@@ -163,11 +160,12 @@ class ReflectionExecutor:
         http_timeout = timeout if isinstance(timeout, httpx.Timeout) else _DEFAULT_TIMEOUT
         if isinstance(timeout, int | float):
             http_timeout = httpx.Timeout(timeout)
-        own_sync, own_async = _clients(self.url, api_key, http_timeout, transport)
-        self._client = sync_client or own_sync
-        self._aclient = client or own_async
+        self._headers = _headers(api_key)
+        self._timeout = http_timeout
+        self._client = sync_client or _sync_client(self.url, self._headers, http_timeout, transport)
+        self._aclient = client
         # Close only what we built; an injected client belongs to the caller.
-        self._owned_http = [] if sync_client else [own_sync.http.client]
+        self._owned_http = [] if sync_client else [self._client.http.client]
         self._retry = retry or _retry.RetryPolicy()
         self._poll_interval = poll_interval
         self._exit_timeout = exit_timeout
@@ -492,10 +490,26 @@ class ReflectionExecutor:
     ) -> list[dict[str, Any]]:
         """Async :meth:`search`."""
         ns = namespace_or_default(namespace, self.namespace)
-        res = await self._aclient.store.search_items(
-            ns, query=query, filter=filter, limit=limit, offset=offset
-        )
+        async with self._async_client() as aclient:
+            res = await aclient.store.search_items(
+                ns, query=query, filter=filter, limit=limit, offset=offset
+            )
         return [_with_tuple_namespace(i) for i in res["items"]]
+
+    @asynccontextmanager
+    async def _async_client(self) -> AsyncIterator[LangGraphClient]:
+        """The injected async client, or one for this call only.
+
+        A client of our own is not kept: an httpx.AsyncClient is bound to the event
+        loop it first ran on, and callers may use several (asyncio.run per call).
+        """
+        if self._aclient is not None:
+            yield self._aclient
+            return
+        async with httpx.AsyncClient(
+            base_url=self.url, headers=self._headers, timeout=self._timeout
+        ) as http:
+            yield LangGraphClient(http)
 
     # ---------------------------------------------------------------- waiting
 

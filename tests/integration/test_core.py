@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -86,6 +87,7 @@ def test_burst_is_one_run_and_keeps_every_turn(executor, sdk):
     assert {r.run_id for r in results} == {run_ids[-1]}
     assert all(f.stage is Stage.PROCESSED for f in futures)
     assert contents(executor.search(namespace=("memories", user))) == EXPECTED
+    assert contents(asyncio.run(executor.asearch(namespace=("memories", user)))) == EXPECTED
     assert len(results[-1].created) == len(EXPECTED)
 
     state = sdk.threads.get_state(thread)["values"]

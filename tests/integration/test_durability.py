@@ -1,0 +1,52 @@
+"""Durability starts at acceptance: a caller killed right after it survives as memory."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import uuid
+
+import pytest
+from langgraph_sdk import get_sync_client
+
+from tests.server import wait_until
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = textwrap.dedent(
+    """
+    import os, signal, sys
+    from sdk_client import ReflectionExecutor
+
+    url, user = sys.argv[1], sys.argv[2]
+    ex = ReflectionExecutor("memory_manager", ("memories", user), url=url)
+    for turn in ["I live in Nairobi.", "I love running."]:
+        fut = ex.submit({"messages": [{"role": "user", "content": turn}]},
+                        after_seconds=2, thread_id="chat-" + user)
+        fut.wait_accepted(timeout=30)
+    print(fut.stage.value, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)  # die before the run is due
+    """
+)
+
+
+def test_accepted_submissions_survive_a_killed_caller(server):
+    user = f"k-{uuid.uuid4().hex[:6]}"
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, server.url, user],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert proc.stdout.strip() == "accepted"
+    with get_sync_client(url=server.url, api_key=None) as sdk:
+
+        def memories() -> set[str]:
+            items = sdk.store.search_items(["memories", user])["items"]
+            return {i["value"]["content"]["content"] for i in items}
+
+        got = wait_until(lambda: len(memories()) == 2 and memories(), 30, 0.2, "memories")
+    assert got == {"User lives in Nairobi.", "User likes running."}
