@@ -70,7 +70,7 @@ logger = logging.getLogger("sdk_client")
 DEFAULT_URL = "http://127.0.0.1:2024"
 """Where ``langgraph dev`` listens by default; used when neither ``url`` nor env says."""
 
-_FAILED_RUN = {"error", "timeout"}
+_FAILED_RUN = {"error", "timeout", "interrupted"}
 _LIVE: weakref.WeakSet[ReflectionExecutor] = weakref.WeakSet()
 
 
@@ -390,32 +390,36 @@ class ReflectionExecutor:
         self, thread_id: str, run_id: str, left: dict[str, tuple[SubmissionFuture, float]]
     ) -> None:
         try:
-            run = self._client.runs.get(thread_id, run_id)
+            status: str | None = str(self._client.runs.get(thread_id, run_id)["status"])
         except Exception as err:
             if getattr(err, "status_code", None) != 404:
                 raise
-            # Superseded by a run we did not create (another client, langmem's
-            # executor): that run will process the inbox, so follow it instead.
+            status = None  # deleted: superseded by a run we did not create
+        if status is None or status == "interrupted":
+            # Another client (or langmem's executor) superseded our run; the newer run
+            # reads the same inbox, so its outcome is ours: follow it.
             latest = self._client.runs.list(thread_id, limit=1)
-            if latest:
+            if latest and str(latest[0]["run_id"]) != run_id:
                 with self._lock:
                     self._last_run[thread_id] = str(latest[0]["run_id"])
+                return
+        if status not in _FAILED_RUN:
             return
-        if run["status"] in _FAILED_RUN:
-            with self._lock:
-                for sid in left:
-                    self._waiting.get(thread_id, {}).pop(sid, None)
-                    self._futures.pop(sid, None)
-            for sid, (fut, _) in left.items():
-                fut._mark_failed(
-                    ProcessingFailedError(
-                        f"run {run_id} on thread {thread_id} ended with status {run['status']!r}; "
-                        "the submission stays in the thread's inbox and the next run processes it",
-                        submission_id=sid,
-                        thread_id=thread_id,
-                        run_id=run_id,
-                    )
+        with self._lock:
+            for sid in left:
+                self._waiting.get(thread_id, {}).pop(sid, None)
+                self._futures.pop(sid, None)
+        for sid, (fut, _) in left.items():
+            fut._mark_failed(
+                ProcessingFailedError(
+                    f"run {run_id} on thread {thread_id} ended with status {status!r}; the "
+                    "submission stays in the thread's inbox and the next run on the thread "
+                    "processes it",
+                    submission_id=sid,
+                    thread_id=thread_id,
+                    run_id=run_id,
                 )
+            )
 
     # ------------------------------------------------------------ inspection
 

@@ -111,8 +111,8 @@ class SubmissionFuture(Future[SubmissionResult]):
 
     @property
     def accepted(self) -> bool:
-        """True once the server holds the submission (also when processed since)."""
-        return self._accepted.is_set() and self._stage in (Stage.ACCEPTED, Stage.PROCESSED)
+        """True once the server has held the submission, whatever happened after."""
+        return self.run_id is not None
 
     def wait_accepted(self, timeout: float | None = None) -> None:
         """Block until the server holds the submission.

@@ -217,3 +217,11 @@ def test_studio_endpoints_show_steps_and_described_config(server):
         assert fields[name]["description"], name
     assert schemas["input_schema"]["properties"]["messages"]["description"]
     assert "changes" in schemas["output_schema"]["properties"]
+
+
+def test_server_logs_the_extractor_once(server, executor):
+    user = f"log-{uuid.uuid4().hex[:6]}"
+    burst(executor, user, f"chat-{user}", ["I love tea."], 0)
+    burst(executor, user, f"chat2-{user}", ["I love jazz."], 0)
+    executor.flush(timeout=30)
+    assert server.log_text().count("using the offline rule-based extractor") == 1
