@@ -20,9 +20,10 @@ What travels:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
-import string
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypedDict
@@ -246,12 +247,21 @@ def validate_namespace(namespace: Any, field: str = "namespace") -> tuple[str, .
     return labels
 
 
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
 def namespace_placeholders(namespace: Iterable[str]) -> list[str]:
     """Return the ``{placeholder}`` names used in a namespace template, in order."""
+    return list(_placeholders(tuple(namespace)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _placeholders(labels: tuple[str, ...]) -> list[str]:
+    # Cached: submit() resolves the executor's one template on every call.
     names: list[str] = []
-    for label in namespace:
-        for _, name, _, _ in string.Formatter().parse(label):
-            if name and name not in names:
+    for label in labels:
+        for name in _PLACEHOLDER.findall(label):
+            if name not in names:
                 names.append(name)
     return names
 
@@ -266,6 +276,12 @@ def resolve_namespace(
     it, never a silently shared namespace.
     """
     labels = validate_namespace(template, field)
+    bad = [n for n in namespace_placeholders(labels) if not n.isidentifier()]
+    if bad:
+        raise InvalidPayloadError(
+            f"{field}: placeholder(s) {', '.join(repr('{' + n + '}') for n in bad)} in "
+            f"{list(labels)} must be names like {{user_id}}"
+        )
     missing = [n for n in namespace_placeholders(labels) if values.get(n) in (None, "")]
     if missing:
         raise InvalidPayloadError(
@@ -298,6 +314,12 @@ def validate_thread_id(thread_id: Any, field: str = "thread_id") -> str:
         )
     if not thread_id.strip():
         raise InvalidPayloadError(f"{field}: must not be empty")
+    return _thread_uuid(thread_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _thread_uuid(thread_id: str) -> str:
+    # Cached: the same few conversation keys come back on every submit().
     try:
         return str(uuid.UUID(thread_id))
     except ValueError:

@@ -143,6 +143,9 @@ def test_namespace_templating():
         resolve_namespace(("memories", "{user_id}"), {})
     with pytest.raises(InvalidPayloadError, match="must not contain '.'"):
         resolve_namespace(("memories", "{user_id}"), {"user_id": "a.b"})
+    for bad in ("{}", "{0}", "{user-id}"):
+        with pytest.raises(InvalidPayloadError, match="must be names like"):
+            resolve_namespace(("memories", bad), {"user_id": "x"})
 
 
 def test_thread_ids_map_to_stable_uuids():
