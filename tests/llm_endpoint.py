@@ -1,0 +1,222 @@
+"""A scripted OpenAI-compatible chat-completions endpoint on 127.0.0.1, for tests and benchmarks.
+
+The real client code runs (``init_chat_model("openai:…")`` → ``langchain-openai`` →
+``openai`` → HTTP); only the model is replaced, by :func:`script`, a plain
+deterministic function: for every user turn it finds in the prompt's
+conversation it answers one call of the memory tool langmem offers
+(``Memory``) with ``content="User said: <turn>"``. Tests can therefore see
+exactly which turns reached the model, and count calls and prompt size.
+
+``gate`` lets a test hold responses (to keep a run busy while it cancels or
+supersedes it); ``fail_next`` makes the next N calls answer HTTP 500.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["ScriptedEndpoint", "run_llm_endpoint", "script", "user_turns"]
+
+# langmem renders the conversation with LangChain's pretty_repr:
+# "==== Human Message ====\n\n<text>" blocks inside a <session_...> tag.
+_TURN = re.compile(r"=+ Human Message =+\n\n(.*?)(?=\n\n=+ \w+ Message =+|\n</session_|\Z)", re.S)
+
+
+def user_turns(request: dict[str, Any]) -> list[str]:
+    """The user turns of the conversation a chat-completions request carries.
+
+    langmem renders the conversation into one prompt message; the turns are read
+    back from its "Human Message" blocks (plain ``role: user`` messages otherwise),
+    one per non-empty line.
+    """
+    texts = []
+    for msg in request.get("messages", []):
+        content = msg.get("content")
+        if isinstance(content, list):
+            content = "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+        if isinstance(content, str) and msg.get("role") == "user":
+            texts.append(content)
+    # langmem merges consecutive user messages into one block, a turn per line.
+    blocks = [b for text in texts for b in _TURN.findall(text)] or texts
+    return [line.strip() for b in blocks for line in b.splitlines() if line.strip()]
+
+
+def _memory_tool(request: dict[str, Any]) -> str | None:
+    names = [t.get("function", {}).get("name") for t in request.get("tools", [])]
+    for preferred in ("Memory",):
+        if preferred in names:
+            return preferred
+    return next((n for n in names if n and n not in {"PatchDoc", "RemoveDoc"}), None)
+
+
+def script(request: dict[str, Any]) -> dict[str, Any]:
+    """The scripted reply: one memory tool call per user turn, or plain text without tools."""
+    tool = _memory_tool(request)
+    turns = user_turns(request)
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    if tool is None:
+        message["content"] = "ok"
+    else:
+        message["tool_calls"] = [
+            {
+                "id": f"call_{i}",
+                "type": "function",
+                "function": {
+                    "name": tool,
+                    "arguments": json.dumps({"content": f"User said: {turn}"}),
+                },
+            }
+            for i, turn in enumerate(turns)
+        ]
+    prompt_chars = len(json.dumps(request.get("messages", [])))
+    return {
+        "id": f"chatcmpl-{time.monotonic_ns()}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model", "scripted"),
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": "tool_calls" if tool else "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_chars // 4,
+            "completion_tokens": 10,
+            "total_tokens": prompt_chars // 4 + 10,
+        },
+    }
+
+
+@dataclass
+class ScriptedEndpoint:
+    """A running endpoint: its URL and every request it answered."""
+
+    base_url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    gate: threading.Event = field(default_factory=threading.Event)
+    fail_next: int = 0
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    @property
+    def calls(self) -> int:
+        """Chat-completion requests received so far."""
+        with self.arrived:
+            return len(self.requests)
+
+    def wait_calls(self, n: int, timeout: float) -> None:
+        """Block until at least ``n`` requests have arrived."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.requests) >= n, timeout):
+                raise TimeoutError(f"{len(self.requests)} LLM calls after {timeout} s, wanted {n}")
+
+
+def _handler(endpoint: ScriptedEndpoint) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def _send(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            try:
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the caller went away (a cancelled run): nothing to answer
+
+        def do_GET(self) -> None:
+            if self.path.rstrip("/").endswith("/models"):
+                self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+            else:
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", 0))
+            request = json.loads(self.rfile.read(length) or b"{}")
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+                return
+            with endpoint.arrived:
+                endpoint.requests.append(request)
+                endpoint.arrived.notify_all()
+                failing = endpoint.fail_next > 0
+                if failing:
+                    endpoint.fail_next -= 1
+            endpoint.gate.wait(timeout=120)
+            if failing:
+                self._send(500, {"error": {"message": "scripted failure", "type": "server_error"}})
+                return
+            reply = script(request)
+            if request.get("stream"):
+                self._stream(reply)
+            else:
+                self._send(200, reply)
+
+        def _stream(self, reply: dict[str, Any]) -> None:
+            msg = reply["choices"][0]["message"]
+            delta: dict[str, Any] = {"role": "assistant", "content": msg.get("content")}
+            if msg.get("tool_calls"):
+                delta["tool_calls"] = [{**tc, "index": i} for i, tc in enumerate(msg["tool_calls"])]
+            chunks = [
+                {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]},
+                {
+                    "choices": [
+                        {
+                            "index": 0,
+                            "delta": {},
+                            "finish_reason": reply["choices"][0]["finish_reason"],
+                        }
+                    ],
+                    "usage": reply["usage"],
+                },
+            ]
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.end_headers()
+            for chunk in chunks:
+                body = {
+                    "id": reply["id"],
+                    "object": "chat.completion.chunk",
+                    "created": reply["created"],
+                    "model": reply["model"],
+                    **chunk,
+                }
+                self.wfile.write(f"data: {json.dumps(body)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+
+    return Handler
+
+
+@contextmanager
+def run_llm_endpoint() -> Iterator[ScriptedEndpoint]:
+    """Serve the scripted endpoint on a free 127.0.0.1 port until the block ends.
+
+    The gate starts open; ``endpoint.gate.clear()`` holds replies until ``set()``.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = server.server_address[1]
+    endpoint = ScriptedEndpoint(base_url=f"http://127.0.0.1:{port}/v1")
+    endpoint.gate.set()
+    server.RequestHandlerClass = _handler(endpoint)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield endpoint
+    finally:
+        endpoint.gate.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,144 @@
+"""The LLM path in-process: langmem's manager on a fake chat model, writes staged then committed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.store.memory import InMemoryStore
+
+import graphs.memory_manager.extract as extract_mod
+from graphs.memory_manager.graph import builder
+
+CONFIG = {"configurable": {"thread_id": "22222222-3333-4444-5555-666666666666"}}
+MODEL = "fake:tool-caller"
+
+
+class ToolCallingFake(GenericFakeChatModel):
+    """Replies with the next scripted message; tools bound to it are accepted and ignored."""
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolCallingFake:
+        return self
+
+
+def calls(name: str, *args: dict[str, Any]) -> AIMessage:
+    return AIMessage(
+        content="",
+        tool_calls=[{"name": name, "args": a, "id": f"call_{i}"} for i, a in enumerate(args)],
+    )
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    def install(*replies: AIMessage) -> None:
+        monkeypatch.setitem(extract_mod._models, MODEL, ToolCallingFake(messages=iter(replies)))
+
+    return install
+
+
+@pytest.fixture
+def store():
+    return InMemoryStore()
+
+
+@pytest.fixture
+def app(store):
+    return builder.compile(store=store, checkpointer=InMemorySaver())
+
+
+async def test_langmem_memories_land_in_langmem_format(app, store, fake_model):
+    fake_model(calls("Memory", {"content": "User lives in Paris."}, {"content": "User likes tea."}))
+    out = await app.ainvoke(
+        {"messages": [{"role": "user", "content": "I live in Paris and love tea."}]},
+        CONFIG,
+        context={"model": MODEL},
+    )
+    items = store.search(("memories",))
+    assert sorted(i.value["content"]["content"] for i in items) == [
+        "User likes tea.",
+        "User lives in Paris.",
+    ]
+    assert all(i.value["kind"] == "Memory" for i in items)
+    assert sorted(out["changes"]["created"]) == sorted(f"memories/{i.key}" for i in items)
+    assert out["extractor"] == MODEL
+
+
+PREFERENCE = {
+    "name": "Preference",
+    "description": "Something the user likes or dislikes.",
+    "parameters": {
+        "type": "object",
+        "properties": {"item": {"type": "string"}, "likes": {"type": "boolean"}},
+        "required": ["item", "likes"],
+    },
+    "update_mode": "insert",
+}
+PROFILE = {
+    "name": "Profile",
+    "description": "The user's profile.",
+    "parameters": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "city": {"type": "string"}},
+    },
+    "update_mode": "patch",
+}
+
+
+async def test_collection_schema_inserts_items_of_its_kind(app, store, fake_model):
+    fake_model(
+        calls("Preference", {"item": "tea", "likes": True}, {"item": "rain", "likes": False})
+    )
+    await app.ainvoke(
+        {"messages": [{"role": "user", "content": "I love tea, hate rain."}]},
+        CONFIG,
+        context={"model": MODEL, "schemas": [PREFERENCE]},
+    )
+    items = store.search(("memories",))
+    assert {i.value["kind"] for i in items} == {"Preference"}
+    assert sorted(i.value["content"]["item"] for i in items) == ["rain", "tea"]
+
+
+async def test_profile_schema_is_one_document_in_its_own_namespace(app, store, fake_model):
+    fake_model(calls("Profile", {"name": "Ann", "city": "Oslo"}))
+    await app.ainvoke(
+        {"messages": [{"role": "user", "content": "I'm Ann from Oslo."}]},
+        CONFIG,
+        context={"model": MODEL, "schemas": [PROFILE]},
+    )
+    profiles = store.search(("memories", "Profile"))
+    assert [(p.value["kind"], p.value["content"]) for p in profiles] == [
+        ("Profile", {"name": "Ann", "city": "Oslo"})
+    ]
+
+
+async def test_profile_is_patched_in_place_on_later_runs(app, store, fake_model):
+    import uuid
+
+    fake_model(calls("Profile", {"name": "Ann", "city": "Oslo"}))
+    ctx = {"model": MODEL, "schemas": [PROFILE]}
+    await app.ainvoke(
+        {"messages": [{"role": "user", "content": "I'm Ann from Oslo."}]}, CONFIG, context=ctx
+    )
+    (doc,) = store.search(("memories", "Profile"))
+    doc_id = uuid.uuid5(uuid.NAMESPACE_DNS, str(("memories", "Profile", doc.key))).hex
+    patch = {
+        "json_doc_id": doc_id,
+        "planned_edits": "city moved",
+        "patches": [{"op": "replace", "path": "/city", "value": "Rome"}],
+    }
+    fake_model(calls("PatchDoc", patch))
+    out = await app.ainvoke(
+        {"messages": [{"role": "user", "content": "I moved to Rome."}]}, CONFIG, context=ctx
+    )
+    profiles = store.search(("memories", "Profile"))
+    assert [(p.key, p.value["content"]) for p in profiles] == [
+        (doc.key, {"name": "Ann", "city": "Rome"})
+    ]
+    assert out["changes"] == {
+        "created": [],
+        "updated": [f"memories/Profile/{doc.key}"],
+        "deleted": [],
+    }
