@@ -71,3 +71,54 @@ def test_context_manager_shuts_down():
         pass
     with pytest.raises(ExecutorShutdownError):
         ex.submit(MSG, thread_id="t")
+
+
+def test_a_threads_submissions_reach_the_server_in_order_and_coalesce():
+    import json
+    import threading
+
+    import httpx
+
+    sent: list[tuple[str, str, dict]] = []
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        release.wait(10)  # hold the first request so later submissions queue up
+        body = json.loads(request.content or b"{}")
+        with lock:
+            sent.append((request.method, request.url.path, body))
+            n = len(sent)
+        if request.url.path.endswith("/runs"):
+            return httpx.Response(200, json={"run_id": f"run-{n}", "status": "pending"})
+        return httpx.Response(204)
+
+    ex = ReflectionExecutor(
+        "memory_manager",
+        "memories",
+        url="http://test",
+        transport=httpx.MockTransport(handler),
+        retry=FAST,
+        sender_threads=1,
+    )
+    futures = [
+        ex.submit(
+            {"messages": [{"role": "user", "content": f"turn {i}"}]},
+            thread_id="t",
+            after_seconds=60,
+        )
+        for i in range(10)
+    ]
+    release.set()
+    ex.wait_accepted(timeout=10)
+    ex.shutdown(wait=True, cancel_futures=True)
+
+    puts = [b for m, p, b in sent if m == "PUT"]
+    order = [s["messages"][0]["content"] for b in puts for s in b["value"]["submissions"]]
+    assert order == [f"turn {i}" for i in range(10)]
+    assert len(puts) < 10, "queued submissions coalesce into fewer requests"
+    runs = [b for m, p, b in sent if p.endswith("/runs")]
+    assert len(runs) == len(puts)
+    assert runs[-1]["input"]["messages"][0]["content"] == "turn 9"
+    assert runs[-1]["multitask_strategy"] == "rollback"
+    assert all(f.stage is Stage.ACCEPTED for f in futures)
