@@ -4,25 +4,13 @@ import time
 
 import pytest
 from langchain_core.messages import AIMessage
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.store.memory import InMemoryStore
 
-from graphs.memory_manager.graph import builder, graph
+from graphs.memory_manager.graph import graph
 from sdk_client.contract import inbox_namespace, receipts_namespace
 from sdk_client.errors import InvalidPayloadError
 
 THREAD = "11111111-2222-3333-4444-555555555555"
 CONFIG = {"configurable": {"thread_id": THREAD}}
-
-
-@pytest.fixture
-def store():
-    return InMemoryStore()
-
-
-@pytest.fixture
-def app(store):
-    return builder.compile(store=store, checkpointer=InMemorySaver())
 
 
 def user(text: str) -> dict:

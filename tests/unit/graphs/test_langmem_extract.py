@@ -7,11 +7,8 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.store.memory import InMemoryStore
 
 import graphs.memory_manager.extract as extract_mod
-from graphs.memory_manager.graph import builder
 
 CONFIG = {"configurable": {"thread_id": "22222222-3333-4444-5555-666666666666"}}
 MODEL = "fake:tool-caller"
@@ -37,16 +34,6 @@ def fake_model(monkeypatch):
         monkeypatch.setitem(extract_mod._models, MODEL, ToolCallingFake(messages=iter(replies)))
 
     return install
-
-
-@pytest.fixture
-def store():
-    return InMemoryStore()
-
-
-@pytest.fixture
-def app(store):
-    return builder.compile(store=store, checkpointer=InMemorySaver())
 
 
 async def test_langmem_memories_land_in_langmem_format(app, store, fake_model):
