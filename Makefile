@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve test test-unit test-integration lint bench clean
+.PHONY: setup demo serve test test-unit test-integration lint bench bench-smoke clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,8 +32,12 @@ test-unit: setup
 test-integration: setup
 	$(BIN)/pytest tests/integration
 
-bench: setup  ## caller-side submit() latency
+bench: setup  ## every contender on one server and scripted model; tables + bench/results/*.json
+	$(BIN)/python -m bench
 	$(BIN)/python -m bench.submit_latency
+
+bench-smoke: setup  ## the tiny version CI runs (as tests/integration/test_bench_smoke.py)
+	$(BIN)/python -m bench --smoke --out /tmp/memory-reflect-bench-smoke.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,14 +47,19 @@ class _NotGiven:
 NOT_GIVEN: Any = _NotGiven()
 
 
+_get_config: Callable[[], Mapping[str, Any]] | None
+try:  # imported once here, not on the first submit(): importing langgraph takes ~0.3 s
+    from langgraph.config import get_config as _get_config
+except ImportError:  # the client does not require langgraph
+    _get_config = None
+
+
 def _ambient_config() -> Mapping[str, Any] | None:
     """The LangGraph config of the node/entrypoint we are called from, if any."""
-    try:
-        from langgraph.config import get_config
-    except ImportError:  # the client does not require langgraph
+    if _get_config is None:
         return None
     try:
-        return get_config()
+        return _get_config()
     except RuntimeError:
         return None
 

@@ -1,0 +1,133 @@
+"""``python -m bench``: every contender, on one server and one scripted model, in one run.
+
+Prints markdown tables and writes ``bench/results/bench.json``. Defaults finish
+in a few minutes on 2 cores; ``--smoke`` is the tiny CI version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.harness import CONTENDERS, FACTORIES, Bench, Submitter, bench_environment
+from bench.machine import describe
+from bench.workloads import Trace, run_trace, run_wave
+
+RESULTS = Path(__file__).with_name("results")
+
+TRACE_COLUMNS = [
+    ("contender", "contender"), ("full_history", "full history"),
+    ("turns_kept_pct", "turns kept %"), ("runs_per_burst", "runs/burst"),
+    ("llm_calls_per_burst", "LLM calls/burst"), ("prompt_tokens_per_burst", "prompt tokens/burst"),
+    ("prompt_tokens_vs_floor", "× floor"), ("submit_p50_us", "submit p50 µs"),
+    ("submit_p99_us", "submit p99 µs"), ("http_per_submission", "HTTP/submission"),
+    ("start_lag_p50_s", "lag p50 s"), ("start_lag_p99_s", "lag p99 s"),
+]  # fmt: skip
+WAVE_COLUMNS = [
+    ("contender", "contender"),
+    ("extractor", "extractor"), ("threads", "threads"), ("accepted_s", "all accepted s"),
+    ("accepted_per_s", "accepted/s"), ("start_lag_p50_s", "lag p50 s"),
+    ("start_lag_p99_s", "lag p99 s"), ("drain_s", "drained s after due"),
+    ("rss_before_mib", "server RSS before MiB"), ("rss_after_mib", "after MiB"),
+]  # fmt: skip
+
+
+def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
+    """Rows as a markdown table."""
+    head = "| " + " | ".join(title for _, title in columns) + " |"
+    rule = "|" + "|".join("---" for _ in columns) + "|"
+    body = ["| " + " | ".join(str(r.get(key, "")) for key, _ in columns) + " |" for r in rows]
+    return "\n".join([head, rule, *body])
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--threads", type=int, default=10, help="conversation threads per trace")
+    p.add_argument("--bursts", type=int, default=2, help="bursts per thread")
+    p.add_argument("--k", type=int, default=5, help="single-turn submissions per burst")
+    p.add_argument("--after-seconds", type=float, default=1.5)
+    p.add_argument("--gap-in", type=float, default=0.2, help="seconds between turns of a burst")
+    p.add_argument(
+        "--gap-out", type=float, default=4.0, help="quiet seconds between bursts (> after)"
+    )
+    p.add_argument(
+        "--wave", type=int, default=1000, help="threads due in the same second (0: skip)"
+    )
+    p.add_argument("--wave-due-in", type=float, default=15.0, help="seconds until the wave is due")
+    p.add_argument("--jobs", type=int, default=10, help="langgraph dev --n-jobs-per-worker")
+    p.add_argument("--contenders", nargs="+", default=list(CONTENDERS), choices=CONTENDERS)
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
+    p.add_argument("--out", type=Path, default=RESULTS / "bench.json")
+    return p
+
+
+def run(opts: argparse.Namespace) -> dict[str, Any]:
+    """Run every workload for every contender; return the results record."""
+    if opts.smoke:
+        opts.threads, opts.bursts, opts.k, opts.wave, opts.wave_due_in = 2, 1, 3, 20, 3.0
+    trace_rows, wave_rows = [], []
+    with bench_environment(jobs=opts.jobs) as bench:
+        for full in (False, True):
+            trace = Trace(
+                opts.threads, opts.bursts, opts.k, opts.after_seconds, opts.gap_in, opts.gap_out,
+                full_history=full,
+            )  # fmt: skip
+            workload = "full" if full else "single"
+            for name in opts.contenders:
+                sub = _submitter(bench, name, workload)
+                try:
+                    trace_rows.append(run_trace(bench, sub, trace))
+                finally:
+                    sub.close()
+        if opts.wave:
+            for name in ("ours", "langmem"):
+                if name in opts.contenders:
+                    wave_rows.append(_wave(bench, opts, name, "LLM path"))
+    if opts.wave:
+        with bench_environment(jobs=opts.jobs, offline=True) as bench:
+            wave_rows.append(_wave(bench, opts, "ours", "offline extractor"))
+    return {
+        "machine": describe(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
+        "trace": trace_rows,
+        "wave": wave_rows,
+    }
+
+
+def _wave(bench: Bench, opts: argparse.Namespace, name: str, extractor: str) -> dict[str, Any]:
+    sub = _submitter(bench, name, "wave")
+    try:
+        return {"extractor": extractor, **run_wave(bench, sub, opts.wave, opts.wave_due_in)}
+    finally:
+        sub.close()
+
+
+def _submitter(bench: Bench, name: str, workload: str) -> Submitter:
+    label = f"{name}-{workload}"
+    sub = FACTORIES[name](bench.server.url, ("bench", bench.run_id, label))
+    sub.label = label
+    return sub
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run, print the tables, write the JSON record."""
+    opts = _parser().parse_args(argv)
+    record = run(opts)
+    print(f"\nBenchmarks on {record['machine']} ({record['date']})\n")
+    print("Bursty chat trace\n")
+    print(table(record["trace"], TRACE_COLUMNS))
+    if record["wave"]:
+        print("\nQuiet threads falling due in the same second\n")
+        print(table(record["wave"], WAVE_COLUMNS))
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    opts.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"\nwritten to {opts.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,29 @@
+"""A tiny run of the benchmark suite, so it keeps working (its numbers are not asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.__main__ import main
+
+pytestmark = pytest.mark.integration
+
+
+def test_bench_smoke(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["--smoke", "--out", str(out)]) == 0
+    record = json.loads(out.read_text())
+    printed = capsys.readouterr().out
+    assert "| contender |" in printed and record["machine"] in printed
+    rows = {(r["contender"], r["full_history"]): r for r in record["trace"]}
+    assert set(rows) == {(c, f) for c in ("ours", "langmem", "per-message") for f in (False, True)}
+    # Correctness, not timing: our executor keeps every turn of every burst.
+    assert rows[("ours", False)]["turns_kept_pct"] == 100.0
+    assert rows[("ours", True)]["turns_kept_pct"] == 100.0
+    assert [(w["contender"], w["threads"]) for w in record["wave"]] == [
+        ("ours", 20),
+        ("langmem", 20),
+        ("ours", 20),
+    ]
