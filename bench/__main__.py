@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.harness import CONTENDERS, FACTORIES, Bench, Submitter, bench_environment
 from bench.machine import describe
-from bench.workloads import Trace, run_trace, run_wave
+from bench.workloads import Trace, populate, run_trace, run_wave
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -25,6 +25,11 @@ TRACE_COLUMNS = [
     ("prompt_tokens_vs_floor", "× floor"), ("submit_p50_us", "submit p50 µs"),
     ("submit_p99_us", "submit p99 µs"), ("http_per_submission", "HTTP/submission"),
     ("start_lag_p50_s", "lag p50 s"), ("start_lag_p99_s", "lag p99 s"),
+]  # fmt: skip
+GROWTH_COLUMNS = [
+    ("threads_on_server", "threads on server"), ("runs_per_burst", "runs/burst"),
+    ("turns_kept_pct", "turns kept %"), ("start_lag_p50_s", "lag p50 s"),
+    ("start_lag_p99_s", "lag p99 s"), ("rss_mib", "server RSS MiB"),
 ]  # fmt: skip
 WAVE_COLUMNS = [
     ("contender", "contender"),
@@ -57,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
         "--wave", type=int, default=1000, help="threads due in the same second (0: skip)"
     )
     p.add_argument("--wave-due-in", type=float, default=15.0, help="seconds until the wave is due")
+    p.add_argument(
+        "--growth", type=int, default=2000,
+        help="finished threads to add before re-running our trace (0: skip)",
+    )  # fmt: skip
     p.add_argument("--jobs", type=int, default=10, help="langgraph dev --n-jobs-per-worker")
     p.add_argument("--contenders", nargs="+", default=list(CONTENDERS), choices=CONTENDERS)
     p.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
@@ -68,7 +77,10 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     """Run every workload for every contender; return the results record."""
     if opts.smoke:
         opts.threads, opts.bursts, opts.k, opts.wave, opts.wave_due_in = 2, 1, 3, 20, 3.0
-    trace_rows, wave_rows = [], []
+        opts.growth = 10
+    trace_rows: list[dict[str, Any]] = []
+    wave_rows: list[dict[str, Any]] = []
+    growth_rows: list[dict[str, Any]] = []
     with bench_environment(jobs=opts.jobs) as bench:
         for full in (False, True):
             trace = Trace(
@@ -77,15 +89,24 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
             )  # fmt: skip
             workload = "full" if full else "single"
             for name in opts.contenders:
-                sub = _submitter(bench, name, workload)
-                try:
-                    trace_rows.append(run_trace(bench, sub, trace))
-                finally:
-                    sub.close()
+                trace_rows.append(_trace(bench, name, workload, trace))
         if opts.wave:
             for name in ("ours", "langmem"):
                 if name in opts.contenders:
                     wave_rows.append(_wave(bench, opts, name, "LLM path"))
+        if opts.growth and "ours" in opts.contenders:
+            growth_rows.append(
+                next(r for r in trace_rows if r["contender"] == "ours" and not r["full_history"])
+            )
+            sub = _submitter(bench, "ours", "populate")
+            try:
+                populate(bench, sub, opts.growth)
+            finally:
+                sub.close()
+            trace = Trace(
+                opts.threads, opts.bursts, opts.k, opts.after_seconds, opts.gap_in, opts.gap_out
+            )
+            growth_rows.append(_trace(bench, "ours", "growth", trace))
     if opts.wave:
         with bench_environment(jobs=opts.jobs, offline=True) as bench:
             wave_rows.append(_wave(bench, opts, "ours", "offline extractor"))
@@ -95,7 +116,16 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
         "trace": trace_rows,
         "wave": wave_rows,
+        "growth": growth_rows,
     }
+
+
+def _trace(bench: Bench, name: str, workload: str, trace: Trace) -> dict[str, Any]:
+    sub = _submitter(bench, name, workload)
+    try:
+        return run_trace(bench, sub, trace)
+    finally:
+        sub.close()
 
 
 def _wave(bench: Bench, opts: argparse.Namespace, name: str, extractor: str) -> dict[str, Any]:
@@ -120,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nBenchmarks on {record['machine']} ({record['date']})\n")
     print("Bursty chat trace\n")
     print(table(record["trace"], TRACE_COLUMNS))
+    if record["growth"]:
+        print("\nGrowth: our trace before and after many finished threads\n")
+        print(table(record["growth"], GROWTH_COLUMNS))
     if record["wave"]:
         print("\nQuiet threads falling due in the same second\n")
         print(table(record["wave"], WAVE_COLUMNS))

@@ -91,6 +91,7 @@ def _measure(
     us = [x * 1e6 for x in latencies]
     return {
         "contender": sub.name,
+        "threads_on_server": threads_on_server(bench),
         "full_history": trace.full_history,
         "turns_submitted": turns,
         "turns_kept_pct": round(100 * len(kept) / turns, 1),
@@ -103,6 +104,7 @@ def _measure(
         "http_per_submission": round(sub.transport.submission_requests / turns, 2),
         "start_lag_p50_s": round(pct(lags, 0.5), 3),
         "start_lag_p99_s": round(pct(lags, 0.99), 3),
+        "rss_mib": bench.rss_mib(),
     }
 
 
@@ -185,3 +187,23 @@ def run_wave(bench: Bench, sub: Submitter, threads: int, due_in: float) -> dict[
         "rss_before_mib": rss_before,
         "rss_after_mib": bench.rss_mib(),
     }
+
+
+def populate(bench: Bench, sub: Submitter, threads: int, batch: int = 500) -> None:
+    """Leave ``threads`` finished threads on the server (one processed submission each)."""
+    for start in range(0, threads, batch):
+        keys = [
+            f"{bench.run_id}-{sub.label}-{i}" for i in range(start, min(threads, start + batch))
+        ]
+        for i, key in enumerate(keys):
+            sub.submit(key, [{"role": "user", "content": turn_text(sub.label, start + i, 0, 0)}], 0)
+        sub.drain(keys, timeout=1800)
+
+
+def threads_on_server(bench: Bench) -> int:
+    """How many threads the server holds."""
+    client = sdk_client(bench.server.url)
+    try:
+        return int(client.threads.count())
+    finally:
+        client.http.client.close()
