@@ -318,7 +318,9 @@ class ReflectionExecutor:
             self._last_run[req.thread_id] = run_id
             waiting = self._waiting.setdefault(req.thread_id, {})
             for sub in subs:
-                fut = self._futures[sub.submission_id]
+                fut = self._futures.get(sub.submission_id)
+                if fut is None or fut.done():  # cancelled while it was being sent
+                    continue
                 fut._mark_accepted(run_id)
                 waiting[sub.submission_id] = (fut, sub.due_at)
         self._wake.set()
