@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.harness import CONTENDERS, FACTORIES, Bench, Submitter, bench_environment
 from bench.machine import describe
-from bench.workloads import Trace, populate, run_trace, run_wave
+from bench.workloads import Trace, populate, run_trace, run_wave, wait_swept
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -27,6 +27,7 @@ TRACE_COLUMNS = [
     ("start_lag_p50_s", "lag p50 s"), ("start_lag_p99_s", "lag p99 s"),
 ]  # fmt: skip
 GROWTH_COLUMNS = [
+    ("cleanup", "cleanup"), ("threads_served", "threads served before"),
     ("threads_on_server", "threads on server"), ("runs_per_burst", "runs/burst"),
     ("turns_kept_pct", "turns kept %"), ("start_lag_p50_s", "lag p50 s"),
     ("start_lag_p99_s", "lag p99 s"), ("rss_mib", "server RSS MiB"),
@@ -66,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
         "--growth", type=int, default=2000,
         help="finished threads to add before re-running our trace (0: skip)",
     )  # fmt: skip
+    p.add_argument(
+        "--sweep-ttl", type=float, default=1.0,
+        help="minutes: the growth re-run with the idle-thread sweeper on (0: skip it)",
+    )  # fmt: skip
     p.add_argument("--jobs", type=int, default=10, help="langgraph dev --n-jobs-per-worker")
     p.add_argument("--contenders", nargs="+", default=list(CONTENDERS), choices=CONTENDERS)
     p.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
@@ -77,7 +82,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     """Run every workload for every contender; return the results record."""
     if opts.smoke:
         opts.threads, opts.bursts, opts.k, opts.wave, opts.wave_due_in = 2, 1, 3, 20, 3.0
-        opts.growth = 10
+        opts.growth, opts.sweep_ttl = 10, min(opts.sweep_ttl, 0.05)
     trace_rows: list[dict[str, Any]] = []
     wave_rows: list[dict[str, Any]] = []
     growth_rows: list[dict[str, Any]] = []
@@ -95,18 +100,14 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
                 if name in opts.contenders:
                     wave_rows.append(_wave(bench, opts, name, "LLM path"))
         if opts.growth and "ours" in opts.contenders:
-            growth_rows.append(
-                next(r for r in trace_rows if r["contender"] == "ours" and not r["full_history"])
+            first = next(
+                r for r in trace_rows if r["contender"] == "ours" and not r["full_history"]
             )
-            sub = _submitter(bench, "ours", "populate")
-            try:
-                populate(bench, sub, opts.growth)
-            finally:
-                sub.close()
-            trace = Trace(
-                opts.threads, opts.bursts, opts.k, opts.after_seconds, opts.gap_in, opts.gap_out
-            )
-            growth_rows.append(_trace(bench, "ours", "growth", trace))
+            growth_rows.append({**first, "cleanup": "none", "threads_served": 0})
+            growth_rows.append(_growth(bench, opts, "none"))
+    if opts.growth and opts.sweep_ttl and "ours" in opts.contenders:
+        with bench_environment(jobs=opts.jobs, thread_ttl_minutes=opts.sweep_ttl) as bench:
+            growth_rows.append(_growth(bench, opts, f"sweeper, TTL {opts.sweep_ttl:g} min"))
     if opts.wave:
         with bench_environment(jobs=opts.jobs, offline=True) as bench:
             wave_rows.append(_wave(bench, opts, "ours", "offline extractor"))
@@ -126,6 +127,20 @@ def _trace(bench: Bench, name: str, workload: str, trace: Trace) -> dict[str, An
         return run_trace(bench, sub, trace)
     finally:
         sub.close()
+
+
+def _growth(bench: Bench, opts: argparse.Namespace, cleanup: str) -> dict[str, Any]:
+    """Our trace after ``opts.growth`` finished threads (swept first, when the sweeper is on)."""
+    sub = _submitter(bench, "ours", "populate")
+    try:
+        populate(bench, sub, opts.growth)
+    finally:
+        sub.close()
+    if cleanup != "none":
+        wait_swept(bench, keep=opts.threads * 4, timeout=opts.sweep_ttl * 60 + 600)
+    trace = Trace(opts.threads, opts.bursts, opts.k, opts.after_seconds, opts.gap_in, opts.gap_out)
+    row = _trace(bench, "ours", "growth" if cleanup == "none" else "growth-swept", trace)
+    return {**row, "cleanup": cleanup, "threads_served": opts.growth}
 
 
 def _wave(bench: Bench, opts: argparse.Namespace, name: str, extractor: str) -> dict[str, Any]:

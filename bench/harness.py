@@ -271,11 +271,15 @@ class Bench:
 
 
 @contextmanager
-def bench_environment(jobs: int = 10, *, offline: bool = False) -> Iterator[Bench]:
+def bench_environment(
+    jobs: int = 10, *, offline: bool = False, thread_ttl_minutes: float = 0.0
+) -> Iterator[Bench]:
     """Start the scripted model and a warmed-up ``langgraph dev`` that extracts with it.
 
     ``offline=True`` serves the offline extractor instead (the model is still started,
     and unused), to separate the server's own per-run cost from the LLM path's.
+    ``thread_ttl_minutes`` > 0 turns the server's idle-thread sweeper on (checking
+    every 5 s); 0 keeps every thread, as the dev server does on its own.
     """
     with run_llm_endpoint() as llm:
         env: dict[str, str | None] = {
@@ -283,6 +287,8 @@ def bench_environment(jobs: int = 10, *, offline: bool = False) -> Iterator[Benc
             "OPENAI_BASE_URL": llm.base_url,
             "OPENAI_API_KEY": "sk-bench-not-a-secret",
             "LANGGRAPH_API_URL": None,
+            "MEMORY_THREAD_TTL_MINUTES": str(thread_ttl_minutes),
+            "MEMORY_SWEEP_INTERVAL_SECONDS": "5",
         }
         with run_server(env, jobs=jobs) as server:
             _warm_up(server.url)

@@ -1,8 +1,9 @@
 """Caller-side ``submit()`` latency: how long the caller's thread is held per submission.
 
 Starts its own ``langgraph dev`` and submits N single-turn payloads over T
-threads of conversation, timing only the ``submit()`` call (the HTTP happens on
-the executor's background senders). Then waits until every submission is
+threads of conversation, through this project's executor and through langmem's
+``RemoteReflectionExecutor`` (``config=`` passed, as it needs outside LangGraph),
+timing only the ``submit()`` call (both do the HTTP on background threads). Then waits until every submission is
 accepted and processed, so the numbers come from a run that really did the work.
 
     python -m bench.submit_latency [--n 2000] [--threads 50] [--callers 1]
@@ -16,11 +17,13 @@ import statistics
 import threading
 import time
 import uuid
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
+from bench.harness import FACTORIES
 from bench.machine import describe
 from graphs.devserver import run_server
-from sdk_client import ReflectionExecutor
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -29,23 +32,23 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-def measure(url: str, n: int, threads: int, callers: int, after_seconds: float) -> dict[str, float]:
+def measure(
+    url: str, contender: str, n: int, threads: int, callers: int, after_seconds: float
+) -> dict[str, float | str]:
     """Submit ``n`` payloads from ``callers`` calling threads; return latency stats in µs."""
-    executor = ReflectionExecutor("memory_manager", ("bench", "{user_id}"), url=url)
     run = uuid.uuid4().hex[:6]
+    sub = FACTORIES[contender](url, ("bench", run, contender))
+    keys = [f"{run}-{t}" for t in range(threads)]
     timings: list[float] = []
-    futures = []
+    futures: list[Future[Any]] = []
     lock = threading.Lock()
 
     def caller(idx: int) -> None:
         local, futs = [], []
         for i in range(idx, n, callers):
-            payload = {"messages": [{"role": "user", "content": f"I love topic {i}."}]}
-            config = {"configurable": {"user_id": f"u{i % threads}"}}
+            msgs = [{"role": "user", "content": f"I love topic {i}."}]
             t0 = time.perf_counter()
-            fut = executor.submit(
-                payload, config, after_seconds=after_seconds, thread_id=f"{run}-{i % threads}"
-            )
+            fut = sub.submit(keys[i % threads], msgs, after_seconds)
             local.append(time.perf_counter() - t0)
             futs.append(fut)
         with lock:
@@ -53,11 +56,8 @@ def measure(url: str, n: int, threads: int, callers: int, after_seconds: float) 
             futures.extend(futs)
 
     # Warm up imports and code paths outside the measurement.
-    executor.submit(
-        {"messages": [{"role": "user", "content": "warm up"}]},
-        {"configurable": {"user_id": "w"}},
-        thread_id=f"{run}-warm",
-    ).result(60)
+    warm = sub.submit(f"{run}-warm", [{"role": "user", "content": "warm up"}], 0)
+    sub.wait_accepted(warm, 60)
     workers = [threading.Thread(target=caller, args=(c,)) for c in range(callers)]
     start = time.perf_counter()
     for w in workers:
@@ -65,13 +65,15 @@ def measure(url: str, n: int, threads: int, callers: int, after_seconds: float) 
     for w in workers:
         w.join()
     handed = time.perf_counter() - start
-    executor.wait_accepted(timeout=600)
+    for fut in futures:
+        sub.wait_accepted(fut, 600)
     accepted = time.perf_counter() - start
-    executor.flush(timeout=900)
+    sub.drain([*keys, f"{run}-warm"], timeout=900)
     processed = time.perf_counter() - start
-    executor.shutdown()
+    sub.close()
     us = sorted(t * 1e6 for t in timings)
     return {
+        "contender": contender,
         "submissions": n,
         "conversation_threads": threads,
         "calling_threads": callers,
@@ -91,23 +93,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=50, help="conversation threads")
     parser.add_argument("--callers", type=int, nargs="+", default=[1, 20], help="calling threads")
     parser.add_argument("--after-seconds", type=float, default=1.0)
+    parser.add_argument(
+        "--contenders", nargs="+", default=["ours", "langmem"], choices=["ours", "langmem"]
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "submit_latency.json")
     opts = parser.parse_args(argv)
 
     with run_server() as server:
         rows = [
-            measure(server.url, opts.n, opts.threads, c, opts.after_seconds) for c in opts.callers
+            measure(server.url, name, opts.n, opts.threads, c, opts.after_seconds)
+            for c in opts.callers
+            for name in opts.contenders
         ]
     machine = describe()
     print(f"\nsubmit() latency on {machine}\n")
     print(
-        "| calling threads | submissions | p50 µs | p99 µs | max µs "
+        "| contender | calling threads | submissions | p50 µs | p99 µs | max µs "
         "| all accepted s | all processed s |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
-            f"| {r['calling_threads']} | {r['submissions']} | {r['submit_p50_us']} | "
+            f"| {r['contender']} | {r['calling_threads']} | {r['submissions']} | {r['submit_p50_us']} | "
             f"{r['submit_p99_us']} | {r['submit_max_us']} | {r['all_accepted_s']} | "
             f"{r['all_processed_s']} |"
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.harness import Bench, Submitter, sdk_client, tag_of, thread_uuid, turn_text
+from graphs.devserver import wait_until
 from tests.llm_endpoint import user_turns
 
 
@@ -207,3 +208,10 @@ def threads_on_server(bench: Bench) -> int:
         return int(client.threads.count())
     finally:
         client.http.client.close()
+
+
+def wait_swept(bench: Bench, keep: int, timeout: float) -> None:
+    """Wait until the server's sweeper has left at most ``keep`` threads."""
+    wait_until(
+        lambda: threads_on_server(bench) <= keep, timeout, 2.0, f"at most {keep} threads left"
+    )

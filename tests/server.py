@@ -2,4 +2,25 @@
 
 from graphs.devserver import ROOT, Server, free_port, run_server, wait_until
 
-__all__ = ["ROOT", "Server", "free_port", "run_server", "wait_until"]
+__all__ = ["ISOLATED_ENV", "ROOT", "Server", "free_port", "run_server", "wait_until"]
+
+# Variables that would change what the server or client does; tests set what they need.
+ISOLATED_ENV = [
+    "MEMORY_MODEL",
+    "MEMORY_NAMESPACE",
+    "MEMORY_INSTRUCTIONS",
+    "MEMORY_SCHEMAS",
+    "MEMORY_ENABLE_INSERTS",
+    "MEMORY_ENABLE_DELETES",
+    "MEMORY_QUERY_LIMIT",
+    "LANGGRAPH_API_URL",
+    "LANGGRAPH_API_KEY",
+    "LANGSMITH_API_KEY",
+    "LANGCHAIN_API_KEY",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "MEMORY_THREAD_TTL_MINUTES",
+    "MEMORY_SWEEP_INTERVAL_SECONDS",
+    "MEMORY_API_KEYS",
+]

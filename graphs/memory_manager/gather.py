@@ -18,6 +18,7 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore, Item
 
 from graphs.memory_manager.context import Context, context_of
+from graphs.memory_manager.scoped import ScopedStore, store_prefix
 from graphs.memory_manager.state import Batch, ProcessedMessage, State, Timing
 from sdk_client.contract import (
     InboxEntry,
@@ -32,13 +33,17 @@ _PAGE = 500
 
 
 def require_store(runtime: Runtime[Context]) -> BaseStore:
-    """Return the run's store, or fail with a message saying how to give it one."""
+    """Return the run's store, inside the run's user's namespace prefix when keys are on.
+
+    Fails with a message saying how to give the graph a store when it has none.
+    """
     if runtime.store is None:
         raise RuntimeError(
             "memory_manager needs a store: run it on a LangGraph server, or compile/invoke "
             "it with store=InMemoryStore() in-process"
         )
-    return runtime.store
+    prefix = store_prefix(get_config().get("configurable", {}))
+    return ScopedStore(runtime.store, prefix) if prefix else runtime.store
 
 
 def thread_id_of(configurable: Mapping[str, Any]) -> str | None:

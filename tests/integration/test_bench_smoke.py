@@ -22,9 +22,13 @@ def test_bench_smoke(tmp_path, capsys):
     # Correctness, not timing: our executor keeps every turn of every burst.
     assert rows[("ours", False)]["turns_kept_pct"] == 100.0
     assert rows[("ours", True)]["turns_kept_pct"] == 100.0
-    before, after = record["growth"]
+    before, after, swept = record["growth"]
     assert after["threads_on_server"] >= before["threads_on_server"] + 10
     assert after["turns_kept_pct"] == 100.0
+    # The sweeper removed the finished threads before the re-run, and lost nothing.
+    assert swept["cleanup"].startswith("sweeper")
+    assert swept["threads_on_server"] < after["threads_on_server"]
+    assert swept["turns_kept_pct"] == 100.0
     assert [(w["contender"], w["threads"]) for w in record["wave"]] == [
         ("ours", 20),
         ("langmem", 20),

@@ -1,0 +1,142 @@
+"""Per-user isolation on a real server with API keys: every route, tried as the other user."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from langgraph_sdk import get_sync_client
+from langgraph_sdk.errors import NotFoundError
+
+from sdk_client import ReflectionExecutor
+from tests.server import ISOLATED_ENV, Server, run_server
+
+pytestmark = pytest.mark.integration
+
+ALICE = "key-alice-" + "a" * 16
+BOB = "key-bob-" + "b" * 16
+
+
+@pytest.fixture(scope="module")
+def keyed_server() -> Iterator[Server]:
+    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
+    env["MEMORY_API_KEYS"] = f"alice:{ALICE}, bob:{BOB}"
+    with run_server(env) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def alice_thread(keyed_server: Server) -> dict[str, Any]:
+    """Alice's processed thread plus one pending run on another thread of hers."""
+    ns = ("memories", "alice")
+    with ReflectionExecutor("memory_manager", ns, url=keyed_server.url, api_key=ALICE) as ex:
+        done = ex.submit({"messages": [{"role": "user", "content": "I live in Porto."}]},
+                         after_seconds=0, thread_id=f"alice-{uuid.uuid4().hex[:6]}")  # fmt: skip
+        done.result(timeout=60)
+        pending = ex.submit({"messages": [{"role": "user", "content": "I like tea."}]},
+                            after_seconds=600, thread_id=f"alice-{uuid.uuid4().hex[:6]}")  # fmt: skip
+        pending.wait_accepted(timeout=30)
+    with get_sync_client(url=keyed_server.url, api_key=ALICE) as sdk:
+        run_id = sdk.runs.list(pending.thread_id, status="pending")[0]["run_id"]
+    return {"done": done.thread_id, "pending": pending.thread_id, "pending_run": run_id}
+
+
+def _alice_memories(url: str) -> list[str]:
+    with get_sync_client(url=url, api_key=ALICE) as sdk:
+        items = sdk.store.search_items(["memories", "alice"])["items"]
+    return sorted(i["value"]["content"]["content"] for i in items)
+
+
+def test_requests_without_a_valid_key_are_refused(keyed_server):
+    for headers in ({}, {"x-api-key": "not-a-key-but-long-enough"}, {"authorization": "Bearer x"}):
+        r = httpx.post(f"{keyed_server.url}/threads/search", json={}, headers=headers)
+        assert r.status_code == 401, (headers, r.text)
+    ok = httpx.post(
+        f"{keyed_server.url}/threads/search", json={}, headers={"authorization": f"Bearer {ALICE}"}
+    )
+    assert ok.status_code == 200
+
+
+def test_alice_sees_her_own_work(keyed_server, alice_thread):
+    assert _alice_memories(keyed_server.url) == ["User lives in Porto."]
+    with get_sync_client(url=keyed_server.url, api_key=ALICE) as sdk:
+        assert sdk.threads.get(alice_thread["done"])["metadata"]["owner"] == "alice"
+        assert sdk.store.search_items(["reflection_inbox", alice_thread["done"]])["items"] == []
+
+
+def test_bob_cannot_touch_alices_threads_or_runs(keyed_server, alice_thread):
+    done, pending, run_id = (
+        alice_thread["done"],
+        alice_thread["pending"],
+        alice_thread["pending_run"],
+    )
+    payload = {"messages": [{"role": "user", "content": "I live in Mars."}]}
+    attempts: dict[str, Callable[[Any], Any]] = {
+        "read thread": lambda s: s.threads.get(done),
+        "read state": lambda s: s.threads.get_state(done),
+        "read history": lambda s: s.threads.get_history(done),
+        "update thread": lambda s: s.threads.update(done, metadata={"owner": "bob"}),
+        "delete thread": lambda s: s.threads.delete(done),
+        "list runs": lambda s: s.runs.list(pending),
+        "read run": lambda s: s.runs.get(pending, run_id),
+        "cancel run": lambda s: s.runs.cancel(pending, run_id),
+        "supersede run": lambda s: s.runs.create(
+            pending, "memory_manager", input=payload, multitask_strategy="rollback"
+        ),
+    }
+    with get_sync_client(url=keyed_server.url, api_key=BOB) as bob:
+        for what, attempt in attempts.items():
+            with pytest.raises(NotFoundError):
+                attempt(bob)
+                pytest.fail(f"bob could {what}")
+        assert not any(t["thread_id"] in (done, pending) for t in bob.threads.search(limit=100))
+    with get_sync_client(url=keyed_server.url, api_key=ALICE) as sdk:
+        assert sdk.runs.get(pending, run_id)["status"] == "pending"  # still hers, not superseded
+        assert sdk.threads.get(done)["metadata"]["owner"] == "alice"
+
+
+def test_bob_cannot_read_or_write_alices_memories(keyed_server, alice_thread):
+    with get_sync_client(url=keyed_server.url, api_key=BOB) as bob:
+        assert bob.store.search_items(["memories", "alice"])["items"] == []
+        assert bob.store.search_items(["alice", "memories", "alice"])["items"] == []
+        assert bob.store.list_namespaces()["namespaces"] == []
+        key = _alice_memory_key(keyed_server.url)
+        assert bob.store.get_item(["memories", "alice"], key) is None
+        bob.store.delete_item(["memories", "alice"], key)  # deletes in bob's space: a no-op
+        bob.store.put_item(["memories", "alice"], "forged", {"content": "I live on Mars."})
+        # A run of bob's aimed at alice's namespace writes into bob's own space.
+        with ReflectionExecutor(
+            "memory_manager", ("memories", "alice"), url=keyed_server.url, api_key=BOB
+        ) as ex:
+            fut = ex.submit({"messages": [{"role": "user", "content": "I live in Mars."}]},
+                            after_seconds=0, thread_id=f"bob-{uuid.uuid4().hex[:6]}")  # fmt: skip
+            fut.result(timeout=60)
+            bobs = sorted(str(i["value"]) for i in ex.search())
+    assert _alice_memories(keyed_server.url) == ["User lives in Porto."]
+    assert len(bobs) == 2  # the forged item and bob's own extracted memory
+
+
+def _alice_memory_key(url: str) -> str:
+    with get_sync_client(url=url, api_key=ALICE) as sdk:
+        return str(sdk.store.search_items(["memories", "alice"])["items"][0]["key"])
+
+
+def test_studio_sees_everything(keyed_server, alice_thread):
+    """``langgraph dev`` lets LangGraph Studio in as an operator, without a key."""
+    r = httpx.get(
+        f"{keyed_server.url}/threads/{alice_thread['done']}",
+        headers={"x-auth-scheme": "langsmith"},
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_alice_cancels_her_pending_run(keyed_server, alice_thread):
+    with ReflectionExecutor(
+        "memory_manager", ("memories", "alice"), url=keyed_server.url, api_key=ALICE
+    ) as ex:
+        ex.cancel(alice_thread["pending"])
+    with get_sync_client(url=keyed_server.url, api_key=ALICE) as sdk:
+        assert sdk.runs.list(alice_thread["pending"], status="pending") == []
