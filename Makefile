@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve test test-unit test-integration lint bench bench-smoke clean
+.PHONY: setup demo serve test test-unit test-integration lint bench bench-smoke graph clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench: setup  ## every contender on one server and scripted model; tables + benc
 
 bench-smoke: setup  ## the tiny version CI runs (as tests/integration/test_bench_smoke.py)
 	$(BIN)/python -m bench --smoke --out /tmp/memory-reflect-bench-smoke.json
+
+graph: setup  ## redraw the README's Mermaid block from the compiled graph
+	$(BIN)/python -m graphs.memory_manager.draw --readme README.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

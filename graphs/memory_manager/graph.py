@@ -21,9 +21,32 @@ __all__ = ["builder", "graph"]
 builder = StateGraph(
     State, context_schema=Context, input_schema=InputState, output_schema=OutputState
 )
-builder.add_node("gather", gather)
-builder.add_node("extract", extract)
-builder.add_node("commit", commit)
+# Descriptions travel with the drawing (``/assistants/{id}/graph`` in Studio, and
+# ``python -m graphs.memory_manager.draw``), so each step says what it does.
+builder.add_node(
+    "gather",
+    gather,
+    metadata={
+        "description": "the run's input plus the thread's inbox (superseded turns), minus "
+        "messages processed before, grouped by memory namespace"
+    },
+)
+builder.add_node(
+    "extract",
+    extract,
+    metadata={
+        "description": "decide memory writes per namespace (offline rules, or langmem with "
+        "the chat model); only staged"
+    },
+)
+builder.add_node(
+    "commit",
+    commit,
+    metadata={
+        "description": "apply the staged writes, write a receipt per submission, then delete "
+        "the inbox entries gathered"
+    },
+)
 builder.add_edge(START, "gather")
 builder.add_edge("gather", "extract")
 builder.add_edge("extract", "commit")

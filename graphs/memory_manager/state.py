@@ -39,44 +39,60 @@ def merge_ids(existing: list[str] | None, new: list[str] | None) -> list[str]:
 class ProcessedMessage(TypedDict):
     """A message a run processed, with the submission it came from."""
 
-    id: str
-    role: str
-    content: str
-    submission_id: str | None
+    id: Annotated[
+        str, Field(description="Stable message id: its own id, else a hash of role and content.")
+    ]
+    role: Annotated[str, Field(description="'user', 'assistant', 'system' or 'tool'.")]
+    content: Annotated[str, Field(description="The message text the extractor saw.")]
+    submission_id: Annotated[
+        str | None,
+        Field(description="The submission it came from (None for a run created without one)."),
+    ]
 
 
 class Batch(TypedDict):
     """Messages bound for one memory namespace, with the submissions they came from."""
 
-    namespace: list[str]
-    messages: list[ProcessedMessage]
-    submission_ids: list[str]
+    namespace: Annotated[list[str], Field(description="The memory namespace, as labels.")]
+    messages: Annotated[
+        list[ProcessedMessage], Field(description="New messages for that namespace, oldest first.")
+    ]
+    submission_ids: Annotated[list[str], Field(description="Submissions these messages came from.")]
 
 
 class StagedOp(TypedDict):
     """A memory write decided by ``extract`` and applied by ``commit`` (value None = delete)."""
 
-    namespace: list[str]
-    key: str
-    value: dict[str, Any] | None
+    namespace: Annotated[list[str], Field(description="The memory namespace, as labels.")]
+    key: Annotated[str, Field(description="The memory's key in that namespace.")]
+    value: Annotated[
+        dict[str, Any] | None, Field(description="The memory to store; None deletes it.")
+    ]
 
 
 class Changes(TypedDict):
     """Memory keys a run changed, as ``"label/label/key"`` paths."""
 
-    created: list[str]
-    updated: list[str]
-    deleted: list[str]
+    created: Annotated[list[str], Field(description="Memories that did not exist before.")]
+    updated: Annotated[list[str], Field(description="Existing memories whose value changed.")]
+    deleted: Annotated[list[str], Field(description="Memories removed.")]
 
 
 class Timing(TypedDict, total=False):
     """When the work this run processed was submitted, fell due, started and finished (epoch s)."""
 
-    first_submitted_at: float | None
-    last_submitted_at: float | None
-    due_at: float | None
-    started_at: float
-    finished_at: float
+    first_submitted_at: Annotated[
+        float | None, Field(description="When the oldest processed submission was submitted.")
+    ]
+    last_submitted_at: Annotated[
+        float | None, Field(description="When the newest processed submission was submitted.")
+    ]
+    due_at: Annotated[
+        float | None,
+        Field(description="When the run fell due: the latest submitted_at + after_seconds."),
+    ]
+    started_at: Annotated[float, Field(description="When the run's gather step started.")]
+    finished_at: Annotated[float, Field(description="When the run's commit step finished.")]
 
 
 class InputState(TypedDict):
@@ -127,7 +143,23 @@ class OutputState(TypedDict):
 class State(InputState, OutputState):
     """Everything a run carries between its steps."""
 
-    batches: list[Batch]
-    inbox_keys: list[str]
-    ops: list[StagedOp]
-    seen_message_ids: Annotated[list[str], merge_ids]
+    batches: Annotated[
+        list[Batch],
+        Field(
+            description="Scratch: new messages per namespace (gather → extract), emptied by commit."
+        ),
+    ]
+    inbox_keys: Annotated[
+        list[str],
+        Field(description="Scratch (gather → commit): inbox items to delete once written."),
+    ]
+    ops: Annotated[
+        list[StagedOp],
+        Field(description="Scratch (extract → commit): staged memory writes; empty after commit."),
+    ]
+    # The reducer must stay the last metadata item: LangGraph reads it from there.
+    seen_message_ids: Annotated[
+        list[str],
+        Field(description="Every message id processed on this thread, to skip re-sent history."),
+        merge_ids,
+    ]

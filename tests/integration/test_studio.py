@@ -1,0 +1,131 @@
+"""What LangGraph Studio reads from a real `langgraph dev`: graph, schemas, thread state, runs."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from sdk_client import ReflectionExecutor, RetryPolicy
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def http(server):
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def assistant_id(http) -> str:
+    found = http.post("/assistants/search", json={"graph_id": "memory_manager"}).json()
+    return found[0]["assistant_id"]
+
+
+def _fields_described(schema: dict, where: str, defs: dict | None = None) -> None:
+    """Every property (and every property of every $defs type) has a title and a description.
+
+    A property that is a `$ref` takes its title from the type it refers to, as Studio does.
+    """
+    defs = schema.get("$defs", {}) if defs is None else defs
+    for name, prop in schema.get("properties", {}).items():
+        ref = prop.get("$ref", "").rpartition("/")[2]
+        assert prop.get("title") or defs.get(ref, {}).get("title"), f"{where}.{name}: no title"
+        assert prop.get("description"), f"{where}.{name}: no description"
+    for name, sub in schema.get("$defs", {}).items():
+        assert sub.get("description"), f"{where}.$defs.{name}: no description"
+        _fields_described(sub, f"{where}.$defs.{name}", defs)
+
+
+def test_graph_shows_each_step_with_name_and_description(http, assistant_id):
+    drawing = http.get(f"/assistants/{assistant_id}/graph").json()
+    steps = {n["id"]: n for n in drawing["nodes"] if not n["id"].startswith("__")}
+    assert list(steps) == ["gather", "extract", "commit"]
+    for node_id, node in steps.items():
+        assert node["data"]["name"] == node_id
+        assert len(node["metadata"]["description"]) > 20
+    edges = {(e["source"], e["target"]) for e in drawing["edges"]}
+    assert edges == {
+        ("__start__", "gather"),
+        ("gather", "extract"),
+        ("extract", "commit"),
+        ("commit", "__end__"),
+    }
+
+
+def test_schemas_carry_titles_and_descriptions(http, assistant_id):
+    schemas = http.get(f"/assistants/{assistant_id}/schemas").json()
+    for kind in ("input_schema", "output_schema", "state_schema", "context_schema"):
+        schema = schemas[kind]
+        assert schema["title"], kind
+        _fields_described(schema, kind)
+    for kind in ("input_schema", "output_schema", "context_schema"):
+        # state_schema is assembled by LangGraph from the channels and has no docstring
+        assert schemas[kind]["description"], kind
+    assert schemas["input_schema"]["required"] == ["messages"]
+    context = schemas["context_schema"]["properties"]
+    assert set(context) == {
+        "model",
+        "namespace",
+        "instructions",
+        "schemas",
+        "enable_inserts",
+        "enable_deletes",
+        "query_limit",
+    }
+    # Defaults come from the server's env at run time, so the description says them.
+    for name in ("namespace", "enable_inserts", "enable_deletes", "query_limit"):
+        assert "Default" in context[name]["description"], name
+        assert "Env: MEMORY_" in context[name]["description"], name
+
+
+def test_finished_run_state_shows_messages_changes_and_timing(server, http):
+    turns = ["I live in Porto.", "My name is Rita."]
+    with ReflectionExecutor(
+        "memory_manager",
+        ("memories", "studio"),
+        url=server.url,
+        poll_interval=0.2,
+        retry=RetryPolicy(initial_delay=0.05),
+    ) as ex:
+        futures = []
+        for turn in turns:
+            fut = ex.submit(
+                {"messages": [{"role": "user", "content": turn}]},
+                thread_id="studio-state",
+                after_seconds=1.0,
+            )
+            fut.wait_accepted(timeout=30)
+            futures.append(fut)
+        result = futures[-1].result(timeout=60)
+
+    state = http.get(f"/threads/{result.thread_id}/state").json()
+    values = state["values"]
+    assert state["next"] == []
+    processed = values["processed"]
+    assert [m["content"] for m in processed] == turns
+    assert [m["submission_id"] for m in processed] == [f.submission_id for f in futures]
+    assert values["submissions"] == [f.submission_id for f in futures]
+    assert sorted(values["changes"]["created"]) == sorted(result.created)
+    assert len(result.created) == 2
+    assert values["run_id"] == result.run_id
+    assert values["extractor"] == "offline"
+    timing = values["timing"]
+    assert (
+        timing["first_submitted_at"]
+        <= timing["last_submitted_at"]
+        < timing["due_at"]
+        <= timing["started_at"]
+        <= timing["finished_at"]
+    )
+    assert timing["due_at"] == pytest.approx(timing["last_submitted_at"] + 1.0)
+    # Scratch fields are emptied so the state shows results only.
+    assert values["batches"] == values["ops"] == values["inbox_keys"] == []
+
+    history = http.post(f"/threads/{result.thread_id}/history", json={"limit": 10}).json()
+    assert [h["next"] for h in history][:4] == [[], ["commit"], ["extract"], ["gather"]]
+
+    runs = http.get(f"/threads/{result.thread_id}/runs").json()
+    # The first submission's run was superseded (rolled back): one run remains, and it ran.
+    assert [(r["run_id"], r["status"]) for r in runs] == [(result.run_id, "success")]
+    assert runs[0]["kwargs"]["input"]["submission_id"] == futures[-1].submission_id
