@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,7 @@ __all__ = [
     "Submission",
     "build_submission",
     "coalesce",
+    "inbox_count",
     "resolve_thread_id",
     "thread_status",
 ]
@@ -190,6 +191,11 @@ def _epoch(value: Any) -> float | None:
     if isinstance(value, str) and value:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     return None
+
+
+def inbox_count(items: Iterable[Mapping[str, Any]]) -> int:
+    """How many accepted, unprocessed submissions a thread's inbox items hold."""
+    return sum(len(item["value"].get("submissions", [])) for item in items)
 
 
 def thread_status(

@@ -44,6 +44,7 @@ from sdk_client._base import (
     Submission,
     build_submission,
     coalesce,
+    inbox_count,
     namespace_or_default,
     thread_status,
 )
@@ -433,8 +434,7 @@ class ReflectionExecutor:
             *self._client.runs.list(tid, status="pending", limit=5),
         ]
         inbox = self._client.store.search_items(inbox_namespace(tid), limit=1000)["items"]
-        count = sum(len(i["value"].get("submissions", [])) for i in inbox)
-        return thread_status(tid, runs, count)
+        return thread_status(tid, runs, inbox_count(inbox))
 
     def cancel(self, thread_id: Any) -> int:
         """Cancel a thread's pending and running work: runs, inbox, and local Futures.

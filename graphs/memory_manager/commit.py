@@ -96,6 +96,8 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return {
         "processed": processed,
         "submissions": [sid for b in batches for sid in b["submission_ids"]],
+        # Lets a client find a namespace's threads (the CLI's status/watch) from thread values.
+        "namespaces": [b["namespace"] for b in batches],
         "changes": changes,
         "seen_message_ids": [m["id"] for m in processed],
         "timing": {**(state.get("timing") or {}), "finished_at": time.time()},

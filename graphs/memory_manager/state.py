@@ -133,6 +133,10 @@ class OutputState(TypedDict):
     changes: Annotated[
         Changes, Field(description="Memory keys this run created, updated and deleted.")
     ]
+    namespaces: Annotated[
+        list[list[str]],
+        Field(description="Memory namespaces this run wrote to or read for (one per batch)."),
+    ]
     extractor: Annotated[
         str, Field(description="'offline' (rule-based) or the chat model that extracted memories.")
     ]

@@ -47,6 +47,7 @@ async def test_processes_inbox_plus_input_and_acknowledges(app, store):
     out = await app.ainvoke({"messages": [user("My name is Ann.")], "submission_id": "own"}, CONFIG)
     assert memories(store) == ["User likes tea.", "User lives in Paris.", "User's name is Ann."]
     assert out["submissions"] == ["a-0", "a-1", "own"]
+    assert out["namespaces"] == [["memories"]]
     assert [m["submission_id"] for m in out["processed"]] == ["a-0", "a-1", "own"]
     assert len(out["changes"]["created"]) == 3
     assert store.search(inbox_namespace(THREAD)) == []

@@ -1,0 +1,588 @@
+"""The ``memory-reflect`` command: submit, inspect and wait on deferred memory work.
+
+Exit codes (also in ``memory-reflect --help``)::
+
+    0  success
+    1  unexpected error (a bug: please report it with the traceback)
+    2  bad usage or input (an option, the payload, a namespace; the message names it)
+    3  the server is unreachable (the message says which URL and how to start one)
+    4  the server refused the request (e.g. 401 wrong API key, 404 no such memory)
+    5  timed out (flush, watch --until-idle, submit --wait)
+    6  the run that should process a submission failed (submit --wait processed)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any, NoReturn
+
+import click
+import httpx
+from langgraph_sdk.client import SyncLangGraphClient
+from rich.console import Console
+from rich.live import Live
+
+from sdk_client.cli import render
+from sdk_client.cli.views import (
+    GRAPH_ID,
+    ThreadView,
+    parse_namespace,
+    resolve_threads,
+    snapshot,
+    thread_ids_in,
+)
+from sdk_client.errors import (
+    FlushTimeoutError,
+    InvalidPayloadError,
+    NotAcceptedError,
+    ProcessingFailedError,
+)
+from sdk_client.executor import DEFAULT_URL, ReflectionExecutor
+
+__all__ = ["EXIT_CODES", "cli", "main"]
+
+EXIT_CODES = {
+    "ok": 0,
+    "error": 1,
+    "usage": 2,
+    "unreachable": 3,
+    "refused": 4,
+    "timeout": 5,
+    "failed": 6,
+}
+"""Exit status by outcome; documented in the module docstring and ``--help``."""
+
+DEFAULT_NAMESPACE = "memories"
+"""The graph's default namespace (``Context.namespace``), as the CLI writes it."""
+
+_EPILOG = """\b
+Exit codes: 0 ok, 1 unexpected error, 2 bad usage or input, 3 server unreachable,
+4 server refused the request (e.g. 401, 404), 5 timed out, 6 processing failed.
+
+\b
+Namespaces are written as labels separated by '/', e.g. memories/alice
+(or as a JSON list). Threads are any string key or a UUID, as with the executor.
+"""
+
+
+class ServerUnreachableError(click.ClickException):
+    """No server answered at the URL."""
+
+    exit_code = EXIT_CODES["unreachable"]
+
+    def __init__(self, url: str, err: BaseException) -> None:
+        super().__init__(
+            f"cannot reach a memory-reflect server at {url} ({type(err).__name__}: {err}).\n"
+            "Start one with `make serve` (or `langgraph dev --no-browser --n-jobs-per-worker 10` "
+            "in the project), or point --url / LANGGRAPH_API_URL at a running server."
+        )
+
+
+class _BadInputError(click.ClickException):
+    exit_code = EXIT_CODES["usage"]
+
+
+class ServerRefusedError(click.ClickException):
+    """The server answered with an HTTP error, or has no such item."""
+
+    exit_code = EXIT_CODES["refused"]
+
+
+class WaitTimeoutError(click.ClickException):
+    """What the command waited for did not happen in time."""
+
+    exit_code = EXIT_CODES["timeout"]
+
+
+class _RunFailedError(click.ClickException):
+    exit_code = EXIT_CODES["failed"]
+
+
+@dataclass
+class Settings:
+    """Global options, and the HTTP client built from them on first use."""
+
+    url: str
+    api_key: str | None
+    graph: str
+    _client: SyncLangGraphClient | None = field(default=None, repr=False)
+
+    def headers(self) -> dict[str, str]:
+        """Request headers: ``x-api-key`` when a key is set."""
+        headers = {"User-Agent": "memory-reflect-cli"}
+        if self.api_key:
+            headers["x-api-key"] = self.api_key
+        return headers
+
+    def client(self) -> SyncLangGraphClient:
+        """A client for the server, after checking that the server answers."""
+        if self._client is None:
+            http = httpx.Client(
+                base_url=self.url,
+                headers=self.headers(),
+                timeout=httpx.Timeout(30.0, connect=5.0),
+                transport=httpx.HTTPTransport(retries=0),
+            )
+            try:
+                http.get("/ok").raise_for_status()
+            except httpx.TransportError as err:
+                http.close()
+                raise ServerUnreachableError(self.url, err) from err
+            click.get_current_context().call_on_close(http.close)
+            self._client = SyncLangGraphClient(http)
+        return self._client
+
+
+def _refused(err: httpx.HTTPStatusError) -> ServerRefusedError:
+    req, resp = err.request, err.response
+    try:
+        detail = resp.json().get("detail", resp.text)
+    except ValueError:
+        detail = resp.text
+    hint = " (set --api-key or LANGGRAPH_API_KEY)" if resp.status_code in (401, 403) else ""
+    return ServerRefusedError(
+        f"the server refused {req.method} {req.url.path}: {resp.status_code} "
+        f"{resp.reason_phrase}: {detail}{hint}"
+    )
+
+
+class _Group(click.Group):
+    """A group that turns the package's errors into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except httpx.HTTPStatusError as err:
+            raise _refused(err) from err
+        except httpx.TransportError as err:
+            raise ServerUnreachableError(ctx.obj.url if ctx.obj else "?", err) from err
+        except InvalidPayloadError as err:
+            raise _BadInputError(str(err)) from err
+        except (FlushTimeoutError, TimeoutError) as err:
+            raise WaitTimeoutError(str(err) or "timed out") from err
+        except ProcessingFailedError as err:
+            raise _RunFailedError(str(err)) from err
+        except NotAcceptedError as err:
+            cause = err.__cause__
+            if isinstance(cause, httpx.HTTPStatusError):
+                raise _refused(cause) from err
+            raise ServerUnreachableError(ctx.obj.url, cause or err) from err
+
+
+def _console() -> Console:
+    # Outside a terminal (pipes, CI, tests) rich would wrap tables at 80 columns.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+@click.group(cls=_Group, epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--url",
+    envvar="LANGGRAPH_API_URL",
+    default=DEFAULT_URL,
+    show_default=True,
+    help="Server URL (env LANGGRAPH_API_URL).",
+)
+@click.option(
+    "--api-key",
+    envvar=["LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"],
+    default=None,
+    help="Sent as x-api-key, for servers with MEMORY_API_KEYS set (env LANGGRAPH_API_KEY).",
+)
+@click.option(
+    "--graph", default=GRAPH_ID, show_default=True, help="Graph or assistant id on the server."
+)
+@click.version_option(package_name="memory-reflect")
+@click.pass_context
+def cli(ctx: click.Context, url: str, api_key: str | None, graph: str) -> None:
+    """Submit conversations to a memory-reflect server and watch them become memories."""
+    ctx.obj = Settings(url=url.rstrip("/"), api_key=api_key or None, graph=graph)
+
+
+def _settings() -> Settings:
+    settings: Settings = click.get_current_context().find_object(Settings)  # type: ignore[assignment]
+    return settings
+
+
+# ---------------------------------------------------------------- submit
+
+
+def _read_payload(stream: IO[str]) -> dict[str, Any]:
+    name = getattr(stream, "name", "stdin")
+    try:
+        data = json.load(stream)
+    except json.JSONDecodeError as err:
+        raise InvalidPayloadError(f"{name}: not valid JSON ({err})") from None
+    # A bare list of messages is accepted as {"messages": [...]}.
+    return {"messages": data} if isinstance(data, list) else data
+
+
+@cli.command()
+@click.argument("file", type=click.File("r"), default="-")
+@click.option("-t", "--thread", required=True, help="Conversation key (any string) or UUID.")
+@click.option("-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True)
+@click.option(
+    "-a", "--after-seconds", type=float, default=0.0, show_default=True, help="Quiet period."
+)
+@click.option(
+    "--wait",
+    type=click.Choice(["accepted", "processed"]),
+    default="accepted",
+    show_default=True,
+    help="Return once the server holds it, or once a run has processed it.",
+)
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def submit(
+    file: IO[str],
+    thread: str,
+    namespace: str,
+    after_seconds: float,
+    wait: str,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Submit a conversation (JSON from FILE, or stdin with '-').
+
+    The JSON is {"messages": [...]} or a bare list of messages, each
+    {"role": ..., "content": ...}.
+    """
+    settings = _settings()
+    payload = _read_payload(file)
+    ns = parse_namespace(namespace)
+    settings.client()  # fail fast, with the hint, when nothing listens
+    with ReflectionExecutor(
+        settings.graph,
+        ns,
+        url=settings.url,
+        api_key=settings.api_key,
+        sender_threads=1,
+        # Also bounds how long leaving the executor waits for its watcher thread.
+        poll_interval=0.1,
+    ) as executor:
+        fut = executor.submit(payload, thread_id=thread, after_seconds=after_seconds)
+        fut.wait_accepted(timeout)
+        out: dict[str, Any] = {
+            "submission_id": fut.submission_id,
+            "thread": thread,
+            "thread_id": fut.thread_id,
+            "run_id": fut.run_id,
+            "stage": "accepted",
+        }
+        if wait == "processed":
+            result = fut.result(timeout)
+            out.update(
+                stage="processed",
+                run_id=result.run_id,
+                created=result.created,
+                updated=result.updated,
+                deleted=result.deleted,
+            )
+    if as_json:
+        click.echo(json.dumps(out))
+        return
+    click.echo(
+        f"{out['stage']}: submission {out['submission_id']} on thread {thread} "
+        f"({out['thread_id']}), run {out['run_id']}"
+    )
+    for kind in ("created", "updated", "deleted"):
+        for path in out.get(kind, []):
+            click.echo(f"  {kind}: {path}")
+
+
+# ----------------------------------------------------- status/watch/flush
+
+_SELECT = [
+    click.option(
+        "-t",
+        "--thread",
+        "threads",
+        multiple=True,
+        help="A thread key or UUID (repeatable). Default: the namespace's threads.",
+    ),
+    click.option(
+        "-n",
+        "--namespace",
+        default=DEFAULT_NAMESPACE,
+        show_default=True,
+        help="Whose threads to show when no --thread is given.",
+    ),
+    click.option(
+        "--limit",
+        type=click.IntRange(1, 1000),
+        default=50,
+        show_default=True,
+        help="Most recently updated threads searched for finished work.",
+    ),
+]
+
+
+def _select(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_SELECT):
+        fn = option(fn)
+    return fn
+
+
+@dataclass
+class _Selection:
+    threads: Sequence[str]
+    namespace: str
+    limit: int
+    labels: dict[str, str] = field(init=False)
+    ns: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.labels = resolve_threads(self.threads)
+        self.ns = parse_namespace(self.namespace)
+
+    def describe(self) -> str:
+        if self.labels:
+            return "thread(s) " + ", ".join(self.labels.values())
+        return f"namespace {'/'.join(self.ns)}"
+
+    def fetch(self, client: SyncLangGraphClient, known: Sequence[str] = ()) -> list[ThreadView]:
+        """Snapshot the selected threads; a namespace's threads seen before stay listed."""
+        if self.labels:
+            ids = list(self.labels)
+        else:
+            found = thread_ids_in(client, self.ns, self.limit)
+            ids = [*known, *(t for t in found if t not in known)]
+        return snapshot(client, ids, self.labels)
+
+
+@cli.command()
+@_select
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def status(threads: tuple[str, ...], namespace: str, limit: int, as_json: bool) -> None:
+    """Show threads: pending (with countdown), running, idle, and each one's last result."""
+    sel = _Selection(threads, namespace, limit)
+    views = sel.fetch(_settings().client())
+    now = time.time()
+    if as_json:
+        click.echo(json.dumps([render.view_json(v, now) for v in views], indent=2))
+        return
+    if not views:
+        click.echo(f"no threads with work for {sel.describe()}")
+        return
+    _console().print(render.status_table(views, now))
+
+
+@dataclass
+class _Watcher:
+    """Polls the selection and reports what changed; ``watch`` and ``flush`` share it."""
+
+    sel: _Selection
+    client: SyncLangGraphClient
+    views: list[ThreadView] = field(default_factory=list)
+    superseded: Counter[str] = field(default_factory=Counter)
+
+    def poll(self) -> list[tuple[ThreadView, str]]:
+        old = {v.thread_id: v for v in self.views}
+        self.views = self.sel.fetch(self.client, list(old))
+        changes = render.events(old, self.views, time.time())
+        for view, msg in changes:
+            if msg.startswith("superseded"):
+                self.superseded[view.thread_id] += 1
+        return changes
+
+    @property
+    def busy(self) -> bool:
+        return any(v.busy for v in self.views)
+
+    def table(self) -> Any:
+        return render.status_table(self.views, time.time(), self.superseded)
+
+
+def _polls(interval: float, timeout: float | None) -> Iterator[float]:
+    """Yield the elapsed time before each poll, every ``interval`` s, until ``timeout``."""
+    start = time.monotonic()
+    while True:
+        elapsed = time.monotonic() - start
+        yield elapsed
+        if timeout is not None and elapsed + interval > timeout:
+            return
+        time.sleep(interval)
+
+
+@contextmanager
+def _live(console: Console, enabled: bool) -> Iterator[Live | None]:
+    if not enabled:
+        yield None
+        return
+    with Live(console=console, refresh_per_second=8, transient=False) as live:
+        yield live
+
+
+@cli.command()
+@_select
+@click.option("--interval", type=click.FloatRange(0.05), default=0.5, show_default=True)
+@click.option(
+    "--plain/--live",
+    default=None,
+    help="Event lines and a final table, or a live table. Default: live on a terminal.",
+)
+@click.option(
+    "--until-idle",
+    is_flag=True,
+    help="Stop once work was seen and nothing is pending, running or in an inbox.",
+)
+@click.option("--timeout", type=float, default=None, help="Stop after this many seconds.")
+def watch(
+    threads: tuple[str, ...],
+    namespace: str,
+    limit: int,
+    interval: float,
+    plain: bool | None,
+    until_idle: bool,
+    timeout: float | None,
+) -> None:
+    """Watch threads live: runs created, superseded, started and finished.
+
+    With --until-idle, running out of --timeout first exits with code 5.
+    """
+    sel = _Selection(threads, namespace, limit)
+    watcher = _Watcher(sel, _settings().client())
+    console = _console()
+    plain = not sys.stdout.isatty() if plain is None else plain
+    click.echo(f"watching {sel.describe()} every {interval} s (Ctrl-C to stop)")
+    seen_busy = idle = False
+    try:
+        with _live(console, not plain) as live:
+            for elapsed in _polls(interval, timeout):
+                changes = watcher.poll()
+                if live is not None:
+                    live.update(watcher.table())
+                for view, msg in changes:
+                    click.echo(f"+{elapsed:5.1f}s  {view.label:<12} {msg}")
+                seen_busy = seen_busy or watcher.busy
+                idle = seen_busy and not watcher.busy
+                if until_idle and idle:
+                    break
+    except KeyboardInterrupt:
+        pass
+    if plain:
+        console.print(watcher.table())
+    if until_idle and not idle:
+        raise WaitTimeoutError(f"still busy after {timeout} s: {sel.describe()}")
+
+
+@cli.command()
+@_select
+@click.option("--timeout", type=float, default=60.0, show_default=True)
+@click.option("--interval", type=click.FloatRange(0.05), default=0.5, show_default=True)
+def flush(
+    threads: tuple[str, ...], namespace: str, limit: int, timeout: float, interval: float
+) -> None:
+    """Wait until the selected threads have nothing pending, running or in their inbox."""
+    sel = _Selection(threads, namespace, limit)
+    watcher = _Watcher(sel, _settings().client())
+    for _ in _polls(interval, timeout):
+        watcher.poll()
+        if not watcher.busy:
+            click.echo(f"flushed: {len(watcher.views)} thread(s) idle for {sel.describe()}")
+            return
+    busy = ", ".join(f"{v.label} ({v.status.state})" for v in watcher.views if v.busy)
+    raise WaitTimeoutError(f"flush: still busy after {timeout} s: {busy}")
+
+
+# -------------------------------------------------------------- memories
+
+
+@cli.group()
+def memories() -> None:
+    """List, search, show and delete stored memories in a namespace."""
+
+
+_NS_OPTION = click.option(
+    "-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help="e.g. memories/alice"
+)
+
+
+def _print_items(items: list[dict[str, Any]], ns: Sequence[str], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(items, indent=2, default=str))
+    else:
+        _console().print(render.memory_table(items, ns))
+
+
+@memories.command("list")
+@_NS_OPTION
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option("--json", "as_json", is_flag=True)
+def list_memories(namespace: str, limit: int, offset: int, as_json: bool) -> None:
+    """List memories in a namespace (its sub-namespaces too)."""
+    ns = parse_namespace(namespace)
+    res = _settings().client().store.search_items(ns, limit=limit, offset=offset)
+    _print_items([dict(i) for i in res["items"]], ns, as_json)
+
+
+@memories.command()
+@click.argument("query")
+@_NS_OPTION
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def search(query: str, namespace: str, limit: int, as_json: bool) -> None:
+    """Search memories in a namespace (semantic if the server's store has an index)."""
+    ns = parse_namespace(namespace)
+    res = _settings().client().store.search_items(ns, query=query, limit=limit)
+    _print_items([dict(i) for i in res["items"]], ns, as_json)
+
+
+def _key_and_namespace(key: str, namespace: str | None) -> tuple[tuple[str, ...], str]:
+    # A full path as status and submit print it ("memories/alice/<key>") names both.
+    if namespace is None:
+        head, sep, tail = key.rpartition("/")
+        return parse_namespace(head if sep else DEFAULT_NAMESPACE), tail
+    return parse_namespace(namespace), key
+
+
+def _get(client: SyncLangGraphClient, ns: tuple[str, ...], key: str) -> dict[str, Any]:
+    try:
+        item = client.store.get_item(ns, key)
+    except httpx.HTTPStatusError as err:
+        if err.response.status_code != 404:
+            raise
+        item = None
+    if not item:
+        raise ServerRefusedError(f"no memory {key!r} in {'/'.join(ns)}")
+    return dict(item)
+
+
+@memories.command()
+@click.argument("key")
+@click.option("-n", "--namespace", default=None, help="Default: from KEY if it is a path.")
+def show(key: str, namespace: str | None) -> None:
+    """Show one memory as JSON; KEY is a key or a path like memories/alice/<key>."""
+    ns, key = _key_and_namespace(key, namespace)
+    click.echo(json.dumps(_get(_settings().client(), ns, key), indent=2, default=str))
+
+
+@memories.command()
+@click.argument("keys", nargs=-1, required=True)
+@click.option("-n", "--namespace", default=None, help="Default: from each KEY if it is a path.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete(keys: tuple[str, ...], namespace: str | None, yes: bool) -> None:
+    """Delete memories; each KEY is a key or a path like memories/alice/<key>."""
+    client = _settings().client()
+    targets = [_key_and_namespace(k, namespace) for k in keys]
+    for ns, key in targets:
+        _get(client, ns, key)  # a typo should fail, not "delete" nothing
+    if not yes:
+        click.confirm(
+            f"delete {len(targets)} memor{'y' if len(targets) == 1 else 'ies'}?", abort=True
+        )
+    for ns, key in targets:
+        client.store.delete_item(ns, key)
+        click.echo(f"deleted {'/'.join([*ns, key])}")
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Console-script entry point (``memory-reflect``)."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="memory-reflect")
+    raise SystemExit(0)  # cli.main exits itself; this is for the type checker

@@ -1,0 +1,184 @@
+"""What the CLI reads from the server: one snapshot per thread, found by thread or namespace.
+
+The status itself (idle / pending / running, due time, inbox size) is computed by
+:func:`sdk_client._base.thread_status`, the same function the executor's
+``status()`` uses; this module only fetches its inputs and the thread's last
+result (the values the graph's ``commit`` step leaves in the thread state).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from langgraph_sdk.client import SyncLangGraphClient
+
+from sdk_client._base import inbox_count, thread_status
+from sdk_client.contract import INBOX_LABEL, validate_namespace, validate_thread_id
+from sdk_client.types import ThreadStatus
+
+__all__ = [
+    "GRAPH_ID",
+    "LastRun",
+    "ThreadView",
+    "parse_namespace",
+    "snapshot",
+    "thread_ids_in",
+]
+
+GRAPH_ID = "memory_manager"
+"""The graph id ``langgraph.json`` deploys; threads are searched by it."""
+
+_PAGE = 500
+
+
+def parse_namespace(text: str) -> tuple[str, ...]:
+    """Parse a namespace given on the command line.
+
+    ``memories/alice`` (labels separated by ``/``, as memory paths are printed) or a
+    JSON list (``["memories", "a/b"]``) for labels that contain ``/``.
+
+    Raises:
+        InvalidPayloadError: the namespace is empty or a label is malformed.
+    """
+    text = text.strip()
+    labels: Any = json.loads(text) if text.startswith("[") else text.split("/")
+    return validate_namespace(labels, "--namespace")
+
+
+@dataclass(frozen=True)
+class LastRun:
+    """What the last finished run on a thread processed and changed (from the thread state)."""
+
+    run_id: str
+    messages: int
+    submissions: int
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    namespaces: list[tuple[str, ...]] = field(default_factory=list)
+    finished_at: float | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any] | None) -> LastRun | None:
+        """Read the thread state the graph's ``commit`` left; None if no run finished yet."""
+        if not values or not values.get("run_id") or "processed" not in values:
+            return None
+        changes = values.get("changes") or {}
+        timing = values.get("timing") or {}
+        return cls(
+            run_id=str(values["run_id"]),
+            messages=len(values.get("processed") or []),
+            submissions=len(values.get("submissions") or []),
+            created=list(changes.get("created", [])),
+            updated=list(changes.get("updated", [])),
+            deleted=list(changes.get("deleted", [])),
+            namespaces=[tuple(ns) for ns in values.get("namespaces") or []],
+            finished_at=timing.get("finished_at"),
+        )
+
+
+@dataclass(frozen=True)
+class ThreadView:
+    """One thread as the CLI shows it."""
+
+    status: ThreadStatus
+    last: LastRun | None
+    label: str
+
+    @property
+    def thread_id(self) -> str:
+        """The server thread (a UUID)."""
+        return self.status.thread_id
+
+    @property
+    def busy(self) -> bool:
+        """Work is pending, running, or accepted and not processed yet."""
+        return self.status.state != "idle" or self.status.inbox > 0
+
+
+def _inbox_items(client: SyncLangGraphClient, prefix: Sequence[str]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client.store.search_items(tuple(prefix), limit=_PAGE, offset=len(items))["items"]
+        items.extend(dict(i) for i in page)
+        if len(page) < _PAGE:
+            return items
+
+
+def _inbox_by_thread(items: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    by_thread: dict[str, list[Mapping[str, Any]]] = {}
+    for item in items:
+        # With API keys on, the server prefixes the namespace with the caller's identity.
+        ns = list(item["namespace"])
+        tid = ns[ns.index(INBOX_LABEL) + 1]
+        by_thread.setdefault(tid, []).append(item)
+    return by_thread
+
+
+def thread_ids_in(client: SyncLangGraphClient, namespace: tuple[str, ...], limit: int) -> list[str]:
+    """Threads with work for ``namespace``: accepted and unprocessed, or processed lately.
+
+    Pending and running work is found in the inbox (its entries name their
+    namespace); finished work in the thread state (``namespaces`` of the last run),
+    among the ``limit`` most recently updated memory-manager threads.
+    """
+    found: list[str] = []
+    for tid, items in _inbox_by_thread(_inbox_items(client, (INBOX_LABEL,))).items():
+        if any(tuple(i["value"].get("namespace") or ()) == namespace for i in items):
+            found.append(tid)
+    threads = client.threads.search(
+        metadata={"graph_id": GRAPH_ID}, limit=limit, sort_by="updated_at", sort_order="desc"
+    )
+    for thread in threads:
+        last = LastRun.from_values(thread.get("values"))
+        tid = str(thread["thread_id"])
+        if last and namespace in last.namespaces and tid not in found:
+            found.append(tid)
+    return found
+
+
+def _runs(client: SyncLangGraphClient, thread_id: str) -> list[Mapping[str, Any]]:
+    return [
+        *client.runs.list(thread_id, status="running", limit=5),
+        *client.runs.list(thread_id, status="pending", limit=5),
+    ]
+
+
+def snapshot(
+    client: SyncLangGraphClient, thread_ids: Sequence[str], labels: Mapping[str, str] | None = None
+) -> list[ThreadView]:
+    """Fetch each thread's status and last result, in the order given.
+
+    A thread the server does not know (never submitted to, or swept) shows as idle.
+    """
+    labels = labels or {}
+    inbox = _inbox_by_thread(_inbox_items(client, (INBOX_LABEL,))) if thread_ids else {}
+    views = []
+    for tid in thread_ids:
+        try:
+            thread: Mapping[str, Any] | None = client.threads.get(tid)
+        except httpx.HTTPStatusError as err:
+            if err.response.status_code != 404:
+                raise
+            thread = None
+        items = inbox.get(tid, [])
+        # Runs are listed only for threads that may have some: a quiet thread costs one GET.
+        busy = thread is not None and (thread.get("status") != "idle" or items)
+        runs = _runs(client, tid) if busy else []
+        views.append(
+            ThreadView(
+                status=thread_status(tid, runs, inbox_count(items)),
+                last=LastRun.from_values(thread.get("values") if thread else None),
+                label=labels.get(tid, tid[:8]),
+            )
+        )
+    return views
+
+
+def resolve_threads(keys: Sequence[str]) -> dict[str, str]:
+    """Server thread ids for the ``--thread`` keys given, mapped to the key as typed."""
+    return {validate_thread_id(key, "--thread"): key for key in keys}
