@@ -37,6 +37,7 @@ from sdk_client.cli.views import (
     snapshot,
     thread_ids_in,
 )
+from sdk_client.contract import normalize_payload, validate_after_seconds
 from sdk_client.errors import (
     FlushTimeoutError,
     InvalidPayloadError,
@@ -255,6 +256,10 @@ def submit(
     settings = _settings()
     payload = _read_payload(file)
     ns = parse_namespace(namespace)
+    # Bad input is reported (exit 2) before the server is contacted; submit() checks again.
+    normalize_payload(payload)
+    validate_after_seconds(after_seconds)
+    resolve_threads([thread])
     settings.client()  # fail fast, with the hint, when nothing listens
     with ReflectionExecutor(
         settings.graph,

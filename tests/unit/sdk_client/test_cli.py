@@ -1,0 +1,279 @@
+"""The CLI without a server: parsing, input errors, exit codes, rendering, watch's events."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+from sdk_client.cli import EXIT_CODES, cli, render
+from sdk_client.cli.views import LastRun, ThreadView, parse_namespace
+from sdk_client.errors import InvalidPayloadError
+from sdk_client.types import ThreadStatus
+from tests.server import free_port
+
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def dead_url() -> str:
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def text_of(renderable) -> str:
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def test_help_lists_commands_and_exit_codes(runner):
+    res = runner.invoke(cli, ["--help"])
+    assert res.exit_code == 0
+    for command in ("submit", "status", "watch", "memories", "flush"):
+        assert command in res.output
+    assert "3 server unreachable" in res.output and "5 timed out" in res.output
+    assert EXIT_CODES == {
+        "ok": 0,
+        "error": 1,
+        "usage": 2,
+        "unreachable": 3,
+        "refused": 4,
+        "timeout": 5,
+        "failed": 6,
+    }
+
+
+def test_memories_help_lists_subcommands(runner):
+    res = runner.invoke(cli, ["memories", "--help"])
+    assert res.exit_code == 0
+    for sub in ("list", "search", "show", "delete"):
+        assert sub in res.output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("memories", ("memories",)),
+        ("memories/alice", ("memories", "alice")),
+        ('["memories", "a/b"]', ("memories", "a/b")),
+    ],
+)
+def test_parse_namespace(text, expected):
+    assert parse_namespace(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "field"), [("memories//x", "--namespace[1]"), ("a.b", "--namespace[0]")]
+)
+def test_parse_namespace_names_the_bad_label(text, field):
+    with pytest.raises(InvalidPayloadError, match=field.replace("[", r"\[")):
+        parse_namespace(text)
+
+
+# --------------------------------------------------------- errors and codes
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status"],
+        ["status", "-t", "chat-1"],
+        ["flush", "-t", "chat-1"],
+        ["watch", "--until-idle", "--timeout", "1"],
+        ["memories", "list"],
+        ["memories", "show", "memories/k"],
+    ],
+)
+def test_unreachable_server_says_which_url_and_how_to_start_one(runner, dead_url, args):
+    res = runner.invoke(cli, ["--url", dead_url, *args])
+    assert res.exit_code == EXIT_CODES["unreachable"], res.output
+    assert f"cannot reach a memory-reflect server at {dead_url}" in res.output
+    assert "make serve" in res.output and "langgraph dev" in res.output
+
+
+def test_submit_to_unreachable_server(runner, dead_url):
+    res = runner.invoke(
+        cli,
+        ["--url", dead_url, "submit", "-t", "chat-1", "-"],
+        input='[{"role": "user", "content": "hi"}]',
+    )
+    assert res.exit_code == EXIT_CODES["unreachable"]
+    assert dead_url in res.output
+
+
+def test_url_comes_from_the_environment(runner, dead_url, monkeypatch):
+    monkeypatch.setenv("LANGGRAPH_API_URL", dead_url)
+    res = runner.invoke(cli, ["status"])
+    assert res.exit_code == EXIT_CODES["unreachable"]
+    assert dead_url in res.output
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"messages": [{"role": "user"}]}', "payload.messages[0]: message has no 'content'"),
+        ('{"msgs": []}', "payload"),
+    ],
+)
+def test_submit_bad_input_is_exit_2_naming_the_field(runner, dead_url, stdin, message):
+    # The server is down on purpose: bad input is reported before contacting it.
+    res = runner.invoke(cli, ["--url", dead_url, "submit", "-t", "chat-1"], input=stdin)
+    assert res.exit_code == EXIT_CODES["usage"], res.output
+    assert message in res.output
+
+
+def test_submit_bad_after_seconds_and_thread(runner, dead_url):
+    payload = '[{"role": "user", "content": "hi"}]'
+    res = runner.invoke(cli, ["--url", dead_url, "submit", "-t", "c", "-a", "-1"], input=payload)
+    assert res.exit_code == EXIT_CODES["usage"] and "after_seconds" in res.output
+    res = runner.invoke(cli, ["--url", dead_url, "submit", "-t", " "], input=payload)
+    assert res.exit_code == EXIT_CODES["usage"] and "--thread" in res.output
+
+
+def test_submit_requires_a_thread(runner):
+    res = runner.invoke(cli, ["submit"], input="[]")
+    assert res.exit_code == EXIT_CODES["usage"]
+    assert "--thread" in res.output
+
+
+def test_bad_namespace_option_is_exit_2(runner, dead_url):
+    res = runner.invoke(cli, ["--url", dead_url, "status", "-n", "a.b"])
+    assert res.exit_code == EXIT_CODES["usage"]
+    assert "--namespace[0]" in res.output
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def view(state="idle", run=None, due=None, inbox=0, last=None, label="chat-1", tid="t-1"):
+    return ThreadView(
+        status=ThreadStatus(thread_id=tid, state=state, run_id=run, due_at=due, inbox=inbox),
+        last=last,
+        label=label,
+    )
+
+
+def last(run_id, messages=3, created=("memories/k1",)):
+    return LastRun(
+        run_id=run_id,
+        messages=messages,
+        submissions=messages,
+        created=list(created),
+        finished_at=NOW - 2,
+    )
+
+
+def test_status_table_shows_countdown_inbox_and_last_result():
+    views = [
+        view("pending", "01a21338-492d-712b-84d0-55db8cfe51b8", due=NOW + 2.5, inbox=2),
+        view(last=last("01a21338-765d-72d8-8106-3e5d24525736"), label="chat-2", tid="t-2"),
+    ]
+    text = text_of(render.status_table(views, NOW, {"t-1": 3}))
+    assert "superseded" in text
+    pending = next(line for line in text.splitlines() if "chat-1" in line)
+    assert "pending" in pending and "01a21338-492d…" in pending and "in 2.5 s" in pending
+    assert " 3 " in pending  # superseded count
+    done = next(line for line in text.splitlines() if "chat-2" in line)
+    assert "idle" in done and "01a21338-765d…" in done and "+1 ~0 -0" in done
+    assert "2.0 s ago" in done
+
+
+def test_status_table_without_superseded_column():
+    text = text_of(render.status_table([view()], NOW))
+    assert "superseded" not in text
+
+
+def test_view_json():
+    out = render.view_json(view("pending", "r1", due=NOW + 1.5, inbox=1), NOW)
+    assert out["state"] == "pending" and out["due_in"] == 1.5 and out["inbox"] == 1
+    assert out["last_run"] is None
+    json.dumps(out)
+
+
+def test_last_run_from_thread_values():
+    values = {
+        "run_id": "r9",
+        "processed": [{}, {}],
+        "submissions": ["a", "b"],
+        "changes": {"created": ["m/1"], "updated": ["m/2"], "deleted": []},
+        "namespaces": [["memories", "x"]],
+        "timing": {"finished_at": NOW},
+    }
+    got = LastRun.from_values(values)
+    assert got == LastRun("r9", 2, 2, ["m/1"], ["m/2"], [], [("memories", "x")], NOW)
+    assert LastRun.from_values(None) is None
+    assert LastRun.from_values({"messages": []}) is None  # a thread whose run has not finished
+
+
+def msgs(old, new):
+    return [m for _, m in render.events(old, new, NOW)]
+
+
+def test_events_follow_a_burst():
+    r1, r2 = "01a21338-492d-aaaa", "01a21338-527b-bbbb"
+    first = view("pending", r1, due=NOW + 3, inbox=1)
+    assert msgs({}, [first]) == ["pending    run 01a21338-492d… due in 3.0 s"]
+    second = view("pending", r2, due=NOW + 3, inbox=2)
+    assert msgs({"t-1": first}, [second]) == [
+        "superseded 01a21338-492d… → 01a21338-527b…",
+        "pending    run 01a21338-527b… due in 3.0 s",
+        "inbox      1 → 2",
+    ]
+    running = view("running", r2, inbox=2)
+    assert msgs({"t-1": second}, [running]) == ["running    run 01a21338-527b…"]
+    done = view(last=last(r2, messages=2))
+    assert msgs({"t-1": running}, [done]) == [
+        "processed  run 01a21338-527b…: 2 message(s) from 2 submission(s), memories +1 ~0 -0",
+        "inbox      2 → 0",
+    ]
+    assert msgs({"t-1": done}, [done]) == []
+
+
+def test_events_superseded_by_a_run_that_finished_between_polls():
+    first = view("pending", "r1", due=NOW + 1, inbox=1)
+    done = view(last=last("r2"))
+    assert msgs({"t-1": first}, [done])[0] == "superseded r1 → r2"
+
+
+def test_events_on_first_sight_report_state_only():
+    assert msgs({}, [view(last=last("r1"))]) == []
+    assert msgs({}, [view("running", "r1", inbox=1)]) == ["running    run r1"]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ({"kind": "Memory", "content": {"content": "User likes tea."}}, "User likes tea."),
+        ({"kind": "Profile", "content": {"name": "Ann", "age": 3}}, '{"age": 3, "name": "Ann"}'),
+        ({"note": "raw"}, '{"note": "raw"}'),
+    ],
+)
+def test_memory_text(value, text):
+    assert render.memory_text(value) == text
+
+
+def test_memory_table():
+    items = [
+        {
+            "key": "k1",
+            "value": {"content": {"content": "User likes tea."}},
+            "updated_at": "2026-11-25T15:00:24.1+00:00",
+            "score": None,
+        }
+    ]
+    text = text_of(render.memory_table(items, ("memories", "ann")))
+    assert "1 memory in memories/ann" in text
+    assert "k1" in text and "User likes tea." in text and "2026-11-25 15:00:24" in text
+    assert "score" not in text
