@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import NotFoundError
 
 from sdk_client import ReflectionExecutor
+from sdk_client.cli import EXIT_CODES, cli
 from tests.server import ISOLATED_ENV, Server, run_server
 
 pytestmark = pytest.mark.integration
@@ -140,3 +142,27 @@ def test_alice_cancels_her_pending_run(keyed_server, alice_thread):
         ex.cancel(alice_thread["pending"])
     with get_sync_client(url=keyed_server.url, api_key=ALICE) as sdk:
         assert sdk.runs.list(alice_thread["pending"], status="pending") == []
+
+
+def test_cli_without_a_key_is_refused_with_a_hint(keyed_server):
+    res = CliRunner().invoke(cli, ["--url", keyed_server.url, "status", "-t", "x"])
+    assert res.exit_code == EXIT_CODES["refused"], res.output
+    assert "401" in res.output and "--api-key" in res.output
+
+
+def test_cli_with_keys_sees_only_its_own_memories(keyed_server, monkeypatch):
+    ns = f"memories/cli-{uuid.uuid4().hex[:8]}"
+    runner = CliRunner()
+    monkeypatch.setenv("LANGGRAPH_API_KEY", ALICE)  # the env var the CLI reads, like the SDK
+    res = runner.invoke(
+        cli,
+        ["--url", keyed_server.url, "submit", "-t", f"alice-{ns}", "-n", ns, "--wait", "processed"],
+        input='[{"role": "user", "content": "I live in Rome."}]',
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["--url", keyed_server.url, "memories", "list", "-n", ns])
+    assert "User lives in Rome." in res.output
+    res = runner.invoke(
+        cli, ["--url", keyed_server.url, "--api-key", BOB, "memories", "list", "-n", ns]
+    )
+    assert res.exit_code == 0 and "0 memories in" in res.output
