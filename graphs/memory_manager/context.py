@@ -92,7 +92,28 @@ def _env(name: str, default: T, parse: Callable[[str, str], T] | None = None) ->
             return default
         return parse(var, raw) if parse else raw  # type: ignore[return-value]
 
+    _FACTORIES[name] = factory
     return factory
+
+
+_FACTORIES: dict[str, Callable[[], Any]] = {}
+
+
+def _schema_default(name: str) -> Callable[[dict[str, Any]], None]:
+    """A ``json_schema_extra`` that puts a field's default into its schema, for Studio's form.
+
+    Evaluated when the schema is built, not at import: on a server,
+    ``/assistants/{id}/schemas`` shows the default its environment gives. A malformed
+    env value shows no default (a run fails on it, naming the variable).
+    """
+
+    def extra(schema: dict[str, Any]) -> None:
+        try:
+            schema["default"] = _FACTORIES[name]()
+        except (InvalidPayloadError, ValueError):
+            schema.pop("default", None)
+
+    return extra
 
 
 def _maybe_str(var: str, raw: str) -> str | None:
@@ -107,55 +128,62 @@ class Context:
     model: str | None = field(
         default_factory=_env("model", None, _maybe_str),
         metadata={
+            "json_schema_extra": _schema_default("model"),
             "description": "Chat model that extracts memories, as an init_chat_model string "
             "(e.g. 'openai:gpt-4.1-mini', 'anthropic:claude-sonnet-4-5'). Empty = the offline, "
-            "rule-based extractor, which needs no key. Env: MEMORY_MODEL."
+            "rule-based extractor, which needs no key. Env: MEMORY_MODEL.",
         },
     )
     namespace: list[str] = field(
         default_factory=_env("namespace", list(DEFAULT_NAMESPACE), _parse_namespace),
         metadata={
+            "json_schema_extra": _schema_default("namespace"),
             "description": "Store namespace memories are written to, as a list of labels. "
             "'{name}' placeholders are filled from the run's configurable values, e.g. "
             "['memories', '{user_id}']. Default ['memories']. Env: MEMORY_NAMESPACE "
-            "(comma-separated or a JSON list)."
+            "(comma-separated or a JSON list).",
         },
     )
     instructions: str = field(
         default_factory=_env("instructions", DEFAULT_INSTRUCTIONS),
         metadata={
+            "json_schema_extra": _schema_default("instructions"),
             "description": "Instructions for the chat model on what to remember and how. "
-            "Default: see graphs/memory_manager/prompts.py. Env: MEMORY_INSTRUCTIONS."
+            "Default: see graphs/memory_manager/prompts.py. Env: MEMORY_INSTRUCTIONS.",
         },
     )
     schemas: list[dict[str, Any]] | None = field(
         default_factory=_env("schemas", None, _parse_json_list),
         metadata={
+            "json_schema_extra": _schema_default("schemas"),
             "description": "Optional memory types, each {'name', 'description', 'parameters' "
             "(JSON schema), 'update_mode': 'insert' | 'patch'}. insert = a collection of "
             "items; patch = one profile document updated in place. Unset = free-text "
-            "memories. Env: MEMORY_SCHEMAS (JSON)."
+            "memories. Env: MEMORY_SCHEMAS (JSON).",
         },
     )
     enable_inserts: bool = field(
         default_factory=_env("enable_inserts", True, _parse_bool),
         metadata={
+            "json_schema_extra": _schema_default("enable_inserts"),
             "description": "Let the model create new memories (not only update existing "
-            "ones). Default true. Env: MEMORY_ENABLE_INSERTS."
+            "ones). Default true. Env: MEMORY_ENABLE_INSERTS.",
         },
     )
     enable_deletes: bool = field(
         default_factory=_env("enable_deletes", False, _parse_bool),
         metadata={
+            "json_schema_extra": _schema_default("enable_deletes"),
             "description": "Let the model delete memories it finds wrong or redundant. "
-            "Default false. Env: MEMORY_ENABLE_DELETES."
+            "Default false. Env: MEMORY_ENABLE_DELETES.",
         },
     )
     query_limit: int = field(
         default_factory=_env("query_limit", 5, _parse_int),
         metadata={
+            "json_schema_extra": _schema_default("query_limit"),
             "description": "How many existing memories to show the model for updating. "
-            "Default 5. Env: MEMORY_QUERY_LIMIT."
+            "Default 5. Env: MEMORY_QUERY_LIMIT.",
         },
     )
 

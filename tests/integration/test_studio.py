@@ -73,7 +73,19 @@ def test_schemas_carry_titles_and_descriptions(http, assistant_id):
         "enable_deletes",
         "query_limit",
     }
-    # Defaults come from the server's env at run time, so the description says them.
+    # The form is pre-filled with the defaults this server's environment gives.
+    defaults = {name: prop.get("default", "<none>") for name, prop in context.items()}
+    assert defaults == {
+        "model": None,
+        "namespace": ["memories"],
+        "instructions": defaults["instructions"],
+        "schemas": None,
+        "enable_inserts": True,
+        "enable_deletes": False,
+        "query_limit": 5,
+    }
+    assert defaults["instructions"].startswith("You maintain long-term memories")
+    # Env and built-in default are also said in each description.
     for name in ("namespace", "enable_inserts", "enable_deletes", "query_limit"):
         assert "Default" in context[name]["description"], name
         assert "Env: MEMORY_" in context[name]["description"], name

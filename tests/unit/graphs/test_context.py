@@ -92,3 +92,20 @@ def test_every_field_has_an_env_var_and_a_description():
     for f in dataclasses.fields(Context):
         assert f.name in ENV_VARS
         assert f.metadata["description"]
+
+
+def test_schema_shows_the_default_the_environment_gives(monkeypatch):
+    from pydantic import TypeAdapter
+
+    def schema_defaults():
+        props = TypeAdapter(Context).json_schema()["properties"]
+        return {name: prop.get("default", "<none>") for name, prop in props.items()}
+
+    assert schema_defaults()["query_limit"] == 5
+    assert schema_defaults()["namespace"] == ["memories"]
+    monkeypatch.setenv("MEMORY_QUERY_LIMIT", "9")
+    monkeypatch.setenv("MEMORY_NAMESPACE", "memories,{user_id}")
+    assert schema_defaults()["query_limit"] == 9
+    assert schema_defaults()["namespace"] == ["memories", "{user_id}"]
+    monkeypatch.setenv("MEMORY_QUERY_LIMIT", "many")  # a run fails on it; the form shows none
+    assert schema_defaults()["query_limit"] == "<none>"
