@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from rich import box
 from rich.table import Table
 
 from sdk_client.cli.views import LastRun, ThreadView
@@ -61,16 +62,19 @@ def status_table(
         now: The time the countdowns are measured from (epoch seconds).
         superseded: Runs seen superseded per thread (``watch`` counts them); no column if None.
     """
-    table = Table(title=f"{len(views)} thread(s)", title_justify="left")
-    table.add_column("thread", no_wrap=True)
-    table.add_column("state", no_wrap=True)
-    table.add_column("run", no_wrap=True)
-    table.add_column("due", no_wrap=True)
-    table.add_column("inbox", justify="right")
+    # No vertical rules: the ten columns fit an 80-column terminal.
+    table = Table(
+        title=f"{len(views)} thread(s)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
+    table.add_column("thread", no_wrap=True, min_width=8)
+    table.add_column("state", no_wrap=True, min_width=7)
+    table.add_column("run", no_wrap=True, min_width=14)
+    table.add_column("due", no_wrap=True, min_width=9)
+    table.add_column("inbox", justify="right", no_wrap=True, min_width=5)
     if superseded is not None:
-        table.add_column("superseded", justify="right")
+        table.add_column("superseded", justify="right", no_wrap=True, min_width=10)
     table.add_column("last run", no_wrap=True)
-    table.add_column("msgs", justify="right")
+    table.add_column("msgs", justify="right", no_wrap=True, min_width=4)
     table.add_column("+new ~upd -del", no_wrap=True)
     table.add_column("finished", no_wrap=True)
     for v in views:
