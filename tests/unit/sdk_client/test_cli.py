@@ -277,3 +277,14 @@ def test_memory_table():
     assert "1 memory in memories/ann" in text
     assert "k1" in text and "User likes tea." in text and "2026-11-25 15:00:24" in text
     assert "score" not in text
+
+
+def test_console_script_and_exports():
+    from importlib.metadata import entry_points
+
+    import sdk_client.cli
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "memory-reflect"]
+    assert script.value == "sdk_client.cli:main"
+    assert sorted(sdk_client.cli.__all__) == ["EXIT_CODES", "cli", "main"]
+    assert sdk_client.cli.main.__doc__ and sdk_client.cli.cli.help
