@@ -1,10 +1,12 @@
 """memory-reflect's client: submit conversations for deferred, debounced memory processing.
 
 ``ReflectionExecutor`` has the call shape of langmem's remote executor and
-runs against the ``memory_manager`` graph deployed from ``graphs/``.
+runs against the ``memory_manager`` graph deployed from ``graphs/``;
+``AsyncReflectionExecutor`` is the same for asyncio code.
 """
 
 from sdk_client._retry import RetryPolicy
+from sdk_client.async_executor import AsyncReflectionExecutor
 from sdk_client.errors import (
     ExecutorShutdownError,
     FlushTimeoutError,
@@ -21,6 +23,7 @@ from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadSt
 
 __all__ = [
     "DEFAULT_URL",
+    "AsyncReflectionExecutor",
     "ExecutorShutdownError",
     "FlushTimeoutError",
     "InvalidPayloadError",
