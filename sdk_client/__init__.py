@@ -2,7 +2,8 @@
 
 ``ReflectionExecutor`` has the call shape of langmem's remote executor and
 runs against the ``memory_manager`` graph deployed from ``graphs/``;
-``AsyncReflectionExecutor`` is the same for asyncio code.
+``AsyncReflectionExecutor`` is the same for asyncio code, and
+``LocalReflectionExecutor`` runs a memory manager in this process instead.
 """
 
 from sdk_client._retry import RetryPolicy
@@ -19,6 +20,7 @@ from sdk_client.errors import (
     SubmissionError,
 )
 from sdk_client.executor import DEFAULT_URL, ReflectionExecutor
+from sdk_client.local import LocalFuture, LocalReflectionExecutor
 from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadStatus
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "FlushTimeoutError",
     "InvalidPayloadError",
     "InvalidPayloadTypeError",
+    "LocalFuture",
+    "LocalReflectionExecutor",
     "NotAcceptedError",
     "ProcessingFailedError",
     "ReflectError",
