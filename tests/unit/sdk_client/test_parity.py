@@ -4,11 +4,12 @@ Like langgraph-sdk's tests/test_api_parity.py. Every difference allowed is
 listed here with its reason, so a new one fails until someone writes it down.
 """
 
+from __future__ import annotations
+
 import inspect
+from typing import Any
 
-import pytest
-
-from sdk_client import AsyncReflectionExecutor, ReflectionExecutor, SubmissionFuture
+from sdk_client import AsyncReflectionExecutor, ReflectionExecutor, SubmissionFuture, ThreadStatus
 
 # Methods that do I/O are coroutines on the async executor; submit() only queues.
 ASYNC_METHODS = {"status", "cancel", "search", "wait_accepted", "flush", "shutdown"}
@@ -43,27 +44,53 @@ def shape(param: inspect.Parameter) -> tuple:
     return (param.name, param.kind, param.default, annotation)
 
 
-def test_same_public_methods():
-    sync = public_methods(ReflectionExecutor) - set(SYNC_ONLY)
-    async_ = public_methods(AsyncReflectionExecutor) - set(ASYNC_ONLY)
-    assert sync == async_
+def drift(sync_cls: type, async_cls: type) -> list[str]:
+    """Every way the pair differs beyond what is listed above."""
+    problems = []
+    sync_names = public_methods(sync_cls) - set(SYNC_ONLY)
+    async_names = public_methods(async_cls) - set(ASYNC_ONLY)
+    problems += [f"only sync: {n}" for n in sorted(sync_names - async_names)]
+    problems += [f"only async: {n}" for n in sorted(async_names - sync_names)]
+    for name in sorted((sync_names & async_names) - {"__init__"}):
+        sync = inspect.signature(getattr(sync_cls, name))
+        async_ = inspect.signature(getattr(async_cls, name))
+        if [shape(p) for p in sync.parameters.values()] != [
+            shape(p) for p in async_.parameters.values()
+        ]:
+            problems.append(f"{name}: parameters differ: {sync} vs {async_}")
+        if sync.return_annotation != async_.return_annotation:
+            problems.append(f"{name}: returns differ")
+        if inspect.iscoroutinefunction(getattr(async_cls, name)) != (name in ASYNC_METHODS):
+            problems.append(
+                f"{name}: async side should {'' if name in ASYNC_METHODS else 'not '}be a coroutine"
+            )
+        if inspect.iscoroutinefunction(getattr(sync_cls, name)):
+            problems.append(f"{name}: sync side is a coroutine")
+    return problems
+
+
+def test_same_public_methods_parameters_defaults_and_returns():
+    assert drift(ReflectionExecutor, AsyncReflectionExecutor) == []
     assert set(SYNC_ONLY) <= public_methods(ReflectionExecutor)
     assert set(ASYNC_ONLY) <= public_methods(AsyncReflectionExecutor)
 
 
-@pytest.mark.parametrize(
-    "name", sorted(public_methods(ReflectionExecutor) - set(SYNC_ONLY) - {"__init__"})
-)
-def test_same_parameters_defaults_and_return(name):
-    sync = inspect.signature(getattr(ReflectionExecutor, name))
-    async_ = inspect.signature(getattr(AsyncReflectionExecutor, name))
-    assert [shape(p) for p in sync.parameters.values()] == [
-        shape(p) for p in async_.parameters.values()
-    ]
-    assert sync.return_annotation == async_.return_annotation
-    is_coroutine = inspect.iscoroutinefunction(getattr(AsyncReflectionExecutor, name))
-    assert is_coroutine == (name in ASYNC_METHODS), name
-    assert not inspect.iscoroutinefunction(getattr(ReflectionExecutor, name))
+def test_drift_is_caught():
+    class Drifted(AsyncReflectionExecutor):
+        async def flush(self, timeout: float | None = 5.0) -> None:  # another default
+            """Drifted."""
+
+        def status(self, thread_id: Any) -> ThreadStatus:  # not a coroutine
+            """Drifted."""
+            raise NotImplementedError
+
+        async def extra(self) -> None:
+            """Only here."""
+
+    problems = drift(ReflectionExecutor, Drifted)
+    assert "only async: extra" in problems
+    assert any(p.startswith("flush: parameters differ") for p in problems)
+    assert "status: async side should be a coroutine" in problems
 
 
 def test_same_constructor_but_for_the_listed_differences():
