@@ -302,6 +302,8 @@ class LocalReflectionExecutor:
             if not thread.running:
                 del self._threads[tid]
         for item in batch:
+            if item.future.done():  # the caller cancelled the Future itself
+                continue
             item.future.set_exception(
                 SubmissionCancelledError(
                     f"submission {item.submission_id} cancelled by cancel({thread_id!r})",

@@ -227,3 +227,17 @@ def test_langmem_local_executor_runs_one_merged_execution():
     finally:
         lm.shutdown(wait=True)
     assert rec.calls == [["turn 0", "turn 1", "turn 2"]]
+
+
+def test_a_future_cancelled_by_its_caller_is_left_alone(clock):
+    rec = Recorder()
+    with LocalReflectionExecutor(rec, clock=clock, poll_interval=0.01) as ex:
+        a = ex.submit(turn("a"), thread_id="t", after_seconds=1)
+        b = ex.submit(turn("b"), thread_id="t", after_seconds=1)
+        assert a.cancel()
+        clock.advance(1)
+        assert b.result(timeout=WAIT)["seen"] == ["a", "b"]  # its turn is still processed
+        c = ex.submit(turn("c"), thread_id="t", after_seconds=60)
+        assert c.cancel()
+        assert ex.cancel("t") == 1
+    assert a.cancelled() and c.cancelled()
