@@ -15,7 +15,9 @@ from collections.abc import AsyncIterator
 
 from langgraph_sdk import get_client
 from starlette.applications import Starlette
+from starlette.routing import Mount
 
+from graphs.inspector import app as inspector_app
 from graphs.sweeper import SweepSettings, run_sweeper
 
 __all__ = ["app"]
@@ -45,4 +47,4 @@ async def lifespan(_app: Starlette) -> AsyncIterator[None]:
             await task
 
 
-app = Starlette(lifespan=lifespan)
+app = Starlette(lifespan=lifespan, routes=[Mount("/inspector", app=inspector_app)])
