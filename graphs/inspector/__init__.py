@@ -10,6 +10,6 @@ files and answer questions whose answer lives in the wire contract
 (:mod:`sdk_client.contract`), so the page does not re-implement it.
 """
 
-from graphs.inspector.app import STATIC_DIR, app
+from graphs.inspector.app import ROUTES, STATIC_DIR, app
 
-__all__ = ["STATIC_DIR", "app"]
+__all__ = ["ROUTES", "STATIC_DIR", "app"]

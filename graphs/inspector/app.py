@@ -19,7 +19,7 @@ from pathlib import Path
 from langgraph_sdk import Auth
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -33,7 +33,7 @@ from sdk_client.contract import (
 )
 from sdk_client.errors import InvalidPayloadError
 
-__all__ = ["GRAPH_ID", "STATIC_DIR", "app", "parse_namespace"]
+__all__ = ["GRAPH_ID", "ROUTES", "STATIC_DIR", "app", "parse_namespace"]
 
 GRAPH_ID = "memory_manager"
 """The graph whose threads the page lists (``langgraph.json``'s graph id)."""
@@ -113,3 +113,11 @@ app = Starlette(
     ]
 )
 """The inspector as an ASGI app; :mod:`graphs.server_app` mounts it at ``/inspector``."""
+
+
+async def _to_page(request: Request) -> Response:
+    return RedirectResponse(request.url.replace(path=request.url.path + "/"))
+
+
+ROUTES = [Route("/inspector", _to_page, methods=["GET"]), Mount("/inspector", app=app)]
+"""What :mod:`graphs.server_app` adds to its routes: the page at ``/inspector/``."""

@@ -18,7 +18,7 @@ import pytest
 
 from sdk_client import ReflectionExecutor
 from sdk_client.contract import validate_thread_id
-from tests.server import ROOT, Server
+from tests.server import ISOLATED_ENV, ROOT, Server, run_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -39,7 +39,7 @@ FACTS = [
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """A fresh headless Chromium (own user-data-dir, no downloads) and one tab."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[browser]'")
     if not shutil.which(CHROMIUM):
@@ -56,13 +56,11 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         context.close()
 
 
-def _pending_due(page: object, ticks: int) -> float:
+def _pending_due(page, ticks: int) -> float:
     """Wait until the pending burst shows ``ticks`` submissions; its due time."""
     sel = "section.burst[data-status='pending']"
-    page.wait_for_function(  # type: ignore[attr-defined]
-        f'document.querySelectorAll("{sel} .tick").length === {ticks}'
-    )
-    return float(page.get_attribute(f"{sel} [data-due-at]", "data-due-at"))  # type: ignore[attr-defined]
+    page.wait_for_function(f'document.querySelectorAll("{sel} .tick").length === {ticks}')
+    return float(page.get_attribute(f"{sel} [data-due-at]", "data-due-at"))
 
 
 def test_burst_supersedes_and_ends_in_one_run(server: Server, page) -> None:
@@ -92,7 +90,7 @@ def test_burst_supersedes_and_ends_in_one_run(server: Server, page) -> None:
         assert pending.locator(".tick.superseded").count() == 4
         ex.flush(timeout=60)
 
-    done = page.locator("section.burst[data-status='success']")
+    done = page.locator("section.burst[data-status='done']")
     done.locator("rect.run-bar").wait_for()
     page.wait_for_function("!document.querySelector(\"section.burst[data-status='pending']\")")
     assert done.count() == 1, "a burst of five ends in exactly one run"
@@ -128,3 +126,57 @@ def test_bad_ids_and_namespaces_say_so(server: Server, page, hash_: str, expecte
     page.goto(f"{server.url}/inspector/?poll=250{hash_}")
     page.reload()  # a hash-only change would not reload; start each case afresh
     assert expected in page.locator("[data-message='error']").inner_text()
+
+
+ALICE = "key-alice-" + "a" * 16
+BOB = "key-bob-" + "b" * 16
+
+
+@pytest.fixture(scope="module")
+def keyed_server() -> Iterator[Server]:
+    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
+    env["MEMORY_API_KEYS"] = f"alice:{ALICE},bob:{BOB}"
+    with run_server(env) as srv:
+        yield srv
+
+
+def test_with_api_keys_a_user_sees_only_their_own(keyed_server: Server, page) -> None:
+    threads = {}
+    for who, key in (("alice", ALICE), ("bob", BOB)):
+        with ReflectionExecutor(
+            "memory_manager", ("memories", who), url=keyed_server.url, api_key=key
+        ) as ex:
+            fut = ex.submit({"messages": [{"role": "user", "content": f"My name is {who.title()}."}]},
+                            after_seconds=0, thread_id=f"{who}-{uuid.uuid4().hex[:6]}")  # fmt: skip
+            threads[who] = fut.result(timeout=60).thread_id
+
+    page.evaluate("sessionStorage.clear()")
+    page.goto(f"{keyed_server.url}/inspector/?poll=250#/threads")
+    page.reload()
+    banner = page.locator("#banner")
+    banner.wait_for()
+    assert "paste your API key" in banner.inner_text()
+
+    page.fill("#api-key", "not-a-key-but-long-enough")
+    page.click("#key-form button")
+    page.wait_for_function(
+        "document.querySelector('#banner').innerText.includes('unknown API key')"
+    )
+
+    page.fill("#api-key", ALICE)
+    page.click("#key-form button")
+    page.locator(f"tr[data-thread-id='{threads['alice']}']").wait_for()
+    assert page.locator("#whoami").inner_text() == "as alice"
+    assert page.locator(f"tr[data-thread-id='{threads['bob']}']").count() == 0
+    assert page.locator("#banner").is_hidden()
+
+    # Namespaces show without the store's owner prefix; bob's are not listed.
+    page.goto(f"{keyed_server.url}/inspector/?poll=250#/memories?ns=memories/alice")
+    page.locator("tr.memory").first.wait_for()
+    assert "User's name is Alice." in page.locator("#memory-table").inner_text()
+    assert page.locator(".ns-list").inner_text().split() == ["memories/alice"]
+
+    # Bob's thread, asked for by id: not there for alice.
+    page.goto(f"{keyed_server.url}/inspector/?poll=250#/thread/{threads['bob']}")
+    page.reload()
+    assert "No thread" in page.locator("[data-message='error']").inner_text()

@@ -280,6 +280,10 @@ async function renderTimeline(params, gen, key) {
   paint("timeline", form, `
     <h2 id="thread-head" data-thread-id="${esc(threadId)}">Thread <code>${esc(threadId)}</code> ${stateBadge(work.state === "idle" && thread.status === "error" ? "error" : work.state, work.dueAt)}</h2>
     ${bursts.length ? "" : message("This thread has no pending work and no finished run yet.")}
+    <p class="legend muted"><span class="dot"></span> the submission whose run executes ·
+      <span class="dot superseded"></span> superseded (its run was replaced; its messages are absorbed) ·
+      <span class="dash"></span> due time · <span class="bar lag"></span> waiting for a worker ·
+      <span class="bar"></span> the run</p>
     <div id="bursts">${bursts.map(renderBurst).join("")}</div>`, bind);
 }
 
@@ -307,7 +311,7 @@ function finishedBurst(threadId, values, runs) {
   });
   const run = runs.find((r) => r.run_id === values.run_id);
   return {
-    status: run && run.status === "error" ? "error" : "success", runId: values.run_id, subs,
+    status: run && run.status === "error" ? "error" : "done", runId: values.run_id, subs,
     dueAt: t.due_at, startedAt: t.started_at, finishedAt: t.finished_at, changes: values.changes,
     extractor: values.extractor,
   };
