@@ -14,6 +14,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from sdk_client import ReflectionExecutor
@@ -180,3 +181,26 @@ def test_with_api_keys_a_user_sees_only_their_own(keyed_server: Server, page) ->
     page.goto(f"{keyed_server.url}/inspector/?poll=250#/thread/{threads['bob']}")
     page.reload()
     assert "No thread" in page.locator("[data-message='error']").inner_text()
+
+
+def test_a_thousand_threads_page_without_reloading(server: Server, page) -> None:
+    with httpx.Client(base_url=server.url) as http:
+        for _ in range(1000):
+            http.post(
+                "/threads", json={"metadata": {"graph_id": "memory_manager"}}
+            ).raise_for_status()
+    page.goto(f"{server.url}/inspector/?poll=250#/threads")
+    page.reload()
+    page.wait_for_function("Number(document.querySelector('#thread-total')?.innerText) >= 1000")
+    assert page.locator("#threads tbody tr").count() == 50
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloaded
+    page.click("#next-page")
+    page.wait_for_function(
+        "document.querySelector('#page-info')?.innerText.startsWith('page 2 of')"
+    )
+    page.locator("#prev-page").wait_for()
+    assert page.locator("#threads tbody tr").count() == 50
+    assert page.evaluate("window.__sameDocument") is True
+    page.select_option("#status-filter", "idle")
+    page.wait_for_function("location.hash === '#/threads?status=idle'")
+    page.locator("#threads tbody tr [data-state='idle']").first.wait_for()
