@@ -279,6 +279,7 @@ async function renderTimeline(params, gen, key) {
   for (const values of runs) bursts.push(finishedBurst(threadId, values, work.runs));
   paint("timeline", form, `
     <h2 id="thread-head" data-thread-id="${esc(threadId)}">Thread <code>${esc(threadId)}</code> ${stateBadge(work.state === "idle" && thread.status === "error" ? "error" : work.state, work.dueAt)}</h2>
+    ${thread.status === "error" && work.state === "idle" ? message("The last run on this thread failed; its submissions stay in the inbox and the next run processes them.", "warning") : ""}
     ${bursts.length ? "" : message("This thread has no pending work and no finished run yet.")}
     <p class="legend muted"><span class="dot"></span> the submission whose run executes ·
       <span class="dot superseded"></span> superseded (its run was replaced; its messages are absorbed) ·
