@@ -28,7 +28,10 @@ FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-SHOTS = ROOT / "bench" / "results"
+# Screenshots go to a temp dir unless asked for: a test run should not dirty the tree.
+# `INSPECTOR_SCREENSHOTS=bench/results make browser-test` refreshes the README's images.
+SHOTS = ROOT / os.environ.get("INSPECTOR_SCREENSHOTS", "/tmp/memory-reflect-inspector-shots")
+SHOTS.mkdir(parents=True, exist_ok=True)
 WAIT_MS = 15_000
 FACTS = [
     "My name is Alice.",
