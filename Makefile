@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve test test-unit test-integration lint bench bench-smoke graph clean
+.PHONY: setup demo serve test test-unit test-integration browser-test lint bench bench-smoke graph clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,11 @@ test-unit: setup
 
 test-integration: setup
 	$(BIN)/pytest tests/integration
+
+browser-test: setup  ## the inspector page in headless chromium against langgraph dev (needs `apt-get install chromium`)
+	$(BIN)/python -m pip install --quiet -e ".[browser]"
+	@command -v $${CHROMIUM:-chromium} >/dev/null || { echo "needs Debian's chromium: apt-get install -y chromium"; exit 1; }
+	$(BIN)/pytest -m browser tests/browser
 
 bench: setup  ## every contender on one server and scripted model; tables + bench/results/*.json
 	$(BIN)/python -m bench

@@ -1,6 +1,7 @@
 """HTTP app mounted on the LangGraph server through ``langgraph.json``'s ``http.app``.
 
-It adds no routes of its own yet; its lifespan runs the idle-thread sweeper
+It serves the inspector page at ``/inspector/`` (:mod:`graphs.inspector`), and
+its lifespan runs the idle-thread sweeper
 (:mod:`graphs.sweeper`) next to the server, talking to it through
 ``langgraph_sdk.get_client()``'s in-process transport, so no port, URL or
 credential is involved.
@@ -16,6 +17,7 @@ from collections.abc import AsyncIterator
 from langgraph_sdk import get_client
 from starlette.applications import Starlette
 
+from graphs.inspector import ROUTES as INSPECTOR_ROUTES
 from graphs.sweeper import SweepSettings, run_sweeper
 
 __all__ = ["app"]
@@ -45,4 +47,4 @@ async def lifespan(_app: Starlette) -> AsyncIterator[None]:
             await task
 
 
-app = Starlette(lifespan=lifespan)
+app = Starlette(lifespan=lifespan, routes=INSPECTOR_ROUTES)

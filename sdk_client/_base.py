@@ -7,12 +7,16 @@ here, as pure functions, so they are tested without a server.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import httpx
 
 from sdk_client.contract import (
     InboxEntry,
@@ -24,11 +28,19 @@ from sdk_client.contract import (
     validate_namespace,
     validate_thread_id,
 )
-from sdk_client.errors import InvalidPayloadError
-from sdk_client.types import ThreadStatus
+from sdk_client.errors import (
+    ExecutorShutdownError,
+    FlushTimeoutError,
+    InvalidPayloadError,
+    NotAcceptedError,
+    ProcessingFailedError,
+    SubmissionCancelledError,
+)
+from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadStatus
 
 __all__ = [
     "NOT_GIVEN",
+    "Ledger",
     "Submission",
     "build_submission",
     "coalesce",
@@ -221,3 +233,250 @@ def namespace_or_default(
 ) -> tuple[str, ...]:
     """The namespace to search: the one given, else the executor's."""
     return default if namespace is None else validate_namespace(namespace)
+
+
+# ---------------------------------------------------------------------------
+# Ledger: the executors' bookkeeping, shared by the sync and async executors.
+# ---------------------------------------------------------------------------
+
+
+def sender_for(thread_id: str, senders: int) -> int:
+    """The sender a thread always uses, so its submissions reach the server in order."""
+    return zlib.crc32(thread_id.encode()) % senders
+
+
+def take_batch(
+    first: Submission, get_nowait: Callable[[], Submission | None], empty: type[Exception]
+) -> tuple[list[Submission], bool]:
+    """``first`` and whatever queued up behind it; True if the stop marker was among them."""
+    batch = [first]
+    while True:
+        try:
+            nxt = get_nowait()
+        except empty:
+            return batch, False
+        if nxt is None:
+            return batch, True
+        batch.append(nxt)
+
+
+def group_by_thread(batch: Sequence[Submission]) -> list[list[Submission]]:
+    """Split a sender's batch into per-thread groups, each oldest first."""
+    groups: dict[str, list[Submission]] = {}
+    for sub in batch:
+        groups.setdefault(sub.thread_id, []).append(sub)
+    return list(groups.values())
+
+
+def not_accepted_detail(err: BaseException, url: str) -> str:
+    """Say why a send failed, with a hint when the server is not reachable."""
+    detail = f"{type(err).__name__}: {err}"
+    if isinstance(err, httpx.TransportError):
+        detail += f" (is the server running at {url}? start it with `langgraph dev`)"
+    return detail
+
+
+class Ledger:
+    """Every submission an executor holds, and what the server said about it.
+
+    The sync and async executors do only I/O; everything they know lives here:
+    the Futures not resolved yet, the accepted ones waiting for a receipt, the
+    last run created per thread. Methods are thread-safe and never block on
+    I/O, so the async executor calls them straight from the event loop.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.closed = False
+        self._futures: dict[str, SubmissionFuture] = {}
+        self._waiting: dict[str, dict[str, tuple[SubmissionFuture, float]]] = {}
+        self._last_run: dict[str, str] = {}
+
+    # ------------------------------------------------------------ submitting
+
+    def add(self, sub: Submission) -> SubmissionFuture:
+        """Register a new submission and return its Future.
+
+        Raises:
+            ExecutorShutdownError: the executor was shut down.
+        """
+        fut = SubmissionFuture(sub.submission_id, sub.thread_id)
+        with self._lock:
+            if self.closed:
+                raise ExecutorShutdownError("submit(): the executor has been shut down")
+            self._futures[sub.submission_id] = fut
+        return fut
+
+    def requests(self, group: Sequence[Submission]) -> list[tuple[Request, list[Submission]]]:
+        """Coalesce a thread's queued submissions, skipping those resolved meanwhile."""
+        with self._lock:
+            live = [
+                s
+                for s in group
+                if s.submission_id in self._futures and not self._futures[s.submission_id].done()
+            ]
+        out: list[tuple[Request, list[Submission]]] = []
+        for req in coalesce(live, time.time()):
+            ids = {r["submission_id"] for r in req.inbox_entry["submissions"]}
+            out.append((req, [s for s in live if s.submission_id in ids]))
+        return out
+
+    def accepted(self, thread_id: str, run_id: str, subs: Sequence[Submission]) -> None:
+        """The server holds ``subs`` and ``run_id`` will process them."""
+        with self._lock:
+            self._last_run[thread_id] = run_id
+            waiting = self._waiting.setdefault(thread_id, {})
+            for sub in subs:
+                fut = self._futures.get(sub.submission_id)
+                if fut is None or fut.done():  # cancelled while it was being sent
+                    continue
+                fut._mark_accepted(run_id)
+                waiting[sub.submission_id] = (fut, sub.due_at)
+
+    def not_accepted(
+        self, subs: Sequence[Submission], err: BaseException, step: str, url: str
+    ) -> None:
+        """Fail ``subs``: ``step`` (e.g. "writing the inbox") failed for good with ``err``."""
+        detail = not_accepted_detail(err, url)
+        with self._lock:
+            futures = [(sub, self._futures.pop(sub.submission_id, None)) for sub in subs]
+        for sub, fut in futures:
+            if fut is not None:
+                exc = NotAcceptedError(
+                    f"submission {sub.submission_id} was not accepted ({step} failed after "
+                    f"retries): {detail}",
+                    submission_id=sub.submission_id,
+                    thread_id=sub.thread_id,
+                )
+                exc.__cause__ = err
+                fut._mark_failed(exc)
+
+    # -------------------------------------------------------------- watching
+
+    def due_threads(self, now: float) -> list[str]:
+        """Threads with an accepted submission whose run should have started."""
+        with self._lock:
+            return [
+                tid
+                for tid, subs in self._waiting.items()
+                if subs and min(d for _, d in subs.values()) <= now
+            ]
+
+    def receipts(self, thread_id: str, items: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Resolve the Futures whose receipts are in ``items``; return those receipts' keys."""
+        with self._lock:
+            waiting = self._waiting.get(thread_id, {})
+            found = [(waiting.pop(i["key"])[0], i) for i in items if i["key"] in waiting]
+            for fut, _ in found:
+                self._futures.pop(fut.submission_id, None)
+        for fut, item in found:
+            fut._mark_processed(SubmissionResult.from_receipt(thread_id, dict(item["value"])))
+        return [str(item["key"]) for _, item in found]
+
+    def unprocessed(self, thread_id: str) -> tuple[str | None, list[str]]:
+        """The last run created on a thread, and the submissions still waiting there."""
+        with self._lock:
+            return self._last_run.get(thread_id), list(self._waiting.get(thread_id, {}))
+
+    def follow(self, thread_id: str, run_id: str) -> None:
+        """Another client's run superseded ours and reads the same inbox: watch it instead."""
+        with self._lock:
+            self._last_run[thread_id] = run_id
+
+    def run_failed(self, thread_id: str, run_id: str, status: str, ids: Sequence[str]) -> None:
+        """The run for ``ids`` ended with ``status`` (error, timeout, interrupted)."""
+        with self._lock:
+            waiting = self._waiting.get(thread_id, {})
+            failed = [(sid, waiting.pop(sid, (None, 0.0))[0]) for sid in ids]
+            for sid in ids:
+                self._futures.pop(sid, None)
+        for sid, fut in failed:
+            if fut is not None:
+                fut._mark_failed(
+                    ProcessingFailedError(
+                        f"run {run_id} on thread {thread_id} ended with status {status!r}; the "
+                        "submission stays in the thread's inbox and the next run on the thread "
+                        "processes it",
+                        submission_id=sid,
+                        thread_id=thread_id,
+                        run_id=run_id,
+                    )
+                )
+
+    # ------------------------------------------------------------ cancelling
+
+    def cancel_thread(self, thread_id: str, asked: Any) -> int:
+        """Cancel this executor's submissions on a thread (``asked``: what the caller passed)."""
+        with self._lock:
+            waiting = self._waiting.pop(thread_id, {})
+            futures = {
+                f.submission_id: f for f in self._futures.values() if f.thread_id == thread_id
+            }
+            for sid in futures:
+                self._futures.pop(sid, None)
+        futures.update({sid: f for sid, (f, _) in waiting.items()})
+        for sid, fut in futures.items():
+            fut._mark_failed(
+                SubmissionCancelledError(
+                    f"submission {sid} cancelled by cancel({asked!r})",
+                    submission_id=sid,
+                    thread_id=thread_id,
+                ),
+                Stage.CANCELLED,
+            )
+        return len(futures)
+
+    def close(self, *, cancel_futures: bool) -> bool:
+        """Stop taking submissions; False if already closed.
+
+        Args:
+            cancel_futures: Cancel the submissions not sent yet.
+        """
+        with self._lock:
+            if self.closed:
+                return False
+            self.closed = True
+            unsent = [f for f in self._futures.values() if f.stage is Stage.HANDED_OVER]
+            if cancel_futures:
+                for fut in unsent:
+                    self._futures.pop(fut.submission_id, None)
+        if cancel_futures:
+            for fut in unsent:
+                fut._mark_failed(
+                    SubmissionCancelledError(
+                        f"submission {fut.submission_id} cancelled by shutdown()",
+                        submission_id=fut.submission_id,
+                        thread_id=fut.thread_id,
+                    ),
+                    Stage.CANCELLED,
+                )
+        return True
+
+    # -------------------------------------------------------------- querying
+
+    def pending(self) -> list[SubmissionFuture]:
+        """Futures not resolved yet, oldest first."""
+        with self._lock:
+            return list(self._futures.values())
+
+    def unsent(self) -> list[SubmissionFuture]:
+        """Futures the server does not hold yet."""
+        return [f for f in self.pending() if f.stage is Stage.HANDED_OVER]
+
+    def drained(self) -> bool:
+        """Closed, and nothing left to watch: the watcher may stop."""
+        with self._lock:
+            return self.closed and not any(self._waiting.values()) and not self._futures
+
+
+def flush_timeout(fut: SubmissionFuture, timeout: float | None) -> FlushTimeoutError:
+    """The error ``flush()`` raises when ``fut`` is not processed in time."""
+    return FlushTimeoutError(
+        f"flush(): submission {fut.submission_id} not processed within {timeout} s "
+        f"(stage: {fut.stage.value})"
+    )
+
+
+def lost_at_exit(futures: Sequence[SubmissionFuture]) -> list[SubmissionFuture]:
+    """Of the Futures unsent at exit, those the server still does not hold."""
+    return [f for f in futures if f.stage not in (Stage.ACCEPTED, Stage.PROCESSED)]

@@ -27,8 +27,6 @@ import queue
 import threading
 import time
 import weakref
-import zlib
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
@@ -40,12 +38,17 @@ from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 from sdk_client import _retry
 from sdk_client._base import (
     NOT_GIVEN,
+    Ledger,
     Request,
     Submission,
     build_submission,
-    coalesce,
+    flush_timeout,
+    group_by_thread,
     inbox_count,
+    lost_at_exit,
     namespace_or_default,
+    sender_for,
+    take_batch,
     thread_status,
 )
 from sdk_client.contract import (
@@ -54,15 +57,8 @@ from sdk_client.contract import (
     validate_namespace,
     validate_thread_id,
 )
-from sdk_client.errors import (
-    ExecutorShutdownError,
-    FlushTimeoutError,
-    InvalidPayloadTypeError,
-    NotAcceptedError,
-    ProcessingFailedError,
-    SubmissionCancelledError,
-)
-from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadStatus
+from sdk_client.errors import InvalidPayloadTypeError
+from sdk_client.types import SubmissionFuture, ThreadStatus
 
 __all__ = ["DEFAULT_URL", "ReflectionExecutor"]
 
@@ -91,6 +87,24 @@ def _headers(api_key: str | None) -> dict[str, str]:
     if api_key:
         headers["x-api-key"] = api_key
     return headers
+
+
+def _validate_reflector(reflector: Any) -> str:
+    if isinstance(reflector, str) and reflector:
+        return reflector
+    hint = ""
+    if hasattr(reflector, "invoke"):
+        hint = "; to run a Runnable in this process use LocalReflectionExecutor(runnable)"
+    raise InvalidPayloadTypeError(
+        "reflector: expected the graph or assistant id on the server, e.g. "
+        f"'memory_manager', got {type(reflector).__name__}{hint}"
+    )
+
+
+def _http_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    return _DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
 
 
 def _sync_client(
@@ -150,17 +164,10 @@ class ReflectionExecutor:
         sender_threads: int = 4,
         exit_timeout: float = 10.0,
     ) -> None:
-        if not isinstance(reflector, str) or not reflector:
-            raise InvalidPayloadTypeError(
-                "reflector: expected the graph or assistant id on the server, e.g. "
-                f"'memory_manager', got {type(reflector).__name__}"
-            )
-        self.reflector = reflector
+        self.reflector = _validate_reflector(reflector)
         self.namespace = validate_namespace(namespace)
         self.url = _default_url(url)
-        http_timeout = timeout if isinstance(timeout, httpx.Timeout) else _DEFAULT_TIMEOUT
-        if isinstance(timeout, int | float):
-            http_timeout = httpx.Timeout(timeout)
+        http_timeout = _http_timeout(timeout)
         self._headers = _headers(api_key)
         self._timeout = http_timeout
         self._client = sync_client or _sync_client(self.url, self._headers, http_timeout, transport)
@@ -170,11 +177,7 @@ class ReflectionExecutor:
         self._retry = retry or _retry.RetryPolicy()
         self._poll_interval = poll_interval
         self._exit_timeout = exit_timeout
-        self._lock = threading.Lock()
-        self._closed = False
-        self._futures: dict[str, SubmissionFuture] = {}
-        self._waiting: dict[str, dict[str, tuple[SubmissionFuture, float]]] = {}
-        self._last_run: dict[str, str] = {}
+        self._ledger = Ledger()
         self._wake = threading.Event()
         self._queues = [queue.SimpleQueue[Submission | None]() for _ in range(sender_threads)]
         self._senders = [
@@ -225,12 +228,8 @@ class ReflectionExecutor:
         sub = build_submission(
             payload, self.namespace, config=config, after_seconds=after_seconds, thread_id=thread_id
         )
-        fut = SubmissionFuture(sub.submission_id, sub.thread_id)
-        with self._lock:
-            if self._closed:
-                raise ExecutorShutdownError("submit(): the executor has been shut down")
-            self._futures[sub.submission_id] = fut
-        self._queues[zlib.crc32(sub.thread_id.encode()) % len(self._queues)].put(sub)
+        fut = self._ledger.add(sub)
+        self._queues[sender_for(sub.thread_id, len(self._queues))].put(sub)
         return fut
 
     # ------------------------------------------------------------------ sender
@@ -240,39 +239,12 @@ class ReflectionExecutor:
             first = q.get()
             if first is None:
                 return
-            batch = [first]
-            stop = False
-            while True:  # coalesce whatever queued up while we were busy
-                try:
-                    nxt = q.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
-            groups: OrderedDict[str, list[Submission]] = OrderedDict()
-            for sub in batch:
-                groups.setdefault(sub.thread_id, []).append(sub)
-            for group in groups.values():
-                for request, subs in self._requests(group):
+            batch, stop = take_batch(first, q.get_nowait, queue.Empty)
+            for group in group_by_thread(batch):
+                for request, subs in self._ledger.requests(group):
                     self._send(request, subs)
             if stop:
                 return
-
-    def _requests(self, group: list[Submission]) -> list[tuple[Request, list[Submission]]]:
-        with self._lock:
-            live = [
-                s
-                for s in group
-                if s.submission_id in self._futures and not self._futures[s.submission_id].done()
-            ]
-        requests = coalesce(live, time.time())
-        out: list[tuple[Request, list[Submission]]] = []
-        for req in requests:
-            ids = {r["submission_id"] for r in req.inbox_entry["submissions"]}
-            out.append((req, [s for s in live if s.submission_id in ids]))
-        return out
 
     def _send(self, req: Request, subs: list[Submission]) -> None:
         try:
@@ -286,7 +258,7 @@ class ReflectionExecutor:
                 ),
             )
         except Exception as err:
-            self._fail_unsent(subs, err, "writing the inbox")
+            self._ledger.not_accepted(subs, err, "writing the inbox", self.url)
             return
         try:
             run = _retry.call(
@@ -312,36 +284,10 @@ class ReflectionExecutor:
                 logger.warning(
                     "could not remove inbox entry %s after a failed run create", req.inbox_key
                 )
-            self._fail_unsent(subs, err, "creating the run")
+            self._ledger.not_accepted(subs, err, "creating the run", self.url)
             return
-        run_id = str(run["run_id"])
-        with self._lock:
-            self._last_run[req.thread_id] = run_id
-            waiting = self._waiting.setdefault(req.thread_id, {})
-            for sub in subs:
-                fut = self._futures.get(sub.submission_id)
-                if fut is None or fut.done():  # cancelled while it was being sent
-                    continue
-                fut._mark_accepted(run_id)
-                waiting[sub.submission_id] = (fut, sub.due_at)
+        self._ledger.accepted(req.thread_id, str(run["run_id"]), subs)
         self._wake.set()
-
-    def _fail_unsent(self, subs: list[Submission], err: Exception, step: str) -> None:
-        detail = f"{type(err).__name__}: {err}"
-        if isinstance(err, httpx.TransportError):
-            detail += f" (is the server running at {self.url}? start it with `langgraph dev`)"
-        with self._lock:
-            futures = [(sub, self._futures.pop(sub.submission_id, None)) for sub in subs]
-        for sub, fut in futures:
-            if fut is not None:
-                exc = NotAcceptedError(
-                    f"submission {sub.submission_id} was not accepted ({step} failed after "
-                    f"retries): {detail}",
-                    submission_id=sub.submission_id,
-                    thread_id=sub.thread_id,
-                )
-                exc.__cause__ = err
-                fut._mark_failed(exc)
 
     # ----------------------------------------------------------------- watcher
 
@@ -349,49 +295,28 @@ class ReflectionExecutor:
         while True:
             self._wake.wait(self._poll_interval)
             self._wake.clear()
-            with self._lock:
-                now = time.time()
-                due = [
-                    tid
-                    for tid, subs in self._waiting.items()
-                    if subs and min(d for _, d in subs.values()) <= now
-                ]
-            for tid in due:
+            for tid in self._ledger.due_threads(time.time()):
                 try:
                     self._check_thread(tid)
                 except Exception as err:  # the server may be restarting: try again next poll
                     logger.debug("checking thread %s failed: %s", tid, err)
-            with self._lock:
-                done = self._closed and not any(self._waiting.values()) and not self._futures
-            if done:
+            if self._ledger.drained():
                 for http in self._owned_http:
                     http.close()
                 return
 
     def _check_thread(self, thread_id: str) -> None:
         receipts = self._client.store.search_items(receipts_namespace(thread_id), limit=1000)
-        with self._lock:
-            waiting = self._waiting.get(thread_id, {})
-            found = [
-                (waiting.pop(i["key"])[0], i) for i in receipts["items"] if i["key"] in waiting
-            ]
-            for fut, _ in found:
-                self._futures.pop(fut.submission_id, None)
-        for fut, item in found:
-            fut._mark_processed(SubmissionResult.from_receipt(thread_id, dict(item["value"])))
+        for key in self._ledger.receipts(thread_id, receipts["items"]):
             try:
-                self._client.store.delete_item(receipts_namespace(thread_id), item["key"])
+                self._client.store.delete_item(receipts_namespace(thread_id), key)
             except Exception:
-                logger.debug("could not delete receipt %s", item["key"])
-        with self._lock:
-            left = dict(self._waiting.get(thread_id, {}))
-            run_id = self._last_run.get(thread_id)
+                logger.debug("could not delete receipt %s", key)
+        run_id, left = self._ledger.unprocessed(thread_id)
         if left and run_id:
             self._check_run(thread_id, run_id, left)
 
-    def _check_run(
-        self, thread_id: str, run_id: str, left: dict[str, tuple[SubmissionFuture, float]]
-    ) -> None:
+    def _check_run(self, thread_id: str, run_id: str, left: list[str]) -> None:
         try:
             status: str | None = str(self._client.runs.get(thread_id, run_id)["status"])
         except Exception as err:
@@ -403,26 +328,10 @@ class ReflectionExecutor:
             # reads the same inbox, so its outcome is ours: follow it.
             latest = self._client.runs.list(thread_id, limit=1)
             if latest and str(latest[0]["run_id"]) != run_id:
-                with self._lock:
-                    self._last_run[thread_id] = str(latest[0]["run_id"])
+                self._ledger.follow(thread_id, str(latest[0]["run_id"]))
                 return
-        if status not in _FAILED_RUN:
-            return
-        with self._lock:
-            for sid in left:
-                self._waiting.get(thread_id, {}).pop(sid, None)
-                self._futures.pop(sid, None)
-        for sid, (fut, _) in left.items():
-            fut._mark_failed(
-                ProcessingFailedError(
-                    f"run {run_id} on thread {thread_id} ended with status {status!r}; the "
-                    "submission stays in the thread's inbox and the next run on the thread "
-                    "processes it",
-                    submission_id=sid,
-                    thread_id=thread_id,
-                    run_id=run_id,
-                )
-            )
+        if status in _FAILED_RUN:
+            self._ledger.run_failed(thread_id, run_id, status, left)
 
     # ------------------------------------------------------------ inspection
 
@@ -451,23 +360,7 @@ class ReflectionExecutor:
                     logger.debug("cancel of run %s: %s", run["run_id"], err)
         for item in self._client.store.search_items(inbox_namespace(tid), limit=1000)["items"]:
             self._client.store.delete_item(inbox_namespace(tid), item["key"])
-        with self._lock:
-            waiting = self._waiting.pop(tid, {})
-            unsent = [f for f in self._futures.values() if f.thread_id == tid]
-            for f in unsent:
-                self._futures.pop(f.submission_id, None)
-        futures = {f.submission_id: f for f in unsent}
-        futures.update({sid: f for sid, (f, _) in waiting.items()})
-        for sid, fut in futures.items():
-            fut._mark_failed(
-                SubmissionCancelledError(
-                    f"submission {sid} cancelled by cancel({thread_id!r})",
-                    submission_id=sid,
-                    thread_id=tid,
-                ),
-                Stage.CANCELLED,
-            )
-        return len(futures)
+        return self._ledger.cancel_thread(tid, thread_id)
 
     def search(
         self,
@@ -519,10 +412,6 @@ class ReflectionExecutor:
 
     # ---------------------------------------------------------------- waiting
 
-    def _pending(self) -> list[SubmissionFuture]:
-        with self._lock:
-            return list(self._futures.values())
-
     def wait_accepted(self, timeout: float | None = None) -> None:
         """Block until every submission so far is accepted by the server (or failed).
 
@@ -530,7 +419,7 @@ class ReflectionExecutor:
         can be lost. Raises the first :class:`NotAcceptedError`, if any.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        for fut in self._pending():
+        for fut in self._ledger.pending():
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             fut.wait_accepted(left)
 
@@ -541,15 +430,12 @@ class ReflectionExecutor:
             FlushTimeoutError: ``timeout`` passed first; the work goes on.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        for fut in self._pending():
+        for fut in self._ledger.pending():
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
                 fut.exception(left)
             except TimeoutError:
-                raise FlushTimeoutError(
-                    f"flush(): submission {fut.submission_id} not processed within {timeout} s "
-                    f"(stage: {fut.stage.value})"
-                ) from None
+                raise flush_timeout(fut, timeout) from None
 
     # -------------------------------------------------------------- lifecycle
 
@@ -562,43 +448,25 @@ class ReflectionExecutor:
             cancel_futures: Drop submissions not sent yet; their Futures raise
                 :class:`SubmissionCancelledError`.
         """
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            unsent = [f for f in self._futures.values() if f.stage is Stage.HANDED_OVER]
-        if cancel_futures:
-            with self._lock:
-                for fut in unsent:
-                    self._futures.pop(fut.submission_id, None)
-            for fut in unsent:
-                fut._mark_failed(
-                    SubmissionCancelledError(
-                        f"submission {fut.submission_id} cancelled by shutdown()",
-                        submission_id=fut.submission_id,
-                        thread_id=fut.thread_id,
-                    ),
-                    Stage.CANCELLED,
-                )
+        if not self._ledger.close(cancel_futures=cancel_futures):
+            return
         for q in self._queues:
             q.put(None)
         if wait:
             for t in self._senders:
                 t.join()
         self._wake.set()
-        if wait and not self._pending():
+        if wait and not self._ledger.pending():
             self._watcher.join(timeout=self._poll_interval * 4)
         _LIVE.discard(self)
 
     def _at_exit(self) -> None:
-        unsent = [f for f in self._pending() if f.stage is Stage.HANDED_OVER]
+        unsent = self._ledger.unsent()
         if unsent:
             deadline = time.monotonic() + self._exit_timeout
             for fut in unsent:
                 fut._accepted.wait(max(0.0, deadline - time.monotonic()))
-        lost = [
-            f for f in unsent if f.stage is not Stage.ACCEPTED and f.stage is not Stage.PROCESSED
-        ]
+        lost = lost_at_exit(unsent)
         if lost:
             names = ", ".join(f"{f.submission_id} (thread {f.thread_id})" for f in lost)
             logger.warning(

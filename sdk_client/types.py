@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import threading
+from collections.abc import Generator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -94,6 +96,9 @@ class SubmissionFuture(Future[SubmissionResult]):
     :class:`SubmissionResult`. A caller that may die soon after submitting
     (a serverless handler, a short script) should call :meth:`wait_accepted`
     first: once it returns, the server holds the submission.
+
+    In async code, ``await fut`` is ``result()`` and ``await
+    fut.wait_accepted_async()`` is :meth:`wait_accepted`; neither blocks the loop.
     """
 
     def __init__(self, submission_id: str, thread_id: str) -> None:
@@ -103,6 +108,8 @@ class SubmissionFuture(Future[SubmissionResult]):
         self.run_id: str | None = None
         self._stage = Stage.HANDED_OVER
         self._accepted = threading.Event()
+        self._accept_lock = threading.Lock()
+        self._accept_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     @property
     def stage(self) -> Stage:
@@ -131,23 +138,62 @@ class SubmissionFuture(Future[SubmissionResult]):
             if exc is not None:
                 raise exc
 
+    async def wait_accepted_async(self, timeout: float | None = None) -> None:
+        """Async :meth:`wait_accepted`: wait, without blocking the event loop.
+
+        Raises:
+            FlushTimeoutError: ``timeout`` passed first (the sender may still succeed).
+            NotAcceptedError: the server never accepted it (the error says why).
+            SubmissionCancelledError: it was cancelled before it was sent.
+        """
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        with self._accept_lock:
+            if not self._accepted.is_set():
+                self._accept_waiters.append((loop, waiter))
+            else:
+                waiter.set_result(None)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except TimeoutError:
+            raise FlushTimeoutError(
+                f"submission {self.submission_id} not accepted within {timeout} s"
+            ) from None
+        self.wait_accepted(0)  # re-raises why it was never accepted, if so
+
+    def __await__(self) -> Generator[Any, None, SubmissionResult]:
+        """``await fut``: the :class:`SubmissionResult` once processed (or its error)."""
+        return asyncio.wrap_future(self).__await__()
+
     # The executor drives stages through these; they are not for callers.
+    def _set_accepted(self) -> None:
+        with self._accept_lock:
+            self._accepted.set()
+            waiters, self._accept_waiters = self._accept_waiters, []
+        for loop, waiter in waiters:
+            loop.call_soon_threadsafe(_resolve, waiter)
+
     def _mark_accepted(self, run_id: str) -> None:
         self.run_id = run_id
         if self._stage is Stage.HANDED_OVER:
             self._stage = Stage.ACCEPTED
-        self._accepted.set()
+        self._set_accepted()
 
     def _mark_processed(self, result: SubmissionResult) -> None:
         if self.done():
             return
         self._stage = Stage.PROCESSED
-        self._accepted.set()
+        self._set_accepted()
         self.set_result(result)
 
     def _mark_failed(self, exc: BaseException, stage: Stage = Stage.FAILED) -> None:
         if self.done():
             return
         self._stage = stage
-        self._accepted.set()  # release waiters; wait_accepted() re-raises if never accepted
         self.set_exception(exc)
+        self._set_accepted()  # release waiters; wait_accepted() re-raises if never accepted
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():  # the waiter may have timed out and been cancelled
+        waiter.set_result(None)

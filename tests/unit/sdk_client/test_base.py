@@ -1,9 +1,23 @@
 import pytest
 from langgraph.func import entrypoint
 
-from sdk_client._base import NOT_GIVEN, build_submission, coalesce, resolve_thread_id, thread_status
+from sdk_client._base import (
+    NOT_GIVEN,
+    Ledger,
+    build_submission,
+    coalesce,
+    resolve_thread_id,
+    thread_status,
+)
 from sdk_client.contract import validate_thread_id
-from sdk_client.errors import InvalidPayloadError
+from sdk_client.errors import (
+    ExecutorShutdownError,
+    InvalidPayloadError,
+    NotAcceptedError,
+    ProcessingFailedError,
+    SubmissionCancelledError,
+)
+from sdk_client.types import Stage
 
 PAYLOAD = {"messages": [{"role": "user", "content": "I love tea."}]}
 
@@ -82,3 +96,66 @@ def test_thread_status_prefers_running_then_pending():
     assert (pending.state, pending.run_id, pending.inbox) == ("pending", "p", 1)
     assert pending.due_at == pytest.approx(1767225610.0)
     assert thread_status("t", [], 0).state == "idle"
+
+
+# --------------------------------------------------------------------- Ledger
+
+
+def test_ledger_follows_a_submission_from_handed_over_to_processed():
+    ledger = Ledger()
+    a, b = _sub(after=0), _sub(after=0)
+    fa, fb = ledger.add(a), ledger.add(b)
+    [(req, subs)] = ledger.requests([a, b])
+    assert subs == [a, b] and req.run_input["submission_id"] == b.submission_id
+    ledger.accepted("t-uuid", "run-1", subs)
+    assert (fa.stage, fa.run_id) == (Stage.ACCEPTED, "run-1")
+    assert ledger.due_threads(b.due_at) == ["t-uuid"]
+    assert ledger.unprocessed("t-uuid") == ("run-1", [a.submission_id, b.submission_id])
+    receipt = {
+        "key": a.submission_id,
+        "value": {"submission_id": a.submission_id, "run_id": "run-1"},
+    }
+    assert ledger.receipts("t-uuid", [receipt, {"key": "other", "value": {}}]) == [a.submission_id]
+    assert fa.result(timeout=0).run_id == "run-1"
+    assert not fb.done()
+    ledger.run_failed("t-uuid", "run-1", "error", [b.submission_id])
+    with pytest.raises(ProcessingFailedError, match="status 'error'"):
+        fb.result(timeout=0)
+    assert ledger.pending() == []
+
+
+def test_ledger_skips_resolved_submissions_when_coalescing():
+    ledger = Ledger()
+    a, b = _sub(), _sub()
+    ledger.add(a)
+    ledger.add(b)
+    assert ledger.cancel_thread(a.thread_id, "t") == 2
+    assert ledger.requests([a, b]) == []
+
+
+def test_ledger_not_accepted_names_the_url_and_keeps_the_cause():
+    import httpx
+
+    ledger = Ledger()
+    a = _sub()
+    fut = ledger.add(a)
+    err = httpx.ConnectError("refused")
+    ledger.not_accepted([a], err, "writing the inbox", "http://127.0.0.1:9")
+    with pytest.raises(NotAcceptedError, match=r"http://127\.0\.0\.1:9.*langgraph dev") as info:
+        fut.wait_accepted(0)
+    assert info.value.__cause__ is err
+
+
+def test_ledger_close_cancels_only_unsent_and_refuses_new_submissions():
+    ledger = Ledger()
+    sent, unsent = _sub(), _sub()
+    f_sent, f_unsent = ledger.add(sent), ledger.add(unsent)
+    ledger.accepted(sent.thread_id, "run", [sent])
+    assert ledger.close(cancel_futures=True)
+    assert not ledger.close(cancel_futures=True)
+    assert f_unsent.stage is Stage.CANCELLED
+    with pytest.raises(SubmissionCancelledError):
+        f_unsent.result(timeout=0)
+    assert f_sent.stage is Stage.ACCEPTED and not ledger.drained()
+    with pytest.raises(ExecutorShutdownError):
+        ledger.add(_sub())

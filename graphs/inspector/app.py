@@ -1,0 +1,123 @@
+"""Routes of the inspector: the page, its static files and two contract look-ups.
+
+``GET /`` serves the page; ``GET /static/...`` its script and style;
+``GET /api/meta`` the names the page needs (graph id, inbox and receipts
+labels); ``GET /api/resolve?thread_id=...`` or ``?namespace=...`` turns what
+the user typed into the server's thread UUID or a namespace, with the
+contract's own error message (naming the field) when it is malformed;
+``GET /api/whoami`` checks the request's API key with the server's own auth
+handler and says which namespace prefix the store adds for it (the page
+strips it from what it shows and sends). None of them touches threads, runs
+or the store.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from langgraph_sdk import Auth
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from graphs.auth import authenticate
+from graphs.memory_manager.scoped import SCOPED
+from sdk_client.contract import (
+    INBOX_LABEL,
+    RECEIPTS_LABEL,
+    validate_namespace,
+    validate_thread_id,
+)
+from sdk_client.errors import InvalidPayloadError
+
+__all__ = ["GRAPH_ID", "ROUTES", "STATIC_DIR", "app", "parse_namespace"]
+
+GRAPH_ID = "memory_manager"
+"""The graph whose threads the page lists (``langgraph.json``'s graph id)."""
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+"""The page's files, shipped as package data."""
+
+# The page changes with the package; a stale cached copy would talk to a newer server.
+_NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+def parse_namespace(text: str) -> tuple[str, ...]:
+    """Read a namespace typed by a user: ``memories/alice`` or a JSON list of labels.
+
+    Raises:
+        InvalidPayloadError: empty, bad JSON, or a label the store refuses (message names it).
+    """
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            labels = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InvalidPayloadError(f"namespace: not a JSON list of labels ({err.msg})") from None
+    else:
+        labels = text.split("/") if text else []
+    return validate_namespace(labels)
+
+
+async def index(_request: Request) -> Response:
+    """The page itself."""
+    return FileResponse(STATIC_DIR / "index.html", headers=_NO_CACHE)
+
+
+async def meta(_request: Request) -> Response:
+    """Names the page needs from the contract, so it does not hard-code them."""
+    return JSONResponse(
+        {"graph_id": GRAPH_ID, "inbox_label": INBOX_LABEL, "receipts_label": RECEIPTS_LABEL},
+        headers=_NO_CACHE,
+    )
+
+
+async def resolve(request: Request) -> Response:
+    """The server thread id for ``?thread_id=``, or the labels of ``?namespace=``."""
+    params = request.query_params
+    try:
+        if "thread_id" in params:
+            key = params["thread_id"]
+            return JSONResponse({"thread_id": validate_thread_id(key), "key": key})
+        if "namespace" in params:
+            return JSONResponse({"namespace": list(parse_namespace(params["namespace"]))})
+    except InvalidPayloadError as err:
+        return JSONResponse({"error": str(err)}, status_code=400)
+    return JSONResponse({"error": "pass ?thread_id=... or ?namespace=..."}, status_code=400)
+
+
+async def whoami(request: Request) -> Response:
+    """The caller's identity and store prefix, as the auth handler sees its key; 401 if refused."""
+    headers = {k.encode(): v.encode() for k, v in request.headers.items()}
+    try:
+        user = await authenticate(headers)
+    except Auth.exceptions.HTTPException as err:
+        return JSONResponse({"error": err.detail}, status_code=err.status_code)
+    scoped = SCOPED in user.get("permissions", [])
+    identity = str(user["identity"])
+    return JSONResponse(
+        {"identity": identity, "prefix": [identity] if scoped else []}, headers=_NO_CACHE
+    )
+
+
+app = Starlette(
+    routes=[
+        Route("/", index, methods=["GET"]),
+        Route("/api/meta", meta, methods=["GET"]),
+        Route("/api/resolve", resolve, methods=["GET"]),
+        Route("/api/whoami", whoami, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+)
+"""The inspector as an ASGI app; :mod:`graphs.server_app` mounts it at ``/inspector``."""
+
+
+async def _to_page(request: Request) -> Response:
+    return RedirectResponse(request.url.replace(path=request.url.path + "/"))
+
+
+ROUTES = [Route("/inspector", _to_page, methods=["GET"]), Mount("/inspector", app=app)]
+"""What :mod:`graphs.server_app` adds to its routes: the page at ``/inspector/``."""
