@@ -15,6 +15,7 @@ from sdk_client.errors import (
     ReflectError,
     SubmissionCancelledError,
     SubmissionError,
+    SubmissionLostError,
 )
 from sdk_client.executor import DEFAULT_URL, ReflectionExecutor
 from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadStatus
@@ -34,6 +35,7 @@ __all__ = [
     "SubmissionCancelledError",
     "SubmissionError",
     "SubmissionFuture",
+    "SubmissionLostError",
     "SubmissionResult",
     "ThreadStatus",
 ]

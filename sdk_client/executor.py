@@ -60,6 +60,7 @@ from sdk_client.errors import (
     NotAcceptedError,
     ProcessingFailedError,
     SubmissionCancelledError,
+    SubmissionLostError,
 )
 from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadStatus
 
@@ -400,11 +401,17 @@ class ReflectionExecutor:
         if status is None or status == "interrupted":
             # Another client (or langmem's executor) superseded our run; the newer run
             # reads the same inbox, so its outcome is ours: follow it.
-            latest = self._client.runs.list(thread_id, limit=1)
-            if latest and str(latest[0]["run_id"]) != run_id:
+            latest = self._latest_run(thread_id)
+            if latest is not None and latest != run_id:
                 with self._lock:
-                    self._last_run[thread_id] = str(latest[0]["run_id"])
+                    self._last_run[thread_id] = latest
                 return
+        if status is None or status == "success":
+            # Gone with nothing newer, or finished without a receipt for these: either
+            # they still wait in the inbox, or the server lost them (a dev server
+            # killed before it wrote its data to disk). Never report them processed.
+            self._fail_lost(thread_id, run_id, self._lost(thread_id, left))
+            return
         if status not in _FAILED_RUN:
             return
         with self._lock:
@@ -417,6 +424,52 @@ class ReflectionExecutor:
                     f"run {run_id} on thread {thread_id} ended with status {status!r}; the "
                     "submission stays in the thread's inbox and the next run on the thread "
                     "processes it",
+                    submission_id=sid,
+                    thread_id=thread_id,
+                    run_id=run_id,
+                )
+            )
+
+    def _latest_run(self, thread_id: str) -> str | None:
+        """The thread's newest run, or None if it has none (or the thread is gone)."""
+        try:
+            latest = self._client.runs.list(thread_id, limit=1)
+        except Exception as err:
+            if getattr(err, "status_code", None) != 404:
+                raise
+            return None
+        return str(latest[0]["run_id"]) if latest else None
+
+    def _lost(
+        self, thread_id: str, left: dict[str, tuple[SubmissionFuture, float]]
+    ) -> dict[str, SubmissionFuture]:
+        """Those of ``left`` neither in the thread's inbox nor receipted: the server lost them.
+
+        Called once their run is gone or finished, so nothing will process them now.
+        Receipts are read last: a run that commits meanwhile writes its receipts
+        before it deletes the inbox entries it read.
+        """
+        inbox = self._client.store.search_items(inbox_namespace(thread_id), limit=1000)["items"]
+        held = {s["submission_id"] for i in inbox for s in i["value"].get("submissions", [])}
+        missing = {sid for sid in left if sid not in held}
+        if not missing:
+            return {}
+        receipts = self._client.store.search_items(receipts_namespace(thread_id), limit=1000)
+        missing -= {i["key"] for i in receipts["items"]}
+        return {sid: left[sid][0] for sid in missing}
+
+    def _fail_lost(self, thread_id: str, run_id: str, lost: dict[str, SubmissionFuture]) -> None:
+        with self._lock:
+            for sid in lost:
+                self._waiting.get(thread_id, {}).pop(sid, None)
+                self._futures.pop(sid, None)
+        for sid, fut in lost.items():
+            fut._mark_failed(
+                SubmissionLostError(
+                    f"submission {sid} was accepted (run {run_id}, thread {thread_id}) but the "
+                    "server no longer holds it: the run and the inbox entry are gone and no "
+                    "receipt says it was processed (a server restarted without its latest "
+                    "data?); submit it again",
                     submission_id=sid,
                     thread_id=thread_id,
                     run_id=run_id,
