@@ -118,6 +118,8 @@ def _langgraph_bin() -> str:
 
 def _port_is_free(port: int) -> bool:
     with socket.socket() as s:
+        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free again.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
