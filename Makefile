@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve test test-unit test-integration lint bench bench-smoke clean
+.PHONY: setup demo serve test test-unit test-integration reliability lint bench bench-smoke clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,9 @@ test-unit: setup
 
 test-integration: setup
 	$(BIN)/pytest tests/integration
+
+reliability: setup  ## every fault at full size (~20 min); table + bench/results/reliability.json
+	RELIABILITY_FULL=1 $(BIN)/pytest tests/reliability -m reliability
 
 bench: setup  ## every contender on one server and scripted model; tables + bench/results/*.json
 	$(BIN)/python -m bench

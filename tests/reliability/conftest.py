@@ -59,6 +59,14 @@ def scale(smoke: int, full: int) -> int:
     return full if FULL else smoke
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give full-size faults the time they need (the default per-test timeout is 300 s)."""
+    if FULL:
+        for item in items:
+            if item.get_closest_marker("reliability"):
+                item.add_marker(pytest.mark.timeout(1800))
+
+
 @pytest.fixture(scope="session")
 def rserver() -> Iterator[Server]:
     """A ``langgraph dev`` with the offline extractor, shared by the reliability tests."""
