@@ -26,7 +26,9 @@ def test_supersession_under_load(rserver):
         for b in range(bursts):
             for k in range(per_burst):
                 for user in users:
-                    futures.append(submit(ex, user, turn(user, b * per_burst + k), after=3.0))
+                    futures.append(
+                        submit(ex, user, turn(user, b * per_burst + k), after=scale(3.0, 8.0))
+                    )
                 time.sleep(rng.uniform(0.0, 0.4))  # a random gap inside the burst
             ex.flush(timeout=300)  # the burst goes quiet, is processed; then the next one
             time.sleep(rng.uniform(0.0, 1.0))
