@@ -32,7 +32,7 @@ test-unit: setup
 test-integration: setup
 	$(BIN)/pytest tests/integration
 
-reliability: setup  ## every fault at full size (~20 min); table + bench/results/reliability.json
+reliability: setup  ## every fault at full size (~10 min); table + bench/results/reliability.json
 	RELIABILITY_FULL=1 $(BIN)/pytest tests/reliability -m reliability
 
 bench: setup  ## every contender on one server and scripted model; tables + bench/results/*.json

@@ -75,12 +75,11 @@ def rserver() -> Iterator[Server]:
 
 
 def _table() -> list[str]:
-    head = ["fault", "submitted", "reached memory", "duplicates", "errors surfaced"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    head = ["fault", "submitted", "reached memory", "duplicates", "errors surfaced", "notes"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---:|---:|---:|---|---|"]
     for r in ROWS:
-        errors = r.errors_surfaced + (f" ({r.note})" if r.note else "")
-        cells = [r.fault, str(r.submitted), str(r.reached_memory), str(r.duplicates), errors]
-        lines.append("| " + " | ".join(cells) + " |")
+        cells = [r.fault, str(r.submitted), str(r.reached_memory), str(r.duplicates)]
+        lines.append("| " + " | ".join([*cells, r.errors_surfaced, r.note]) + " |")
     return lines
 
 
