@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve test test-unit test-integration browser-test lint bench bench-smoke graph clean
+.PHONY: setup demo serve test test-unit test-integration browser-test reliability lint bench bench-smoke graph clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,6 +36,9 @@ browser-test: setup  ## the inspector page in headless chromium against langgrap
 	$(BIN)/python -m pip install --quiet -e ".[browser]"
 	@command -v $${CHROMIUM:-chromium} >/dev/null || { echo "needs Debian's chromium: apt-get install -y chromium"; exit 1; }
 	$(BIN)/pytest -m browser tests/browser
+
+reliability: setup  ## every fault at full size (~10 min); table + bench/results/reliability.json
+	RELIABILITY_FULL=1 $(BIN)/pytest tests/reliability -m reliability
 
 bench: setup  ## every contender on one server and scripted model; tables + bench/results/*.json
 	$(BIN)/python -m bench

@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -71,10 +71,44 @@ class Server:
     pid: int
     log: Path
     workdir: Path
+    _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
 
     def log_text(self) -> str:
         """Everything the server has logged so far."""
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+        """Send ``sig`` to the server's process group and wait until it exits.
+
+        ``SIGTERM`` lets ``langgraph dev`` shut down cleanly (it writes its data
+        to ``workdir`` on the way out); ``SIGKILL`` is a crash.
+
+        Returns:
+            The exit code, or None if the server had already exited.
+        """
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return None
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            return proc.wait(timeout=5)
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server's process group, in bytes (Linux ``/proc``)."""
+        total = 0
+        for status in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = status.read_text().rsplit(")", 1)[1].split()
+                if int(fields[2]) == self.pid:  # fields[2] is the process group id
+                    total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # rss in pages
+            except (OSError, IndexError, ValueError):
+                continue  # the process went away meanwhile
+        return total
 
 
 def _langgraph_bin() -> str:
@@ -84,6 +118,8 @@ def _langgraph_bin() -> str:
 
 def _port_is_free(port: int) -> bool:
     with socket.socket() as s:
+        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free again.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -98,6 +134,7 @@ def run_server(
     port: int | None = None,
     jobs: int = 10,
     startup_timeout: float = 120.0,
+    workdir: Path | None = None,
 ) -> Iterator[Server]:
     """Run ``langgraph dev`` on this project's ``langgraph.json`` until the block ends.
 
@@ -108,11 +145,17 @@ def run_server(
         jobs: Runs executed at once (``--n-jobs-per-worker``; the dev server's own
             default is one at a time).
         startup_timeout: Seconds to wait for ``/ok``.
+        workdir: The server's working directory, where it keeps its data
+            (``.langgraph_api/``). Given, it is kept at the end, so another server
+            can start on the same data (a restart); default: a fresh temporary
+            directory, removed at the end.
     """
     port = port or free_port()
     if not _port_is_free(port):
         raise RuntimeError(f"port {port} on 127.0.0.1 is already in use")
-    workdir = Path(tempfile.mkdtemp(prefix="memory-reflect-server-"))
+    keep = workdir is not None
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="memory-reflect-server-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "server.log"
     full_env = dict(os.environ)
     for name, value in (env or {}).items():
@@ -129,7 +172,7 @@ def run_server(
         "--no-browser", "--no-reload",
         "--n-jobs-per-worker", str(jobs),
     ]  # fmt: skip
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         proc = subprocess.Popen(
             cmd,
             cwd=workdir,
@@ -138,7 +181,7 @@ def run_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = Server(f"http://127.0.0.1:{port}", port, proc.pid, log, workdir)
+    server = Server(f"http://127.0.0.1:{port}", port, proc.pid, log, workdir, proc)
     try:
 
         def ready() -> bool:
@@ -153,7 +196,8 @@ def run_server(
         yield server
     finally:
         _stop(proc)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

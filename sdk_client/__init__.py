@@ -18,6 +18,7 @@ from sdk_client.errors import (
     ReflectError,
     SubmissionCancelledError,
     SubmissionError,
+    SubmissionLostError,
 )
 from sdk_client.executor import DEFAULT_URL, ReflectionExecutor
 from sdk_client.local import LocalFuture, LocalReflectionExecutor
@@ -41,6 +42,7 @@ __all__ = [
     "SubmissionCancelledError",
     "SubmissionError",
     "SubmissionFuture",
+    "SubmissionLostError",
     "SubmissionResult",
     "ThreadStatus",
 ]

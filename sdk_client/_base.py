@@ -35,6 +35,7 @@ from sdk_client.errors import (
     NotAcceptedError,
     ProcessingFailedError,
     SubmissionCancelledError,
+    SubmissionLostError,
 )
 from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadStatus
 
@@ -45,6 +46,7 @@ __all__ = [
     "build_submission",
     "coalesce",
     "inbox_count",
+    "missing",
     "resolve_thread_id",
     "thread_status",
 ]
@@ -276,6 +278,23 @@ def not_accepted_detail(err: BaseException, url: str) -> str:
     return detail
 
 
+def missing(
+    ids: Iterable[str],
+    inbox: Sequence[Mapping[str, Any]],
+    receipts: Sequence[Mapping[str, Any]],
+) -> list[str]:
+    """Those of ``ids`` neither in the thread's inbox items nor receipted.
+
+    Asked once their run is gone or finished, so nothing will process them now:
+    the server lost them (a dev server killed before it wrote its data to disk).
+    Callers must read ``receipts`` after ``inbox``: a run that commits meanwhile
+    writes its receipts before it deletes the inbox entries it read.
+    """
+    held = {s["submission_id"] for i in inbox for s in i["value"].get("submissions", [])}
+    receipted = {str(i["key"]) for i in receipts}
+    return [sid for sid in ids if sid not in held and sid not in receipted]
+
+
 class Ledger:
     """Every submission an executor holds, and what the server said about it.
 
@@ -385,6 +404,36 @@ class Ledger:
 
     def run_failed(self, thread_id: str, run_id: str, status: str, ids: Sequence[str]) -> None:
         """The run for ``ids`` ended with ``status`` (error, timeout, interrupted)."""
+        self._fail(
+            thread_id,
+            ids,
+            lambda sid: ProcessingFailedError(
+                f"run {run_id} on thread {thread_id} ended with status {status!r}; the "
+                "submission stays in the thread's inbox and the next run on the thread "
+                "processes it",
+                submission_id=sid,
+                thread_id=thread_id,
+                run_id=run_id,
+            ),
+        )
+
+    def lost(self, thread_id: str, run_id: str, ids: Sequence[str]) -> None:
+        """The server no longer holds ``ids``: their run is gone or done, with no receipt."""
+        self._fail(
+            thread_id,
+            ids,
+            lambda sid: SubmissionLostError(
+                f"submission {sid} was accepted (run {run_id}, thread {thread_id}) but the "
+                "server no longer holds it: the run and the inbox entry are gone and no "
+                "receipt says it was processed (a server restarted without its latest "
+                "data?); submit it again",
+                submission_id=sid,
+                thread_id=thread_id,
+                run_id=run_id,
+            ),
+        )
+
+    def _fail(self, thread_id: str, ids: Sequence[str], error: Callable[[str], Exception]) -> None:
         with self._lock:
             waiting = self._waiting.get(thread_id, {})
             failed = [(sid, waiting.pop(sid, (None, 0.0))[0]) for sid in ids]
@@ -392,16 +441,7 @@ class Ledger:
                 self._futures.pop(sid, None)
         for sid, fut in failed:
             if fut is not None:
-                fut._mark_failed(
-                    ProcessingFailedError(
-                        f"run {run_id} on thread {thread_id} ended with status {status!r}; the "
-                        "submission stays in the thread's inbox and the next run on the thread "
-                        "processes it",
-                        submission_id=sid,
-                        thread_id=thread_id,
-                        run_id=run_id,
-                    )
-                )
+                fut._mark_failed(error(sid))
 
     # ------------------------------------------------------------ cancelling
 

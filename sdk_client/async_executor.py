@@ -37,6 +37,7 @@ from sdk_client._base import (
     flush_timeout,
     group_by_thread,
     inbox_count,
+    missing,
     namespace_or_default,
     sender_for,
     take_batch,
@@ -303,12 +304,27 @@ class AsyncReflectionExecutor:
                 raise
             status = None  # deleted: superseded by a run we did not create
         if status is None or status == "interrupted":
-            latest = await api.runs.list(thread_id, limit=1)
-            if latest and str(latest[0]["run_id"]) != run_id:
-                self._ledger.follow(thread_id, str(latest[0]["run_id"]))
+            latest = await self._latest_run(thread_id)
+            if latest is not None and latest != run_id:
+                self._ledger.follow(thread_id, latest)
                 return
-        if status in _FAILED_RUN:
+        if status is None or status == "success":
+            # As in the sync executor: never report them processed without a receipt.
+            inbox = await api.store.search_items(inbox_namespace(thread_id), limit=1000)
+            receipts = await api.store.search_items(receipts_namespace(thread_id), limit=1000)
+            self._ledger.lost(thread_id, run_id, missing(left, inbox["items"], receipts["items"]))
+        elif status in _FAILED_RUN:
             self._ledger.run_failed(thread_id, run_id, status, left)
+
+    async def _latest_run(self, thread_id: str) -> str | None:
+        """The thread's newest run, or None if it has none (or the thread is gone)."""
+        try:
+            latest = await self._api("flush").runs.list(thread_id, limit=1)
+        except Exception as err:
+            if getattr(err, "status_code", None) != 404:
+                raise
+            return None
+        return str(latest[0]["run_id"]) if latest else None
 
     # ------------------------------------------------------------ inspection
 

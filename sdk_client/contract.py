@@ -32,6 +32,7 @@ from sdk_client.errors import InvalidPayloadError, InvalidPayloadTypeError
 
 __all__ = [
     "INBOX_LABEL",
+    "MAX_AFTER_SECONDS",
     "MAX_MESSAGE_CHARS",
     "RECEIPTS_LABEL",
     "InboxEntry",
@@ -60,6 +61,10 @@ RECEIPTS_LABEL = "reflection_receipts"
 
 MAX_MESSAGE_CHARS = 100_000
 """Longest message content accepted, in characters; longer is refused, not truncated."""
+
+MAX_AFTER_SECONDS = 30 * 24 * 3600.0
+"""Longest quiet period accepted (30 days): a pending run holds its thread that long,
+and far larger values overflow the server's clock arithmetic (HTTP 500 on ``langgraph dev``)."""
 
 # LangChain message types and OpenAI roles, mapped onto the four roles we keep.
 _ROLE_ALIASES: dict[str, Role] = {
@@ -327,14 +332,19 @@ def _thread_uuid(thread_id: str) -> str:
 
 
 def validate_after_seconds(after_seconds: Any) -> float:
-    """Return ``after_seconds`` as a finite, non-negative float."""
+    """Return ``after_seconds`` as a float from 0 to :data:`MAX_AFTER_SECONDS`.
+
+    The client checks it before sending, and the server's request check
+    (``graphs/server_app.py``) checks runs created over HTTP by anyone.
+    """
     if isinstance(after_seconds, bool) or not isinstance(after_seconds, (int, float)):
         raise InvalidPayloadTypeError(
             f"after_seconds: expected a number of seconds, got {type(after_seconds).__name__}"
         )
-    if not math.isfinite(after_seconds) or after_seconds < 0:
+    if not math.isfinite(after_seconds) or not 0 <= after_seconds <= MAX_AFTER_SECONDS:
         raise InvalidPayloadError(
-            f"after_seconds: expected a finite number >= 0, got {after_seconds!r}"
+            f"after_seconds: expected a number from 0 to {MAX_AFTER_SECONDS:.0f}, "
+            f"got {after_seconds!r}"
         )
     return float(after_seconds)
 

@@ -11,6 +11,8 @@ catches everything this package raises on purpose::
     │   ├── NotAcceptedError                            the server never accepted it (retries
     │   │                                               ran out, or the server refused it)
     │   ├── ProcessingFailedError                       the run that should process it failed
+    │   ├── SubmissionLostError                         accepted, then lost by the server
+    │   │                                               (its run and inbox entry are gone)
     │   └── SubmissionCancelledError                    cancelled through cancel() or shutdown()
     └── FlushTimeoutError (also TimeoutError)           flush()/wait_accepted() ran out of time
 
@@ -29,6 +31,7 @@ __all__ = [
     "ReflectError",
     "SubmissionCancelledError",
     "SubmissionError",
+    "SubmissionLostError",
 ]
 
 
@@ -74,6 +77,25 @@ class ProcessingFailedError(SubmissionError):
 
     Attributes:
         run_id: The failed run.
+    """
+
+    def __init__(self, message: str, *, submission_id: str, thread_id: str, run_id: str) -> None:
+        super().__init__(message, submission_id=submission_id, thread_id=thread_id)
+        self.run_id = run_id
+
+
+class SubmissionLostError(SubmissionError):
+    """The server accepted the submission, then lost it: it will never be processed.
+
+    Its run is gone, its inbox entry is gone and no receipt says it was
+    processed. ``langgraph dev`` keeps its data in memory and writes it to disk
+    every few seconds, so a server killed with SIGKILL (or a crashed machine)
+    restarts without what it accepted since its last write. A server with a
+    durable store (LangGraph Platform's Postgres) does not lose accepted work.
+    Submit it again if it matters.
+
+    Attributes:
+        run_id: The run that was to process it.
     """
 
     def __init__(self, message: str, *, submission_id: str, thread_id: str, run_id: str) -> None:

@@ -46,6 +46,7 @@ from sdk_client._base import (
     group_by_thread,
     inbox_count,
     lost_at_exit,
+    missing,
     namespace_or_default,
     sender_for,
     take_batch,
@@ -326,12 +327,29 @@ class ReflectionExecutor:
         if status is None or status == "interrupted":
             # Another client (or langmem's executor) superseded our run; the newer run
             # reads the same inbox, so its outcome is ours: follow it.
-            latest = self._client.runs.list(thread_id, limit=1)
-            if latest and str(latest[0]["run_id"]) != run_id:
-                self._ledger.follow(thread_id, str(latest[0]["run_id"]))
+            latest = self._latest_run(thread_id)
+            if latest is not None and latest != run_id:
+                self._ledger.follow(thread_id, latest)
                 return
-        if status in _FAILED_RUN:
+        if status is None or status == "success":
+            # Gone with nothing newer, or finished without a receipt for these: either
+            # they still wait in the inbox, or the server lost them. Never report them
+            # processed.
+            inbox = self._client.store.search_items(inbox_namespace(thread_id), limit=1000)
+            receipts = self._client.store.search_items(receipts_namespace(thread_id), limit=1000)
+            self._ledger.lost(thread_id, run_id, missing(left, inbox["items"], receipts["items"]))
+        elif status in _FAILED_RUN:
             self._ledger.run_failed(thread_id, run_id, status, left)
+
+    def _latest_run(self, thread_id: str) -> str | None:
+        """The thread's newest run, or None if it has none (or the thread is gone)."""
+        try:
+            latest = self._client.runs.list(thread_id, limit=1)
+        except Exception as err:
+            if getattr(err, "status_code", None) != 404:
+                raise
+            return None
+        return str(latest[0]["run_id"]) if latest else None
 
     # ------------------------------------------------------------ inspection
 

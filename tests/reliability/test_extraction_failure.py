@@ -1,0 +1,65 @@
+"""The model endpoint fails: the run fails visibly, the inbox keeps the turns, the next run has them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from langgraph_sdk import get_sync_client
+
+from sdk_client import ProcessingFailedError
+from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
+from tests.reliability.conftest import record, scale
+from tests.reliability.support import executor, memories, submit, tally, turn
+from tests.server import ISOLATED_ENV, Server, run_server
+
+pytestmark = pytest.mark.reliability
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[ScriptedEndpoint]:
+    with run_llm_endpoint() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def llm_server(llm: ScriptedEndpoint) -> Iterator[Server]:
+    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
+    env |= {
+        "MEMORY_MODEL": "openai:gpt-4.1-mini",
+        "OPENAI_BASE_URL": llm.base_url,
+        "OPENAI_API_KEY": "sk-test-not-a-secret",
+    }
+    with run_server(env) as srv:
+        yield srv
+
+
+def test_model_errors_then_recovers(llm, llm_server):
+    count = scale(3, 20)
+    users = [f"xf-{uuid.uuid4().hex[:6]}" for _ in range(count)]
+    failures = held = 0
+    with executor(llm_server.url) as ex:
+        for u in users:  # one at a time, so each run gets the failing answers
+            llm.fail_next = 3  # the OpenAI client retries a 500 twice itself
+            fut = submit(ex, u, turn(u, 0))
+            failures += isinstance(fut.exception(timeout=120), ProcessingFailedError)
+            held += ex.status(f"chat-{u}").inbox
+        assert llm.fail_next == 0
+        with get_sync_client(url=llm_server.url, api_key=None) as sdk:
+            before = sum(len(memories(sdk, u)) for u in users)
+        later = [submit(ex, u, turn(u, 1)) for u in users]  # the next run on each thread
+        errors = [f.exception(timeout=120) for f in later]
+    with get_sync_client(url=llm_server.url, api_key=None) as sdk:
+        found = dups = 0
+        for u in users:
+            expected = [f"User said: {turn(u, n)}" for n in range(2)]
+            got, dup = tally(memories(sdk, u), expected)
+            found, dups = found + got, dups + dup
+    record(
+        f"model endpoint answers HTTP 500 ({count} threads, then a later turn each)",
+        2 * count, found, dups, f"{failures} ProcessingFailedError",
+        f"{held} turns held in the inbox meanwhile, processed by the next run",
+    )  # fmt: skip
+    assert failures == count and held == count and before == 0
+    assert not any(errors) and found == 2 * count and dups == 0

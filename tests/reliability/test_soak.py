@@ -1,0 +1,79 @@
+"""Soak: a steady stream of new threads for minutes; with the sweeper on, the server stays bounded.
+
+Every thread gets one turn and goes quiet. The server deletes threads idle for
+``MEMORY_THREAD_TTL_MINUTES`` (here 3 s) every ``MEMORY_SWEEP_INTERVAL_SECONDS``
+(here 1 s), so the threads it holds, and its memory, stop growing: without the
+sweeper each finished thread costs ~40 KiB for good (README, *Growth*).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from langgraph_sdk import get_sync_client
+
+from tests.reliability.conftest import record, scale
+from tests.reliability.support import executor, fact, memories, submit, tally, turn
+from tests.server import ISOLATED_ENV, Server, run_server, wait_until
+
+pytestmark = pytest.mark.reliability
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def sweeping_server() -> Iterator[Server]:
+    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
+    env |= {"MEMORY_THREAD_TTL_MINUTES": "0.05", "MEMORY_SWEEP_INTERVAL_SECONDS": "1"}
+    with run_server(env) as srv:
+        yield srv
+
+
+def _threads_held(sdk) -> int:
+    return int(sdk.threads.count())
+
+
+def test_soak_server_stays_bounded(sweeping_server):
+    threads, seconds = scale(60, 1000), scale(12, 240)
+    tag = uuid.uuid4().hex[:5]
+    users = [f"soak{tag}-{i}" for i in range(threads)]
+    waves = max(1, seconds // 2)
+    per_wave = -(-threads // waves)
+    rss: list[float] = []
+    held: list[int] = []
+    futures = []
+    start = time.monotonic()
+    with (
+        executor(sweeping_server.url) as ex,
+        get_sync_client(url=sweeping_server.url, api_key=None) as sdk,
+    ):
+        for w in range(waves):
+            batch = users[w * per_wave : (w + 1) * per_wave]
+            futures += [submit(ex, u, turn(u, 0), after=0.5) for u in batch]
+            # Paced, not slept: each wave starts 2 s after the previous one was due.
+            wait_until(lambda w=w: time.monotonic() - start >= 2 * (w + 1), 60, 0.05, "next wave")
+            rss.append(sweeping_server.rss_bytes() / MIB)
+            held.append(_threads_held(sdk))
+        ex.flush(timeout=300)
+        errors = sum(f.exception() is not None for f in futures)
+        # The last threads finish too and are swept: nothing stays behind.
+        wait_until(lambda: _threads_held(sdk) <= 2, 60, 0.5, "every finished thread swept")
+        found = dups = 0
+        for u in users:
+            got, dup = tally(memories(sdk, u), [fact(u, 0)])
+            found, dups = found + got, dups + dup
+    quarter = max(1, len(rss) // 4)
+    early, late = statistics.median(rss[:quarter]), statistics.median(rss[-quarter:])
+    record(
+        f"soak: {threads} threads over {seconds} s, sweeper on",
+        threads, found, dups, f"{errors}",
+        f"threads held ≤ {max(held)}; server RSS median {early:.0f} MiB first quarter, "
+        f"{late:.0f} MiB last quarter, max {max(rss):.0f} MiB",
+    )  # fmt: skip
+    assert errors == 0 and found == threads and dups == 0
+    # Bounded: the sweeper keeps at most a few waves' worth of threads on the server.
+    assert max(held) <= 10 * per_wave, held
