@@ -109,7 +109,7 @@ def test_client_refuses_bad_payloads_before_sending(rserver):
                 ex.submit(payload, kwargs.pop("config"), **kwargs)
             assert says in str(info.value), (name, str(info.value))
             refused += 1
-        assert ex._pending() == []  # nothing was queued for sending
+        assert ex._ledger.pending() == []  # nothing was queued for sending
     record(
         f"bad input at the client ({len(CLIENT_CASES)} kinds)",
         len(CLIENT_CASES), 0, 0, f"{refused} InvalidPayloadError before sending",
