@@ -10,7 +10,9 @@ extractor fills them by rule, from what a property is called:
   matches its kind (name → ``name``/``user_name``; home → ``home``/``city``/
   ``location``; work → ``occupation``/``job``; age → ``age``; likes →
   ``interests``/``likes``/``hobbies``; …). Strings and numbers are replaced
-  (a newer value wins); arrays gain the value (and lose it on a dislike).
+  (a newer value wins); arrays gain the value. A dislike also takes the
+  value out of the likes arrays; unless a ``dislikes`` property takes it, it
+  goes on to the collections.
 - ``update_mode: "insert"`` (a collection): one item per fact, like the
   default free-text memory. A text-like property (``content``, ``text``,
   ``memory``, ``note``, ``fact``…) gets the fact's sentence, ``item``/
@@ -41,7 +43,7 @@ _PROFILE_WORDS: dict[str, tuple[str, ...]] = {
     "work": ("occupation", "job", "work", "profession", "employer", "company"),
     "age": ("age",),
     "preference": ("interests", "interest", "likes", "hobbies", "preferences", "favorites"),
-    "dislike": ("dislikes", "dislike", "interests", "likes", "hobbies"),
+    "dislike": ("dislikes", "dislike"),
 }
 _TEXT = ("content", "text", "memory", "note", "fact", "statement", "summary", "description")
 _ABOUT = ("item", "subject", "topic", "value", "object", "thing", "name")
@@ -86,15 +88,18 @@ def apply_to_profile(
     doc = dict(document)
     props = _properties(schema)
     rest: list[Fact] = []
+    likes = {p for p in props if any(w in _PROFILE_WORDS["preference"] for w in _words(p))}
     for fact in facts:
+        if fact.kind == "dislike":  # "I hate skiing now": no longer an interest
+            for p in likes & doc.keys():
+                doc[p] = [x for x in doc[p] or [] if x != fact.obj]
         prop = profile_property(schema, fact)
         if prop is None:
             rest.append(fact)
             continue
         spec = props[prop]
         if spec.get("type") == "array":
-            items = [x for x in doc.get(prop) or [] if x != fact.obj]
-            doc[prop] = items if fact.kind == "dislike" else [*items, fact.obj]
+            doc[prop] = [*(x for x in doc.get(prop) or [] if x != fact.obj), fact.obj]
         else:
             value = _coerce(spec, fact.obj)
             if value is None:
