@@ -39,6 +39,7 @@ test-integration: setup
 bench: setup  ## every contender on one server and scripted model; tables + bench/results/*.json
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.submit_latency
+	$(BIN)/python -m bench.quality
 
 bench-smoke: setup  ## the tiny version CI runs (as tests/integration/test_bench_smoke.py)
 	$(BIN)/python -m bench --smoke --out /tmp/memory-reflect-bench-smoke.json

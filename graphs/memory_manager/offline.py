@@ -105,7 +105,7 @@ _LEADING_FILLER = re.compile(r"^(?:oh|well|hi|hey|hello|also|btw|actually|and|bu
 # Time phrases say when, not what: "I moved to Berlin last year" -> "User lives in Berlin."
 _WHEN = re.compile(
     r"\s+(?:last|this|next) (?:year|month|week|summer|winter|spring|fall)$"
-    r"|\s+(?:recently|now|nowadays|these days|at the moment|currently)$",
+    r"|\s+(?:recently|now|nowadays|these days|at the moment|currently|anymore|any more)$",
     re.I,
 )
 _OBJ = r"(?P<obj>[^?]{1,120}?)"
