@@ -140,9 +140,10 @@ class Context:
         default_factory=_env("schemas", None, _parse_json_list),
         metadata={
             "description": "Optional memory types, each {'name', 'description', 'parameters' "
-            "(JSON schema), 'update_mode': 'insert' | 'patch'}. insert = a collection of "
-            "items; patch = one profile document updated in place. Unset = free-text "
-            "memories. Env: MEMORY_SCHEMAS (JSON)."
+            "(JSON schema), 'update_mode': 'insert' | 'patch'} (memory-template's "
+            "memory_types). insert = a collection of items; patch = one profile document "
+            "updated in place. Used by the model and by the offline extractor (see "
+            "memory_types.py). Unset = free-text memories. Env: MEMORY_SCHEMAS (JSON)."
         },
     )
     enable_inserts: bool = field(

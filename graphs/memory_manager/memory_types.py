@@ -88,11 +88,16 @@ def apply_to_profile(
     doc = dict(document)
     props = _properties(schema)
     rest: list[Fact] = []
-    likes = {p for p in props if any(w in _PROFILE_WORDS["preference"] for w in _words(p))}
+    likes = [
+        p
+        for p, spec in props.items()
+        if spec.get("type") == "array" and any(w in _PROFILE_WORDS["preference"] for w in _words(p))
+    ]
     for fact in facts:
         if fact.kind == "dislike":  # "I hate skiing now": no longer an interest
-            for p in likes & doc.keys():
-                doc[p] = [x for x in doc[p] or [] if x != fact.obj]
+            for p in likes:
+                if isinstance(doc.get(p), list):
+                    doc[p] = [x for x in doc[p] if x != fact.obj]
         prop = profile_property(schema, fact)
         if prop is None:
             rest.append(fact)
