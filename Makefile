@@ -1,6 +1,9 @@
 # One entry point for humans. Every target uses the project's own venv (.venv).
 PY ?= python3
 VENV ?= .venv
+# Installed before the project so sentence-transformers finds torch and pip does not pull
+# the multi-GB CUDA build; e.g. TORCH="torch --index-url https://download.pytorch.org/whl/cpu".
+TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
 .PHONY: setup demo serve test test-unit test-integration browser-test reliability lint bench bench-smoke graph clean
@@ -9,7 +12,8 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-setup: $(BIN)/python  ## create .venv and install the project with its dev dependencies
+setup: $(BIN)/python  ## create .venv and install torch (CPU), then the project with its dev dependencies
+	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 
 demo: setup  ## start langgraph dev, run the demo client against it, stop the server
@@ -43,6 +47,7 @@ reliability: setup  ## every fault at full size (~10 min); table + bench/results
 bench: setup  ## every contender on one server and scripted model; tables + bench/results/*.json
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.submit_latency
+	$(BIN)/python -m bench.quality
 
 bench-smoke: setup  ## the tiny version CI runs (as tests/integration/test_bench_smoke.py)
 	$(BIN)/python -m bench --smoke --out /tmp/memory-reflect-bench-smoke.json

@@ -4,7 +4,9 @@ Free port on 127.0.0.1, ``--no-browser --no-reload``, enough concurrent jobs,
 and a fresh working directory and log file outside the project tree: the dev
 server keeps its data in ``.langgraph_api`` under its working directory, and
 a file written inside the watched tree makes a reloading server restart
-forever. The server is stopped by PID at the end.
+forever. The server is stopped by PID at the end. Because the server runs
+there, it gets a copy of ``langgraph.json`` whose store-index ``embed`` path
+is absolute (the server resolves that path from its working directory).
 
 As a command it runs another command against a fresh server::
 
@@ -18,6 +20,7 @@ As a command it runs another command against a fresh server::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -36,7 +39,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["ROOT", "Server", "free_port", "main", "run_server", "wait_until"]
+__all__ = ["ROOT", "Server", "free_port", "main", "run_server", "wait_until", "write_config"]
 
 T = TypeVar("T")
 
@@ -116,6 +119,27 @@ def _langgraph_bin() -> str:
     return str(exe) if exe.exists() else (shutil.which("langgraph") or "langgraph")
 
 
+def write_config(workdir: Path, *, index: bool = True) -> Path:
+    """Write this project's ``langgraph.json`` into ``workdir``, runnable from there.
+
+    Args:
+        workdir: Directory the server will run in.
+        index: Keep the store's semantic index (False: plain key-value store,
+            as the quality benchmark's baseline).
+    """
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    store = config.setdefault("store", {})
+    if not index:
+        store.pop("index", None)
+    elif "index" in store:
+        embed = store["index"]["embed"]
+        if ".py:" in embed:
+            store["index"]["embed"] = str((ROOT / embed).resolve())
+    path = workdir / "langgraph.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
+
+
 def _port_is_free(port: int) -> bool:
     with socket.socket() as s:
         # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free again.
@@ -133,6 +157,7 @@ def run_server(
     *,
     port: int | None = None,
     jobs: int = 10,
+    index: bool = True,
     startup_timeout: float = 120.0,
     workdir: Path | None = None,
 ) -> Iterator[Server]:
@@ -144,6 +169,7 @@ def run_server(
             rather than let ``langgraph dev`` silently pick another.
         jobs: Runs executed at once (``--n-jobs-per-worker``; the dev server's own
             default is one at a time).
+        index: Serve the store with its semantic index (see :func:`write_config`).
         startup_timeout: Seconds to wait for ``/ok``.
         workdir: The server's working directory, where it keeps its data
             (``.langgraph_api/``). Given, it is kept at the end, so another server
@@ -167,7 +193,7 @@ def run_server(
     full_env["LANGGRAPH_NO_ANALYTICS"] = "1"
     cmd = [
         _langgraph_bin(), "dev",
-        "--config", str(ROOT / "langgraph.json"),
+        "--config", str(write_config(workdir, index=index)),
         "--host", "127.0.0.1", "--port", str(port),
         "--no-browser", "--no-reload",
         "--n-jobs-per-worker", str(jobs),

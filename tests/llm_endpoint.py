@@ -7,12 +7,19 @@ conversation it answers one call of the memory tool langmem offers
 (``Memory``) with ``content="User said: <turn>"``. Tests can therefore see
 exactly which turns reached the model, and count calls and prompt size.
 
+Memory types work the same way: a typed tool (a collection item, or a profile
+being created) gets one call per turn with every string property set to
+``"User said: <turn>"`` (booleans true, arrays of that one string); when only
+``PatchDoc`` is offered (langmem updating an existing profile), the one
+existing instance is patched, each string (or empty) property set from the last turn.
+
 ``gate`` lets a test hold responses (to keep a run busy while it cancels or
 supersedes it); ``fail_next`` makes the next N calls answer HTTP 500.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import threading
@@ -49,32 +56,90 @@ def user_turns(request: dict[str, Any]) -> list[str]:
     return [line.strip() for b in blocks for line in b.splitlines() if line.strip()]
 
 
-def _memory_tool(request: dict[str, Any]) -> str | None:
-    names = [t.get("function", {}).get("name") for t in request.get("tools", [])]
-    for preferred in ("Memory",):
-        if preferred in names:
-            return preferred
-    return next((n for n in names if n and n not in {"PatchDoc", "RemoveDoc"}), None)
+# trustcall shows existing documents as <instance id=... schema_type="...">{python repr}</instance>
+_INSTANCE = re.compile(r'<instance id=(\S+) schema_type="[^"]*">\n(.*?)\n</instance>', re.S)
+_EDITS = {"PatchDoc", "RemoveDoc"}
+
+
+def _tools(request: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        t["function"]["name"]: t["function"].get("parameters") or {}
+        for t in request.get("tools", [])
+        if t.get("function", {}).get("name")
+    }
+
+
+def _fill(parameters: dict[str, Any], text: str) -> dict[str, Any]:
+    """Arguments for a typed tool: every property set from ``text`` by its type."""
+    by_type = {"string": text, "boolean": True, "array": [text]}
+    args = {}
+    for name, spec in (parameters.get("properties") or {}).items():
+        # Optional fields arrive as anyOf [{type: X}, {type: null}].
+        types = [spec.get("type"), *(s.get("type") for s in spec.get("anyOf", []))]
+        kind = next((t for t in types if t in by_type), None)
+        if kind is not None:
+            args[name] = by_type[kind]
+    return args
+
+
+def _patch(request: dict[str, Any], turns: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    found = _INSTANCE.findall(_prompt_text(request))
+    if not found or not turns:
+        return []
+    doc_id, doc = found[0]
+    said = f"User said: {turns[-1]}"
+    patches = [
+        {"op": "replace", "path": f"/{k}", "value": said}
+        for k, v in ast.literal_eval(doc).items()
+        if v is None or isinstance(v, str)
+    ]
+    args = {
+        "json_doc_id": doc_id,
+        "planned_edits": "replace from the last turn",
+        "patches": patches,
+    }
+    return [("PatchDoc", args)]
+
+
+def _prompt_text(request: dict[str, Any]) -> str:
+    parts = []
+    for msg in request.get("messages", []):
+        content = msg.get("content")
+        if isinstance(content, list):
+            content = "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+        parts.append(content if isinstance(content, str) else "")
+    return "\n".join(parts)
+
+
+def _calls(request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]] | None:
+    """The tool calls to answer with; None when no tool is offered."""
+    tools = _tools(request)
+    turns = user_turns(request)
+    if not tools:
+        return None
+    if "Memory" in tools:
+        return [("Memory", {"content": f"User said: {turn}"}) for turn in turns]
+    typed = next((n for n in tools if n not in _EDITS), None)
+    if typed is None:
+        return _patch(request, turns)
+    return [(typed, _fill(tools[typed], f"User said: {turn}")) for turn in turns]
 
 
 def script(request: dict[str, Any]) -> dict[str, Any]:
     """The scripted reply: one memory tool call per user turn, or plain text without tools."""
-    tool = _memory_tool(request)
-    turns = user_turns(request)
+    calls = _calls(request)
+    tool = calls is not None
     message: dict[str, Any] = {"role": "assistant", "content": None}
-    if tool is None:
+    if calls is None:
         message["content"] = "ok"
     else:
         message["tool_calls"] = [
             {
                 "id": f"call_{i}",
                 "type": "function",
-                "function": {
-                    "name": tool,
-                    "arguments": json.dumps({"content": f"User said: {turn}"}),
-                },
+                "function": {"name": name, "arguments": json.dumps(args)},
             }
-            for i, turn in enumerate(turns)
+            for i, (name, args) in enumerate(calls)
         ]
     prompt_chars = len(json.dumps(request.get("messages", [])))
     return {

@@ -42,6 +42,7 @@ ENV_VARS: dict[str, str] = {
     "enable_inserts": "MEMORY_ENABLE_INSERTS",
     "enable_deletes": "MEMORY_ENABLE_DELETES",
     "query_limit": "MEMORY_QUERY_LIMIT",
+    "dedup_threshold": "MEMORY_DEDUP_THRESHOLD",
 }
 """Field name -> the environment variable that supplies its default."""
 
@@ -63,6 +64,13 @@ def _parse_int(var: str, raw: str) -> int:
         return int(raw.strip())
     except ValueError:
         raise InvalidPayloadError(f"{var}={raw!r}: expected an integer") from None
+
+
+def _parse_float(var: str, raw: str) -> float:
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise InvalidPayloadError(f"{var}={raw!r}: expected a number") from None
 
 
 def _parse_namespace(var: str, raw: str) -> list[str]:
@@ -157,9 +165,10 @@ class Context:
         metadata={
             "json_schema_extra": _schema_default("schemas"),
             "description": "Optional memory types, each {'name', 'description', 'parameters' "
-            "(JSON schema), 'update_mode': 'insert' | 'patch'}. insert = a collection of "
-            "items; patch = one profile document updated in place. Unset = free-text "
-            "memories. Env: MEMORY_SCHEMAS (JSON).",
+            "(JSON schema), 'update_mode': 'insert' | 'patch'} (memory-template's "
+            "memory_types). insert = a collection of items; patch = one profile document "
+            "updated in place. Used by the model and by the offline extractor (see "
+            "memory_types.py). Unset = free-text memories. Env: MEMORY_SCHEMAS (JSON).",
         },
     )
     enable_inserts: bool = field(
@@ -186,6 +195,16 @@ class Context:
             "Default 5. Env: MEMORY_QUERY_LIMIT.",
         },
     )
+    dedup_threshold: float = field(
+        default_factory=_env("dedup_threshold", 0.85, _parse_float),
+        metadata={
+            "json_schema_extra": _schema_default("dedup_threshold"),
+            "description": "Offline extractor with a semantic store index: a new fact whose "
+            "cosine similarity to a memory already stored (or found earlier in the same run) "
+            "is at least this is a restatement and is not stored again. 0..1; 1 = only "
+            "identical wording. Default 0.85. Env: MEMORY_DEDUP_THRESHOLD.",
+        },
+    )
 
     def __post_init__(self) -> None:
         """Check every field, so a bad value fails the run at its start, naming the field."""
@@ -204,6 +223,14 @@ class Context:
             raise InvalidPayloadError(
                 f"context.query_limit: expected an integer >= 1, got {limit!r}"
             )
+        threshold = self.dedup_threshold
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            raise InvalidPayloadTypeError("context.dedup_threshold: expected a number")
+        if not 0 <= threshold <= 1:
+            raise InvalidPayloadError(
+                f"context.dedup_threshold: expected a number from 0 to 1, got {threshold!r}"
+            )
+        self.dedup_threshold = float(threshold)
         if self.schemas is not None:
             self.schemas = [_check_schema(s, i) for i, s in enumerate(self.schemas)]
 

@@ -11,18 +11,20 @@ home              I live in X / I moved to X / I'm based in X User lives in X. (
 origin            I'm from X / I come from X                  User is from X. (origin)
 work              I work at/for X / I work as X / my job is X User works at X. (work)
 age               I am N years old / I'm N                    User is N years old. (age)
-preference        I like/love/enjoy/prefer/adore X            User likes X.
-dislike           I dislike/hate/don't like/can't stand X     User dislikes X.
+preference        I like/love/enjoy/prefer/adore X            User likes X. (taste of X)
+dislike           I dislike/hate/don't like/can't stand X     User dislikes X. (taste of X)
 identity          I am a/an X / I'm X (one descriptive word)  User is a X. / User is X.
 attribute         my X is Y                                   User's X is Y. (X)
 ================  ==========================================  =====================================
 
 Memories use langmem's format (``{"kind": "Memory", "content": {"content": ...}}``)
 so the LLM path and langmem's tools read them as their own. Keys are
-deterministic: a fact with a *slot* (name, home, "my X is …") has one key per
-namespace and slot, so a newer value updates it ("I moved to Berlin" replaces
-"User lives in Paris"); any other fact's key is a hash of its normalised text,
-so saying it again stores nothing new. Questions, and statements shorter or
+deterministic: a fact with a *slot* (name, home, taste, "my X is …") has one
+key per namespace and slot, so a newer value updates it ("I moved to Berlin"
+replaces "User lives in Paris", "I hate tea" replaces "User likes tea."); any
+other fact's key is a hash of its normalised text, so saying it again stores
+nothing new; with a semantic index, saying it in other words stores nothing new
+either (:mod:`.dedup`). Questions, and statements shorter or
 vaguer than the patterns above, are ignored: it misses facts rather than
 inventing them.
 """
@@ -35,7 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Fact", "extract_facts", "fact_key", "memory_value"]
+__all__ = ["Fact", "extract_facts", "fact_key", "memory_value", "profile_key"]
 
 _KEY_NAMESPACE = uuid.UUID("0b7e4f5a-2c1d-4e8f-9a6b-3d5c7e9f1a2b")
 
@@ -103,7 +105,7 @@ _LEADING_FILLER = re.compile(r"^(?:oh|well|hi|hey|hello|also|btw|actually|and|bu
 # Time phrases say when, not what: "I moved to Berlin last year" -> "User lives in Berlin."
 _WHEN = re.compile(
     r"\s+(?:last|this|next) (?:year|month|week|summer|winter|spring|fall)$"
-    r"|\s+(?:recently|now|nowadays|these days|at the moment|currently)$",
+    r"|\s+(?:recently|now|nowadays|these days|at the moment|currently|anymore|any more)$",
     re.I,
 )
 _OBJ = r"(?P<obj>[^?]{1,120}?)"
@@ -189,6 +191,8 @@ class Fact:
     text: str
     slot: str | None
     message_id: str
+    obj: str = ""
+    """What the fact is about ("Lisbon", "tea", "34"): the value a typed memory stores."""
 
 
 def _normalise(text: str) -> str:
@@ -218,7 +222,10 @@ def _match(clause: str, message_id: str) -> Fact | None:
             return None
         if slot == "attr":
             slot = "my " + groups["attr"].lower()
-        return Fact(kind, template.format(**groups), slot, message_id)
+        elif kind in ("preference", "dislike"):
+            # Liking and disliking the same thing contradict: one slot, the later one wins.
+            slot = "taste:" + groups["obj"].lower()
+        return Fact(kind, template.format(**groups), slot, message_id, groups["obj"])
     return None
 
 
@@ -241,6 +248,11 @@ def fact_key(namespace: Sequence[str], fact: Fact) -> str:
     """The store key of a fact: one per slot, or one per distinct text."""
     ident = f"slot:{fact.slot}" if fact.slot else f"text:{fact.text.lower()}"
     return uuid.uuid5(_KEY_NAMESPACE, "\x1f".join([*namespace, ident])).hex
+
+
+def profile_key(namespace: Sequence[str], name: str) -> str:
+    """The store key of the one profile document of memory type ``name`` in ``namespace``."""
+    return uuid.uuid5(_KEY_NAMESPACE, "\x1f".join([*namespace, "profile:" + name])).hex
 
 
 def memory_value(fact: Fact) -> dict[str, object]:

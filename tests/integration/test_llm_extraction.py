@@ -113,3 +113,51 @@ def test_extraction_failure_is_visible_and_the_next_run_recovers(executor, llm):
     ok = submit(executor, user, "I love fjords.", after=0)
     assert ok.result(timeout=60).run_id == ok.run_id
     assert stored(executor, user) == ["User said: I live in Bergen.", "User said: I love fjords."]
+
+
+PREFERENCE = {
+    "name": "Preference",
+    "description": "Something the user likes.",
+    "parameters": {
+        "type": "object",
+        "properties": {"item": {"type": "string"}, "likes": {"type": "boolean"}},
+        "required": ["item", "likes"],
+    },
+    "update_mode": "insert",
+}
+PROFILE = {
+    "name": "Profile",
+    "description": "The user's profile.",
+    "parameters": {"type": "object", "properties": {"about": {"type": "string"}}},
+    "update_mode": "patch",
+}
+
+
+def test_memory_types_per_assistant_collection_inserts_profile_patches(llm_server, llm):
+    from langgraph_sdk import get_sync_client
+
+    user = f"types-{uuid.uuid4().hex[:6]}"
+    with get_sync_client(url=llm_server.url, api_key=None) as sdk:
+        assistant = sdk.assistants.create(
+            "memory_manager", context={"schemas": [PREFERENCE, PROFILE]}, name=user
+        )
+    with ReflectionExecutor(
+        assistant["assistant_id"], ("memories", "{user_id}"), url=llm_server.url, poll_interval=0.2
+    ) as ex:
+        submit(ex, user, "I love sardines.", after=0)
+        ex.flush(timeout=90)
+        (profile,) = ex.search(namespace=("memories", user, "Profile"))
+        submit(ex, user, "I moved to Porto.", after=0)
+        ex.flush(timeout=90)
+
+        items = ex.search(namespace=("memories", user), limit=20)
+        prefs = sorted(
+            i["value"]["content"]["item"] for i in items if i["namespace"] == ("memories", user)
+        )
+        assert prefs == ["User said: I love sardines.", "User said: I moved to Porto."]
+        assert {i["value"]["kind"] for i in items if i["namespace"] == ("memories", user)} == {
+            "Preference"
+        }
+        (patched,) = ex.search(namespace=("memories", user, "Profile"))
+        assert patched["key"] == profile["key"]
+        assert patched["value"]["content"] == {"about": "User said: I moved to Porto."}

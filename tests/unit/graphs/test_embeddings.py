@@ -1,0 +1,69 @@
+"""The embedder behind the store index: provider choice, clear errors, the real offline model."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+import graphs.memory_manager.embeddings as emb
+from graphs.memory_manager.embeddings import (
+    DIMS,
+    ConfiguredEmbeddings,
+    EmbedderMissingError,
+    check_provider,
+)
+
+
+class FixedSize(Embeddings):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [[1.0] * self.size for _ in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [1.0] * self.size
+
+
+def test_default_is_the_local_model(monkeypatch):
+    monkeypatch.delenv("MEMORY_EMBEDDINGS", raising=False)
+    assert ConfiguredEmbeddings().provider == "local"
+    monkeypatch.setenv("MEMORY_EMBEDDINGS", "  ")
+    assert ConfiguredEmbeddings().provider == "local"
+
+
+def test_provider_string_from_env(monkeypatch):
+    monkeypatch.setenv("MEMORY_EMBEDDINGS", "openai:text-embedding-3-small")
+    assert ConfiguredEmbeddings().provider == "openai:text-embedding-3-small"
+
+
+def test_a_value_that_is_no_provider_names_the_variable():
+    with pytest.raises(ValueError, match="MEMORY_EMBEDDINGS='minilm'"):
+        check_provider("minilm")
+
+
+def test_missing_extra_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(emb.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(EmbedderMissingError, match=r"memory-reflect\[embeddings\]"):
+        ConfiguredEmbeddings("local")
+
+
+def test_wrong_vector_size_names_the_setting():
+    e = ConfiguredEmbeddings("fake:model")
+    e._inner = FixedSize(12)
+    with pytest.raises(ValueError, match=r"MEMORY_EMBEDDINGS=fake:model: got 12-dimensional"):
+        e.embed_query("hi")
+    e._inner = FixedSize(DIMS)
+    assert len(e.embed_documents(["a", "b"])) == 2
+
+
+async def test_local_model_is_offline_384_dims_and_semantic(local_embeddings):
+    a, b, c = await local_embeddings.aembed_documents(
+        ["User lives in Lisbon.", "User resides in Lisbon.", "User likes chess."]
+    )
+    assert len(a) == DIMS
+
+    def cos(x, y):
+        return sum(i * j for i, j in zip(x, y, strict=True))
+
+    assert cos(a, b) > 0.85 > cos(a, c)
