@@ -72,6 +72,7 @@ def test_schemas_carry_titles_and_descriptions(http, assistant_id):
         "enable_inserts",
         "enable_deletes",
         "query_limit",
+        "dedup_threshold",
     }
     # The form is pre-filled with the defaults this server's environment gives.
     defaults = {name: prop.get("default", "<none>") for name, prop in context.items()}
@@ -83,10 +84,11 @@ def test_schemas_carry_titles_and_descriptions(http, assistant_id):
         "enable_inserts": True,
         "enable_deletes": False,
         "query_limit": 5,
+        "dedup_threshold": 0.85,
     }
     assert defaults["instructions"].startswith("You maintain long-term memories")
     # Env and built-in default are also said in each description.
-    for name in ("namespace", "enable_inserts", "enable_deletes", "query_limit"):
+    for name in ("namespace", "enable_inserts", "enable_deletes", "query_limit", "dedup_threshold"):
         assert "Default" in context[name]["description"], name
         assert "Env: MEMORY_" in context[name]["description"], name
 
