@@ -171,7 +171,11 @@ def runtime_config(workdir: Path) -> Path:
     - ``http.app`` is dropped: with a custom app, langgraph-api 0.11.1 wraps the
       lifespan in its store middleware, which fails before the pg runtime has started
       (uvicorn logs "ASGI 'lifespan' protocol appears unsupported" and every request
-      answers 500). So our idle-thread sweeper does not run on this runtime.
+      answers 500). So our idle-thread sweeper does not run on this runtime;
+    - ``auth`` is dropped: with a custom auth handler this runtime fails to create
+      any run (``Object of type ProxyUser is not JSON serializable`` writing the run's
+      kwargs to Postgres). Without ``MEMORY_API_KEYS`` our handler is in open mode,
+      which is the same as no handler; with keys the cluster refuses to start.
     """
     config = json.loads((ROOT / "langgraph.json").read_text())
     config["dependencies"] = [str(ROOT)]
@@ -180,6 +184,7 @@ def runtime_config(workdir: Path) -> Path:
     store = config.get("store")
     if isinstance(store, dict):
         store.pop("index", None)
+    config.pop("auth", None)
     http = config.get("http")
     if isinstance(http, dict):
         http.pop("app", None)
@@ -217,7 +222,9 @@ def _stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> Non
         proc.wait(timeout=10)
 
 
-def _spawn(cmd: list[str], log: Path, env: Mapping[str, str], **kw: object) -> subprocess.Popen[bytes]:
+def _spawn(
+    cmd: list[str], log: Path, env: Mapping[str, str], **kw: object
+) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
             cmd, stdout=out, stderr=subprocess.STDOUT, env=dict(env), start_new_session=True, **kw
@@ -324,6 +331,11 @@ def run_cluster(
         redis_uri = _start_redis(redis_bin, workdir, cleanup)
         config = runtime_config(workdir)
         server_env = _server_env(env)
+        if server_env.get("MEMORY_API_KEYS"):
+            raise RuntimeError(
+                "MEMORY_API_KEYS is set, but this runtime cannot run our auth handler "
+                "(see runtime_config); unset it for the local cluster"
+            )
         cluster = Cluster(database_uri, redis_uri, workdir)
 
         def start_node(port: int | None = None) -> Node:
@@ -369,8 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in args:
         command = args[args.index("--") + 1 :]
         args = args[: args.index("--")]
-    parser = argparse.ArgumentParser(prog="python -m deploy.local_cluster", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.local_cluster",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--servers", type=int, default=2, help="server processes (default 2)")
     parser.add_argument("--jobs", type=int, default=10, help="runs each process executes at once")
     opts = parser.parse_args(args)
