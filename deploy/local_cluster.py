@@ -102,6 +102,14 @@ class Cluster:
             os.killpg(node.pid, sig)
         node.proc.wait(timeout=30)
 
+    def pause(self, index: int) -> None:
+        """SIGSTOP one server's process group: it neither answers nor takes runs."""
+        os.killpg(self.nodes[index].pid, signal.SIGSTOP)
+
+    def resume(self, index: int) -> None:
+        """SIGCONT a paused server."""
+        os.killpg(self.nodes[index].pid, signal.SIGCONT)
+
     def restart(self, index: int) -> Node:
         """Start a stopped server again on its old port."""
         assert self._start_node is not None

@@ -129,16 +129,20 @@ def test_sigkill_of_a_process_with_pending_and_running_work_loses_nothing(
         u: [f"I live in Town{i}.", f"I love thing{i}."] for i, u in enumerate(running + pending)
     }
     before = llm.calls
-    llm.gate.clear()  # runs that start now hold in `extract`, on whichever process took them
+    llm.gate.clear()  # runs that start now hold in `extract`, mid model call
     try:
-        for i, user in enumerate(running):
-            for turn in turns[user]:
-                submit((a, b)[i % 2], user, turn, after=0)
-        llm.wait_calls(before + len(running), timeout=60)
+        cluster.pause(0)  # so B is the process that takes the running work
+        try:
+            for user in running:
+                for turn in turns[user]:
+                    submit(b, user, turn, after=0)
+            llm.wait_calls(before + len(running), timeout=60)
+        finally:
+            cluster.resume(0)
         for i, user in enumerate(pending):
             for turn in turns[user]:
                 submit((a, b)[i % 2], user, turn, after=4.0)
-        cluster.kill(1)  # SIGKILL B's process group: its in-flight runs die mid-model-call
+        cluster.kill(1)  # SIGKILL B's process group: its runs die mid model call
     finally:
         llm.gate.set()
     b.shutdown(wait=False, cancel_futures=True)  # B's client has no server any more
@@ -148,6 +152,7 @@ def test_sigkill_of_a_process_with_pending_and_running_work_loses_nothing(
 
     # A killed process's runs are re-queued once their heartbeat is stale (LG_BG_JOB_HEARTBEAT).
     wait_until(all_stored, 180, 1.0, "every turn in memory")
+    assert llm.calls - before >= 2 * len(running) + len(pending), "B's runs were redone on A"
     for user in running + pending:
         contents = stored(a, user)
         assert not [c for c, n in Counter(contents).items() if n > 1], f"duplicates for {user}"
