@@ -23,7 +23,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return
     skip = pytest.mark.skip(reason="scale-out tests are opt-in: SCALEOUT=1 (make scaleout)")
     for item in items:
-        if "scaleout" in item.keywords:
+        if item.get_closest_marker("scaleout") is not None:
             item.add_marker(skip)
 
 
