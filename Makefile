@@ -6,7 +6,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve test test-unit test-integration browser-test reliability lint bench bench-smoke graph clean
+.PHONY: setup demo serve test test-unit test-integration browser-test reliability lint bench bench-smoke graph scaleout clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -54,6 +54,10 @@ bench-smoke: setup  ## the tiny version CI runs (as tests/integration/test_bench
 
 graph: setup  ## redraw the README's Mermaid block from the compiled graph
 	$(BIN)/python -m graphs.memory_manager.draw --readme README.md
+
+scaleout: setup  ## opt-in: Postgres + Redis + 2 server processes (deploy/local_cluster.py); tests, then 1 vs 2 processes
+	SCALEOUT=1 $(BIN)/pytest tests/scaleout
+	$(BIN)/python -m bench.scaleout
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

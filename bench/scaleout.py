@@ -1,0 +1,136 @@
+"""``python -m bench.scaleout``: the quiet-thread wave on 1 server process vs 2, in one run.
+
+Each size gets a fresh local cluster (``deploy/local_cluster.py``: Postgres + Redis +
+N ``langhost serve`` processes of the pinned runtime, langgraph-api 0.11.1 on
+``langgraph-runtime-pg``) and the scripted model; the wave is the main benchmark's
+``run_wave`` (``--wave`` threads whose single submission falls due in the same
+second), submitted round-robin through every process with our ``ReflectionExecutor``.
+Every process executes runs from the shared queue. Prints a markdown table and writes
+``bench/results/scaleout.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from concurrent.futures import Future
+from itertools import cycle
+from pathlib import Path
+from typing import Any
+
+from bench.__main__ import RESULTS, table
+from bench.harness import Bench, CountingTransport, Ours, Submitter
+from bench.machine import describe
+from bench.workloads import run_wave
+from deploy.local_cluster import RUNTIME_PIN, run_cluster
+from graphs.devserver import Server
+from sdk_client import ReflectionExecutor
+from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
+
+COLUMNS = [
+    ("processes", "server processes"), ("extractor", "extractor"), ("threads", "threads"),
+    ("accepted_s", "all accepted s"), ("start_lag_p50_s", "lag p50 s"),
+    ("start_lag_p99_s", "lag p99 s"), ("drain_s", "drained s after due"),
+]  # fmt: skip
+
+
+class Spread(Submitter):
+    """Our executor, one per server process; each thread goes through one of them."""
+
+    name = "ours"
+
+    def __init__(self, urls: list[str], namespace: tuple[str, ...]) -> None:
+        self.parts = [Ours(url, namespace) for url in urls]
+        self.transport = CountingTransport()
+        self._next = cycle(self.parts)
+
+    def submit(self, thread_key: str, messages: list[dict[str, Any]], after: float) -> Future[Any]:
+        """Submit through the next process's executor."""
+        return next(self._next).submit(thread_key, messages, after)
+
+    def drain(self, threads: list[str], timeout: float) -> None:
+        """Wait until every executor's submissions are processed."""
+        for part in self.parts:
+            part.drain(threads, timeout)
+
+    def wait_accepted(self, fut: Future[Any], timeout: float) -> None:
+        """Wait for the accepted stage only."""
+        fut.wait_accepted(timeout)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        """Shut every executor down."""
+        for part in self.parts:
+            part.close()
+
+
+def _warm_up(urls: list[str], processes: int) -> None:
+    # The first run in a process imports the model's client libraries (seconds); several
+    # warm-up threads per process so every process has run one before the wave.
+    for url in urls:
+        with ReflectionExecutor("memory_manager", ("bench", "warm-up"), url=url) as ex:
+            for i in range(4 * processes):
+                ex.submit({"messages": [{"role": "user", "content": "warm up"}]},
+                          thread_id=f"warm-up-{i}")  # fmt: skip
+            ex.flush(timeout=180)
+
+
+def measure(llm: ScriptedEndpoint, processes: int, opts: argparse.Namespace) -> dict[str, Any]:
+    """The wave on a fresh cluster of ``processes`` server processes."""
+    env: dict[str, str | None] = {
+        "MEMORY_MODEL": "openai:gpt-4.1-mini" if opts.llm else None,
+        "OPENAI_BASE_URL": llm.base_url,
+        "OPENAI_API_KEY": "sk-bench-not-a-secret",
+        "LANGGRAPH_API_URL": None,
+        "MEMORY_API_KEYS": None,
+    }
+    with run_cluster(processes, env, jobs=opts.jobs) as cluster:
+        urls = cluster.urls
+        _warm_up(urls, processes)
+        first = cluster.nodes[0]
+        server = Server(first.url, first.port, first.pid, first.log, cluster.workdir)
+        bench = Bench(server=server, llm=llm)
+        sub = Spread(urls, ("bench", bench.run_id, f"scaleout-{processes}"))
+        sub.label = f"ours-scaleout-{processes}"
+        try:
+            row = run_wave(bench, sub, opts.wave, opts.wave_due_in)
+        finally:
+            sub.close()
+    extractor = "LLM path" if opts.llm else "offline"
+    keep = ("threads", "accepted_s", "start_lag_p50_s", "start_lag_p99_s", "drain_s")
+    return {"processes": processes, "extractor": extractor, **{k: row[k] for k in keep}}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.scaleout", description=__doc__)
+    p.add_argument("--wave", type=int, default=1000, help="threads due in the same second")
+    p.add_argument("--wave-due-in", type=float, default=40.0, help="seconds until it is due")
+    p.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--jobs", type=int, default=10, help="runs each process executes at once")
+    p.add_argument("--llm", action="store_true", help="the LLM path (default: offline)")
+    p.add_argument("--out", type=Path, default=RESULTS / "scaleout.json")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every size, print the table, write the JSON record."""
+    opts = _parser().parse_args(argv)
+    with run_llm_endpoint() as llm:
+        rows = [measure(llm, n, opts) for n in opts.processes]
+    record = {
+        "machine": describe(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "runtime": f"{RUNTIME_PIN} (langgraph-api 0.11.1 on langgraph-runtime-pg)",
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
+        "wave": rows,
+    }
+    print(f"\nQuiet-thread wave on {record['runtime']}\n{record['machine']} ({record['date']})\n")
+    print(table(rows, COLUMNS))
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    opts.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"\nwritten to {opts.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

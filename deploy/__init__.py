@@ -1,0 +1,1 @@
+"""Deployment helpers: the production route (docs) and a local multi-process cluster."""

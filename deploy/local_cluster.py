@@ -1,0 +1,418 @@
+"""A local multi-process LangGraph deployment of this project on Postgres and Redis.
+
+What it does, all on 127.0.0.1 and all stopped by PID at the end (even on failure):
+
+1. installs Debian ``postgresql`` and ``redis-server`` with apt-get if missing;
+2. starts one Postgres and one Redis on free ports in a temporary data directory;
+3. creates (once, then reuses) a separate venv outside the repo for the pinned
+   runtime, ``langhost`` (MIT ``langgraph-runtime-pg``, which pins
+   ``langgraph-api==0.11.1``), with this project installed into it; the pin never
+   enters the project's own dependencies;
+4. starts N ``langhost serve`` processes on this project's ``langgraph.json``.
+
+As a command it runs another command against the cluster::
+
+    python -m deploy.local_cluster --servers 2 -- python -m bench.scaleout
+
+(the inner command gets ``LANGGRAPH_API_URLS``, comma-separated, and
+``LANGGRAPH_API_URL``, the first), or serves until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from graphs.devserver import ROOT, free_port, wait_until
+
+__all__ = [
+    "RUNTIME_PIN",
+    "Cluster",
+    "Node",
+    "ensure_runtime_venv",
+    "ensure_system_packages",
+    "main",
+    "run_cluster",
+]
+
+RUNTIME_PIN = "langhost==0.11.1.post1"
+"""The runtime under test: langhost's CLI over langgraph-runtime-pg and langgraph-api 0.11.1."""
+
+PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+
+# A run on a killed process is re-queued once its heartbeat is this stale (seconds);
+# the runtime's default is minutes.
+DEFAULT_HEARTBEAT = "5"
+
+
+@dataclass
+class Node:
+    """One ``langhost serve`` process."""
+
+    url: str
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        """The server's process id (also its process-group id)."""
+        return self.proc.pid
+
+    def log_text(self) -> str:
+        """Everything the server has logged so far."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@dataclass
+class Cluster:
+    """Postgres, Redis and the server processes of a running local cluster."""
+
+    database_uri: str
+    redis_uri: str
+    workdir: Path
+    nodes: list[Node] = field(default_factory=list)
+    _start_node: Callable[[int | None], Node] | None = None
+
+    @property
+    def urls(self) -> list[str]:
+        """Base URLs of the live server processes, in start order."""
+        return [n.url for n in self.nodes if n.proc.poll() is None]
+
+    def kill(self, index: int, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` to one server's process group and wait for it to exit."""
+        node = self.nodes[index]
+        with suppress(ProcessLookupError):
+            os.killpg(node.pid, sig)
+        node.proc.wait(timeout=30)
+
+    def pause(self, index: int) -> None:
+        """SIGSTOP one server's process group: it neither answers nor takes runs."""
+        os.killpg(self.nodes[index].pid, signal.SIGSTOP)
+
+    def resume(self, index: int) -> None:
+        """SIGCONT a paused server."""
+        os.killpg(self.nodes[index].pid, signal.SIGCONT)
+
+    def restart(self, index: int) -> Node:
+        """Start a stopped server again on its old port."""
+        assert self._start_node is not None
+        node = self._start_node(self.nodes[index].port)
+        self.nodes[index] = node
+        return node
+
+
+def _sh(cmd: list[str], **kw: object) -> None:
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
+
+
+def ensure_system_packages() -> tuple[Path, str]:
+    """Install Debian ``postgresql`` / ``redis-server`` if missing; return their binaries."""
+    missing = []
+    if not PG_BIN_DIRS and not shutil.which("postgres"):
+        missing.append("postgresql")
+    if not shutil.which("redis-server"):
+        missing.append("redis-server")
+    if missing:
+        sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        print(f"installing {' '.join(missing)} with apt-get", file=sys.stderr)
+        _sh([*sudo, "apt-get", "update", "-q"], env=env)
+        _sh([*sudo, "apt-get", "install", "-y", "-q", *missing], env=env)
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    pg_bin = bins[0] if bins else Path(shutil.which("postgres") or "postgres").parent
+    return pg_bin, shutil.which("redis-server") or "redis-server"
+
+
+def _runtime_venv_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return Path(os.environ.get("MEMORY_REFLECT_RUNTIME_VENV", base / "memory-reflect" / "langhost"))
+
+
+def ensure_runtime_venv() -> Path:
+    """Create or reuse the venv holding the pinned runtime and this project; its bin dir.
+
+    The venv lives outside the repository (``~/.cache/memory-reflect/langhost`` or
+    ``MEMORY_REFLECT_RUNTIME_VENV``) and is rebuilt when the pin or the project's
+    ``pyproject.toml`` changes. The project is installed editable, so code changes
+    need no reinstall.
+    """
+    venv = _runtime_venv_dir()
+    stamp_text = RUNTIME_PIN + "\n" + (ROOT / "pyproject.toml").read_text() + str(ROOT)
+    stamp = hashlib.sha256(stamp_text.encode()).hexdigest()
+    stamp_file = venv / ".memory-reflect-stamp"
+    if stamp_file.exists() and stamp_file.read_text() == stamp:
+        return venv / "bin"
+    print(f"creating the runtime venv {venv} ({RUNTIME_PIN}; takes a few minutes)", file=sys.stderr)
+    shutil.rmtree(venv, ignore_errors=True)
+    _sh([sys.executable, "-m", "venv", str(venv)])
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    _sh([*pip, RUNTIME_PIN, "-e", f"{ROOT}[server]"])
+    stamp_file.write_text(stamp)
+    return venv / "bin"
+
+
+def runtime_config(workdir: Path) -> Path:
+    """This project's ``langgraph.json`` as the pinned runtime accepts it.
+
+    Differences from the original, and why:
+
+    - ``dependencies`` and ``env`` point at the repository (the derived file lives
+      elsewhere);
+    - ``store.index`` (vector search) is dropped: Debian's Postgres has no pgvector;
+    - ``http.app`` is dropped: with a custom app, langgraph-api 0.11.1 wraps the
+      lifespan in its store middleware, which fails before the pg runtime has started
+      (uvicorn logs "ASGI 'lifespan' protocol appears unsupported" and every request
+      answers 500). So our idle-thread sweeper does not run on this runtime;
+    - ``auth`` is dropped: with a custom auth handler this runtime fails to create
+      any run (``Object of type ProxyUser is not JSON serializable`` writing the run's
+      kwargs to Postgres). Without ``MEMORY_API_KEYS`` our handler is in open mode,
+      which is the same as no handler; with keys the cluster refuses to start.
+    """
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    config["dependencies"] = [str(ROOT)]
+    if isinstance(config.get("env"), str):
+        config["env"] = str(ROOT / config["env"])
+    store = config.get("store")
+    if isinstance(store, dict):
+        store.pop("index", None)
+    config.pop("auth", None)
+    http = config.get("http")
+    if isinstance(http, dict):
+        http.pop("app", None)
+        if not http:
+            config.pop("http")
+    path = workdir / "langgraph.json"
+    path.write_text(json.dumps(config, indent=2))
+    return path
+
+
+class _Cleanup:
+    """Stop-by-PID actions, run once, in reverse order, from ``finally`` or ``atexit``."""
+
+    def __init__(self) -> None:
+        self._actions: list[Callable[[], None]] = []
+
+    def push(self, action: Callable[[], None]) -> None:
+        self._actions.append(action)
+
+    def __call__(self) -> None:
+        while self._actions:
+            with suppress(Exception):
+                self._actions.pop()()
+
+
+def _stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def _spawn(
+    cmd: list[str], log: Path, env: Mapping[str, str], **kw: object
+) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=dict(env), start_new_session=True, **kw
+        )
+
+
+def _start_postgres(pg_bin: Path, workdir: Path, cleanup: _Cleanup) -> str:
+    data, sock = workdir / "pgdata", workdir / "pgsock"
+    data.mkdir()
+    sock.mkdir()
+    # Postgres refuses to run as root: run it as the Debian package's user.
+    demote: Callable[[], None] | None = None
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        for p in (workdir, data, sock):
+            os.chown(p, user.pw_uid, user.pw_gid)
+
+        def demote() -> None:
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+
+    _sh([str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"],
+        preexec_fn=demote, stderr=subprocess.STDOUT)  # fmt: skip
+    port = free_port()
+    log = workdir / "postgres.log"
+    log.touch()
+    if demote is not None:
+        os.chown(log, pwd.getpwnam("postgres").pw_uid, -1)
+    cmd = [str(pg_bin / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
+           "-k", str(sock), "-c", "max_connections=300", "-c", "fsync=off"]  # fmt: skip
+    proc = _spawn(cmd, log, os.environ, preexec_fn=demote)
+    # SIGINT is Postgres's "fast" shutdown.
+    cleanup.push(lambda: _stop_group(proc, signal.SIGINT))
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"postgres exited early:\n{log.read_text()[-2000:]}")
+        rc = subprocess.run(
+            [str(pg_bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"],
+            stdout=subprocess.DEVNULL, check=False,
+        ).returncode  # fmt: skip
+        return rc == 0
+
+    wait_until(ready, 60, 0.2, f"postgres on port {port}")
+    return f"postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable"
+
+
+def _start_redis(redis_bin: str, workdir: Path, cleanup: _Cleanup) -> str:
+    port = free_port()
+    log = workdir / "redis.log"
+    cmd = [redis_bin, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+           "--appendonly", "no", "--dir", str(workdir), "--protected-mode", "yes"]  # fmt: skip
+    proc = _spawn(cmd, log, os.environ)
+    cleanup.push(lambda: _stop_group(proc))
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"redis-server exited early:\n{log.read_text()[-2000:]}")
+        return "Ready to accept connections" in log.read_text(errors="replace")
+
+    wait_until(ready, 30, 0.1, f"redis on port {port}")
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def _server_env(env: Mapping[str, str | None] | None) -> dict[str, str]:
+    full = dict(os.environ)
+    full.setdefault("LANGSMITH_TRACING", "false")
+    full["LANGGRAPH_NO_ANALYTICS"] = "1"
+    full.setdefault("LG_BG_JOB_HEARTBEAT", DEFAULT_HEARTBEAT)
+    for name, value in (env or {}).items():
+        if value is None:
+            full.pop(name, None)
+        else:
+            full[name] = value
+    # The runtime venv's own interpreter, not the caller's venv.
+    full.pop("VIRTUAL_ENV", None)
+    return full
+
+
+@contextmanager
+def run_cluster(
+    servers: int = 2,
+    env: Mapping[str, str | None] | None = None,
+    *,
+    jobs: int = 10,
+    startup_timeout: float = 180.0,
+) -> Iterator[Cluster]:
+    """Run Postgres, Redis and ``servers`` runtime processes until the block ends.
+
+    Args:
+        servers: Number of ``langhost serve`` processes (each one a queue worker too).
+        env: Overrides for the servers' environment; None removes a variable.
+        jobs: Runs each process executes at once (``--n-jobs-per-worker``).
+        startup_timeout: Seconds to wait for each server's ``/ok``.
+    """
+    cleanup = _Cleanup()
+    atexit.register(cleanup)
+    workdir = Path(tempfile.mkdtemp(prefix="memory-reflect-cluster-"))
+    cleanup.push(lambda: shutil.rmtree(workdir, ignore_errors=True))
+    try:
+        pg_bin, redis_bin = ensure_system_packages()
+        bin_dir = ensure_runtime_venv()
+        database_uri = _start_postgres(pg_bin, workdir, cleanup)
+        redis_uri = _start_redis(redis_bin, workdir, cleanup)
+        config = runtime_config(workdir)
+        server_env = _server_env(env)
+        if server_env.get("MEMORY_API_KEYS"):
+            raise RuntimeError(
+                "MEMORY_API_KEYS is set, but this runtime cannot run our auth handler "
+                "(see runtime_config); unset it for the local cluster"
+            )
+        cluster = Cluster(database_uri, redis_uri, workdir)
+
+        def start_node(port: int | None = None) -> Node:
+            port = port or free_port()
+            log = workdir / f"server-{port}.log"
+            cmd = [str(bin_dir / "langhost"), "serve", "--host", "127.0.0.1", "--port", str(port),
+                   "--config", str(config), "--database-uri", database_uri,
+                   "--redis-uri", redis_uri, "--n-jobs-per-worker", str(jobs),
+                   "--server-log-level", "WARNING"]  # fmt: skip
+            proc = _spawn(cmd, log, server_env, cwd=ROOT)
+            cleanup.push(lambda: _stop_group(proc))
+            node = Node(f"http://127.0.0.1:{port}", port, proc, log)
+
+            def ready() -> bool:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"langhost serve exited early:\n{node.log_text()[-4000:]}")
+                try:
+                    return httpx.get(f"{node.url}/ok", timeout=1).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            try:
+                wait_until(ready, startup_timeout, 0.25, f"langhost serve on port {port}")
+            except TimeoutError as err:
+                text = node.log_text()
+                raise TimeoutError(f"{err}; its log:\n{text[:3000]}\n…\n{text[-2000:]}") from None
+            return node
+
+        cluster._start_node = start_node
+        # One at a time: the first one runs the database migrations.
+        for _ in range(servers):
+            cluster.nodes.append(start_node())
+        yield cluster
+    finally:
+        cleanup()
+        atexit.unregister(cleanup)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until Ctrl-C, or run the command after ``--`` against the cluster and stop it."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] = []
+    if "--" in args:
+        command = args[args.index("--") + 1 :]
+        args = args[: args.index("--")]
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy.local_cluster",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--servers", type=int, default=2, help="server processes (default 2)")
+    parser.add_argument("--jobs", type=int, default=10, help="runs each process executes at once")
+    opts = parser.parse_args(args)
+    # SIGTERM must unwind through the finally blocks like Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with run_cluster(opts.servers, jobs=opts.jobs) as cluster:
+        urls = ",".join(cluster.urls)
+        print(f"postgres {cluster.database_uri}\nredis {cluster.redis_uri}", flush=True)
+        for node in cluster.nodes:
+            print(f"langhost serve (pid {node.pid}) at {node.url}, log {node.log}", flush=True)
+        if not command:
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return 0
+        env = {**os.environ, "LANGGRAPH_API_URLS": urls, "LANGGRAPH_API_URL": cluster.urls[0]}
+        return subprocess.call(command, env=env)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""The product's promises on two server processes sharing one Postgres and one Redis.
+
+Runtime: langgraph-api 0.11.1 on the MIT ``langgraph-runtime-pg`` (``deploy/local_cluster.py``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+
+import httpx
+import pytest
+from langgraph_sdk import get_sync_client
+
+from deploy.local_cluster import Cluster
+from sdk_client import ReflectionExecutor
+from tests.llm_endpoint import ScriptedEndpoint, user_turns
+from tests.server import wait_until
+
+pytestmark = pytest.mark.scaleout
+
+TURNS = [
+    "I live in Porto.",
+    "I love sardines.",
+    "I work at a shipyard.",
+    "My cat is Bo.",
+    "I hate fog.",
+]
+
+
+def submit(ex: ReflectionExecutor, user: str, turn: str, after: float, thread: str | None = None):
+    fut = ex.submit(
+        {"messages": [{"role": "user", "content": turn}]},
+        {"configurable": {"user_id": user}},
+        after_seconds=after,
+        thread_id=thread or f"chat-{user}",
+    )
+    fut.wait_accepted(timeout=30)
+    return fut
+
+
+def stored(ex: ReflectionExecutor, user: str) -> list[str]:
+    """Memory contents of a user, sorted, duplicates kept (so a duplicate shows)."""
+    items = ex.search(namespace=("memories", user), limit=100)
+    return sorted(i["value"]["content"]["content"] for i in items)
+
+
+def said(turns: list[str]) -> list[str]:
+    return sorted(f"User said: {t}" for t in turns)
+
+
+def test_burst_through_alternating_processes_is_one_run(cluster: Cluster, executors, llm):
+    a, b = executors
+    user = f"alt-{uuid.uuid4().hex[:6]}"
+    before = llm.calls
+    futures = [submit((a, b)[i % 2], user, turn, after=2.0) for i, turn in enumerate(TURNS)]
+    run_ids = [f.run_id for f in futures]
+    assert len(set(run_ids)) == len(TURNS), "each submission created its own run"
+    a.flush(timeout=120)
+    b.flush(timeout=120)
+
+    assert {f.result().run_id for f in futures} == {run_ids[-1]}
+    assert llm.calls - before == 1, "one model call for the whole burst"
+    assert user_turns(llm.requests[-1]) == TURNS
+    assert stored(a, user) == said(TURNS)
+    thread = futures[0].thread_id
+    with get_sync_client(url=cluster.nodes[1].url, api_key=None) as sdk:
+        runs = sdk.runs.list(thread, limit=50)
+        assert [(r["run_id"], r["status"]) for r in runs] == [(run_ids[-1], "success")]
+        for superseded in run_ids[:-1]:
+            with pytest.raises(httpx.HTTPStatusError) as info:
+                sdk.runs.get(thread, superseded)
+            assert info.value.response.status_code == 404
+
+
+def test_started_run_rolled_back_keeps_checkpoints_and_gives_the_same_memories(
+    cluster: Cluster, executors, llm: ScriptedEndpoint
+):
+    """On this runtime the rolled-back run's checkpoints stay; memories are as on `langgraph dev`.
+
+    The dev-server counterpart (checkpoints deleted) is
+    ``tests/integration/test_llm_extraction.py::test_run_cancelled_while_running_loses_nothing``.
+    """
+    a, b = executors
+    user = f"rb-{uuid.uuid4().hex[:6]}"
+    before = llm.calls
+    llm.gate.clear()  # the first run stays busy in `extract`, after `gather` checkpointed
+    try:
+        first = submit(a, user, "I live in Tromsø.", after=0)
+        llm.wait_calls(before + 1, timeout=60)
+        second = submit(b, user, "I love auroras.", after=0.5)  # rolls back the running run
+    finally:
+        llm.gate.set()
+    b.flush(timeout=120)
+    a.flush(timeout=120)
+
+    assert first.result().run_id == second.result().run_id == second.run_id
+    assert user_turns(llm.requests[-1]) == ["I live in Tromsø.", "I love auroras."]
+    expected = said(["I live in Tromsø.", "I love auroras."])
+    assert stored(a, user) == expected
+
+    with get_sync_client(url=cluster.nodes[0].url, api_key=None) as sdk:
+        history = sdk.threads.get_history(first.thread_id, limit=100)
+        run_ids = {c["metadata"].get("run_id") for c in history}
+        assert first.run_id in run_ids, "this runtime keeps a started run's checkpoints"
+        # The full history resent (memory-template style) is recognised by message id.
+        again = a.submit(
+            {
+                "messages": [
+                    {"role": "user", "content": t} for t in ("I live in Tromsø.", "I love auroras.")
+                ]
+            },
+            {"configurable": {"user_id": user}},
+            after_seconds=0,
+            thread_id=first.thread_id,
+        )
+        assert again.result(timeout=120).created == []
+    assert stored(a, user) == expected
+
+
+def test_sigkill_of_a_process_with_pending_and_running_work_loses_nothing(
+    cluster: Cluster, executors, llm: ScriptedEndpoint
+):
+    a, b = executors
+    tag = uuid.uuid4().hex[:6]
+    running = [f"run{i}-{tag}" for i in range(4)]
+    pending = [f"pend{i}-{tag}" for i in range(4)]
+    turns = {
+        u: [f"I live in Town{i}.", f"I love thing{i}."] for i, u in enumerate(running + pending)
+    }
+    before = llm.calls
+    llm.gate.clear()  # runs that start now hold in `extract`, mid model call
+    try:
+        cluster.pause(0)  # so B is the process that takes the running work
+        try:
+            for user in running:
+                for turn in turns[user]:
+                    submit(b, user, turn, after=0)
+            llm.wait_calls(before + len(running), timeout=60)
+        finally:
+            cluster.resume(0)
+        for i, user in enumerate(pending):
+            for turn in turns[user]:
+                submit((a, b)[i % 2], user, turn, after=4.0)
+        cluster.kill(1)  # SIGKILL B's process group: its runs die mid model call
+    finally:
+        llm.gate.set()
+    b.shutdown(wait=False, cancel_futures=True)  # B's client has no server any more
+
+    def all_stored() -> bool:
+        return all(stored(a, u) == said(turns[u]) for u in running + pending)
+
+    # A killed process's runs are re-queued once their heartbeat is stale (LG_BG_JOB_HEARTBEAT).
+    wait_until(all_stored, 180, 1.0, "every turn in memory")
+    assert llm.calls - before >= 2 * len(running) + len(pending), "B's runs were redone on A"
+    for user in running + pending:
+        contents = stored(a, user)
+        assert not [c for c, n in Counter(contents).items() if n > 1], f"duplicates for {user}"
+        assert a.status(f"chat-{user}").inbox == 0
+    cluster.restart(1)
