@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from bench.machine import describe
-from tests.server import ISOLATED_ENV, ROOT, Server, run_server
+from tests.reliability.support import server_env
+from tests.server import ROOT, Server, run_server
 
 FULL = os.environ.get("RELIABILITY_FULL", "") == "1"
 """Full size (``make reliability``) rather than the smoke size of the default run."""
@@ -70,7 +71,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def rserver() -> Iterator[Server]:
     """A ``langgraph dev`` with the offline extractor, shared by the reliability tests."""
-    with run_server(dict.fromkeys(ISOLATED_ENV), jobs=10) as srv:
+    with run_server(server_env(), jobs=10) as srv:
         yield srv
 
 

@@ -9,6 +9,18 @@ from typing import Any
 from langgraph_sdk.client import SyncLangGraphClient
 
 from sdk_client import ReflectionExecutor, RetryPolicy, SubmissionFuture
+from tests.server import ISOLATED_ENV
+
+
+def server_env(**extra: str) -> dict[str, str | None]:
+    """A reliability server's environment: isolated, with ``extra`` on top.
+
+    Every turn here is one countable fact ("User likes topic-<user>-<n>."), and such
+    facts are near-identical to the embedder: the offline extractor's de-duplication
+    would rightly merge them. This suite measures delivery, not de-duplication
+    (``bench/quality.py`` does), so it keeps only identical wording out.
+    """
+    return dict.fromkeys(ISOLATED_ENV) | {"MEMORY_DEDUP_THRESHOLD": "1"} | extra
 
 
 def turn(user: str, n: int) -> str:

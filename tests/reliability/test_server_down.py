@@ -9,8 +9,8 @@ from langgraph_sdk import get_sync_client
 
 from sdk_client import NotAcceptedError, RetryPolicy, Stage
 from tests.reliability.conftest import record, scale
-from tests.reliability.support import executor, fact, memories, submit, tally, turn
-from tests.server import ISOLATED_ENV, free_port, run_server
+from tests.reliability.support import executor, fact, memories, server_env, submit, tally, turn
+from tests.server import free_port, run_server
 
 pytestmark = pytest.mark.reliability
 
@@ -40,7 +40,7 @@ def test_server_coming_up_during_retries_gets_everything():
     policy = RetryPolicy(max_attempts=60, initial_delay=0.2, max_delay=2.0)
     with executor(f"http://127.0.0.1:{port}", retry=policy) as ex:
         futures = [submit(ex, u, turn(u, 0)) for u in users]
-        with run_server(dict.fromkeys(ISOLATED_ENV), port=port) as server:
+        with run_server(server_env(), port=port) as server:
             errors = [f.exception(timeout=180) for f in futures]
             with get_sync_client(url=server.url, api_key=None) as sdk:
                 found = dups = 0

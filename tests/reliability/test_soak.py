@@ -17,8 +17,8 @@ import pytest
 from langgraph_sdk import get_sync_client
 
 from tests.reliability.conftest import record, scale
-from tests.reliability.support import executor, fact, memories, submit, tally, turn
-from tests.server import ISOLATED_ENV, Server, run_server, wait_until
+from tests.reliability.support import executor, fact, memories, server_env, submit, tally, turn
+from tests.server import Server, run_server, wait_until
 
 pytestmark = pytest.mark.reliability
 
@@ -27,8 +27,7 @@ MIB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def sweeping_server() -> Iterator[Server]:
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env |= {"MEMORY_THREAD_TTL_MINUTES": "0.05", "MEMORY_SWEEP_INTERVAL_SECONDS": "1"}
+    env = server_env(MEMORY_THREAD_TTL_MINUTES="0.05", MEMORY_SWEEP_INTERVAL_SECONDS="1")
     with run_server(env) as srv:
         yield srv
 
