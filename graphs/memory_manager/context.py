@@ -43,6 +43,7 @@ ENV_VARS: dict[str, str] = {
     "enable_deletes": "MEMORY_ENABLE_DELETES",
     "query_limit": "MEMORY_QUERY_LIMIT",
     "dedup_threshold": "MEMORY_DEDUP_THRESHOLD",
+    "model_timeout": "MEMORY_MODEL_TIMEOUT",
 }
 """Field name -> the environment variable that supplies its default."""
 
@@ -205,6 +206,16 @@ class Context:
             "identical wording. Default 0.85. Env: MEMORY_DEDUP_THRESHOLD.",
         },
     )
+    model_timeout: float = field(
+        default_factory=_env("model_timeout", 60.0, _parse_float),
+        metadata={
+            "json_schema_extra": _schema_default("model_timeout"),
+            "description": "Seconds one request to the chat model may take before it is "
+            "abandoned; the provider's client retries (OpenAI: twice), then the run fails and "
+            "its turns stay in the inbox for the next run. Without it a hung endpoint holds "
+            "its run indefinitely. Default 60. Env: MEMORY_MODEL_TIMEOUT.",
+        },
+    )
 
     def __post_init__(self) -> None:
         """Check every field, so a bad value fails the run at its start, naming the field."""
@@ -231,6 +242,12 @@ class Context:
                 f"context.dedup_threshold: expected a number from 0 to 1, got {threshold!r}"
             )
         self.dedup_threshold = float(threshold)
+        timeout = self.model_timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise InvalidPayloadError(
+                f"context.model_timeout: expected a number of seconds > 0, got {timeout!r}"
+            )
+        self.model_timeout = float(timeout)
         if self.schemas is not None:
             self.schemas = [_check_schema(s, i) for i, s in enumerate(self.schemas)]
 

@@ -33,7 +33,7 @@ __all__ = ["OFFLINE", "extract", "extractor_name"]
 logger = logging.getLogger(__name__)
 
 OFFLINE = "offline"
-_models: dict[str, BaseChatModel] = {}
+_models: dict[tuple[str, float], BaseChatModel] = {}
 _models_lock = threading.Lock()
 _announced: set[str] = set()
 
@@ -53,14 +53,16 @@ def _announce(name: str) -> None:
             logger.warning("memory_manager: extracting memories with chat model %s", name)
 
 
-def _chat_model(model: str) -> BaseChatModel:
-    """The chat model for ``model``, built once per process (the string is the whole key)."""
+def _chat_model(model: str, timeout: float) -> BaseChatModel:
+    """The chat model for ``model``, built once per process and timeout."""
     from langchain.chat_models import init_chat_model
 
     with _models_lock:
-        if model not in _models:
-            _models[model] = init_chat_model(model)
-        return _models[model]
+        key = (model, timeout)
+        if key not in _models:
+            # `timeout` is the request timeout of both the OpenAI and Anthropic chat models.
+            _models[key] = init_chat_model(model, timeout=timeout)
+        return _models[key]
 
 
 def _to_langchain(messages: list[ProcessedMessage]) -> list[BaseMessage]:
@@ -143,7 +145,7 @@ async def _langmem(
 ) -> None:
     from langmem import create_memory_store_manager
 
-    model = _chat_model(context.model or "")
+    model = _chat_model(context.model or "", context.model_timeout)
     messages = _to_langchain(batch["messages"])
     namespace = tuple(batch["namespace"])
     schemas = context.schemas or []

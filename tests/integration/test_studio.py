@@ -73,6 +73,7 @@ def test_schemas_carry_titles_and_descriptions(http, assistant_id):
         "enable_deletes",
         "query_limit",
         "dedup_threshold",
+        "model_timeout",
     }
     # The form is pre-filled with the defaults this server's environment gives.
     defaults = {name: prop.get("default", "<none>") for name, prop in context.items()}
@@ -85,6 +86,7 @@ def test_schemas_carry_titles_and_descriptions(http, assistant_id):
         "enable_deletes": False,
         "query_limit": 5,
         "dedup_threshold": 0.85,
+        "model_timeout": 60.0,
     }
     assert defaults["instructions"].startswith("You maintain long-term memories")
     # Env and built-in default are also said in each description.

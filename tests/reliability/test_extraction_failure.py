@@ -30,6 +30,8 @@ def llm_server(llm: ScriptedEndpoint) -> Iterator[Server]:
         "MEMORY_MODEL": "openai:gpt-4.1-mini",
         "OPENAI_BASE_URL": llm.base_url,
         "OPENAI_API_KEY": "sk-test-not-a-secret",
+        # Short, so a held endpoint fails its run in ~3 × 2 s (the OpenAI client retries twice).
+        "MEMORY_MODEL_TIMEOUT": "2",
     }
     with run_server(env) as srv:
         yield srv
@@ -62,4 +64,34 @@ def test_model_errors_then_recovers(llm, llm_server):
         f"{held} turns held in the inbox meanwhile, processed by the next run",
     )  # fmt: skip
     assert failures == count and held == count and before == 0
+    assert not any(errors) and found == 2 * count and dups == 0
+
+
+def test_model_hangs_then_recovers(llm, llm_server):
+    count = scale(2, 10)
+    users = [f"xh-{uuid.uuid4().hex[:6]}" for _ in range(count)]
+    failures = held = 0
+    with executor(llm_server.url) as ex:
+        llm.gate.clear()  # the endpoint holds every reply: the model hangs
+        try:
+            for u in users:
+                fut = submit(ex, u, turn(u, 0))
+                failures += isinstance(fut.exception(timeout=120), ProcessingFailedError)
+                held += ex.status(f"chat-{u}").inbox
+        finally:
+            llm.gate.set()
+        later = [submit(ex, u, turn(u, 1)) for u in users]
+        errors = [f.exception(timeout=120) for f in later]
+    with get_sync_client(url=llm_server.url, api_key=None) as sdk:
+        found = dups = 0
+        for u in users:
+            expected = [f"User said: {turn(u, n)}" for n in range(2)]
+            got, dup = tally(memories(sdk, u), expected)
+            found, dups = found + got, dups + dup
+    record(
+        f"model endpoint hangs, MEMORY_MODEL_TIMEOUT=2 ({count} threads, then a later turn each)",
+        2 * count, found, dups, f"{failures} ProcessingFailedError",
+        f"{held} turns held in the inbox meanwhile, processed by the next run",
+    )  # fmt: skip
+    assert failures == count and held == count
     assert not any(errors) and found == 2 * count and dups == 0

@@ -75,6 +75,8 @@ def test_bad_env_names_the_variable(monkeypatch, var, raw, message):
         ({"query_limit": 0}, "context.query_limit"),
         ({"dedup_threshold": 1.5}, "context.dedup_threshold"),
         ({"dedup_threshold": "high"}, "context.dedup_threshold"),
+        ({"model_timeout": 0}, "context.model_timeout"),
+        ({"model_timeout": "slow"}, "context.model_timeout"),
         ({"enable_deletes": "yes"}, "context.enable_deletes"),
         ({"namespace": ["a.b"]}, "context.namespace"),
         (

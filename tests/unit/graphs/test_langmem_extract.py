@@ -31,7 +31,9 @@ def calls(name: str, *args: dict[str, Any]) -> AIMessage:
 @pytest.fixture
 def fake_model(monkeypatch):
     def install(*replies: AIMessage) -> None:
-        monkeypatch.setitem(extract_mod._models, MODEL, ToolCallingFake(messages=iter(replies)))
+        monkeypatch.setitem(
+            extract_mod._models, (MODEL, 60.0), ToolCallingFake(messages=iter(replies))
+        )
 
     return install
 
