@@ -249,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None, help="default: a free port")
     parser.add_argument("--jobs", type=int, default=10, help="runs executed at once")
     opts = parser.parse_args(args)
+    # SIGTERM (a supervisor, `kill`) must unwind the `with` below, or the server outlives us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     with run_server(port=opts.port, jobs=opts.jobs) as server:
         print(f"langgraph dev serving memory_manager at {server.url} (log: {server.log})")
         if not command:
