@@ -49,9 +49,14 @@ def _said(user: str, n: int) -> str:
     return f"User said: {turn(user, n)}"
 
 
+# What accepted work lives in: runs (ops) and inbox entries (store). Other files, such as
+# the store's vectors, are rewritten only when they change, so they are not waited for.
+_HOLDS_ACCEPTED_WORK = (".langgraph_ops.pckl", "store.pckl")
+
+
 def _data_written_since(workdir: Path, t: float) -> bool:
-    files = list((workdir / ".langgraph_api").glob("*.pckl"))
-    return bool(files) and min(f.stat().st_mtime for f in files) > t
+    files = [workdir / ".langgraph_api" / name for name in _HOLDS_ACCEPTED_WORK]
+    return all(f.exists() and f.stat().st_mtime > t for f in files)
 
 
 def _phase(server: Server, llm: ScriptedEndpoint, ex: ReflectionExecutor, pending: int):
