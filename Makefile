@@ -56,7 +56,7 @@ graph: setup  ## redraw the README's Mermaid block from the compiled graph
 	$(BIN)/python -m graphs.memory_manager.draw --readme README.md
 
 scaleout: setup  ## opt-in: Postgres + Redis + 2 server processes (deploy/local_cluster.py); tests, then 1 vs 2 processes
-	SCALEOUT=1 $(BIN)/pytest tests/scaleout
+	SCALEOUT=1 TORCH="$(TORCH)" $(BIN)/pytest tests/scaleout
 	$(BIN)/python -m bench.scaleout
 
 clean:

@@ -163,6 +163,9 @@ def ensure_runtime_venv() -> Path:
     shutil.rmtree(venv, ignore_errors=True)
     _sh([sys.executable, "-m", "venv", str(venv)])
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+    # torch first, as `make setup` does: the server extra's embedder needs it, and an
+    # unpinned torch makes pip pull a multi-GB CUDA build.
+    _sh([*pip, os.environ.get("TORCH", "torch==2.13.0")])
     _sh([*pip, RUNTIME_PIN, "-e", f"{ROOT}[server]"])
     stamp_file.write_text(stamp)
     return venv / "bin"
