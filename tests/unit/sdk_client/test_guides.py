@@ -28,7 +28,14 @@ def guide_snippets() -> list[str]:
 
 def test_there_is_a_guide_per_use():
     text = README.read_text().split("### Guides", 1)[1].split("\n### ", 1)[0]
-    for title in ["LangGraph entrypoint", "FastAPI", "serverless", "async code", "In-process", "Studio"]:
+    for title in [
+        "LangGraph entrypoint",
+        "FastAPI",
+        "serverless",
+        "async code",
+        "In-process",
+        "Studio",
+    ]:
         assert re.search(rf"^#### .*{title}", text, flags=re.M | re.I), title
     assert len(guide_snippets()) == 5
 
