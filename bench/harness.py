@@ -282,14 +282,13 @@ def bench_environment(
     every 5 s); 0 keeps every thread, as the dev server does on its own.
     """
     with run_llm_endpoint() as llm:
-        env: dict[str, str | None] = {
-            "MEMORY_MODEL": None if offline else "openai:gpt-4.1-mini",
-            "OPENAI_BASE_URL": llm.base_url,
-            "OPENAI_API_KEY": "sk-bench-not-a-secret",
+        env = llm.server_env() | {
             "LANGGRAPH_API_URL": None,
             "MEMORY_THREAD_TTL_MINUTES": str(thread_ttl_minutes),
             "MEMORY_SWEEP_INTERVAL_SECONDS": "5",
         }
+        if offline:
+            env["MEMORY_MODEL"] = None
         with run_server(env, jobs=jobs) as server:
             _warm_up(server.url)
             yield Bench(server=server, llm=llm)

@@ -77,10 +77,8 @@ def _warm_up(urls: list[str], processes: int) -> None:
 
 def measure(llm: ScriptedEndpoint, processes: int, opts: argparse.Namespace) -> dict[str, Any]:
     """The wave on a fresh cluster of ``processes`` server processes."""
-    env: dict[str, str | None] = {
+    env = llm.server_env() | {
         "MEMORY_MODEL": "openai:gpt-4.1-mini" if opts.llm else None,
-        "OPENAI_BASE_URL": llm.base_url,
-        "OPENAI_API_KEY": "sk-bench-not-a-secret",
         "LANGGRAPH_API_URL": None,
         "MEMORY_API_KEYS": None,
     }

@@ -178,6 +178,14 @@ class ScriptedEndpoint:
         with self.arrived:
             return len(self.requests)
 
+    def server_env(self) -> dict[str, str | None]:
+        """The environment that points a server's LLM path at this endpoint."""
+        return {
+            "MEMORY_MODEL": "openai:gpt-4.1-mini",
+            "OPENAI_BASE_URL": self.base_url,
+            "OPENAI_API_KEY": "sk-test-not-a-secret",
+        }
+
     def wait_calls(self, n: int, timeout: float) -> None:
         """Block until at least ``n`` requests have arrived."""
         with self.arrived:

@@ -29,12 +29,7 @@ def llm() -> Iterator[ScriptedEndpoint]:
 
 @pytest.fixture(scope="module")
 def llm_server(llm: ScriptedEndpoint) -> Iterator[Server]:
-    env = {
-        "MEMORY_MODEL": "openai:gpt-4.1-mini",
-        "OPENAI_BASE_URL": llm.base_url,
-        "OPENAI_API_KEY": "sk-test-not-a-secret",
-    }
-    with run_server(env) as srv:
+    with run_server(llm.server_env()) as srv:
         yield srv
 
 

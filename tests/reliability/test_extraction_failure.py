@@ -26,10 +26,8 @@ def llm() -> Iterator[ScriptedEndpoint]:
 @pytest.fixture(scope="module")
 def llm_server(llm: ScriptedEndpoint) -> Iterator[Server]:
     env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
+    env |= llm.server_env()
     env |= {
-        "MEMORY_MODEL": "openai:gpt-4.1-mini",
-        "OPENAI_BASE_URL": llm.base_url,
-        "OPENAI_API_KEY": "sk-test-not-a-secret",
         # Short, so a held endpoint fails its run in ~3 × 2 s (the OpenAI client retries twice).
         "MEMORY_MODEL_TIMEOUT": "2",
     }

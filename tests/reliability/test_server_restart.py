@@ -35,10 +35,8 @@ def llm() -> Iterator[ScriptedEndpoint]:
 
 def _env(llm: ScriptedEndpoint) -> dict[str, str | None]:
     env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
+    env |= llm.server_env()
     env |= {
-        "MEMORY_MODEL": "openai:gpt-4.1-mini",
-        "OPENAI_BASE_URL": llm.base_url,
-        "OPENAI_API_KEY": "sk-test-not-a-secret",
         # Keep the dev server's own request retries from hiding a lost run.
         "MEMORY_THREAD_TTL_MINUTES": "0",
     }

@@ -36,11 +36,7 @@ def llm() -> Iterator[ScriptedEndpoint]:
 @pytest.fixture(scope="session")
 def cluster(llm: ScriptedEndpoint) -> Iterator[Cluster]:
     env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env |= {
-        "MEMORY_MODEL": "openai:gpt-4.1-mini",
-        "OPENAI_BASE_URL": llm.base_url,
-        "OPENAI_API_KEY": "sk-test-not-a-secret",
-    }
+    env |= llm.server_env()
     with run_cluster(2, env) as c:
         yield c
 
