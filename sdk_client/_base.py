@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -42,6 +42,7 @@ from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadSt
 __all__ = [
     "NOT_GIVEN",
     "Ledger",
+    "RunPlan",
     "Submission",
     "build_submission",
     "coalesce",
@@ -237,6 +238,33 @@ def namespace_or_default(
     return default if namespace is None else validate_namespace(namespace)
 
 
+STARTED_MARGIN = 0.5
+"""Seconds before its due time from which a run of ours may already be running.
+
+The server starts a run no earlier than ``after_seconds`` after it received the
+create request, which is after we sent it; the margin covers the time our
+cancel takes to reach the server.
+"""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How to create a thread's next run without cancelling one that is running.
+
+    ``rollback`` supersedes every pending or running run on the thread, so it is
+    used only while none of ours may be running. A running run already read the
+    inbox and may have called the model: cancelling it would waste that call
+    (and lose nothing, since the inbox stays). Then the new run is enqueued
+    behind it instead, after our pending runs are cancelled one by one.
+    """
+
+    strategy: Literal["rollback", "enqueue"] = "rollback"
+    cancel: tuple[str, ...] = ()
+    """Our pending runs to cancel (``action="rollback"``) before creating the new one."""
+    running: tuple[str, ...] = ()
+    """Our runs the server says are running: left alone."""
+
+
 # ---------------------------------------------------------------------------
 # Ledger: the executors' bookkeeping, shared by the sync and async executors.
 # ---------------------------------------------------------------------------
@@ -310,6 +338,8 @@ class Ledger:
         self._futures: dict[str, SubmissionFuture] = {}
         self._waiting: dict[str, dict[str, tuple[SubmissionFuture, float]]] = {}
         self._last_run: dict[str, str] = {}
+        # Per thread: our runs not known finished → when each falls due (our clock).
+        self._runs: dict[str, dict[str, float]] = {}
 
     # ------------------------------------------------------------ submitting
 
@@ -340,10 +370,51 @@ class Ledger:
             out.append((req, [s for s in live if s.submission_id in ids]))
         return out
 
-    def accepted(self, thread_id: str, run_id: str, subs: Sequence[Submission]) -> None:
-        """The server holds ``subs`` and ``run_id`` will process them."""
+    def may_be_running(self, thread_id: str, now: float) -> list[str]:
+        """Our runs on a thread that may have started by ``now``: ask the server about these."""
+        with self._lock:
+            runs = self._runs.get(thread_id, {})
+            return [rid for rid, due in runs.items() if due - STARTED_MARGIN <= now]
+
+    def plan_run(self, thread_id: str, statuses: Mapping[str, str | None]) -> RunPlan:
+        """Decide how to create the next run, given the server's status of each run asked.
+
+        Args:
+            thread_id: The thread the run is for.
+            statuses: Run id → status for the runs :meth:`may_be_running` named
+                (``None``: the server no longer has it).
+        """
+        with self._lock:
+            runs = self._runs.setdefault(thread_id, {})
+            for rid, status in statuses.items():
+                if status not in ("pending", "running"):
+                    runs.pop(rid, None)  # finished or gone: nothing to supersede
+            running = tuple(rid for rid in runs if statuses.get(rid) == "running")
+            if not running:
+                return RunPlan()
+            pending = tuple(rid for rid in runs if rid not in running)
+            return RunPlan("enqueue", cancel=pending, running=running)
+
+    def accepted(
+        self,
+        thread_id: str,
+        run_id: str,
+        subs: Sequence[Submission],
+        *,
+        due_at: float = 0.0,
+        plan: RunPlan = RunPlan(),  # frozen: one shared default is safe
+    ) -> None:
+        """The server holds ``subs`` and ``run_id`` (falling due at ``due_at``) will process them.
+
+        ``plan`` is how the run was created: after a rollback only the new run is
+        live; after an enqueue, the running runs it was queued behind are too.
+        """
         with self._lock:
             self._last_run[thread_id] = run_id
+            runs = {rid: due for rid, due in self._runs.get(thread_id, {}).items()
+                    if rid in plan.running}  # fmt: skip
+            runs[run_id] = due_at
+            self._runs[thread_id] = runs
             waiting = self._waiting.setdefault(thread_id, {})
             for sub in subs:
                 fut = self._futures.get(sub.submission_id)
@@ -388,6 +459,7 @@ class Ledger:
             found = [(waiting.pop(i["key"])[0], i) for i in items if i["key"] in waiting]
             for fut, _ in found:
                 self._futures.pop(fut.submission_id, None)
+            self._forget_if_idle(thread_id)
         for fut, item in found:
             fut._mark_processed(SubmissionResult.from_receipt(thread_id, dict(item["value"])))
         return [str(item["key"]) for _, item in found]
@@ -433,12 +505,22 @@ class Ledger:
             ),
         )
 
+    def _forget_if_idle(self, thread_id: str) -> None:
+        # Called with the lock held. Nothing of ours waits on the thread: its runs
+        # have committed (or failed), so forget them; a long-lived executor serving
+        # many conversations then keeps nothing per finished thread.
+        if not self._waiting.get(thread_id):
+            self._waiting.pop(thread_id, None)
+            self._last_run.pop(thread_id, None)
+            self._runs.pop(thread_id, None)
+
     def _fail(self, thread_id: str, ids: Sequence[str], error: Callable[[str], Exception]) -> None:
         with self._lock:
             waiting = self._waiting.get(thread_id, {})
             failed = [(sid, waiting.pop(sid, (None, 0.0))[0]) for sid in ids]
             for sid in ids:
                 self._futures.pop(sid, None)
+            self._forget_if_idle(thread_id)
         for sid, fut in failed:
             if fut is not None:
                 fut._mark_failed(error(sid))
@@ -449,6 +531,7 @@ class Ledger:
         """Cancel this executor's submissions on a thread (``asked``: what the caller passed)."""
         with self._lock:
             waiting = self._waiting.pop(thread_id, {})
+            self._runs.pop(thread_id, None)
             futures = {
                 f.submission_id: f for f in self._futures.values() if f.thread_id == thread_id
             }

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +33,7 @@ from sdk_client._base import (
     NOT_GIVEN,
     Ledger,
     Request,
+    RunPlan,
     Submission,
     build_submission,
     flush_timeout,
@@ -230,6 +232,8 @@ class AsyncReflectionExecutor:
             self._ledger.not_accepted(subs, err, "writing the inbox", self.url)
             return
         try:
+            plan = await self._plan_run(api, req.thread_id)
+            sent = time.time()
             run = await _retry.acall(
                 self._retry,
                 # The server takes fractional seconds (the seed uses 0.5); the SDK hints int.
@@ -238,7 +242,7 @@ class AsyncReflectionExecutor:
                     self.reflector,
                     input=req.run_input,
                     config=req.run_config,
-                    multitask_strategy="rollback",
+                    multitask_strategy=plan.strategy,
                     after_seconds=req.after_seconds,
                     if_not_exists="create",
                 ),
@@ -253,8 +257,34 @@ class AsyncReflectionExecutor:
                 )
             self._ledger.not_accepted(subs, err, "creating the run", self.url)
             return
-        self._ledger.accepted(req.thread_id, str(run["run_id"]), subs)
+        self._ledger.accepted(
+            req.thread_id, str(run["run_id"]), subs, due_at=sent + req.after_seconds, plan=plan
+        )
         self._wake.set()
+
+    async def _plan_run(self, api: LangGraphClient, thread_id: str) -> RunPlan:
+        """As the sync executor: supersede our pending run, never one that is running."""
+        statuses = {
+            rid: await _retry.acall(self._retry, partial(self._run_status, api, thread_id, rid))
+            for rid in self._ledger.may_be_running(thread_id, time.time())
+        }
+        plan = self._ledger.plan_run(thread_id, statuses)
+        for rid in plan.cancel:
+            try:
+                await api.runs.cancel(thread_id, rid, action="rollback")
+            except Exception as err:  # started or finished meanwhile: it processes the inbox
+                logger.debug("could not cancel superseded run %s: %s", rid, err)
+        return plan
+
+    @staticmethod
+    async def _run_status(api: LangGraphClient, thread_id: str, run_id: str) -> str | None:
+        """A run's status; None if the server no longer has it."""
+        try:
+            return str((await api.runs.get(thread_id, run_id))["status"])
+        except Exception as err:
+            if getattr(err, "status_code", None) == 404:
+                return None
+            raise
 
     # ----------------------------------------------------------------- watcher
 
@@ -297,12 +327,7 @@ class AsyncReflectionExecutor:
 
     async def _check_run(self, thread_id: str, run_id: str, left: list[str]) -> None:
         api = self._api("flush")
-        try:
-            status: str | None = str((await api.runs.get(thread_id, run_id))["status"])
-        except Exception as err:
-            if getattr(err, "status_code", None) != 404:
-                raise
-            status = None  # deleted: superseded by a run we did not create
+        status = await self._run_status(api, thread_id, run_id)  # None: superseded by another
         if status is None or status == "interrupted":
             latest = await self._latest_run(thread_id)
             if latest is not None and latest != run_id:

@@ -14,8 +14,10 @@ thread). A background sender, one queue per thread kept in order, writes the
 submission to the thread's *inbox* in the server's store and then creates a
 run with ``multitask_strategy="rollback"`` and ``after_seconds``. A newer
 submission's run deletes the pending one, but not the inbox, and the run that
-finally executes processes the whole inbox. A watcher resolves each Future
-when the run leaves a receipt for its submission.
+finally executes processes the whole inbox. A run that is already running is
+never superseded (it may have called the model): the new run is enqueued
+behind it (see ``RunPlan``). A watcher resolves each Future when the run leaves
+a receipt for its submission.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -40,6 +43,7 @@ from sdk_client._base import (
     NOT_GIVEN,
     Ledger,
     Request,
+    RunPlan,
     Submission,
     build_submission,
     flush_timeout,
@@ -262,6 +266,8 @@ class ReflectionExecutor:
             self._ledger.not_accepted(subs, err, "writing the inbox", self.url)
             return
         try:
+            plan = self._plan_run(req.thread_id)
+            sent = time.time()
             run = _retry.call(
                 self._retry,
                 # The server takes fractional seconds (the seed uses 0.5); the SDK hints int.
@@ -270,7 +276,7 @@ class ReflectionExecutor:
                     self.reflector,
                     input=req.run_input,
                     config=req.run_config,
-                    multitask_strategy="rollback",
+                    multitask_strategy=plan.strategy,
                     after_seconds=req.after_seconds,
                     if_not_exists="create",
                 ),
@@ -287,8 +293,33 @@ class ReflectionExecutor:
                 )
             self._ledger.not_accepted(subs, err, "creating the run", self.url)
             return
-        self._ledger.accepted(req.thread_id, str(run["run_id"]), subs)
+        self._ledger.accepted(
+            req.thread_id, str(run["run_id"]), subs, due_at=sent + req.after_seconds, plan=plan
+        )
         self._wake.set()
+
+    def _plan_run(self, thread_id: str) -> RunPlan:
+        """Supersede our pending run, but never one that is running (see :class:`RunPlan`)."""
+        statuses = {
+            rid: _retry.call(self._retry, partial(self._run_status, thread_id, rid))
+            for rid in self._ledger.may_be_running(thread_id, time.time())
+        }
+        plan = self._ledger.plan_run(thread_id, statuses)
+        for rid in plan.cancel:
+            try:
+                self._client.runs.cancel(thread_id, rid, action="rollback")
+            except Exception as err:  # started or finished meanwhile: it processes the inbox
+                logger.debug("could not cancel superseded run %s: %s", rid, err)
+        return plan
+
+    def _run_status(self, thread_id: str, run_id: str) -> str | None:
+        """A run's status; None if the server no longer has it."""
+        try:
+            return str(self._client.runs.get(thread_id, run_id)["status"])
+        except Exception as err:
+            if getattr(err, "status_code", None) == 404:
+                return None
+            raise
 
     # ----------------------------------------------------------------- watcher
 
@@ -318,12 +349,7 @@ class ReflectionExecutor:
             self._check_run(thread_id, run_id, left)
 
     def _check_run(self, thread_id: str, run_id: str, left: list[str]) -> None:
-        try:
-            status: str | None = str(self._client.runs.get(thread_id, run_id)["status"])
-        except Exception as err:
-            if getattr(err, "status_code", None) != 404:
-                raise
-            status = None  # deleted: superseded by a run we did not create
+        status = self._run_status(thread_id, run_id)  # None: deleted, superseded by another
         if status is None or status == "interrupted":
             # Another client (or langmem's executor) superseded our run; the newer run
             # reads the same inbox, so its outcome is ours: follow it.

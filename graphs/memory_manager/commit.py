@@ -26,7 +26,7 @@ from graphs.memory_manager.gather import require_store, thread_id_of
 from graphs.memory_manager.state import Batch, Changes, StagedOp, State
 from sdk_client.contract import Receipt, inbox_namespace, receipts_namespace
 
-__all__ = ["RECEIPT_MAX_AGE_S", "commit"]
+__all__ = ["RECEIPT_MAX_AGE_S", "commit", "index_fields"]
 
 RECEIPT_MAX_AGE_S = 24 * 3600
 """Receipts older than this are pruned when a later run on the thread commits."""
@@ -34,6 +34,20 @@ RECEIPT_MAX_AGE_S = 24 * 3600
 
 def _path(namespace: list[str] | tuple[str, ...], key: str) -> str:
     return "/".join([*namespace, key])
+
+
+def index_fields(value: dict[str, Any]) -> list[str] | None:
+    """The fields to embed for a memory: a langmem ``Memory`` by its text alone.
+
+    ``langgraph.json`` indexes ``content.content`` (a ``Memory``'s text) and
+    ``content`` (a typed memory's whole object). A ``Memory`` has both, and the
+    second would embed the same text again, wrapped in JSON: twice the embedding
+    work and vector memory for nothing. ``None`` keeps the configured fields.
+    """
+    content = value.get("content")
+    if value.get("kind") == "Memory" and isinstance(content, dict) and set(content) == {"content"}:
+        return ["content.content"]
+    return None
 
 
 async def _apply(store: BaseStore, ops: list[StagedOp]) -> Changes:
@@ -46,12 +60,9 @@ async def _apply(store: BaseStore, ops: list[StagedOp]) -> Changes:
             if existing is not None:
                 await store.adelete(namespace, op["key"])
                 changes["deleted"].append(path)
-        elif existing is None:
-            await store.aput(namespace, op["key"], op["value"])
-            changes["created"].append(path)
-        elif existing.value != op["value"]:
-            await store.aput(namespace, op["key"], op["value"])
-            changes["updated"].append(path)
+        elif existing is None or existing.value != op["value"]:
+            await store.aput(namespace, op["key"], op["value"], index=index_fields(op["value"]))
+            changes["created" if existing is None else "updated"].append(path)
     return changes
 
 

@@ -1,9 +1,9 @@
 """Builds the ``memory_manager`` graph: gather → extract → commit.
 
 Deployed through ``langgraph.json`` as graph id ``memory_manager``; clients
-create deferred runs on it with ``multitask_strategy="rollback"``, so only the
-last run of a burst executes, and ``gather`` recovers the superseded turns
-from the thread's inbox.
+create deferred runs on it with ``multitask_strategy="rollback"`` (``enqueue``
+behind a run that is already running), so only the last run of a burst
+executes, and ``gather`` recovers the superseded turns from the thread's inbox.
 """
 
 from __future__ import annotations

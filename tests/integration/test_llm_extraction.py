@@ -7,12 +7,19 @@ which turns reached the model is exact.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from sdk_client import ProcessingFailedError, ReflectionExecutor, RetryPolicy
+from sdk_client import (
+    AsyncReflectionExecutor,
+    ProcessingFailedError,
+    ReflectionExecutor,
+    RetryPolicy,
+)
+from sdk_client.contract import validate_thread_id
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint, user_turns
 from tests.server import Server, run_server
 
@@ -77,21 +84,82 @@ def test_one_llm_call_per_burst_holding_every_turn(executor, llm):
     assert len(results[0].created) == len(TURNS)
 
 
-def test_run_cancelled_while_running_loses_nothing(executor, llm):
-    user = f"cancel-{uuid.uuid4().hex[:6]}"
+def test_a_newer_submission_does_not_cancel_a_running_run(executor, llm):
+    user = f"running-{uuid.uuid4().hex[:6]}"
     before = llm.calls
     llm.gate.clear()  # hold the model's answer: the first run stays busy in `extract`
     try:
         first = submit(executor, user, "I live in Tromsø.", after=0)
         llm.wait_calls(before + 1, timeout=60)
-        second = submit(executor, user, "I love auroras.", after=0.5)  # rolls back the running run
+        second = submit(executor, user, "I love auroras.", after=0.5)  # queued behind it
+        third = submit(executor, user, "I ski.", after=0.5)  # supersedes second, not first
     finally:
         llm.gate.set()
     executor.flush(timeout=90)
 
-    assert first.run_id != second.run_id
+    assert llm.calls - before == 2, "the running run's model call counts; one more for the rest"
+    assert first.result().run_id == first.run_id
+    assert second.result().run_id == third.result().run_id == third.run_id
+    assert user_turns(llm.requests[-1]) == ["I love auroras.", "I ski."]
+    assert stored(executor, user) == sorted(
+        f"User said: {t}" for t in ["I live in Tromsø.", "I love auroras.", "I ski."]
+    )
+
+
+async def test_async_executor_does_not_cancel_a_running_run_either(llm_server, llm):
+    user = f"arunning-{uuid.uuid4().hex[:6]}"
+    before = llm.calls
+    async with AsyncReflectionExecutor(
+        "memory_manager", ("memories", "{user_id}"), url=llm_server.url, poll_interval=0.2
+    ) as ex:
+
+        async def submit_async(turn: str, after: float):
+            fut = ex.submit(
+                {"messages": [{"role": "user", "content": turn}]},
+                {"configurable": {"user_id": user}},
+                after_seconds=after,
+                thread_id=f"chat-{user}",
+            )
+            await fut.wait_accepted_async(timeout=30)
+            return fut
+
+        llm.gate.clear()
+        try:
+            first = await submit_async("I live in Tromsø.", 0)
+            await asyncio.to_thread(llm.wait_calls, before + 1, 60)
+            second = await submit_async("I love auroras.", 0.5)
+        finally:
+            llm.gate.set()
+        await ex.flush(timeout=90)
+        assert (await first).run_id == first.run_id
+        assert (await second).run_id == second.run_id != first.run_id
+    assert llm.calls - before == 2
+    assert user_turns(llm.requests[-1]) == ["I love auroras."]
+
+
+def test_a_running_run_superseded_by_another_client_loses_nothing(executor, llm, llm_server):
+    from langgraph_sdk import get_sync_client
+
+    user = f"cancel-{uuid.uuid4().hex[:6]}"
+    before = llm.calls
+    llm.gate.clear()
+    try:
+        first = submit(executor, user, "I live in Tromsø.", after=0)
+        llm.wait_calls(before + 1, timeout=60)
+        with get_sync_client(url=llm_server.url, api_key=None) as sdk:
+            newer = sdk.runs.create(  # langmem's executor would do this: rollback, no inbox
+                validate_thread_id(f"chat-{user}"),
+                "memory_manager",
+                input={"messages": [{"role": "user", "content": "I love auroras."}]},
+                config={"configurable": {"namespace": ["memories", user]}},
+                multitask_strategy="rollback",
+            )
+    finally:
+        llm.gate.set()
+    executor.flush(timeout=90)
+
     assert llm.calls - before == 2  # the cancelled run's call, then the one that counted
-    assert first.result().run_id == second.result().run_id == second.run_id
+    assert first.result().run_id == newer["run_id"]  # the executor followed the newer run
     assert user_turns(llm.requests[-1]) == ["I live in Tromsø.", "I love auroras."]
     assert stored(executor, user) == ["User said: I live in Tromsø.", "User said: I love auroras."]
 

@@ -17,7 +17,7 @@ import pytest
 from langgraph_sdk import get_sync_client
 
 from tests.reliability.conftest import record, scale
-from tests.reliability.support import executor, fact, memories, server_env, submit, tally, turn
+from tests.reliability.support import executor, fact, memories, message, server_env, tally, turn
 from tests.server import Server, run_server, wait_until
 
 pytestmark = pytest.mark.reliability
@@ -25,8 +25,9 @@ pytestmark = pytest.mark.reliability
 MIB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sweeping_server() -> Iterator[Server]:
+    """A fresh server per variant, so one variant's heap does not flatter the other's."""
     env = server_env(MEMORY_THREAD_TTL_MINUTES="0.05", MEMORY_SWEEP_INTERVAL_SECONDS="1")
     with run_server(env) as srv:
         yield srv
@@ -36,23 +37,44 @@ def _threads_held(sdk) -> int:
     return int(sdk.threads.count())
 
 
-def test_soak_server_stays_bounded(sweeping_server):
+@pytest.mark.parametrize("new_memories", [True, False], ids=["memory-each", "no-new-memory"])
+def test_soak_server_stays_bounded(sweeping_server, new_memories):
+    """Bounded threads; RSS growth per thread served, with and without new memories.
+
+    With ``new_memories`` each thread stores a fact of its own (the store grows, by
+    design: memories are the product). Without, every thread says the same fact
+    into one shared namespace, so the same work is done per thread (a run,
+    extraction, embedding, a de-duplication search) but the store does not grow:
+    the difference between the two slopes is what the memories cost.
+    """
     threads, seconds = scale(60, 1000), scale(12, 240)
     tag = uuid.uuid4().hex[:5]
     users = [f"soak{tag}-{i}" for i in range(threads)]
+    shared = f"soak{tag}-shared"
     waves = max(1, seconds // 2)
     per_wave = -(-threads // waves)
     rss: list[float] = []
     held: list[int] = []
     futures = []
-    start = time.monotonic()
     with (
         executor(sweeping_server.url) as ex,
         get_sync_client(url=sweeping_server.url, api_key=None) as sdk,
     ):
+        # Warm up first: the first run loads the embedder (~300 MiB), not a leak.
+        ex.submit(message(turn(shared, 1)), {"configurable": {"user_id": f"{shared}-warm"}},
+                  thread_id=f"chat-{shared}-warm").result(timeout=120)  # fmt: skip
+        start = time.monotonic()
         for w in range(waves):
             batch = users[w * per_wave : (w + 1) * per_wave]
-            futures += [submit(ex, u, turn(u, 0), after=0.5) for u in batch]
+            futures += [
+                ex.submit(
+                    message(turn(u if new_memories else shared, 0)),
+                    {"configurable": {"user_id": u if new_memories else shared}},
+                    after_seconds=0.5,
+                    thread_id=f"chat-{u}",
+                )
+                for u in batch
+            ]
             # Paced, not slept: each wave starts 2 s after the previous one was due.
             wait_until(lambda w=w: time.monotonic() - start >= 2 * (w + 1), 60, 0.05, "next wave")
             rss.append(sweeping_server.rss_bytes() / MIB)
@@ -61,18 +83,22 @@ def test_soak_server_stays_bounded(sweeping_server):
         errors = sum(f.exception() is not None for f in futures)
         # The last threads finish too and are swept: nothing stays behind.
         wait_until(lambda: _threads_held(sdk) <= 2, 60, 0.5, "every finished thread swept")
+        owners = users if new_memories else [shared]
         found = dups = 0
-        for u in users:
+        for u in owners:
             got, dup = tally(memories(sdk, u), [fact(u, 0)])
             found, dups = found + got, dups + dup
     quarter = max(1, len(rss) // 4)
     early, late = statistics.median(rss[:quarter]), statistics.median(rss[-quarter:])
+    # The two medians sit 3/4 of the run apart: that many threads were served between.
+    slope = (late - early) * 1024 / max(1, threads * 3 // 4)
     record(
-        f"soak: {threads} threads over {seconds} s, sweeper on",
-        threads, found, dups, f"{errors}",
+        f"soak: {threads} threads over {seconds} s, sweeper on, "
+        + ("a new memory each" if new_memories else "no new memory (one shared fact)"),
+        threads if new_memories else 1, found, dups, f"{errors}",
         f"threads held ≤ {max(held)}; server RSS median {early:.0f} MiB first quarter, "
-        f"{late:.0f} MiB last quarter, max {max(rss):.0f} MiB",
+        f"{late:.0f} MiB last quarter, max {max(rss):.0f} MiB (~{slope:.0f} KiB per thread)",
     )  # fmt: skip
-    assert errors == 0 and found == threads and dups == 0
+    assert errors == 0 and found == len(owners) and dups == 0
     # Bounded: the sweeper keeps at most a few waves' worth of threads on the server.
     assert max(held) <= 10 * per_wave, held

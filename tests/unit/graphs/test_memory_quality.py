@@ -141,3 +141,15 @@ async def test_typed_collection_items_are_searchable(indexed_app, indexed_store,
     await say(indexed_app, "I live in Lisbon. I love surfing. I work at Initech.", schemas=schemas)
     top = indexed_store.search(("memories",), query="where does the user live?", limit=1)
     assert top[0].value["content"]["content"] == "User lives in Lisbon."
+
+
+async def test_a_memory_is_embedded_once_by_its_text(indexed_app, indexed_store):
+    await say(indexed_app, "I love chess.")
+    await say(indexed_app, "I work at Initech.", schemas=[NOTE])
+    kinds = {i.key: i.value["kind"] for i in indexed_store.search(("memories",), limit=10)}
+    # InMemoryStore's index: namespace → key → field → vector.
+    fields = {kinds[k]: set(f) for k, f in indexed_store._vectors[("memories",)].items()}
+    assert fields == {
+        "Memory": {"content.content"},  # its text alone, not again wrapped in JSON
+        "Note": {"content.content", "content"},  # a typed memory: every configured field
+    }

@@ -3,7 +3,9 @@ from langgraph.func import entrypoint
 
 from sdk_client._base import (
     NOT_GIVEN,
+    STARTED_MARGIN,
     Ledger,
+    RunPlan,
     build_submission,
     coalesce,
     resolve_thread_id,
@@ -122,6 +124,50 @@ def test_ledger_follows_a_submission_from_handed_over_to_processed():
     with pytest.raises(ProcessingFailedError, match="status 'error'"):
         fb.result(timeout=0)
     assert ledger.pending() == []
+
+
+def test_ledger_plans_rollback_while_no_run_of_ours_can_be_running():
+    ledger = Ledger()
+    a = _sub(after=5)
+    ledger.add(a)
+    assert ledger.may_be_running("t-uuid", a.submitted_at) == []
+    assert ledger.plan_run("t-uuid", {}) == RunPlan("rollback")
+    ledger.accepted("t-uuid", "run-1", [a], due_at=a.due_at)
+    # Not due yet: surely pending, so the next run may supersede it without asking.
+    assert ledger.may_be_running("t-uuid", a.due_at - STARTED_MARGIN - 0.1) == []
+    assert ledger.may_be_running("t-uuid", a.due_at - STARTED_MARGIN) == ["run-1"]
+
+
+def test_ledger_plans_enqueue_behind_a_running_run_and_cancels_our_pending_ones():
+    ledger = Ledger()
+    a, b, c = _sub(after=0), _sub(after=5), _sub(after=5)
+    for s in (a, b, c):
+        ledger.add(s)
+    ledger.accepted("t-uuid", "run-1", [a], due_at=a.due_at)
+    assert ledger.may_be_running("t-uuid", a.due_at) == ["run-1"]
+    plan = ledger.plan_run("t-uuid", {"run-1": "running"})
+    assert plan == RunPlan("enqueue", cancel=(), running=("run-1",))
+    ledger.accepted("t-uuid", "run-2", [b], due_at=b.due_at, plan=plan)
+    # run-1 still runs, run-2 is not due: cancel run-2, queue run-3 behind run-1.
+    plan = ledger.plan_run("t-uuid", {"run-1": "running"})
+    assert plan == RunPlan("enqueue", cancel=("run-2",), running=("run-1",))
+    ledger.accepted("t-uuid", "run-3", [c], due_at=c.due_at, plan=plan)
+    assert ledger.may_be_running("t-uuid", c.due_at) == ["run-1", "run-3"]
+    # run-1 finished: back to a plain rollback, which supersedes run-3.
+    assert ledger.plan_run("t-uuid", {"run-1": "success", "run-3": "pending"}) == RunPlan()
+    assert ledger.may_be_running("t-uuid", c.due_at) == ["run-3"]
+
+
+def test_ledger_forgets_a_thread_once_nothing_of_ours_waits_there():
+    ledger = Ledger()
+    a = _sub(after=0)
+    ledger.add(a)
+    ledger.accepted("t-uuid", "run-1", [a], due_at=a.due_at)
+    receipt = {"key": a.submission_id, "value": {"submission_id": a.submission_id}}
+    ledger.receipts("t-uuid", [receipt])
+    assert ledger.may_be_running("t-uuid", a.due_at + 60) == []
+    assert ledger.unprocessed("t-uuid") == (None, [])
+    assert ledger.due_threads(a.due_at + 60) == []
 
 
 def test_ledger_skips_resolved_submissions_when_coalescing():
