@@ -7,6 +7,7 @@ here, as pure functions, so they are tested without a server.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -48,6 +49,7 @@ __all__ = [
     "coalesce",
     "inbox_count",
     "missing",
+    "not_found",
     "resolve_thread_id",
     "thread_status",
 ]
@@ -296,6 +298,11 @@ def group_by_thread(batch: Sequence[Submission]) -> list[list[Submission]]:
     for sub in batch:
         groups.setdefault(sub.thread_id, []).append(sub)
     return list(groups.values())
+
+
+def not_found(err: BaseException) -> bool:
+    """True if ``err`` is the server answering 404 (the thread or run does not exist)."""
+    return getattr(err, "status_code", None) == 404
 
 
 def not_accepted_detail(err: BaseException, url: str) -> str:
@@ -600,6 +607,14 @@ def flush_timeout(fut: SubmissionFuture, timeout: float | None) -> FlushTimeoutE
     )
 
 
-def lost_at_exit(futures: Sequence[SubmissionFuture]) -> list[SubmissionFuture]:
-    """Of the Futures unsent at exit, those the server still does not hold."""
-    return [f for f in futures if f.stage not in (Stage.ACCEPTED, Stage.PROCESSED)]
+def warn_lost_at_exit(log: logging.Logger, url: str, futures: Sequence[SubmissionFuture]) -> None:
+    """Name, in a warning, the Futures unsent at exit that the server still does not hold."""
+    lost = [f for f in futures if f.stage not in (Stage.ACCEPTED, Stage.PROCESSED)]
+    if lost:
+        names = ", ".join(f"{f.submission_id} (thread {f.thread_id})" for f in lost)
+        log.warning(
+            "memory-reflect: %d submission(s) were NOT accepted by %s before exit and are lost: %s",
+            len(lost),
+            url,
+            names,
+        )

@@ -18,8 +18,10 @@ its HTTP client and tasks live there.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from functools import partial
 from types import TracebackType
@@ -27,6 +29,7 @@ from typing import Any
 
 import httpx
 from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.schema import Run
 
 from sdk_client import _retry
 from sdk_client._base import (
@@ -41,9 +44,11 @@ from sdk_client._base import (
     inbox_count,
     missing,
     namespace_or_default,
+    not_found,
     sender_for,
     take_batch,
     thread_status,
+    warn_lost_at_exit,
 )
 from sdk_client.contract import (
     inbox_namespace,
@@ -157,6 +162,7 @@ class AsyncReflectionExecutor:
         self._queues = [asyncio.Queue() for _ in range(self._sender_count)]
         self._senders = [asyncio.create_task(self._send_loop(q)) for q in self._queues]
         self._watcher = asyncio.create_task(self._watch_loop())
+        _LIVE.add(self)
 
     # ------------------------------------------------------------------ submit
 
@@ -282,7 +288,7 @@ class AsyncReflectionExecutor:
         try:
             return str((await api.runs.get(thread_id, run_id))["status"])
         except Exception as err:
-            if getattr(err, "status_code", None) == 404:
+            if not_found(err):
                 return None
             raise
 
@@ -346,7 +352,7 @@ class AsyncReflectionExecutor:
         try:
             latest = await self._api("flush").runs.list(thread_id, limit=1)
         except Exception as err:
-            if getattr(err, "status_code", None) != 404:
+            if not not_found(err):
                 raise
             return None
         return str(latest[0]["run_id"]) if latest else None
@@ -357,12 +363,22 @@ class AsyncReflectionExecutor:
         """What the server is doing for a thread: idle, pending (and when due) or running."""
         tid = validate_thread_id(thread_id)
         api = self._api("status")
-        runs = [
-            *await api.runs.list(tid, status="running", limit=5),
-            *await api.runs.list(tid, status="pending", limit=5),
-        ]
+        runs = await self._inflight(api, tid)
         inbox = (await api.store.search_items(inbox_namespace(tid), limit=1000))["items"]
         return thread_status(tid, runs, inbox_count(inbox))
+
+    @staticmethod
+    async def _inflight(api: LangGraphClient, thread_id: str) -> list[Run]:
+        """As the sync executor: running, then pending runs; none if there is no such thread."""
+        try:
+            return [
+                *await api.runs.list(thread_id, status="running", limit=100),
+                *await api.runs.list(thread_id, status="pending", limit=100),
+            ]
+        except Exception as err:
+            if not not_found(err):
+                raise
+            return []
 
     async def cancel(self, thread_id: Any) -> int:
         """Cancel a thread's pending and running work: runs, inbox, and local Futures.
@@ -372,12 +388,11 @@ class AsyncReflectionExecutor:
         """
         tid = validate_thread_id(thread_id)
         api = self._api("cancel")
-        for status in ("pending", "running"):
-            for run in await api.runs.list(tid, status=status, limit=100):
-                try:
-                    await api.runs.cancel(tid, str(run["run_id"]), action="rollback")
-                except Exception as err:  # finished or deleted meanwhile
-                    logger.debug("cancel of run %s: %s", run["run_id"], err)
+        for run in await self._inflight(api, tid):
+            try:
+                await api.runs.cancel(tid, str(run["run_id"]), action="rollback")
+            except Exception as err:  # finished or deleted meanwhile
+                logger.debug("cancel of run %s: %s", run["run_id"], err)
         inbox = await api.store.search_items(inbox_namespace(tid), limit=1000)
         for item in inbox["items"]:
             await api.store.delete_item(inbox_namespace(tid), item["key"])
@@ -439,6 +454,7 @@ class AsyncReflectionExecutor:
         """
         if not self._ledger.close(cancel_futures=cancel_futures):
             return
+        _LIVE.discard(self)
         if self._watcher is None:  # never submitted: nothing to stop
             await self._close_client()
             return
@@ -465,3 +481,14 @@ class AsyncReflectionExecutor:
         tb: TracebackType | None,
     ) -> None:
         await self.shutdown(wait=True)
+
+
+_LIVE: weakref.WeakSet[AsyncReflectionExecutor] = weakref.WeakSet()
+
+
+@atexit.register
+def _warn_unsent() -> None:
+    # The event loop is gone by now, so nothing more can be sent or waited for
+    # (the sync executor waits ``exit_timeout``): say which submissions were lost.
+    for executor in list(_LIVE):
+        warn_lost_at_exit(logger, executor.url, executor._ledger.unsent())

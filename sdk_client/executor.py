@@ -37,6 +37,7 @@ from typing import Any
 
 import httpx
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
+from langgraph_sdk.schema import Run
 
 from sdk_client import _retry
 from sdk_client._base import (
@@ -49,12 +50,13 @@ from sdk_client._base import (
     flush_timeout,
     group_by_thread,
     inbox_count,
-    lost_at_exit,
     missing,
     namespace_or_default,
+    not_found,
     sender_for,
     take_batch,
     thread_status,
+    warn_lost_at_exit,
 )
 from sdk_client.contract import (
     inbox_namespace,
@@ -317,7 +319,7 @@ class ReflectionExecutor:
         try:
             return str(self._client.runs.get(thread_id, run_id)["status"])
         except Exception as err:
-            if getattr(err, "status_code", None) == 404:
+            if not_found(err):
                 return None
             raise
 
@@ -372,7 +374,7 @@ class ReflectionExecutor:
         try:
             latest = self._client.runs.list(thread_id, limit=1)
         except Exception as err:
-            if getattr(err, "status_code", None) != 404:
+            if not not_found(err):
                 raise
             return None
         return str(latest[0]["run_id"]) if latest else None
@@ -382,12 +384,21 @@ class ReflectionExecutor:
     def status(self, thread_id: Any) -> ThreadStatus:
         """What the server is doing for a thread: idle, pending (and when due) or running."""
         tid = validate_thread_id(thread_id)
-        runs = [
-            *self._client.runs.list(tid, status="running", limit=5),
-            *self._client.runs.list(tid, status="pending", limit=5),
-        ]
+        runs = self._inflight(tid)
         inbox = self._client.store.search_items(inbox_namespace(tid), limit=1000)["items"]
         return thread_status(tid, runs, inbox_count(inbox))
+
+    def _inflight(self, thread_id: str) -> list[Run]:
+        """The thread's running, then pending runs; none if the server has no such thread."""
+        try:
+            return [
+                *self._client.runs.list(thread_id, status="running", limit=100),
+                *self._client.runs.list(thread_id, status="pending", limit=100),
+            ]
+        except Exception as err:
+            if not not_found(err):
+                raise
+            return []
 
     def cancel(self, thread_id: Any) -> int:
         """Cancel a thread's pending and running work: runs, inbox, and local Futures.
@@ -396,12 +407,11 @@ class ReflectionExecutor:
             How many of this executor's submissions were cancelled.
         """
         tid = validate_thread_id(thread_id)
-        for status in ("pending", "running"):
-            for run in self._client.runs.list(tid, status=status, limit=100):
-                try:
-                    self._client.runs.cancel(tid, str(run["run_id"]), action="rollback")
-                except Exception as err:  # finished or deleted meanwhile
-                    logger.debug("cancel of run %s: %s", run["run_id"], err)
+        for run in self._inflight(tid):
+            try:
+                self._client.runs.cancel(tid, str(run["run_id"]), action="rollback")
+            except Exception as err:  # finished or deleted meanwhile
+                logger.debug("cancel of run %s: %s", run["run_id"], err)
         for item in self._client.store.search_items(inbox_namespace(tid), limit=1000)["items"]:
             self._client.store.delete_item(inbox_namespace(tid), item["key"])
         return self._ledger.cancel_thread(tid, thread_id)
@@ -510,16 +520,7 @@ class ReflectionExecutor:
             deadline = time.monotonic() + self._exit_timeout
             for fut in unsent:
                 fut._accepted.wait(max(0.0, deadline - time.monotonic()))
-        lost = lost_at_exit(unsent)
-        if lost:
-            names = ", ".join(f"{f.submission_id} (thread {f.thread_id})" for f in lost)
-            logger.warning(
-                "memory-reflect: %d submission(s) were NOT accepted by %s before exit and are "
-                "lost: %s",
-                len(lost),
-                self.url,
-                names,
-            )
+        warn_lost_at_exit(logger, self.url, unsent)
 
     def __enter__(self) -> ReflectionExecutor:
         return self

@@ -229,25 +229,9 @@ class Context:
         for name in ("enable_inserts", "enable_deletes"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidPayloadTypeError(f"context.{name}: expected true or false")
-        limit = self.query_limit
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidPayloadError(
-                f"context.query_limit: expected an integer >= 1, got {limit!r}"
-            )
-        threshold = self.dedup_threshold
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-            raise InvalidPayloadTypeError("context.dedup_threshold: expected a number")
-        if not 0 <= threshold <= 1:
-            raise InvalidPayloadError(
-                f"context.dedup_threshold: expected a number from 0 to 1, got {threshold!r}"
-            )
-        self.dedup_threshold = float(threshold)
-        timeout = self.model_timeout
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise InvalidPayloadError(
-                f"context.model_timeout: expected a number of seconds > 0, got {timeout!r}"
-            )
-        self.model_timeout = float(timeout)
+        self.query_limit = int(_number("query_limit", self.query_limit, 1, None, "an integer"))
+        self.dedup_threshold = _number("dedup_threshold", self.dedup_threshold, 0, 1)
+        self.model_timeout = _number("model_timeout", self.model_timeout, 0, None, exclusive=True)
         if self.schemas is not None:
             self.schemas = [_check_schema(s, i) for i, s in enumerate(self.schemas)]
 
@@ -256,6 +240,32 @@ class Context:
         return json.dumps(
             {f.name: getattr(self, f.name) for f in fields(self)}, sort_keys=True, default=str
         )
+
+
+def _number(
+    name: str,
+    value: Any,
+    low: float,
+    high: float | None,
+    kind: str = "a number",
+    *,
+    exclusive: bool = False,
+) -> float:
+    """``value`` as a float from ``low`` (excluded if ``exclusive``) to ``high``, or a clear error.
+
+    ``kind="an integer"`` also refuses fractions. Booleans are refused: JSON's
+    ``true`` is not a number here.
+    """
+    want = int if kind == "an integer" else int | float
+    if isinstance(value, bool) or not isinstance(value, want):
+        raise InvalidPayloadTypeError(f"context.{name}: expected {kind}, got {value!r}")
+    above = value > low if exclusive else value >= low
+    if not above or (high is not None and value > high):
+        bounds = (
+            f"{'>' if exclusive else '>='} {low:g}" if high is None else f"from {low:g} to {high:g}"
+        )
+        raise InvalidPayloadError(f"context.{name}: expected {kind} {bounds}, got {value!r}")
+    return float(value)
 
 
 _UPDATE_MODES: tuple[Literal["insert", "patch"], ...] = ("insert", "patch")

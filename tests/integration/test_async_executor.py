@@ -79,3 +79,4 @@ async def test_async_cancel_and_wait_accepted(server):
                 await fut
         assert (await ex.status(f"chat-{user}")).inbox == 0
         assert await ex.search(namespace=("memories", user)) == []
+        assert await ex.cancel(f"never-used-{user}") == 0

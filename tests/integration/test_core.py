@@ -159,6 +159,7 @@ def test_status_then_cancel_pending_work(executor, sdk):
     assert executor.status(thread).state == "idle"
     assert executor.status(thread).inbox == 0
     assert executor.search(namespace=("memories", user)) == []
+    assert executor.cancel(f"never-used-{user}") == 0  # no such thread: nothing to cancel
 
 
 def test_langmem_remote_executor_against_our_graph(server, sdk):

@@ -21,6 +21,7 @@ from sdk_client import (
 )
 from sdk_client.contract import validate_thread_id
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint, user_turns
+from tests.schemas import PREFERENCE, USER
 from tests.server import Server, run_server
 
 pytestmark = pytest.mark.integration
@@ -178,38 +179,20 @@ def test_extraction_failure_is_visible_and_the_next_run_recovers(executor, llm):
     assert stored(executor, user) == ["User said: I live in Bergen.", "User said: I love fjords."]
 
 
-PREFERENCE = {
-    "name": "Preference",
-    "description": "Something the user likes.",
-    "parameters": {
-        "type": "object",
-        "properties": {"item": {"type": "string"}, "likes": {"type": "boolean"}},
-        "required": ["item", "likes"],
-    },
-    "update_mode": "insert",
-}
-PROFILE = {
-    "name": "Profile",
-    "description": "The user's profile.",
-    "parameters": {"type": "object", "properties": {"about": {"type": "string"}}},
-    "update_mode": "patch",
-}
-
-
 def test_memory_types_per_assistant_collection_inserts_profile_patches(llm_server, llm):
     from langgraph_sdk import get_sync_client
 
     user = f"types-{uuid.uuid4().hex[:6]}"
     with get_sync_client(url=llm_server.url, api_key=None) as sdk:
         assistant = sdk.assistants.create(
-            "memory_manager", context={"schemas": [PREFERENCE, PROFILE]}, name=user
+            "memory_manager", context={"schemas": [PREFERENCE, USER]}, name=user
         )
     with ReflectionExecutor(
         assistant["assistant_id"], ("memories", "{user_id}"), url=llm_server.url, poll_interval=0.2
     ) as ex:
         submit(ex, user, "I love sardines.", after=0)
         ex.flush(timeout=90)
-        (profile,) = ex.search(namespace=("memories", user, "Profile"))
+        (profile,) = ex.search(namespace=("memories", user, "User"))
         submit(ex, user, "I moved to Porto.", after=0)
         ex.flush(timeout=90)
 
@@ -221,6 +204,6 @@ def test_memory_types_per_assistant_collection_inserts_profile_patches(llm_serve
         assert {i["value"]["kind"] for i in items if i["namespace"] == ("memories", user)} == {
             "Preference"
         }
-        (patched,) = ex.search(namespace=("memories", user, "Profile"))
+        (patched,) = ex.search(namespace=("memories", user, "User"))
         assert patched["key"] == profile["key"]
-        assert patched["value"]["content"] == {"about": "User said: I moved to Porto."}
+        assert patched["value"]["content"]["home"] == "User said: I moved to Porto."

@@ -8,18 +8,9 @@ import pytest
 from langgraph_sdk import get_sync_client
 
 from sdk_client import ReflectionExecutor, RetryPolicy
+from tests.schemas import USER as PROFILE
 
 pytestmark = pytest.mark.integration
-
-PROFILE = {
-    "name": "User",
-    "description": "The user's profile.",
-    "parameters": {
-        "type": "object",
-        "properties": {"user_name": {"type": "string"}, "home": {"type": "string"}},
-    },
-    "update_mode": "patch",
-}
 
 
 def _executor(url: str, reflector: str, user: str) -> ReflectionExecutor:

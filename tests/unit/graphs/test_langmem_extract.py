@@ -9,6 +9,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 import graphs.memory_manager.extract as extract_mod
+from tests.schemas import PREFERENCE, USER
 
 CONFIG = {"configurable": {"thread_id": "22222222-3333-4444-5555-666666666666"}}
 MODEL = "fake:tool-caller"
@@ -55,27 +56,6 @@ async def test_langmem_memories_land_in_langmem_format(app, store, fake_model):
     assert out["extractor"] == MODEL
 
 
-PREFERENCE = {
-    "name": "Preference",
-    "description": "Something the user likes or dislikes.",
-    "parameters": {
-        "type": "object",
-        "properties": {"item": {"type": "string"}, "likes": {"type": "boolean"}},
-        "required": ["item", "likes"],
-    },
-    "update_mode": "insert",
-}
-PROFILE = {
-    "name": "Profile",
-    "description": "The user's profile.",
-    "parameters": {
-        "type": "object",
-        "properties": {"name": {"type": "string"}, "city": {"type": "string"}},
-    },
-    "update_mode": "patch",
-}
-
-
 async def test_collection_schema_inserts_items_of_its_kind(app, store, fake_model):
     fake_model(
         calls("Preference", {"item": "tea", "likes": True}, {"item": "rain", "likes": False})
@@ -90,44 +70,49 @@ async def test_collection_schema_inserts_items_of_its_kind(app, store, fake_mode
     assert sorted(i.value["content"]["item"] for i in items) == ["rain", "tea"]
 
 
+def filled(document: dict[str, Any]) -> dict[str, Any]:
+    """A profile's fields that hold a value (the model's schema fills the rest with null)."""
+    return {k: v for k, v in document.items() if v is not None}
+
+
 async def test_profile_schema_is_one_document_in_its_own_namespace(app, store, fake_model):
-    fake_model(calls("Profile", {"name": "Ann", "city": "Oslo"}))
+    fake_model(calls("User", {"user_name": "Ann", "home": "Oslo"}))
     await app.ainvoke(
         {"messages": [{"role": "user", "content": "I'm Ann from Oslo."}]},
         CONFIG,
-        context={"model": MODEL, "schemas": [PROFILE]},
+        context={"model": MODEL, "schemas": [USER]},
     )
-    profiles = store.search(("memories", "Profile"))
-    assert [(p.value["kind"], p.value["content"]) for p in profiles] == [
-        ("Profile", {"name": "Ann", "city": "Oslo"})
+    profiles = store.search(("memories", "User"))
+    assert [(p.value["kind"], filled(p.value["content"])) for p in profiles] == [
+        ("User", {"user_name": "Ann", "home": "Oslo"})
     ]
 
 
 async def test_profile_is_patched_in_place_on_later_runs(app, store, fake_model):
     import uuid
 
-    fake_model(calls("Profile", {"name": "Ann", "city": "Oslo"}))
-    ctx = {"model": MODEL, "schemas": [PROFILE]}
+    fake_model(calls("User", {"user_name": "Ann", "home": "Oslo"}))
+    ctx = {"model": MODEL, "schemas": [USER]}
     await app.ainvoke(
         {"messages": [{"role": "user", "content": "I'm Ann from Oslo."}]}, CONFIG, context=ctx
     )
-    (doc,) = store.search(("memories", "Profile"))
-    doc_id = uuid.uuid5(uuid.NAMESPACE_DNS, str(("memories", "Profile", doc.key))).hex
+    (doc,) = store.search(("memories", "User"))
+    doc_id = uuid.uuid5(uuid.NAMESPACE_DNS, str(("memories", "User", doc.key))).hex
     patch = {
         "json_doc_id": doc_id,
-        "planned_edits": "city moved",
-        "patches": [{"op": "replace", "path": "/city", "value": "Rome"}],
+        "planned_edits": "home moved",
+        "patches": [{"op": "replace", "path": "/home", "value": "Rome"}],
     }
     fake_model(calls("PatchDoc", patch))
     out = await app.ainvoke(
         {"messages": [{"role": "user", "content": "I moved to Rome."}]}, CONFIG, context=ctx
     )
-    profiles = store.search(("memories", "Profile"))
-    assert [(p.key, p.value["content"]) for p in profiles] == [
-        (doc.key, {"name": "Ann", "city": "Rome"})
+    profiles = store.search(("memories", "User"))
+    assert [(p.key, filled(p.value["content"])) for p in profiles] == [
+        (doc.key, {"user_name": "Ann", "home": "Rome"})
     ]
     assert out["changes"] == {
         "created": [],
-        "updated": [f"memories/Profile/{doc.key}"],
+        "updated": [f"memories/User/{doc.key}"],
         "deleted": [],
     }

@@ -4,44 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.schemas import NOTE, PREFERENCE
+from tests.schemas import USER as PROFILE
+
 THREAD = "33333333-4444-5555-6666-777777777777"
 CONFIG = {"configurable": {"thread_id": THREAD}}
-
-NOTE = {
-    "name": "Note",
-    "description": "Notable things the user shared (memory-template's Note).",
-    "parameters": {
-        "type": "object",
-        "properties": {"context": {"type": "string"}, "content": {"type": "string"}},
-        "required": ["context", "content"],
-    },
-    "update_mode": "insert",
-}
-PREFERENCE = {
-    "name": "Preference",
-    "description": "Something the user likes or dislikes.",
-    "parameters": {
-        "type": "object",
-        "properties": {"item": {"type": "string"}, "likes": {"type": "boolean"}},
-        "required": ["item", "likes"],
-    },
-    "update_mode": "insert",
-}
-PROFILE = {
-    "name": "User",
-    "description": "The user's profile (memory-template's User).",
-    "parameters": {
-        "type": "object",
-        "properties": {
-            "user_name": {"type": "string"},
-            "age": {"type": "integer"},
-            "home": {"type": "string"},
-            "occupation": {"type": "string"},
-            "interests": {"type": "array", "items": {"type": "string"}},
-        },
-    },
-    "update_mode": "patch",
-}
 
 
 async def say(app, *turns: str, **context):
