@@ -11,7 +11,7 @@ Memory types work the same way: a typed tool (a collection item, or a profile
 being created) gets one call per turn with every string property set to
 ``"User said: <turn>"`` (booleans true, arrays of that one string); when only
 ``PatchDoc`` is offered (langmem updating an existing profile), the one
-existing instance is patched, each string (or empty) property set from the last turn.
+existing instance is patched, each string property set from the last turn.
 
 ``gate`` lets a test hold responses (to keep a run busy while it cancels or
 supersedes it); ``fail_next`` makes the next N calls answer HTTP 500.
@@ -91,7 +91,7 @@ def _patch(request: dict[str, Any], turns: list[str]) -> list[tuple[str, dict[st
     patches = [
         {"op": "replace", "path": f"/{k}", "value": said}
         for k, v in ast.literal_eval(doc).items()
-        if v is None or isinstance(v, str)
+        if isinstance(v, str)  # an empty (None) one may not be a string property
     ]
     args = {
         "json_doc_id": doc_id,
