@@ -391,8 +391,10 @@ class Ledger:
             statuses: Run id → status for the runs :meth:`may_be_running` named
                 (``None``: the server no longer has it).
         """
+        if not statuses:  # none of ours may have started: the common case, no lock
+            return RunPlan()
         with self._lock:
-            runs = self._runs.setdefault(thread_id, {})
+            runs = self._runs.get(thread_id, {})
             for rid, status in statuses.items():
                 if status not in ("pending", "running"):
                     runs.pop(rid, None)  # finished or gone: nothing to supersede
