@@ -6,7 +6,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve test test-unit test-integration browser-test reliability lint bench bench-smoke graph scaleout clean
+.PHONY: setup demo serve test test-unit test-integration browser-test reliability security lint bench bench-smoke graph scaleout clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,6 +43,9 @@ browser-test: setup  ## the inspector page in headless chromium against langgrap
 
 reliability: setup  ## every fault at full size (~10 min); table + bench/results/reliability.json
 	RELIABILITY_FULL=1 $(BIN)/pytest tests/reliability -m reliability
+
+security: setup  ## the attack table: every route × 4 attackers on a keyed server (also in `make test`)
+	$(BIN)/pytest -s tests/integration/test_security.py -k "attackers or covered"
 
 bench: setup  ## every contender on one server and scripted model; tables + bench/results/*.json
 	$(BIN)/python -m bench

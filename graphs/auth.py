@@ -1,75 +1,57 @@
-"""Per-user isolation on the LangGraph server: API keys → identities → owned threads and stores.
+"""Per-user isolation on the LangGraph server: API keys → identities → owned resources.
 
-Mounted through ``langgraph.json``'s ``auth.path``. Two modes:
+Mounted through ``langgraph.json``'s ``auth.path`` (with ``disable_studio_auth``,
+so no header skips :func:`authenticate`). The mode comes from
+:data:`graphs.access.ACCESS`:
 
-- **Open** (``MEMORY_API_KEYS`` unset or empty, the default for ``langgraph dev``
-  on 127.0.0.1): every request is the one local user and nothing is filtered,
-  exactly as without an auth handler.
-- **Keyed** (``MEMORY_API_KEYS=alice:KEY1,bob:KEY2``): a request must carry one of
-  the keys as ``x-api-key`` (what ``ReflectionExecutor(api_key=...)`` and
-  ``LANGGRAPH_API_KEY`` send) or ``Authorization: Bearer KEY``; anything else is
-  refused with 401. The key's identity then owns what it creates:
+- **Open**: every request is the one local user and nothing is filtered.
+- **Keyed**: a request must carry a key as ``x-api-key`` (what
+  ``ReflectionExecutor(api_key=...)`` and ``LANGGRAPH_API_KEY`` send) or
+  ``Authorization: Bearer KEY``; anything else is refused with 401. The key's
+  identity then owns what it creates:
 
-  * threads (and so their runs) carry ``metadata.owner``; every read, search,
-    update, delete, run creation (so supersession) and cancellation is filtered
-    by it, so another user's thread answers 404;
+  * threads (so their runs), crons and assistants carry ``metadata.owner``, set
+    by the server alone: a request that names another owner is refused (403);
+    every read, search, update, delete, run creation (so supersession) and
+    cancellation is filtered by it, so another user's resource answers 404.
+    The deployed graphs' own assistants (``created_by: system``) can be read
+    and run by everyone and changed by no one;
   * every store namespace is prefixed with the identity on the way in, so
     ``("memories", "alice")`` sent by bob is bob's ``("bob", "memories", "alice")``.
-    The graph applies the same prefix to its own store access (see
-    :mod:`graphs.memory_manager.scoped`), so runs read and write exactly the user's namespaces,
-    and a run cannot write into another user's memories whatever its config says.
+    The graph applies the same prefix from the identity the server stamps on
+    each run (cron runs included), see :mod:`graphs.memory_manager.scoped`;
+  * ``langgraph_auth_*`` values in a cron's or assistant's config or context are
+    refused, so nobody can pose as another identity inside a run (for a run's
+    own config the server overwrites them from the request).
 
-LangGraph Studio's users (``StudioUser``, which ``langgraph dev`` lets in without
-a key) are operators and see everything, unprefixed, as the platform intends.
+  With ``MEMORY_STUDIO_ACCESS`` on, Studio's ``x-auth-scheme: langsmith`` (which
+  ``langgraph dev`` trusts without a credential) makes the request Studio's
+  operator: it sees everything, unprefixed; runs it starts have no user identity
+  and so touch no store.
 """
 
 from __future__ import annotations
 
-import hmac
-import logging
-import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from langgraph_sdk import Auth
 
-from graphs.memory_manager.scoped import SCOPED
-from sdk_client.contract import validate_namespace
+from graphs import access
+from graphs.access import OPERATOR, STUDIO_IDENTITY
 
-__all__ = ["auth", "parse_api_keys"]
-
-logger = logging.getLogger(__name__)
-
-KEYS_VAR = "MEMORY_API_KEYS"
-_MIN_KEY_CHARS = 16
-
-
-def parse_api_keys(raw: str) -> dict[str, str]:
-    """Parse ``identity:key,identity:key`` into ``{key: identity}``; ValueError if malformed."""
-    keys: dict[str, str] = {}
-    for n, pair in enumerate(p.strip() for p in raw.split(",") if p.strip()):
-        identity, sep, key = pair.partition(":")
-        identity, key = identity.strip(), key.strip()
-        where = f"{KEYS_VAR} entry {n + 1}"
-        if not sep or not identity or not key:
-            raise ValueError(f"{where}: expected identity:key, got {pair[:40]!r}")
-        validate_namespace([identity], f"{where} identity")
-        if len(key) < _MIN_KEY_CHARS:
-            raise ValueError(f"{where}: the key for {identity!r} is shorter than 16 characters")
-        if key in keys:
-            raise ValueError(f"{where}: the key for {identity!r} is also {keys[key]!r}'s")
-        keys[key] = identity
-    return keys
-
-
-_KEYS = parse_api_keys(os.environ.get(KEYS_VAR, ""))
-if not _KEYS:
-    logger.warning("memory-reflect: %s is not set; every request is the one local user", KEYS_VAR)
+__all__ = ["auth", "authenticate", "presented_key"]
 
 auth = Auth()
 
+_OWNER = "owner"
+_SYSTEM = {"created_by": "system"}
+_RESERVED_CONFIG_PREFIX = "langgraph_auth"
+_WRITES = ("create", "update", "create_run")
 
-def _presented_key(headers: Mapping[bytes, bytes]) -> str | None:
+
+def presented_key(headers: Mapping[bytes, bytes]) -> str | None:
+    """The API key a request carries: ``x-api-key``, else ``Authorization: Bearer``."""
     if key := headers.get(b"x-api-key"):
         return key.decode(errors="replace")
     scheme, _, token = headers.get(b"authorization", b"").decode(errors="replace").partition(" ")
@@ -79,25 +61,64 @@ def _presented_key(headers: Mapping[bytes, bytes]) -> str | None:
 @auth.authenticate
 async def authenticate(headers: Mapping[bytes, bytes]) -> Auth.types.MinimalUserDict:
     """Map the request's API key to its identity (open mode: the local user)."""
-    if not _KEYS:
+    settings = access.ACCESS
+    if not settings.keyed:
         return {"identity": "local", "permissions": []}
-    presented = _presented_key(headers)
+    presented = presented_key(headers)
     if presented is None:
+        if settings.studio and headers.get(b"x-auth-scheme") == b"langsmith":
+            return {"identity": STUDIO_IDENTITY, "permissions": [OPERATOR]}
         raise Auth.exceptions.HTTPException(
             status_code=401, detail="missing API key: send x-api-key or Authorization: Bearer"
         )
-    for key, identity in _KEYS.items():
-        # Compare against every key in constant time, so timing says nothing about them.
-        if hmac.compare_digest(key.encode(), presented.encode()):
-            return {"identity": identity, "permissions": [SCOPED]}
-    raise Auth.exceptions.HTTPException(status_code=401, detail="unknown API key")
+    identity = settings.identity_for(presented)
+    if identity is None:
+        raise Auth.exceptions.HTTPException(status_code=401, detail="unknown API key")
+    return {"identity": identity, "permissions": []}
 
 
 def _owner(ctx: Auth.types.AuthContext) -> str | None:
     """The identity that owns what this request touches; None = unrestricted."""
-    if SCOPED not in ctx.permissions:
-        return None  # open mode, or a Studio user
-    return str(ctx.user.identity)
+    settings = access.ACCESS
+    if not settings.keyed or OPERATOR in ctx.permissions:
+        return None
+    identity = str(ctx.user.identity)
+    if identity not in settings.identities:
+        # A run created for a cron whose creator's key was since removed, for instance.
+        raise Auth.exceptions.HTTPException(status_code=403, detail="no API-key identity")
+    return identity
+
+
+def _refuse(detail: str) -> Auth.exceptions.HTTPException:
+    return Auth.exceptions.HTTPException(status_code=403, detail=detail)
+
+
+def _check_metadata(metadata: Any, owner: str, *, assistant: bool = False) -> None:
+    if not isinstance(metadata, Mapping):
+        return
+    if _OWNER in metadata and metadata[_OWNER] != owner:
+        raise _refuse("metadata.owner is set by the server; leave it out")
+    if assistant and "created_by" in metadata:
+        raise _refuse("metadata.created_by is set by the server; leave it out")
+
+
+def _check_config(where: str, *sources: Any) -> None:
+    """Refuse ``langgraph_auth_*`` keys a caller put into a config or context."""
+    for source in sources:
+        if not isinstance(source, Mapping):
+            continue
+        values = source.get("configurable") if "configurable" in source else source
+        for key in values if isinstance(values, Mapping) else ():
+            if str(key).startswith(_RESERVED_CONFIG_PREFIX):
+                raise _refuse(f"{where}: {key!r} is set by the server; leave it out")
+
+
+def _stamp(value: dict[str, Any], owner: str) -> None:
+    # In place: the server keeps using the dict it passed (a run's metadata also
+    # becomes the metadata of a thread the run creates with if_not_exists="create").
+    if value.get("metadata") is None:
+        value["metadata"] = {}
+    value["metadata"][_OWNER] = owner
 
 
 @auth.on.store()
@@ -107,27 +128,52 @@ async def scope_store(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> Non
         value["namespace"] = (owner, *(value.get("namespace") or ()))
 
 
-@auth.on.assistants.read
-async def read_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:
-    """Every user may read the deployed assistants (runs need them)."""
+@auth.on.assistants
+async def owned_assistants(
+    ctx: Auth.types.AuthContext, value: dict[str, Any]
+) -> Auth.types.FilterType | None:
+    """A user's own assistants, plus the deployed graphs' (read and run only)."""
+    if (owner := _owner(ctx)) is None:
+        return None
+    if ctx.action in _WRITES:
+        _check_metadata(value.get("metadata"), owner, assistant=True)
+        _check_config("assistant", value.get("config"), value.get("context"))
+    if ctx.action == "create":
+        _stamp(value, owner)
+    if ctx.action in ("read", "search"):
+        # FilterType's annotation predates "$or", which the servers support.
+        return cast(Auth.types.FilterType, {"$or": [{_OWNER: owner}, _SYSTEM]})
+    return {_OWNER: owner}
 
 
-@auth.on.assistants.search
-async def search_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:
-    """Every user may list the deployed assistants."""
+@auth.on.crons
+async def owned_crons(
+    ctx: Auth.types.AuthContext, value: dict[str, Any]
+) -> Auth.types.FilterType | None:
+    """A cron belongs to its creator; its payload may not pose as anyone."""
+    if (owner := _owner(ctx)) is None:
+        return None
+    payload = value.get("payload") or {}
+    if ctx.action in _WRITES and isinstance(payload, Mapping):
+        _check_metadata(payload.get("metadata"), owner)
+        _check_config("cron payload", payload.get("config"), payload.get("context"))
+    if ctx.action in _WRITES:
+        _check_metadata(value.get("metadata"), owner)
+    if ctx.action == "create":
+        _stamp(value, owner)
+    return {_OWNER: owner}
 
 
 @auth.on
 async def owned_by_caller(
     ctx: Auth.types.AuthContext, value: dict[str, Any]
 ) -> Auth.types.FilterType | None:
-    """Everything else (threads, runs, crons, assistant writes) belongs to its creator."""
+    """Threads and their runs belong to their creator."""
     if (owner := _owner(ctx)) is None:
         return None
-    if ctx.action in ("create", "create_run") and isinstance(value, dict):
-        # In place: the server keeps using the dict it passed (a run's metadata also
-        # becomes the metadata of a thread the run creates with if_not_exists="create").
-        if value.get("metadata") is None:
-            value["metadata"] = {}
-        value["metadata"]["owner"] = owner
-    return {"owner": owner}
+    if isinstance(value, dict) and ctx.action in _WRITES:
+        # A run's langgraph_auth_* values: the server has just set them from this request.
+        _check_metadata(value.get("metadata"), owner)
+        if ctx.action in ("create", "create_run"):
+            _stamp(value, owner)
+    return {_OWNER: owner}

@@ -4,17 +4,20 @@ It serves the inspector page at ``/inspector/`` (:mod:`graphs.inspector`), and
 its lifespan runs the idle-thread sweeper
 (:mod:`graphs.sweeper`) next to the server, talking to it through
 ``langgraph_sdk.get_client()``'s in-process transport, so no port, URL or
-credential is involved. Its middleware, which the server applies to every
-route, checks what the server itself does not: a run's ``after_seconds``
-(negative is taken as "now", a huge one is an HTTP 500 from the dev server)
-and that its input is an object. What the input holds is checked by the graph
-(``gather``), which fails the run naming the field.
+credential is involved. Its middleware (:class:`GuardRequests`), which the
+server applies to every route, checks what the server itself does not: where a
+cross-site request comes from, who may read the API's meta routes, body size
+and nesting, and a run's or cron's ``after_seconds`` (negative is taken as
+"now", a huge one is an HTTP 500 from the dev server) and that its input is an
+object. What the input holds is checked by the graph (``gather``), which fails
+the run naming the field.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -26,19 +29,22 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graphs import access
+from graphs.auth import presented_key
 from graphs.inspector import ROUTES as INSPECTOR_ROUTES
 from graphs.sweeper import SweepSettings, run_sweeper
 from sdk_client.contract import validate_after_seconds
 from sdk_client.errors import InvalidPayloadError
 
-__all__ = ["CheckRunRequests", "app"]
+__all__ = ["GuardRequests", "app", "body_error", "run_request_error"]
 
 logger = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
 async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-    """Run the sweeper for as long as the server runs."""
+    """Say which access mode the server is in, and run the sweeper for as long as it runs."""
+    access.ACCESS.announce()
     settings = SweepSettings.from_env()
     if not settings.enabled:
         logger.info("memory-reflect: thread sweeper off (MEMORY_THREAD_TTL_MINUTES=0)")
@@ -58,12 +64,21 @@ async def lifespan(_app: Starlette) -> AsyncIterator[None]:
             await task
 
 
-# POST /runs, /runs/wait, /runs/stream, /runs/batch and the same under /threads/{id}.
-_RUN_CREATE = re.compile(r"^(/threads/[^/]+)?/runs(/wait|/stream|/batch)?/?$")
+# Run and cron creation: POST /runs, /runs/wait, /runs/stream, /runs/batch, /runs/crons and
+# the same under /threads/{id}; PATCH /runs/crons/{id}.
+_RUN_CREATE = re.compile(r"^(/threads/[^/]+)?/runs(/wait|/stream|/batch|/crons)?/?$")
+_CRON_PATCH = re.compile(r"^/runs/crons/[^/]+/?$")
+# Platform routes that say something about the server's contents (run counts, the API);
+# anonymous only in open mode. /ok and /info stay anonymous: health checks need them.
+_KEYED_META = ("/metrics", "/docs", "/openapi.json")
+# The in-memory runtime's own maintenance routes: /internal/truncate wipes every user's
+# data, /deploy runs `langgraph deploy`. Nobody's business on a server with several users.
+_DEV_ONLY = re.compile(r"^/(internal|deploy)(/|$)")
+_BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def run_request_error(body: Any) -> str | None:
-    """What is wrong with a run-creation request body, or None.
+    """What is wrong with a run- or cron-creation request body, or None.
 
     Only fields the server does not check itself; a body that is not JSON or
     not an object is left to the server, which answers 422 on its own.
@@ -88,38 +103,143 @@ def _run_error(run: dict[str, Any]) -> str | None:
     return None
 
 
-class CheckRunRequests:
-    """ASGI middleware: refuse a run-creation request with a bad ``after_seconds`` (HTTP 422)."""
+def _checks_runs(method: str, path: str) -> bool:
+    return (method == "POST" and bool(_RUN_CREATE.match(path))) or (
+        method == "PATCH" and bool(_CRON_PATCH.match(path))
+    )
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None if the client went away; :class:`_TooLarge` past ``limit``."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def body_error(raw: bytes, check_runs: bool) -> str | None:
+    """What is wrong with a request body, or None (malformed JSON is the server's 422 to give)."""
+    if not raw.strip():
+        return None
+    try:
+        body = json.loads(raw)
+    except RecursionError:
+        return "body: JSON nested too deeply"
+    except ValueError:
+        return None
+    return run_request_error(body) if check_runs else None
+
+
+class GuardRequests:
+    """ASGI middleware: what the server does not check itself, before its handlers run.
+
+    ``langgraph.json`` sets ``http.middleware_order: auth_first``, so on the API's
+    routes this runs after authentication: an anonymous caller is refused before
+    any body is read. It refuses (in this order): a cross-site request from an
+    origin ``http.cors`` does not list (403); in keyed mode, the dev server's
+    ``/internal/*`` and ``/deploy`` routes (403) and an anonymous request to
+    ``/metrics``, ``/docs`` or ``/openapi.json`` (401); a body larger than
+    ``MEMORY_MAX_BODY_BYTES`` (413); JSON nested too deeply to parse (422); a run
+    or cron with a bad ``after_seconds`` or a non-object ``input`` (422).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check run creations; pass everything else through untouched."""
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or not _RUN_CREATE.match(scope["path"])
-        ):
+        """Check the request; pass it on untouched (body replayed) when it is fine."""
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        raw = b"".join(chunks)
+        refusal = _refusal(scope)
+        if refusal is not None:
+            await _send_json(send, *refusal)
+            return
+        if scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = access.ACCESS.max_body_bytes
         try:
-            error = run_request_error(json.loads(raw))
-        except ValueError:  # not JSON, or not UTF-8: the server's own 422 says so
-            error = None
+            if _content_length(scope) > limit:
+                raise _TooLarge
+            raw = await _read_body(receive, limit)
+        except _TooLarge:
+            detail = f"request body larger than {limit} bytes ({access.MAX_BODY_VAR})"
+            await _send_json(send, 413, detail)
+            return
+        if raw is None:
+            return
+        error = body_error(raw, _checks_runs(scope["method"], scope["path"]))
         if error is not None:
-            await _send_json(send, 422, {"detail": error})
+            await _send_json(send, 422, error)
             return
         await self.app(scope, _replay(raw, receive), send)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+def _content_length(scope: Scope) -> int:
+    try:
+        return int(_header(scope, b"content-length") or 0)
+    except ValueError:
+        return 0
+
+
+def _refusal(scope: Scope) -> tuple[int, str] | None:
+    origin = _header(scope, b"origin")
+    if origin is not None and not _origin_allowed(scope, origin):
+        return 403, f"origin {origin!r} is not allowed (langgraph.json http.cors)"
+    if access.ACCESS.keyed and _DEV_ONLY.match(scope["path"]):
+        return 403, f"dev-server maintenance route: off while {access.KEYS_VAR} is set"
+    if access.ACCESS.keyed and scope["path"].rstrip("/") in _KEYED_META:
+        headers = {bytes(k): bytes(v) for k, v in scope.get("headers") or ()}
+        key = presented_key(headers)
+        if key is None or access.ACCESS.identity_for(key) is None:
+            return 401, "missing or unknown API key"
+    return None
+
+
+def _origin_allowed(scope: Scope, origin: str) -> bool:
+    """Same-origin (the inspector page), or an origin the CORS settings list."""
+    host = _header(scope, b"host")
+    if host is not None and origin == f"{scope.get('scheme', 'http')}://{host}":
+        return True
+    allowed = allowed_origins()
+    return "*" in allowed or origin in allowed
+
+
+@functools.cache
+def allowed_origins() -> tuple[str, ...]:
+    """The origins the server's CORS settings allow (``http.cors``, else ``CORS_ALLOW_ORIGINS``).
+
+    Outside a LangGraph server (unit tests) there are none: only same-origin requests pass.
+    """
+    try:
+        from langgraph_api import config  # type: ignore[import-untyped]
+    except (ImportError, KeyError):  # KeyError: the platform's settings are not in the env
+        return ()
+    if config.CORS_CONFIG is not None:
+        return tuple(config.CORS_CONFIG.get("allow_origins") or ())
+    return tuple(config.CORS_ALLOW_ORIGINS)
 
 
 def _replay(raw: bytes, receive: Receive) -> Receive:
@@ -136,13 +256,11 @@ def _replay(raw: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
-    data = json.dumps(body).encode()
+async def _send_json(send: Send, status: int, detail: str) -> None:
+    data = json.dumps({"detail": detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
 
 
-app = Starlette(
-    lifespan=lifespan, routes=INSPECTOR_ROUTES, middleware=[Middleware(CheckRunRequests)]
-)
+app = Starlette(lifespan=lifespan, routes=INSPECTOR_ROUTES, middleware=[Middleware(GuardRequests)])

@@ -82,18 +82,22 @@ def _ambient_config() -> Mapping[str, Any] | None:
         return None
 
 
-def resolve_thread_id(thread_id: Any, config: Mapping[str, Any] | None) -> str:
+def resolve_thread_id(
+    thread_id: Any, config: Mapping[str, Any] | None, api_key: str | None = None
+) -> str:
     """Pick the thread for a submission: ``thread_id`` > ``config`` > the LangGraph context.
 
     Raises:
         InvalidPayloadError: none of the three names a thread.
     """
     if thread_id is not NOT_GIVEN and thread_id is not None:
-        return validate_thread_id(thread_id)
+        return validate_thread_id(thread_id, api_key=api_key)
     for source in (config, _ambient_config()):
         configurable = (source or {}).get("configurable") or {}
         if configurable.get("thread_id"):
-            return validate_thread_id(configurable["thread_id"], "config.configurable.thread_id")
+            return validate_thread_id(
+                configurable["thread_id"], "config.configurable.thread_id", api_key=api_key
+            )
     raise InvalidPayloadError(
         "thread_id: no thread to submit to. Pass thread_id=... (any string or UUID; one per "
         "conversation), or config={'configurable': {'thread_id': ...}}, or call submit() "
@@ -134,6 +138,7 @@ def build_submission(
     config: Mapping[str, Any] | None,
     after_seconds: Any,
     thread_id: Any,
+    api_key: str | None = None,
 ) -> Submission:
     """Validate everything about a submission before anything is sent.
 
@@ -142,7 +147,7 @@ def build_submission(
     """
     messages = normalize_payload(payload)
     delay = validate_after_seconds(after_seconds)
-    tid = resolve_thread_id(thread_id, config)
+    tid = resolve_thread_id(thread_id, config, api_key)
     values = dict((config or _ambient_config() or {}).get("configurable") or {})
     namespace = resolve_namespace(namespace_template, values)
     return Submission(

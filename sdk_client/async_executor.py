@@ -109,6 +109,8 @@ class AsyncReflectionExecutor:
         self.namespace = validate_namespace(namespace)
         self.url = _default_url(url)
         self._headers = _headers(api_key)
+        # Keyed servers: conversation keys map to threads through the key (contract).
+        self._api_key = self._headers.get("x-api-key")
         self._timeout = _http_timeout(timeout)
         self._transport = transport
         self._client = client
@@ -200,7 +202,12 @@ class AsyncReflectionExecutor:
             RuntimeError: no running event loop, or another loop than the executor's.
         """
         sub = build_submission(
-            payload, self.namespace, config=config, after_seconds=after_seconds, thread_id=thread_id
+            payload,
+            self.namespace,
+            config=config,
+            after_seconds=after_seconds,
+            thread_id=thread_id,
+            api_key=self._api_key,
         )
         self._bind("submit")
         fut = self._ledger.add(sub)
@@ -361,7 +368,7 @@ class AsyncReflectionExecutor:
 
     async def status(self, thread_id: Any) -> ThreadStatus:
         """What the server is doing for a thread: idle, pending (and when due) or running."""
-        tid = validate_thread_id(thread_id)
+        tid = validate_thread_id(thread_id, api_key=self._api_key)
         api = self._api("status")
         runs = await self._inflight(api, tid)
         inbox = (await api.store.search_items(inbox_namespace(tid), limit=1000))["items"]
@@ -386,7 +393,7 @@ class AsyncReflectionExecutor:
         Returns:
             How many of this executor's submissions were cancelled.
         """
-        tid = validate_thread_id(thread_id)
+        tid = validate_thread_id(thread_id, api_key=self._api_key)
         api = self._api("cancel")
         for run in await self._inflight(api, tid):
             try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import math
 import re
 import uuid
@@ -304,12 +305,19 @@ def resolve_namespace(
 _THREAD_NAMESPACE = uuid.UUID("6f1c2d3e-8a4b-5c6d-9e0f-a1b2c3d4e5f6")
 
 
-def validate_thread_id(thread_id: Any, field: str = "thread_id") -> str:
+def validate_thread_id(
+    thread_id: Any, field: str = "thread_id", *, api_key: str | None = None
+) -> str:
     """Return the server thread id (a UUID string) for ``thread_id``.
 
     LangGraph servers name threads by UUID. A UUID (or its string) is used as
     is; any other non-empty string, such as ``"alice-chat-1"``, maps to a stable
     UUIDv5, so the same key always reaches the same thread.
+
+    With an ``api_key`` (a keyed server), the key is mixed in through an HMAC:
+    the same conversation key gives each API key its own thread, and nobody
+    without the key can compute, pre-create or probe that thread's id. Rotating
+    the key therefore starts new threads for the same conversation keys.
     """
     if isinstance(thread_id, uuid.UUID):
         return str(thread_id)
@@ -319,16 +327,20 @@ def validate_thread_id(thread_id: Any, field: str = "thread_id") -> str:
         )
     if not thread_id.strip():
         raise InvalidPayloadError(f"{field}: must not be empty")
-    return _thread_uuid(thread_id)
+    return _thread_uuid(thread_id, api_key or "")
 
 
 @functools.lru_cache(maxsize=4096)
-def _thread_uuid(thread_id: str) -> str:
+def _thread_uuid(thread_id: str, api_key: str) -> str:
     # Cached: the same few conversation keys come back on every submit().
     try:
         return str(uuid.UUID(thread_id))
     except ValueError:
+        pass
+    if not api_key:
         return str(uuid.uuid5(_THREAD_NAMESPACE, thread_id))
+    digest = hmac.new(api_key.encode(), thread_id.encode(), hashlib.sha256).hexdigest()
+    return str(uuid.uuid5(_THREAD_NAMESPACE, "keyed:" + digest))
 
 
 def validate_after_seconds(after_seconds: Any) -> float:

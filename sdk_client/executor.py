@@ -176,6 +176,8 @@ class ReflectionExecutor:
         self.url = _default_url(url)
         http_timeout = _http_timeout(timeout)
         self._headers = _headers(api_key)
+        # Keyed servers: conversation keys map to threads through the key (contract).
+        self._api_key = self._headers.get("x-api-key")
         self._timeout = http_timeout
         self._client = sync_client or _sync_client(self.url, self._headers, http_timeout, transport)
         self._aclient = client
@@ -233,7 +235,12 @@ class ReflectionExecutor:
             ExecutorShutdownError: the executor was shut down.
         """
         sub = build_submission(
-            payload, self.namespace, config=config, after_seconds=after_seconds, thread_id=thread_id
+            payload,
+            self.namespace,
+            config=config,
+            after_seconds=after_seconds,
+            thread_id=thread_id,
+            api_key=self._api_key,
         )
         fut = self._ledger.add(sub)
         self._queues[sender_for(sub.thread_id, len(self._queues))].put(sub)
@@ -383,7 +390,7 @@ class ReflectionExecutor:
 
     def status(self, thread_id: Any) -> ThreadStatus:
         """What the server is doing for a thread: idle, pending (and when due) or running."""
-        tid = validate_thread_id(thread_id)
+        tid = validate_thread_id(thread_id, api_key=self._api_key)
         runs = self._inflight(tid)
         inbox = self._client.store.search_items(inbox_namespace(tid), limit=1000)["items"]
         return thread_status(tid, runs, inbox_count(inbox))
@@ -406,7 +413,7 @@ class ReflectionExecutor:
         Returns:
             How many of this executor's submissions were cancelled.
         """
-        tid = validate_thread_id(thread_id)
+        tid = validate_thread_id(thread_id, api_key=self._api_key)
         for run in self._inflight(tid):
             try:
                 self._client.runs.cancel(tid, str(run["run_id"]), action="rollback")

@@ -21,3 +21,17 @@ def server() -> Iterator[Server]:
     env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
     with run_server(env) as srv:
         yield srv
+
+
+ALICE_KEY = "key-alice-" + "a" * 16
+BOB_KEY = "key-bob-" + "b" * 16
+
+
+@pytest.fixture(scope="session")
+def keyed_server() -> Iterator[Server]:
+    """A ``langgraph dev`` with API keys for alice and bob (crons polled every second)."""
+    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
+    env["MEMORY_API_KEYS"] = f"alice:{ALICE_KEY},bob:{BOB_KEY}"
+    env["CRON_SCHEDULER_SLEEP_TIME"] = "1"
+    with run_server(env) as srv:
+        yield srv

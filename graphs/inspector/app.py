@@ -23,8 +23,8 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from graphs.auth import authenticate
-from graphs.memory_manager.scoped import SCOPED
+from graphs import access
+from graphs.auth import authenticate, presented_key
 from sdk_client.contract import (
     INBOX_LABEL,
     RECEIPTS_LABEL,
@@ -81,7 +81,10 @@ async def resolve(request: Request) -> Response:
     try:
         if "thread_id" in params:
             key = params["thread_id"]
-            return JSONResponse({"thread_id": validate_thread_id(key), "key": key})
+            # Keyed servers: the same mapping the caller's own client makes with its key.
+            headers = {k.encode(): v.encode() for k, v in request.headers.items()}
+            tid = validate_thread_id(key, api_key=presented_key(headers))
+            return JSONResponse({"thread_id": tid, "key": key})
         if "namespace" in params:
             return JSONResponse({"namespace": list(parse_namespace(params["namespace"]))})
     except InvalidPayloadError as err:
@@ -96,8 +99,8 @@ async def whoami(request: Request) -> Response:
         user = await authenticate(headers)
     except Auth.exceptions.HTTPException as err:
         return JSONResponse({"error": err.detail}, status_code=err.status_code)
-    scoped = SCOPED in user.get("permissions", [])
     identity = str(user["identity"])
+    scoped = identity in access.ACCESS.identities
     return JSONResponse(
         {"identity": identity, "prefix": [identity] if scoped else []}, headers=_NO_CACHE
     )
@@ -115,8 +118,10 @@ app = Starlette(
 """The inspector as an ASGI app; :mod:`graphs.server_app` mounts it at ``/inspector``."""
 
 
-async def _to_page(request: Request) -> Response:
-    return RedirectResponse(request.url.replace(path=request.url.path + "/"))
+async def _to_page(_request: Request) -> Response:
+    # Relative: an absolute URL would be built from the request's Host header, which the
+    # caller chooses (an open redirect).
+    return RedirectResponse("inspector/")
 
 
 ROUTES = [Route("/inspector", _to_page, methods=["GET"]), Mount("/inspector", app=app)]

@@ -1,11 +1,14 @@
 """The graph's side of per-user isolation: the same namespace prefix the auth handler applies.
 
-With API keys configured (``graphs/auth.py``), a keyed user's HTTP store
+With API keys configured (``graphs/access.py``), a keyed user's HTTP store
 requests are rewritten to ``(identity, *namespace)``. The graph's runs reach
 the store directly, not over HTTP, so they wrap it in :class:`ScopedStore`
-with the identity of the user who created the run (the server puts it into
-``configurable``); inbox, receipts and memories then line up with what that
-user's client reads and writes, and nothing else is reachable.
+with the identity the server stamped on the run (``langgraph_auth_user_id``:
+the caller for a run, the creator for a cron's runs; callers cannot set it);
+inbox, receipts and memories then line up with what that user's client reads
+and writes, and nothing else is reachable. A run on a keyed server without an
+API-key identity (Studio's operator, a cron whose creator's key was removed)
+fails before it touches the store.
 """
 
 from __future__ import annotations
@@ -26,17 +29,29 @@ from langgraph.store.base import (
     SearchOp,
 )
 
-__all__ = ["SCOPED", "ScopedStore", "store_prefix"]
+from graphs import access
+from graphs.access import UnscopedRunError
 
-SCOPED = "memory-reflect:scoped"
-"""Permission the auth handler gives a keyed user: their namespaces are prefixed."""
+__all__ = ["ScopedStore", "store_prefix"]
 
 
 def store_prefix(configurable: Mapping[str, Any]) -> tuple[str, ...]:
-    """The namespace prefix for the run's user (``()`` in open mode and for Studio)."""
-    if SCOPED not in (configurable.get("langgraph_auth_permissions") or ()):
+    """The namespace prefix for the run's user: ``()`` in open mode.
+
+    Raises:
+        UnscopedRunError: keys are on and the run carries no API-key identity.
+    """
+    settings = access.ACCESS
+    if not settings.keyed:
         return ()
-    return (str(configurable["langgraph_auth_user_id"]),)
+    identity = configurable.get("langgraph_auth_user_id")
+    if identity in settings.identities:
+        return (str(identity),)
+    raise UnscopedRunError(
+        f"this server has {access.KEYS_VAR} set, and this run carries no API-key identity "
+        f"(it has {identity!r}); it was stopped before touching the store. Create runs and "
+        "crons with a user's API key (Studio: add the x-api-key header to the connection)."
+    )
 
 
 class ScopedStore(BaseStore):

@@ -259,7 +259,7 @@ def submit(
     # Bad input is reported (exit 2) before the server is contacted; submit() checks again.
     normalize_payload(payload)
     validate_after_seconds(after_seconds)
-    resolve_threads([thread])
+    resolve_threads([thread], settings.api_key)
     settings.client()  # fail fast, with the hint, when nothing listens
     with ReflectionExecutor(
         settings.graph,
@@ -342,7 +342,7 @@ class _Selection:
     ns: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.labels = resolve_threads(self.threads)
+        self.labels = resolve_threads(self.threads, _settings().api_key)
         self.ns = parse_namespace(self.namespace)
 
     def describe(self) -> str:

@@ -179,6 +179,9 @@ def snapshot(
     return views
 
 
-def resolve_threads(keys: Sequence[str]) -> dict[str, str]:
-    """Server thread ids for the ``--thread`` keys given, mapped to the key as typed."""
-    return {validate_thread_id(key, "--thread"): key for key in keys}
+def resolve_threads(keys: Sequence[str], api_key: str | None = None) -> dict[str, str]:
+    """Server thread ids for the ``--thread`` keys given, mapped to the key as typed.
+
+    ``api_key``: the key the CLI sends; on a keyed server it is part of the mapping.
+    """
+    return {validate_thread_id(key, "--thread", api_key=api_key): key for key in keys}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,20 +14,11 @@ from langgraph_sdk.errors import NotFoundError
 
 from sdk_client import ReflectionExecutor
 from sdk_client.cli import EXIT_CODES, cli
-from tests.server import ISOLATED_ENV, Server, run_server
+from tests.conftest import ALICE_KEY as ALICE
+from tests.conftest import BOB_KEY as BOB
+from tests.server import Server
 
 pytestmark = pytest.mark.integration
-
-ALICE = "key-alice-" + "a" * 16
-BOB = "key-bob-" + "b" * 16
-
-
-@pytest.fixture(scope="module")
-def keyed_server() -> Iterator[Server]:
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env["MEMORY_API_KEYS"] = f"alice:{ALICE}, bob:{BOB}"
-    with run_server(env) as srv:
-        yield srv
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +94,12 @@ def test_bob_cannot_touch_alices_threads_or_runs(keyed_server, alice_thread):
 def test_bob_cannot_read_or_write_alices_memories(keyed_server, alice_thread):
     with get_sync_client(url=keyed_server.url, api_key=BOB) as bob:
         assert bob.store.search_items(["memories", "alice"])["items"] == []
-        assert bob.store.search_items(["alice", "memories", "alice"])["items"] == []
-        assert bob.store.list_namespaces()["namespaces"] == []
+        # Whatever bob holds (test_security.py writes there too) is in his own prefix.
+        for ns in ([], ["alice"], ["alice", "memories", "alice"]):
+            assert "Porto" not in str(bob.store.search_items(ns, limit=100)["items"])
+        assert all(
+            ns[0] != "alice" or len(ns) > 3 for ns in bob.store.list_namespaces()["namespaces"]
+        )
         key = _alice_memory_key(keyed_server.url)
         assert bob.store.get_item(["memories", "alice"], key) is None
         bob.store.delete_item(["memories", "alice"], key)  # deletes in bob's space: a no-op
@@ -124,15 +119,6 @@ def test_bob_cannot_read_or_write_alices_memories(keyed_server, alice_thread):
 def _alice_memory_key(url: str) -> str:
     with get_sync_client(url=url, api_key=ALICE) as sdk:
         return str(sdk.store.search_items(["memories", "alice"])["items"][0]["key"])
-
-
-def test_studio_sees_everything(keyed_server, alice_thread):
-    """``langgraph dev`` lets LangGraph Studio in as an operator, without a key."""
-    r = httpx.get(
-        f"{keyed_server.url}/threads/{alice_thread['done']}",
-        headers={"x-auth-scheme": "langsmith"},
-    )
-    assert r.status_code == 200, r.text
 
 
 def test_alice_cancels_her_pending_run(keyed_server, alice_thread):

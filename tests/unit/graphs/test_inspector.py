@@ -7,9 +7,9 @@ import uuid
 import pytest
 from starlette.testclient import TestClient
 
-import graphs.auth
+import graphs.access
 import graphs.inspector
-from graphs.auth import parse_api_keys
+from graphs.access import Access, parse_api_keys
 from graphs.inspector.app import parse_namespace
 from graphs.server_app import app as server_app
 from sdk_client.contract import INBOX_LABEL, RECEIPTS_LABEL, validate_thread_id
@@ -45,7 +45,8 @@ def test_page_and_its_files_are_served(client):
 def test_bare_path_redirects_to_the_page(client):
     resp = client.get("/inspector")
     assert resp.status_code == 307
-    assert resp.headers["location"].endswith("/inspector/")
+    # Relative, so a forged Host header cannot send the browser elsewhere.
+    assert resp.headers["location"] == "inspector/"
 
 
 def test_meta_names_come_from_the_contract(client):
@@ -60,6 +61,10 @@ def test_meta_names_come_from_the_contract(client):
 def test_resolve_thread_matches_the_executor(client, key):
     body = client.get("/inspector/api/resolve", params={"thread_id": key}).json()
     assert body == {"thread_id": validate_thread_id(key), "key": key}
+    keyed = client.get(
+        "/inspector/api/resolve", params={"thread_id": key}, headers={"x-api-key": ALICE_KEY}
+    ).json()
+    assert keyed["thread_id"] == validate_thread_id(key, api_key=ALICE_KEY)
 
 
 @pytest.mark.parametrize(
@@ -96,12 +101,12 @@ def test_parse_namespace_raises_the_contract_error():
 
 
 def test_whoami_open_mode(client, monkeypatch):
-    monkeypatch.setattr(graphs.auth, "_KEYS", {})
+    monkeypatch.setattr(graphs.access, "ACCESS", Access())
     assert client.get("/inspector/api/whoami").json() == {"identity": "local", "prefix": []}
 
 
 def test_whoami_with_keys(client, monkeypatch):
-    monkeypatch.setattr(graphs.auth, "_KEYS", parse_api_keys(f"alice:{ALICE_KEY}"))
+    monkeypatch.setattr(graphs.access, "ACCESS", Access(keys=parse_api_keys(f"alice:{ALICE_KEY}")))
     missing = client.get("/inspector/api/whoami")
     assert missing.status_code == 401 and "missing API key" in missing.json()["error"]
     wrong = client.get("/inspector/api/whoami", headers={"x-api-key": "x" * 20})

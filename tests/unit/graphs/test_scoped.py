@@ -5,18 +5,37 @@ from __future__ import annotations
 import pytest
 from langgraph.store.memory import InMemoryStore
 
-from graphs.auth import parse_api_keys
-from graphs.memory_manager.scoped import SCOPED, ScopedStore, store_prefix
+import graphs.access
+from graphs.access import Access, UnscopedRunError, parse_api_keys
+from graphs.memory_manager.scoped import ScopedStore, store_prefix
 from sdk_client.contract import inbox_namespace, receipts_namespace
 
 THREAD = "11111111-2222-3333-4444-555555555555"
 
 
-def test_store_prefix_only_for_keyed_users():
+@pytest.fixture
+def keyed(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = parse_api_keys(f"alice:{'a' * 16},bob:{'b' * 16}")
+    monkeypatch.setattr(graphs.access, "ACCESS", Access(keys=keys))
+
+
+def test_open_mode_runs_are_unprefixed():
     assert store_prefix({}) == ()
-    assert store_prefix({"langgraph_auth_user_id": "local", "langgraph_auth_permissions": []}) == ()
-    keyed = {"langgraph_auth_user_id": "alice", "langgraph_auth_permissions": [SCOPED]}
-    assert store_prefix(keyed) == ("alice",)
+    assert store_prefix({"langgraph_auth_user_id": "local"}) == ()
+
+
+def test_keyed_runs_are_prefixed_with_the_identity_the_server_stamped(keyed):
+    # Cron runs carry no permissions, only their creator's identity: the same prefix.
+    assert store_prefix({"langgraph_auth_user_id": "alice"}) == ("alice",)
+    assert store_prefix({"langgraph_auth_user_id": "bob", "langgraph_auth_permissions": []}) == (
+        "bob",
+    )
+
+
+@pytest.mark.parametrize("identity", [None, "", "local", "studio:operator", "mallory"])
+def test_keyed_runs_without_a_key_holders_identity_fail_closed(keyed, identity):
+    with pytest.raises(UnscopedRunError, match="MEMORY_API_KEYS set.*stopped before touching"):
+        store_prefix({"langgraph_auth_user_id": identity})
 
 
 def test_scoped_store_prefixes_in_and_strips_out():
@@ -41,7 +60,7 @@ def test_scoped_store_prefixes_in_and_strips_out():
     assert inner.get(("memories", "alice"), "outside") is not None
 
 
-async def test_a_keyed_run_reads_and_writes_inside_its_owners_prefix(app, store):
+async def test_a_keyed_run_reads_and_writes_inside_its_owners_prefix(keyed, app, store):
     store.put(
         ("alice", *inbox_namespace(THREAD)), "sub",
         {"namespace": ["memories"], "submissions": [{
@@ -53,7 +72,6 @@ async def test_a_keyed_run_reads_and_writes_inside_its_owners_prefix(app, store)
         "configurable": {
             "thread_id": THREAD,
             "langgraph_auth_user_id": "alice",
-            "langgraph_auth_permissions": [SCOPED],
         }
     }
     # The run's own namespace names bob's memories: it still lands under alice's prefix.
@@ -67,21 +85,11 @@ async def test_a_keyed_run_reads_and_writes_inside_its_owners_prefix(app, store)
     assert [i.key for i in store.search(("alice", *receipts_namespace(THREAD)))] == ["sub-0"]
 
 
-def test_api_keys_parse_into_identities():
-    keys = parse_api_keys(" alice:" + "a" * 16 + " , bob:" + "b" * 20)
-    assert keys == {"a" * 16: "alice", "b" * 20: "bob"}
-    assert parse_api_keys("") == {}
-
-
-@pytest.mark.parametrize(
-    ("raw", "message"),
-    [
-        ("alice", "expected identity:key"),
-        ("alice:short", "shorter than 16"),
-        ("a.b:" + "k" * 16, "identity"),
-        (f"alice:{'k' * 16},bob:{'k' * 16}", "also 'alice'"),
-    ],
-)
-def test_bad_api_keys_say_which_entry(raw, message):
-    with pytest.raises(ValueError, match=message):
-        parse_api_keys(raw)
+async def test_a_keyed_run_without_identity_touches_no_store(keyed, app, store):
+    """Studio's operator, or a cron whose creator's key was removed: refused before any read."""
+    store.put(("memories",), "k", {"content": "untouched"})
+    config = {"configurable": {"thread_id": THREAD, "langgraph_auth_user_id": "studio:operator"}}
+    payload = {"messages": [{"role": "user", "content": "I live in Oslo."}]}
+    with pytest.raises(UnscopedRunError):
+        await app.ainvoke(payload, config)
+    assert [(i.namespace, i.key) for i in store.search(())] == [(("memories",), "k")]

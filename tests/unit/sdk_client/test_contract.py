@@ -161,6 +161,19 @@ def test_thread_ids_map_to_stable_uuids():
         validate_thread_id(12)
 
 
+def test_thread_keys_map_through_the_api_key():
+    """On a keyed server nobody can compute (so pre-create or probe) another key's threads."""
+    plain = validate_thread_id("alice-chat-1")
+    alice = validate_thread_id("alice-chat-1", api_key="a" * 16)
+    bob = validate_thread_id("alice-chat-1", api_key="b" * 16)
+    assert len({plain, alice, bob}) == 3
+    assert uuid.UUID(alice).version == 5
+    assert validate_thread_id("alice-chat-1", api_key="a" * 16) == alice
+    assert validate_thread_id("alice-chat-1", api_key="") == plain
+    u = uuid.uuid4()
+    assert validate_thread_id(str(u), api_key="a" * 16) == str(u)  # a UUID is used as it is
+
+
 @pytest.mark.parametrize("value", [-1, math.inf, math.nan, "1", True, None])
 def test_bad_after_seconds(value):
     with pytest.raises(InvalidPayloadError, match="after_seconds"):

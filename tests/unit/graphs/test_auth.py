@@ -1,0 +1,145 @@
+"""The auth handler's decisions, called in-process (the server test is test_security.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from langgraph_sdk import Auth
+
+import graphs.access
+from graphs.access import OPERATOR, STUDIO_IDENTITY, Access, parse_api_keys
+from graphs.auth import (
+    authenticate,
+    owned_assistants,
+    owned_by_caller,
+    owned_crons,
+    scope_store,
+)
+
+ALICE = "a" * 16
+
+
+@dataclass
+class User:
+    identity: str
+    permissions: list[str] = field(default_factory=list)
+    is_authenticated: bool = True
+    display_name: str = ""
+
+
+def ctx(resource: str, action: str, identity: str = "alice", permissions: Any = ()) -> Any:
+    return Auth.types.AuthContext(
+        resource=resource,  # type: ignore[arg-type]
+        action=action,  # type: ignore[arg-type]
+        user=User(identity),  # type: ignore[arg-type]
+        permissions=list(permissions),
+    )
+
+
+@pytest.fixture
+def keyed(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = parse_api_keys(f"alice:{ALICE},bob:{'b' * 16}")
+    monkeypatch.setattr(graphs.access, "ACCESS", Access(keys=keys))
+
+
+def refused(excinfo: pytest.ExceptionInfo[Auth.exceptions.HTTPException], code: int) -> str:
+    assert excinfo.value.status_code == code
+    return str(excinfo.value.detail)
+
+
+async def test_open_mode_is_the_local_user_and_unfiltered(monkeypatch):
+    monkeypatch.setattr(graphs.access, "ACCESS", Access())
+    assert (await authenticate({}))["identity"] == "local"
+    value: dict[str, Any] = {"metadata": {"owner": "anyone"}}
+    assert await owned_by_caller(ctx("threads", "create", "local"), value) is None
+
+
+async def test_keys_and_studio_header(keyed, monkeypatch):
+    assert (await authenticate({b"x-api-key": ALICE.encode()}))["identity"] == "alice"
+    assert (await authenticate({b"authorization": b"Bearer " + ALICE.encode()}))[
+        "identity"
+    ] == "alice"
+    for headers in ({}, {b"x-auth-scheme": b"langsmith"}, {b"x-api-key": b"x" * 20}):
+        with pytest.raises(Auth.exceptions.HTTPException) as err:
+            await authenticate(headers)
+        refused(err, 401)
+    studio = Access(keys=graphs.access.ACCESS.keys, studio=True)
+    monkeypatch.setattr(graphs.access, "ACCESS", studio)
+    user = await authenticate({b"x-auth-scheme": b"langsmith"})
+    assert user == {"identity": STUDIO_IDENTITY, "permissions": [OPERATOR]}
+
+
+async def test_threads_and_runs_are_stamped_and_filtered(keyed):
+    value: dict[str, Any] = {"metadata": None}
+    assert await owned_by_caller(ctx("threads", "create"), value) == {"owner": "alice"}
+    assert value["metadata"] == {"owner": "alice"}
+    run: dict[str, Any] = {"metadata": {"x": 1}, "kwargs": {}}
+    assert await owned_by_caller(ctx("threads", "create_run"), run) == {"owner": "alice"}
+    assert run["metadata"] == {"x": 1, "owner": "alice"}
+    # A search's metadata is a filter, not a claim.
+    assert await owned_by_caller(ctx("threads", "search"), {"metadata": {"owner": "bob"}}) == {
+        "owner": "alice"
+    }
+
+
+@pytest.mark.parametrize("action", ["create", "update", "create_run"])
+async def test_owner_is_set_by_the_server_alone(keyed, action):
+    with pytest.raises(Auth.exceptions.HTTPException) as err:
+        await owned_by_caller(ctx("threads", action), {"metadata": {"owner": "bob"}})
+    assert "metadata.owner is set by the server" in refused(err, 403)
+
+
+async def test_assistants_owned_and_the_deployed_ones_read_only(keyed):
+    value: dict[str, Any] = {"graph_id": "memory_manager"}
+    assert await owned_assistants(ctx("assistants", "create"), value) == {"owner": "alice"}
+    assert value["metadata"] == {"owner": "alice"}
+    assert await owned_assistants(ctx("assistants", "read"), {}) == {
+        "$or": [{"owner": "alice"}, {"created_by": "system"}]
+    }
+    assert await owned_assistants(ctx("assistants", "update"), {}) == {"owner": "alice"}
+    assert await owned_assistants(ctx("assistants", "delete"), {}) == {"owner": "alice"}
+    with pytest.raises(Auth.exceptions.HTTPException) as err:
+        await owned_assistants(ctx("assistants", "create"), {"metadata": {"created_by": "system"}})
+    assert "created_by" in refused(err, 403)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"config": {"configurable": {"langgraph_auth_user_id": "bob"}}},
+        {"context": {"langgraph_auth_user": {"identity": "bob"}}},
+        {"metadata": {"owner": "bob"}},
+    ],
+)
+async def test_a_cron_may_not_pose_as_anyone(keyed, payload):
+    with pytest.raises(Auth.exceptions.HTTPException) as err:
+        await owned_crons(ctx("crons", "create"), {"payload": payload, "metadata": {}})
+    refused(err, 403)
+
+
+async def test_crons_are_stamped_and_filtered(keyed):
+    value: dict[str, Any] = {"payload": {"context": {"namespace": ["m"]}}, "metadata": {}}
+    assert await owned_crons(ctx("crons", "create"), value) == {"owner": "alice"}
+    assert value["metadata"] == {"owner": "alice"}
+    assert await owned_crons(ctx("crons", "search"), {"metadata": {"owner": "x"}}) == {
+        "owner": "alice"
+    }
+
+
+async def test_store_namespaces_are_prefixed(keyed):
+    value: dict[str, Any] = {"namespace": ("memories", "bob")}
+    await scope_store(ctx("store", "put"), value)
+    assert value["namespace"] == ("alice", "memories", "bob")
+
+
+async def test_operator_is_unrestricted_and_strangers_refused(keyed):
+    value: dict[str, Any] = {"namespace": ("memories",)}
+    await scope_store(ctx("store", "get", STUDIO_IDENTITY, [OPERATOR]), value)
+    assert value["namespace"] == ("memories",)
+    assert await owned_by_caller(ctx("threads", "read", STUDIO_IDENTITY, [OPERATOR]), {}) is None
+    # A cron run whose creator's key was removed since: no identity, no access.
+    with pytest.raises(Auth.exceptions.HTTPException) as err:
+        await owned_by_caller(ctx("threads", "create_run", "mallory"), {})
+    refused(err, 403)
