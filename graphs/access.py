@@ -20,6 +20,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -27,7 +28,10 @@ from sdk_client.contract import validate_namespace
 
 __all__ = [
     "ACCESS",
+    "AS_HEADER",
     "DEFAULT_MAX_BODY_BYTES",
+    "INTERNAL_HEADER",
+    "INTERNAL_SECRET",
     "KEYS_VAR",
     "MAX_BODY_VAR",
     "OPERATOR",
@@ -50,6 +54,16 @@ OPERATOR = "memory-reflect:operator"
 
 STUDIO_IDENTITY = "studio:operator"
 """Identity of Studio's operator. An API-key identity cannot contain ``:``, so none collides."""
+
+INTERNAL_HEADER = "x-memory-reflect-internal"
+"""Header carrying :data:`INTERNAL_SECRET` on the server's requests to itself."""
+
+AS_HEADER = "x-memory-reflect-as"
+"""With :data:`INTERNAL_HEADER`: the identity the server acts for (a redelivery run's owner)."""
+
+INTERNAL_SECRET = secrets.token_urlsafe(32)
+"""Made anew in each server process and never sent off it: the redeliverer's requests go
+through the in-process ASGI transport, so only the process itself can present it."""
 
 _MIN_KEY_CHARS = 16
 _TRUE = {"1", "true", "yes", "on"}

@@ -32,6 +32,7 @@ so no header skips :func:`authenticate`). The mode comes from
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -62,6 +63,8 @@ def presented_key(headers: Mapping[bytes, bytes]) -> str | None:
 async def authenticate(headers: Mapping[bytes, bytes]) -> Auth.types.MinimalUserDict:
     """Map the request's API key to its identity (open mode: the local user)."""
     settings = access.ACCESS
+    if (internal := _internal_identity(headers)) is not None:
+        return {"identity": internal, "permissions": []}
     if not settings.keyed:
         return {"identity": "local", "permissions": []}
     presented = presented_key(headers)
@@ -75,6 +78,20 @@ async def authenticate(headers: Mapping[bytes, bytes]) -> Auth.types.MinimalUser
     if identity is None:
         raise Auth.exceptions.HTTPException(status_code=401, detail="unknown API key")
     return {"identity": identity, "permissions": []}
+
+
+def _internal_identity(headers: Mapping[bytes, bytes]) -> str | None:
+    """The identity the server's own request acts for (the redeliverer), or None."""
+    secret = headers.get(access.INTERNAL_HEADER.encode())
+    if secret is None or not hmac.compare_digest(secret, access.INTERNAL_SECRET.encode()):
+        return None
+    identity = headers.get(access.AS_HEADER.encode(), b"").decode(errors="replace")
+    settings = access.ACCESS
+    if not settings.keyed:
+        return "local"
+    if identity not in settings.identities:
+        raise Auth.exceptions.HTTPException(status_code=401, detail="unknown identity")
+    return identity
 
 
 def _owner(ctx: Auth.types.AuthContext) -> str | None:

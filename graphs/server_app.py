@@ -21,47 +21,99 @@ import functools
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphs import access
 from graphs.auth import presented_key
+from graphs.capture import GRAPH_ID, Capturer, capture_thread, plan_capture
 from graphs.inspector import ROUTES as INSPECTOR_ROUTES
+from graphs.redelivery import Redeliverer, RedeliverySettings, run_redeliverer
 from graphs.sweeper import SweepSettings, run_sweeper
 from sdk_client.contract import validate_after_seconds
 from sdk_client.errors import InvalidPayloadError
 
-__all__ = ["GuardRequests", "app", "body_error", "run_request_error"]
+__all__ = ["META_PATH", "GuardRequests", "app", "body_error", "run_request_error"]
 
 logger = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
 async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-    """Say which access mode the server is in, and run the sweeper for as long as it runs."""
+    """Say which access mode the server is in; run the sweeper and the redeliverer meanwhile."""
     access.ACCESS.announce()
+    tasks = [t for t in (_sweeper_task(), _redelivery_task()) if t is not None]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def _sweeper_task() -> asyncio.Task[None] | None:
     settings = SweepSettings.from_env()
     if not settings.enabled:
         logger.info("memory-reflect: thread sweeper off (MEMORY_THREAD_TTL_MINUTES=0)")
-        yield
-        return
+        return None
     logger.info(
         "memory-reflect: deleting threads idle > %s min, checking every %s s",
         settings.thread_ttl_minutes,
         settings.interval_seconds,
     )
-    task = asyncio.create_task(run_sweeper(get_client(), settings), name="memory-sweeper")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return asyncio.create_task(run_sweeper(get_client(), settings), name="memory-sweeper")
+
+
+def _redelivery_task() -> asyncio.Task[None] | None:
+    settings = RedeliverySettings.from_env()
+    if not settings.enabled:
+        logger.info("memory-reflect: redelivery off (MEMORY_REDELIVERY_ATTEMPTS=0)")
+        return None
+    logger.info(
+        "memory-reflect: redelivering stranded work after %s s, up to %d attempts",
+        settings.grace_seconds,
+        settings.attempts,
+    )
+    redeliverer = Redeliverer(get_client(), _runs_as, settings)
+    return asyncio.create_task(run_redeliverer(redeliverer, settings), name="memory-redelivery")
+
+
+_AS_CLIENTS: dict[str | None, LangGraphClient] = {}
+
+
+async def _runs_as(identity: str | None) -> LangGraphClient:
+    """An in-process client whose requests authenticate as ``identity`` (the redeliverer's).
+
+    Unlike ``get_client()``'s loopback, which skips authentication, these requests pass
+    through it, so the server stamps the owner's identity on the runs they create.
+    """
+    if identity not in _AS_CLIENTS:
+        from langgraph_api.server import app as server  # type: ignore[import-untyped]
+
+        headers = {access.INTERNAL_HEADER: access.INTERNAL_SECRET}
+        if identity is not None:
+            headers[access.AS_HEADER] = identity
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=server),
+            base_url="http://memory-reflect.internal",
+            headers=headers,
+            timeout=httpx.Timeout(30.0),
+        )
+        _AS_CLIENTS[identity] = LangGraphClient(http)
+    return _AS_CLIENTS[identity]
 
 
 # Run and cron creation: POST /runs, /runs/wait, /runs/stream, /runs/batch, /runs/crons and
@@ -131,17 +183,28 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def body_error(raw: bytes, check_runs: bool) -> str | None:
-    """What is wrong with a request body, or None (malformed JSON is the server's 422 to give)."""
+_UNPARSED = object()
+
+
+def parse_body(raw: bytes, check_runs: bool) -> tuple[Any, str | None]:
+    """The JSON body (``_UNPARSED`` if it is not JSON) and what is wrong with it, or None.
+
+    Malformed JSON is not an error here: the server gives its own 422 for it.
+    """
     if not raw.strip():
-        return None
+        return _UNPARSED, None
     try:
         body = json.loads(raw)
     except RecursionError:
-        return "body: JSON nested too deeply"
+        return _UNPARSED, "body: JSON nested too deeply"
     except ValueError:
-        return None
-    return run_request_error(body) if check_runs else None
+        return _UNPARSED, None
+    return body, run_request_error(body) if check_runs else None
+
+
+def body_error(raw: bytes, check_runs: bool) -> str | None:
+    """What is wrong with a request body, or None."""
+    return parse_body(raw, check_runs)[1]
 
 
 class GuardRequests:
@@ -183,11 +246,61 @@ class GuardRequests:
             return
         if raw is None:
             return
-        error = body_error(raw, _checks_runs(scope["method"], scope["path"]))
+        body, error = parse_body(raw, _checks_runs(scope["method"], scope["path"]))
+        if error is None and (tid := capture_thread(scope["method"], scope["path"], body)):
+            try:
+                scope, raw, send = await _capture(scope, send, raw, tid, body)
+            except InvalidPayloadError as err:
+                error = str(err)
         if error is not None:
             await _send_json(send, 422, error)
             return
         await self.app(scope, _replay(raw, receive), send)
+
+
+@functools.cache
+def _capturer() -> Capturer:
+    # Built on first use: get_client() finds the server app only once it exists.
+    return Capturer(get_client())
+
+
+async def _capture(
+    scope: Scope, send: Send, raw: bytes, thread_id: str, body: dict[str, Any]
+) -> tuple[Scope, bytes, Send]:
+    """Write a memory-graph run's input to the inbox first (:mod:`graphs.capture`).
+
+    Returns the request to pass on: the body with the entry's ``submission_id``, and a
+    ``send`` that deletes the entry again if the server does not create the run.
+    """
+    capturer = _capturer()
+    prefix = _store_prefix(scope)
+    if prefix is None or not await capturer.is_memory_graph(body.get("assistant_id")):
+        return scope, raw, send
+    capture = plan_capture(thread_id, body, prefix, time.time())
+    raw = json.dumps(capture.body).encode()
+    if not await capturer.write(capture):
+        return _with_length(scope, len(raw)), raw, send
+
+    async def undo_on_failure(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] >= 400:
+            await capturer.undo(capture)
+        await send(message)
+
+    return _with_length(scope, len(raw)), raw, undo_on_failure
+
+
+def _store_prefix(scope: Scope) -> tuple[str, ...] | None:
+    """The caller's store prefix: ``()`` open, ``(identity,)`` keyed, None for the operator."""
+    settings = access.ACCESS
+    if not settings.keyed:
+        return ()
+    identity = getattr(scope.get("user"), "identity", None)
+    return (identity,) if identity in settings.identities else None
+
+
+def _with_length(scope: Scope, length: int) -> Scope:
+    headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+    return {**scope, "headers": [*headers, (b"content-length", str(length).encode())]}
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -263,4 +376,29 @@ async def _send_json(send: Send, status: int, detail: str) -> None:
     await send({"type": "http.response.body", "body": data})
 
 
-app = Starlette(lifespan=lifespan, routes=INSPECTOR_ROUTES, middleware=[Middleware(GuardRequests)])
+META_PATH = "/reflect/meta"
+"""What this server does beyond a plain LangGraph server; clients ask once (see below)."""
+
+
+async def meta(_request: Request) -> Response:
+    """This server's memory-reflect features, for clients that adapt to them.
+
+    ``capture``: runs on the memory graph have their input written to the inbox by the
+    server (:mod:`graphs.capture`), so a client needs one request per submission. A
+    server without this route (no ``http.app``, e.g. the langhost runtime) has none of it.
+    """
+    settings = RedeliverySettings.from_env()
+    return JSONResponse(
+        {
+            "graph_id": GRAPH_ID,
+            "capture": True,
+            "redelivery": {"attempts": settings.attempts, "grace_seconds": settings.grace_seconds},
+        }
+    )
+
+
+app = Starlette(
+    lifespan=lifespan,
+    routes=[Route(META_PATH, meta, methods=["GET"]), *INSPECTOR_ROUTES],
+    middleware=[Middleware(GuardRequests)],
+)

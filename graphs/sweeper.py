@@ -34,7 +34,12 @@ from typing import Any
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError
 
-from sdk_client.contract import inbox_namespace, receipts_namespace
+from sdk_client.contract import (
+    DELIVERY_KEY,
+    delivery_namespace,
+    inbox_namespace,
+    receipts_namespace,
+)
 
 __all__ = ["SweepSettings", "run_sweeper", "sweep_once"]
 
@@ -111,6 +116,7 @@ async def _delete_thread(client: LangGraphClient, thread_id: str, prefix: tuple[
     while items := (await client.store.search_items(receipts, limit=_PAGE))["items"]:
         for item in items:
             await client.store.delete_item(receipts, item["key"])
+    await client.store.delete_item([*prefix, *delivery_namespace(thread_id)], DELIVERY_KEY)
     # Deleted meanwhile (by another process, or the user): nothing left to do.
     with contextlib.suppress(NotFoundError):
         await client.threads.delete(thread_id)

@@ -27,19 +27,24 @@ import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from sdk_client.errors import InvalidPayloadError, InvalidPayloadTypeError
 
 __all__ = [
+    "DELIVERY_KEY",
+    "DELIVERY_LABEL",
     "INBOX_LABEL",
     "MAX_AFTER_SECONDS",
     "MAX_MESSAGE_CHARS",
     "RECEIPTS_LABEL",
+    "DeliveryRecord",
     "InboxEntry",
     "Message",
     "Receipt",
+    "RunSpec",
     "SubmissionRecord",
+    "delivery_namespace",
     "inbox_namespace",
     "message_id",
     "namespace_placeholders",
@@ -59,6 +64,12 @@ INBOX_LABEL = "reflection_inbox"
 
 RECEIPTS_LABEL = "reflection_receipts"
 """First namespace label of the per-thread receipts in the server's store."""
+
+DELIVERY_LABEL = "reflection_delivery"
+"""First namespace label of a thread's delivery record (redelivery attempts, parking)."""
+
+DELIVERY_KEY = "state"
+"""Key of the one delivery record under :func:`delivery_namespace`."""
 
 MAX_MESSAGE_CHARS = 100_000
 """Longest message content accepted, in characters; longer is refused, not truncated."""
@@ -97,11 +108,41 @@ class SubmissionRecord(TypedDict):
     after_seconds: float
 
 
-class InboxEntry(TypedDict):
-    """The value of an inbox item: one or more submissions sent in one request."""
+class RunSpec(TypedDict, total=False):
+    """How the run that brought an entry was created; a redelivery run is created the same way."""
 
-    namespace: list[str]
+    assistant_id: str
+    config: dict[str, Any]
+    context: dict[str, Any]
+
+
+class InboxEntry(TypedDict):
+    """The value of an inbox item: one or more submissions sent in one request.
+
+    ``namespace`` is None when the server captured a run that named none: the
+    run that processes the entry uses its own. ``run`` is set by the server's
+    capture (``graphs/capture.py``).
+    """
+
+    namespace: list[str] | None
     submissions: list[SubmissionRecord]
+    run: NotRequired[RunSpec]
+
+
+class DeliveryRecord(TypedDict):
+    """A thread whose accepted work has no run to process it: the server's redelivery state.
+
+    Written by the server's redeliverer (``graphs/redelivery.py``); deleted by the
+    next run that commits on the thread (``commit``), or by ``memory-reflect retry``.
+    """
+
+    attempts: int
+    max_attempts: int
+    next_at: float | None
+    parked: bool
+    last_error: str
+    last_run_id: str | None
+    updated_at: float
 
 
 class Receipt(TypedDict):
@@ -369,3 +410,8 @@ def inbox_namespace(thread_id: str) -> tuple[str, str]:
 def receipts_namespace(thread_id: str) -> tuple[str, str]:
     """Store namespace of a thread's receipts (which run processed which submission)."""
     return (RECEIPTS_LABEL, thread_id)
+
+
+def delivery_namespace(thread_id: str) -> tuple[str, str]:
+    """Store namespace of a thread's delivery record (see :class:`DeliveryRecord`)."""
+    return (DELIVERY_LABEL, thread_id)

@@ -24,7 +24,13 @@ from langgraph.store.base import BaseStore
 from graphs.memory_manager.context import Context
 from graphs.memory_manager.gather import require_store, thread_id_of
 from graphs.memory_manager.state import Batch, Changes, StagedOp, State
-from sdk_client.contract import Receipt, inbox_namespace, receipts_namespace
+from sdk_client.contract import (
+    DELIVERY_KEY,
+    Receipt,
+    delivery_namespace,
+    inbox_namespace,
+    receipts_namespace,
+)
 
 __all__ = ["RECEIPT_MAX_AGE_S", "commit", "index_fields"]
 
@@ -102,6 +108,8 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         await _write_receipts(store, thread_id, batches, state.get("run_id"), changes)
         for key in state.get("inbox_keys") or []:
             await store.adelete(inbox_namespace(thread_id), key)
+        # Processing works again: the redeliverer's count (and any parking) starts over.
+        await store.adelete(delivery_namespace(thread_id), DELIVERY_KEY)
         await _prune_receipts(store, thread_id)
     processed = [m for b in batches for m in b["messages"]]
     return {

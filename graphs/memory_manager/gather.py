@@ -133,11 +133,12 @@ async def gather(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         )
         for sub in entry.get("submissions", []):
             collector.add(namespace, sub.get("submission_id"), sub, f"inbox[{item.key}]")
-    own_id = state.get("submission_id")
-    if not own_id or not any(own_id in b["submission_ids"] for b in collector.batches.values()):
-        # The input is processed unless its inbox entry was read above: langmem's executor
-        # and direct HTTP runs send no inbox entry at all.
-        collector.add(run_namespace, own_id, state, "input")
+    if not _is_redelivery(state):
+        own_id = state.get("submission_id")
+        if not own_id or not any(own_id in b["submission_ids"] for b in collector.batches.values()):
+            # The input is processed unless its inbox entry was read above (a server without
+            # capture, or an in-process run, may have none).
+            collector.add(run_namespace, own_id, state, "input")
 
     return {
         "batches": [b for b in collector.batches.values() if b["messages"] or b["submission_ids"]],
@@ -146,6 +147,11 @@ async def gather(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "run_id": _run_id(),
         "timing": _timing(entries, started_at),
     }
+
+
+def _is_redelivery(state: State) -> bool:
+    """A redeliverer's run: it brings no messages of its own, only the inbox to process."""
+    return bool(state.get("redelivery")) and not state.get("messages")
 
 
 def _run_id() -> str | None:

@@ -114,6 +114,16 @@ class InputState(TypedDict):
             ),
         ]
     ]
+    redelivery: NotRequired[
+        Annotated[
+            int,
+            Field(
+                description="Set by the server's redeliverer: the attempt number of a run "
+                "that processes the thread's inbox again after its run failed or was lost "
+                "(its messages are empty)."
+            ),
+        ]
+    ]
 
 
 class OutputState(TypedDict):

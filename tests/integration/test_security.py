@@ -46,12 +46,12 @@ ATTACKERS: dict[str, dict[str, str]] = {
     "bob": {"x-api-key": BOB},
 }
 ANONYMOUS_ROUTES = {
-    ("GET", "/"), ("GET", "/ok"), ("GET", "/info"),
+    ("GET", "/"), ("GET", "/ok"), ("GET", "/info"), ("GET", "/reflect/meta"),
     ("GET", "/inspector"), ("GET", "/inspector/"), ("GET", "/inspector/api/meta"),
     ("GET", "/inspector/api/resolve"),
 }  # fmt: skip
-"""Routes any caller may use: health, version, the inspector's page and its key-free look-ups
-(see the README's security section)."""
+"""Routes any caller may use: health, version, the features clients adapt to, the inspector's
+page and its key-free look-ups (see the README's security section)."""
 DEV_ONLY = {"/internal/truncate", "/internal/debug/thread/{thread_id}", "/deploy",
             "/deploy/{operation_id}/stream"}  # fmt: skip
 """The in-memory runtime's maintenance routes: refused to everyone while keys are on."""
@@ -226,6 +226,7 @@ CASES: list[Case] = [
     Case("GET", "/inspector/api/resolve", "resolve alice's key", {200},
          params=lambda v: {"thread_id": "alice-pending"}),
     Case("GET", "/inspector/api/whoami", "who am I", {200}),
+    Case("GET", "/reflect/meta", "server features", {200}),
 ]  # fmt: skip
 
 

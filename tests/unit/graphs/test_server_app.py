@@ -75,3 +75,9 @@ def test_keyed_mode_closes_meta_and_dev_routes(client, keyed):
 def test_open_mode_leaves_meta_routes_alone(client):
     assert client.get("/metrics").status_code == 404
     assert client.post("/internal/truncate").status_code == 404
+
+
+def test_meta_says_what_clients_can_rely_on(client):
+    body = client.get("/reflect/meta").json()
+    assert body["graph_id"] == "memory_manager" and body["capture"] is True
+    assert body["redelivery"]["attempts"] == 5

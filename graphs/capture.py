@@ -1,0 +1,161 @@
+"""Server-side capture: a run's input is in the thread's inbox before the run exists.
+
+``multitask_strategy="rollback"`` deletes a superseded run *and its input*.
+Our executor protects its turns by writing them to the thread's inbox first,
+but langmem's own executor, a plain ``runs.create`` from any SDK and a run
+started in Studio do not. So the server does it for every run created on the
+memory graph (``POST /threads/{id}/runs``, ``/runs/wait``, ``/runs/stream``):
+:class:`graphs.server_app.GuardRequests` calls :func:`plan_capture` with the
+request, writes the entry through the in-process client (in the caller's own
+store prefix when keys are on), lets the request through with the entry's
+``submission_id`` added to the input (so ``gather`` does not process the input
+twice), and deletes the entry again if the server does not create the run.
+
+An input our executor already put in the inbox (its ``submission_id`` is an
+inbox key) is left alone. The entry records how the run was created
+(:class:`~sdk_client.contract.RunSpec`), so the redeliverer
+(:mod:`graphs.redelivery`) can run it again the same way if its run is lost.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph_sdk.client import LangGraphClient
+
+from sdk_client.contract import (
+    InboxEntry,
+    RunSpec,
+    inbox_namespace,
+    normalize_payload,
+    resolve_namespace,
+    validate_after_seconds,
+)
+
+__all__ = ["GRAPH_ID", "Capture", "Capturer", "capture_thread", "plan_capture"]
+
+GRAPH_ID = "memory_manager"
+"""The graph whose runs are captured (``langgraph.json``'s graph id)."""
+
+_THREAD_RUN = re.compile(r"^/threads/([^/]+)/runs(/wait|/stream)?/?$")
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One inbox entry to write before a run is created, and the request body to send on."""
+
+    namespace: tuple[str, ...]
+    key: str
+    entry: InboxEntry
+    body: dict[str, Any]
+    supplied_id: bool
+    """True when the caller sent the ``submission_id`` (it may already be in the inbox)."""
+
+
+def capture_thread(method: str, path: str, body: Any) -> str | None:
+    """The thread id of a run creation whose input should be captured, else None."""
+    match = _THREAD_RUN.match(path) if method == "POST" else None
+    if match is None or not isinstance(body, dict) or not isinstance(body.get("input"), dict):
+        return None
+    if body["input"].get("redelivery") and not body["input"].get("messages"):
+        return None  # the redeliverer's run: it brings nothing, it processes the inbox
+    return match.group(1)
+
+
+def plan_capture(
+    thread_id: str, body: dict[str, Any], prefix: tuple[str, ...], now: float
+) -> Capture:
+    """The inbox entry for a run creation on ``thread_id`` (in store prefix ``prefix``).
+
+    Raises:
+        InvalidPayloadError: the input is not a payload the graph can process (the
+            message names the field); the caller gets it as HTTP 422.
+    """
+    payload: dict[str, Any] = body["input"]
+    messages = normalize_payload(payload, "input")
+    given = payload.get("submission_id")
+    sid = given if isinstance(given, str) and given else str(uuid.uuid4())
+    after = body.get("after_seconds")
+    entry: InboxEntry = {
+        "namespace": _explicit_namespace(body),
+        "submissions": [
+            {
+                "submission_id": sid,
+                "messages": messages,
+                "submitted_at": now,
+                "after_seconds": validate_after_seconds(after) if after is not None else 0.0,
+            }
+        ],
+        "run": _run_spec(body),
+    }
+    return Capture(
+        namespace=(*prefix, *inbox_namespace(thread_id)),
+        key=sid,
+        entry=entry,
+        body={**body, "input": {**payload, "submission_id": sid}},
+        supplied_id=given is not None,
+    )
+
+
+def _explicit_namespace(body: Mapping[str, Any]) -> list[str] | None:
+    """The namespace the run names itself (context, else configurable), placeholders filled."""
+    context = _dict(body.get("context"))
+    configurable = _dict(_dict(body.get("config")).get("configurable"))
+    template = context.get("namespace") or configurable.get("namespace")
+    if not template:
+        return None  # the assistant's or the server's default: the processing run decides
+    values = {**configurable, **context}
+    return list(resolve_namespace(template, values, "context.namespace"))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _run_spec(body: Mapping[str, Any]) -> RunSpec:
+    spec: RunSpec = {"assistant_id": str(body.get("assistant_id") or GRAPH_ID)}
+    if isinstance(body.get("config"), dict):
+        spec["config"] = body["config"]
+    if isinstance(body.get("context"), dict):
+        spec["context"] = body["context"]
+    return spec
+
+
+class Capturer:
+    """Writes captures through the server's in-process client (no auth: explicit prefixes)."""
+
+    def __init__(self, client: LangGraphClient) -> None:
+        self._client = client
+        self._graphs: dict[str, str | None] = {GRAPH_ID: GRAPH_ID}
+
+    async def is_memory_graph(self, assistant_id: Any) -> bool:
+        """True when ``assistant_id`` (graph id or assistant UUID) runs the memory graph."""
+        if not isinstance(assistant_id, str):
+            return False
+        if assistant_id not in self._graphs:
+            try:
+                assistant = await self._client.assistants.get(assistant_id)
+            except Exception:  # unknown or malformed: the server answers the request itself
+                return False
+            # An assistant's graph never changes, so the answer can be kept.
+            self._graphs[assistant_id] = str(assistant.get("graph_id"))
+        return self._graphs[assistant_id] == GRAPH_ID
+
+    async def write(self, capture: Capture) -> bool:
+        """Write the entry; False when the caller's own client had written it already."""
+        if capture.supplied_id and await self._client.store.get_item(
+            list(capture.namespace), capture.key
+        ):
+            return False
+        await self._client.store.put_item(
+            list(capture.namespace), capture.key, dict(capture.entry), index=False
+        )
+        return True
+
+    async def undo(self, capture: Capture) -> None:
+        """Delete the entry of a run the server did not create."""
+        await self._client.store.delete_item(list(capture.namespace), capture.key)

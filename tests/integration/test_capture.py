@@ -1,0 +1,90 @@
+"""Server-side capture on a real `langgraph dev`: no client has to write the inbox."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from langgraph_sdk import get_sync_client
+from langgraph_sdk.errors import ConflictError, UnprocessableEntityError
+
+from tests.integration.test_core import EXPECTED, TURNS, contents
+from tests.server import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def sdk(server):
+    with get_sync_client(url=server.url, api_key=None) as client:
+        yield client
+
+
+def _payload(text: str) -> dict[str, object]:
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def test_langmems_own_executor_loses_no_turn(server, sdk):
+    """langmem's unchanged RemoteReflectionExecutor: rollback no longer takes turns with it."""
+    from langmem import ReflectionExecutor as LangmemExecutor
+
+    ns = ("memories", f"lm-{uuid.uuid4().hex[:6]}")
+    lm = LangmemExecutor("memory_manager", ns, url=server.url)
+    thread = str(uuid.uuid4())
+    try:
+        for turn in TURNS:
+            lm.submit(_payload(turn), config={"configurable": {"thread_id": thread}},
+                      after_seconds=3).result(timeout=30)  # fmt: skip
+        found = wait_until(
+            lambda: (c := contents(sdk.store.search_items(list(ns))["items"])) == EXPECTED and c,
+            60,
+            what="every turn's memory",
+        )
+    finally:
+        lm.shutdown()
+        lm._client.http.client.close()  # langmem never closes the client it built
+    assert found == EXPECTED
+    runs = sdk.runs.list(thread)
+    assert [r["status"] for r in runs] == ["success"]  # the others were rolled back
+    assert sdk.store.search_items(["reflection_inbox", thread])["items"] == []
+
+
+def test_plain_sdk_runs_are_captured_and_acknowledged(server, sdk):
+    user = f"sdk-{uuid.uuid4().hex[:6]}"
+    thread = str(uuid.uuid4())
+    for turn in TURNS[:3]:
+        sdk.runs.create(thread, "memory_manager", input=_payload(turn), if_not_exists="create",
+                        multitask_strategy="rollback", after_seconds=3,
+                        context={"namespace": ["memories", user]})  # fmt: skip
+    inbox = sdk.store.search_items(["reflection_inbox", thread])["items"]
+    assert len(inbox) == 3
+    assert {tuple(i["value"]["namespace"]) for i in inbox} == {("memories", user)}
+    wait_until(
+        lambda: len(sdk.store.search_items(["memories", user])["items"]) == 3, 60, what="memories"
+    )
+    state = sdk.threads.get_state(thread)["values"]
+    assert len(state["submissions"]) == 3 and state["skipped_message_ids"] == []
+    assert sdk.store.search_items(["reflection_inbox", thread])["items"] == []
+
+
+def test_a_run_the_server_refuses_leaves_no_entry(server, sdk):
+    thread = str(uuid.uuid4())
+    sdk.runs.create(thread, "memory_manager", input=_payload("I like tea."),
+                    if_not_exists="create", after_seconds=600)  # fmt: skip
+    with pytest.raises(ConflictError):
+        sdk.runs.create(thread, "memory_manager", input=_payload("I like coffee."),
+                        multitask_strategy="reject")  # fmt: skip
+    inbox = sdk.store.search_items(["reflection_inbox", thread])["items"]
+    assert [i["value"]["submissions"][0]["messages"][0]["content"] for i in inbox] == [
+        "I like tea."
+    ]
+    for run in sdk.runs.list(thread):
+        sdk.runs.cancel(thread, run["run_id"], action="rollback")
+
+
+def test_bad_input_is_refused_when_the_run_is_created(server, sdk):
+    thread = str(uuid.uuid4())
+    with pytest.raises(UnprocessableEntityError, match=r"input\.messages\[0\]\.role"):
+        sdk.runs.create(thread, "memory_manager", if_not_exists="create",
+                        input={"messages": [{"role": "robot", "content": "x"}]})  # fmt: skip
+    assert sdk.store.search_items(["reflection_inbox", thread])["items"] == []
