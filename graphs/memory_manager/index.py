@@ -3,11 +3,18 @@
 The server loads this file by path when it starts. ``MEMORY_EMBEDDINGS`` is
 checked here, so a missing ``embeddings`` extra stops the server at start-up
 with a clear message; the model itself loads on the first text embedded.
+
+Loading it also applies :mod:`graphs.store_patch` (langgraph#8822): the server
+loads the embedder just before it builds its in-memory store, in the process
+that runs the graph, so the store is patched before any run writes to it.
 """
 
+from graphs import store_patch
 from graphs.memory_manager.embeddings import ConfiguredEmbeddings
 
 __all__ = ["embeddings"]
+
+store_patch.apply()
 
 embeddings = ConfiguredEmbeddings()
 """The server's embedder (``MEMORY_EMBEDDINGS``; default: the offline all-MiniLM-L6-v2)."""
