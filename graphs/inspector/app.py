@@ -26,6 +26,8 @@ from starlette.staticfiles import StaticFiles
 from graphs import access
 from graphs.auth import authenticate, presented_key
 from sdk_client.contract import (
+    DELIVERY_KEY,
+    DELIVERY_LABEL,
     INBOX_LABEL,
     RECEIPTS_LABEL,
     validate_namespace,
@@ -70,7 +72,13 @@ async def index(_request: Request) -> Response:
 async def meta(_request: Request) -> Response:
     """Names the page needs from the contract, so it does not hard-code them."""
     return JSONResponse(
-        {"graph_id": GRAPH_ID, "inbox_label": INBOX_LABEL, "receipts_label": RECEIPTS_LABEL},
+        {
+            "graph_id": GRAPH_ID,
+            "inbox_label": INBOX_LABEL,
+            "receipts_label": RECEIPTS_LABEL,
+            "delivery_label": DELIVERY_LABEL,
+            "delivery_key": DELIVERY_KEY,
+        },
         headers=_NO_CACHE,
     )
 

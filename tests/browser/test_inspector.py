@@ -207,3 +207,23 @@ def test_a_thousand_threads_page_without_reloading(server: Server, page) -> None
     page.select_option("#status-filter", "idle")
     page.wait_for_function("location.hash === '#/threads?status=idle'")
     page.locator("#threads tbody tr [data-state='idle']").first.wait_for()
+
+
+def test_parked_work_is_shown_and_counted(server: Server, page) -> None:
+    """A thread whose redelivery attempts all failed: counted on the list, explained on its page."""
+    with httpx.Client(base_url=server.url) as http:
+        tid = http.post("/threads", json={"metadata": {"graph_id": "memory_manager"}}).json()[
+            "thread_id"
+        ]
+        record = {"attempts": 5, "max_attempts": 5, "next_at": None, "parked": True,
+                  "last_error": "run r-1 ended error: APIError: model down",
+                  "last_run_id": "r-1", "updated_at": 1.0}  # fmt: skip
+        http.put("/store/items", json={"namespace": ["reflection_delivery", tid], "key": "state",
+                                       "value": record}).raise_for_status()  # fmt: skip
+    page.goto(f"{server.url}/inspector/?poll=250#/threads")
+    page.reload()
+    page.wait_for_function("Number(document.querySelector('#parked-total')?.dataset.parked) >= 1")
+    page.goto(f"{server.url}/inspector/?poll=250#/thread/{tid}")
+    text = page.locator("[data-message='error']").inner_text()
+    assert "Parked after 5 attempts: run r-1 ended error: APIError: model down" in text
+    assert f"memory-reflect retry -t {tid}" in text

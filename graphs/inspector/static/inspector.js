@@ -11,7 +11,10 @@ const KEY_STORE = "memory-reflect-inspector-key";
 const PAGE_SIZE = 50;
 const POLL_MS = Math.max(200, Number(new URLSearchParams(location.search).get("poll")) || 1000);
 
-let meta = { graph_id: "memory_manager", inbox_label: "reflection_inbox", receipts_label: "reflection_receipts" };
+let meta = {
+  graph_id: "memory_manager", inbox_label: "reflection_inbox", receipts_label: "reflection_receipts",
+  delivery_label: "reflection_delivery", delivery_key: "state",
+};
 let prefix = []; // the owner label the store adds for this key (stripped for display)
 let pollTimer = null;
 let generation = 0; // bumped on navigation, so a late answer for an old view is dropped
@@ -165,26 +168,60 @@ function stateBadge(state, dueAt) {
   return `<span class="state ${esc(state)}" data-state="${esc(state)}">${esc(state)}</span>${countdown}`;
 }
 
+// ---------------------------------------------------------------- delivery (redelivery, parking)
+
+// The server's redelivery record of a thread whose work has no run (graphs/redelivery.py), or null.
+async function deliveryRecord(threadId) {
+  const ns = [meta.delivery_label, threadId].join("."); // the server adds the key's prefix
+  try {
+    const item = await rest(`store/items?namespace=${encodeURIComponent(ns)}&key=${meta.delivery_key}`);
+    return item ? item.value : null;
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
+}
+
+// Threads whose work is parked: every redelivery attempt failed (at most 100 listed).
+async function parkedThreads() {
+  const found = await rest("store/items/search", "POST", {
+    namespace_prefix: [meta.delivery_label], filter: { parked: true }, limit: 100,
+  });
+  return found.items.map((i) => i.namespace[i.namespace.length - 1]);
+}
+
+function deliveryMessage(record, key) {
+  if (!record) return "";
+  if (record.parked) {
+    return message(`Parked after ${record.attempts} attempts: ${record.last_error}. The submissions stay in the inbox; ` +
+      `\`memory-reflect retry -t ${key}\` or the thread's next submission runs them again.`, "error");
+  }
+  const next = record.next_at ? ` next attempt at ${fmtTime(record.next_at)}` : "";
+  return message(`Retrying: attempt ${record.attempts} of ${record.max_attempts} (${record.last_error});${next}.`, "warning");
+}
+
 // ---------------------------------------------------------------- Threads view
 
 async function renderThreads(params, gen) {
   const page = Math.max(0, Number(params.get("page")) || 0);
   const status = params.get("status") || "";
   const filter = { metadata: { graph_id: meta.graph_id }, ...(status ? { status } : {}) };
-  const [threads, total] = await Promise.all([
+  const [threads, total, parked] = await Promise.all([
     rest("threads/search", "POST", { ...filter, limit: PAGE_SIZE, offset: page * PAGE_SIZE, sort_by: "updated_at", sort_order: "desc" }),
     rest("threads/count", "POST", filter).catch(() => null),
+    parkedThreads().catch(() => []),
   ]);
   // Only busy threads have a pending or running run: ask about those alone, so a page
   // costs 2 requests plus 2 per busy thread whatever the total number of threads.
   const work = await Promise.all(threads.map((t) => (t.status === "busy" ? activeWork(t.thread_id).catch(() => null) : null)));
   if (gen !== generation) return;
   const pages = total == null ? null : Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const rows = threads.map((t, i) => threadRow(t, work[i])).join("");
+  const rows = threads.map((t, i) => threadRow(t, work[i], parked.includes(t.thread_id))).join("");
   const link = (p) => `#/threads?page=${p}${status ? `&status=${status}` : ""}`;
   const options = ["", "busy", "idle", "error"].map((s) => `<option value="${s}" ${s === status ? "selected" : ""}>${s || "all"}</option>`).join("");
   const controls = `<div class="controls">
       <strong id="thread-total">${total == null ? threads.length : total}</strong> threads of <code>${esc(meta.graph_id)}</code>
+      <span id="parked-total" data-parked="${parked.length}">${parked.length ? `· <strong>${parked.length}</strong> parked` : ""}</span>
       <label>status <select id="status-filter">${options}</select></label>
       ${page > 0 ? `<a href="${link(page - 1)}" id="prev-page">← newer</a>` : ""}
       <span id="page-info">page ${page + 1}${pages ? ` of ${pages}` : ""}</span>
@@ -201,12 +238,13 @@ async function renderThreads(params, gen) {
   });
 }
 
-function threadRow(thread, work) {
+function threadRow(thread, work, parked) {
   let state = thread.status === "busy" ? "running" : thread.status === "error" ? "error" : "idle";
+  if (parked) state = "parked";
   let dueAt = null;
   let absorbed = "";
   if (work) {
-    state = work.state === "idle" ? state : work.state;
+    state = work.state === "idle" || parked ? state : work.state;
     dueAt = work.dueAt;
     absorbed = String(work.inbox.length);
   }
@@ -272,14 +310,16 @@ async function renderTimeline(params, gen, key) {
       "the idle-thread sweeper deleted it, or it belongs to another API key. This page keeps looking.", "error"), bind);
     return;
   }
-  const [work, runs] = await Promise.all([activeWork(threadId), finishedRuns(threadId, thread.updated_at)]);
+  const [work, runs, delivery] = await Promise.all([
+    activeWork(threadId), finishedRuns(threadId, thread.updated_at), deliveryRecord(threadId),
+  ]);
   if (gen !== generation) return;
   const bursts = [];
   if (work.state !== "idle" || work.inbox.length) bursts.push(activeBurst(threadId, work));
   for (const values of runs) bursts.push(finishedBurst(threadId, values, work.runs));
   paint("timeline", form, `
     <h2 id="thread-head" data-thread-id="${esc(threadId)}">Thread <code>${esc(threadId)}</code> ${stateBadge(work.state === "idle" && thread.status === "error" ? "error" : work.state, work.dueAt)}</h2>
-    ${thread.status === "error" && work.state === "idle" ? message("The last run on this thread failed; its submissions stay in the inbox and the next run processes them.", "warning") : ""}
+    ${delivery ? deliveryMessage(delivery, key) : thread.status === "error" && work.state === "idle" ? message("The last run on this thread failed; its submissions stay in the inbox, and the server runs them again shortly.", "warning") : ""}
     ${bursts.length ? "" : message("This thread has no pending work and no finished run yet.")}
     <p class="legend muted"><span class="dot"></span> the submission whose run executes ·
       <span class="dot superseded"></span> superseded (its run was replaced; its messages are absorbed) ·
@@ -363,7 +403,7 @@ function renderChanges(changes) {
 
 // ---------------------------------------------------------------- Memories view
 
-const hidden = () => new Set([meta.inbox_label, meta.receipts_label]);
+const hidden = () => new Set([meta.inbox_label, meta.receipts_label, meta.delivery_label]);
 const unprefixed = (ns) => (prefix.length && prefix.every((l, i) => ns[i] === l) ? ns.slice(prefix.length) : ns);
 
 async function renderMemories(params, gen) {

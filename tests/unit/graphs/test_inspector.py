@@ -54,6 +54,8 @@ def test_meta_names_come_from_the_contract(client):
         "graph_id": "memory_manager",
         "inbox_label": INBOX_LABEL,
         "receipts_label": RECEIPTS_LABEL,
+        "delivery_label": "reflection_delivery",
+        "delivery_key": "state",
     }
 
 
