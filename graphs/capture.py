@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from langgraph.store.base import BaseStore
 from langgraph_sdk.client import LangGraphClient
 
 from sdk_client.contract import (
@@ -126,10 +127,16 @@ def _run_spec(body: Mapping[str, Any]) -> RunSpec:
 
 
 class Capturer:
-    """Writes captures through the server's in-process client (no auth: explicit prefixes)."""
+    """Writes captures straight into the server's store, at the prefixed namespace.
 
-    def __init__(self, client: LangGraphClient) -> None:
+    Not through the in-process HTTP client: a request made while serving another
+    inherits that caller's auth context, so the store handler would prefix the
+    namespace a second time.
+    """
+
+    def __init__(self, client: LangGraphClient, store: Callable[[], Awaitable[BaseStore]]) -> None:
         self._client = client
+        self._store = store
         self._graphs: dict[str, str | None] = {GRAPH_ID: GRAPH_ID}
 
     async def is_memory_graph(self, assistant_id: Any) -> bool:
@@ -137,7 +144,7 @@ class Capturer:
         if not isinstance(assistant_id, str):
             return False
         if assistant_id not in self._graphs:
-            try:
+            try:  # as the caller: another user's assistant is not found, as on the API
                 assistant = await self._client.assistants.get(assistant_id)
             except Exception:  # unknown or malformed: the server answers the request itself
                 return False
@@ -147,15 +154,12 @@ class Capturer:
 
     async def write(self, capture: Capture) -> bool:
         """Write the entry; False when the caller's own client had written it already."""
-        if capture.supplied_id and await self._client.store.get_item(
-            list(capture.namespace), capture.key
-        ):
+        store = await self._store()
+        if capture.supplied_id and await store.aget(capture.namespace, capture.key):
             return False
-        await self._client.store.put_item(
-            list(capture.namespace), capture.key, dict(capture.entry), index=False
-        )
+        await store.aput(capture.namespace, capture.key, dict(capture.entry), index=False)
         return True
 
     async def undo(self, capture: Capture) -> None:
         """Delete the entry of a run the server did not create."""
-        await self._client.store.delete_item(list(capture.namespace), capture.key)
+        await (await self._store()).adelete(capture.namespace, capture.key)

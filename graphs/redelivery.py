@@ -97,6 +97,9 @@ class RedeliverySettings:
     interval_seconds: float = 5.0
     """``MEMORY_REDELIVERY_INTERVAL_SECONDS``: seconds between two scans."""
 
+    max_per_scan: int = 50
+    """Threads with late entries looked at per scan (the oldest first)."""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RedeliverySettings:
         """Settings from the ``MEMORY_REDELIVERY_*`` variables (defaults absorb ~4-8 min)."""
@@ -189,33 +192,47 @@ class Redeliverer:
         self._settings = settings
 
     async def scan_once(self, now: float | None = None) -> dict[str, int]:
-        """Look at every thread with inbox entries once; counts of what was done."""
+        """Look once at every thread whose inbox holds entries past due; counts of what was done.
+
+        At most ``max_per_scan`` threads are looked at, oldest entries first, so a backlog
+        (a wave of runs queued behind the workers) costs each scan a bounded number of
+        requests.
+        """
         now = time.time() if now is None else now
         counts = {"redelivered": 0, "parked": 0}
         for prefix in _prefixes():
-            for thread_id in await self._inbox_threads(prefix):
-                outcome = await self._thread(prefix, thread_id, now)
+            inboxes = await self._inboxes(prefix)
+            for thread_id in self._late(inboxes, now)[: self._settings.max_per_scan]:
+                outcome = await self._thread(prefix, thread_id, inboxes[thread_id], now)
                 if outcome in counts:
                     counts[outcome] += 1
         return counts
 
-    async def _inbox_threads(self, prefix: tuple[str, ...]) -> list[str]:
-        found: list[str] = []
-        while True:
-            page = await self._reader.store.list_namespaces(
-                prefix=[*prefix, INBOX_LABEL],
-                max_depth=len(prefix) + 2,
-                limit=_PAGE,
-                offset=len(found),
-            )
-            found.extend(str(ns[-1]) for ns in page["namespaces"])
-            if len(page["namespaces"]) < _PAGE:
-                return found
+    def _late(self, inboxes: Mapping[str, list[dict[str, Any]]], now: float) -> list[str]:
+        """Threads whose oldest entry is past due by the grace period, oldest first."""
+        oldest = {tid: min(_due(i["value"]) for i in items) for tid, items in inboxes.items()}
+        late = [t for t, due in oldest.items() if now >= due + self._settings.grace_seconds]
+        return sorted(late, key=oldest.__getitem__)
 
-    async def _thread(self, prefix: tuple[str, ...], thread_id: str, now: float) -> str:
-        items = await self._inbox(prefix, thread_id)
-        if not items:
-            return "empty"
+    async def _inboxes(self, prefix: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+        """Every inbox entry under ``prefix``, by thread id (one search, not one per thread)."""
+        by_thread: dict[str, list[dict[str, Any]]] = {}
+        offset = 0
+        while True:
+            page = (
+                await self._reader.store.search_items(
+                    [*prefix, INBOX_LABEL], limit=_PAGE, offset=offset
+                )
+            )["items"]
+            for item in page:
+                by_thread.setdefault(str(item["namespace"][-1]), []).append(dict(item))
+            offset += len(page)
+            if len(page) < _PAGE:
+                return by_thread
+
+    async def _thread(
+        self, prefix: tuple[str, ...], thread_id: str, items: list[dict[str, Any]], now: float
+    ) -> str:
         view = ThreadView(
             oldest_due=min(_due(item["value"]) for item in items),
             busy=await self._busy(thread_id),
@@ -244,18 +261,6 @@ class Redeliverer:
             thread_id, action.attempt, self._settings.attempts, created,
         )  # fmt: skip
         return "redelivered"
-
-    async def _inbox(self, prefix: tuple[str, ...], thread_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        while True:
-            page = (
-                await self._reader.store.search_items(
-                    [*prefix, INBOX_LABEL, thread_id], limit=_PAGE, offset=len(items)
-                )
-            )["items"]
-            items.extend(dict(i) for i in page)
-            if len(page) < _PAGE:
-                return items
 
     async def _busy(self, thread_id: str) -> bool:
         try:

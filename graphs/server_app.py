@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphs import access
 from graphs.auth import presented_key
-from graphs.capture import GRAPH_ID, Capturer, capture_thread, plan_capture
+from graphs.capture import GRAPH_ID, Capture, Capturer, capture_thread, plan_capture
 from graphs.inspector import ROUTES as INSPECTOR_ROUTES
 from graphs.redelivery import Redeliverer, RedeliverySettings, run_redeliverer
 from graphs.sweeper import SweepSettings, run_sweeper
@@ -255,13 +255,22 @@ class GuardRequests:
         if error is not None:
             await _send_json(send, 422, error)
             return
-        await self.app(scope, _replay(raw, receive), send)
+        try:
+            await self.app(scope, _replay(raw, receive), send)
+        except BaseException:
+            # Not found, conflict...: raised here, answered by the server's exception
+            # handlers outside this middleware, so the wrapped send never saw the status.
+            if isinstance(send, _UndoOnFailure):
+                await send.failed()
+            raise
 
 
 @functools.cache
 def _capturer() -> Capturer:
     # Built on first use: get_client() finds the server app only once it exists.
-    return Capturer(get_client())
+    from langgraph_api.store import get_store  # type: ignore[import-untyped]
+
+    return Capturer(get_client(), get_store)
 
 
 async def _capture(
@@ -280,13 +289,29 @@ async def _capture(
     raw = json.dumps(capture.body).encode()
     if not await capturer.write(capture):
         return _with_length(scope, len(raw)), raw, send
+    return _with_length(scope, len(raw)), raw, _UndoOnFailure(send, capturer, capture)
 
-    async def undo_on_failure(message: Message) -> None:
-        if message["type"] == "http.response.start" and message["status"] >= 400:
-            await capturer.undo(capture)
-        await send(message)
 
-    return _with_length(scope, len(raw)), raw, undo_on_failure
+class _UndoOnFailure:
+    """A ``send`` that deletes a captured entry if the server answers with an error."""
+
+    def __init__(self, send: Send, capturer: Capturer, capture: Capture) -> None:
+        self._send = send
+        self._capturer = capturer
+        self._capture = capture
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            if message["status"] >= 400:
+                await self._capturer.undo(self._capture)
+        await self._send(message)
+
+    async def failed(self) -> None:
+        """The app raised before answering (an HTTP error handled further out): undo."""
+        if not self.started:
+            await self._capturer.undo(self._capture)
 
 
 def _store_prefix(scope: Scope) -> tuple[str, ...] | None:

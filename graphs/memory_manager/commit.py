@@ -109,7 +109,9 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         for key in state.get("inbox_keys") or []:
             await store.adelete(inbox_namespace(thread_id), key)
         # Processing works again: the redeliverer's count (and any parking) starts over.
-        await store.adelete(delivery_namespace(thread_id), DELIVERY_KEY)
+        # Looked up first: a delete of nothing still leaves an empty namespace behind.
+        if await store.aget(delivery_namespace(thread_id), DELIVERY_KEY) is not None:
+            await store.adelete(delivery_namespace(thread_id), DELIVERY_KEY)
         await _prune_receipts(store, thread_id)
     processed = [m for b in batches for m in b["messages"]]
     return {

@@ -16,7 +16,7 @@ from sdk_client import ReflectionExecutor
 from sdk_client.cli import EXIT_CODES, cli
 from tests.conftest import ALICE_KEY as ALICE
 from tests.conftest import BOB_KEY as BOB
-from tests.server import Server
+from tests.server import Server, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -152,3 +152,26 @@ def test_cli_with_keys_sees_only_its_own_memories(keyed_server, monkeypatch):
         cli, ["--url", keyed_server.url, "--api-key", BOB, "memories", "list", "-n", ns]
     )
     assert res.exit_code == 0 and "0 memories in" in res.output
+
+
+def test_capture_writes_into_the_callers_own_inbox(keyed_server):
+    """Server-side capture on a keyed server: the entry is in alice's prefix, then acknowledged."""
+    thread = str(uuid.uuid4())
+    user = f"cap-{uuid.uuid4().hex[:6]}"
+    turns = ["I live in Oslo.", "I work at a library.", "My name is Ada."]
+    with get_sync_client(url=keyed_server.url, api_key=ALICE) as alice:
+        for turn in turns:
+            alice.runs.create(thread, "memory_manager", if_not_exists="create",
+                              input={"messages": [{"role": "user", "content": turn}]},
+                              multitask_strategy="rollback", after_seconds=2,
+                              context={"namespace": ["memories", user]})  # fmt: skip
+        inbox = alice.store.search_items(["reflection_inbox", thread])["items"]
+        assert len(inbox) == 3 and {i["namespace"][0] for i in inbox} == {"alice"}
+
+        def processed() -> bool:
+            return len(alice.store.search_items(["memories", user])["items"]) == 3
+
+        wait_until(processed, 60, 0.2, "all three turns")
+        assert alice.store.search_items(["reflection_inbox", thread])["items"] == []
+    with get_sync_client(url=keyed_server.url, api_key=BOB) as bob:
+        assert bob.store.search_items(["reflection_inbox"], limit=100)["items"] == []
