@@ -16,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sdk_client._remote import DEFAULT_URL
     from sdk_client._retry import RetryPolicy
     from sdk_client.async_executor import AsyncReflectionExecutor
     from sdk_client.errors import (
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
         SubmissionError,
         SubmissionLostError,
     )
-    from sdk_client.executor import DEFAULT_URL, ReflectionExecutor
+    from sdk_client.executor import ReflectionExecutor
     from sdk_client.local import LocalFuture, LocalReflectionExecutor
     from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadStatus
 
@@ -59,7 +60,7 @@ __all__ = [
 
 # Public name -> the module that defines it.
 _HOME: dict[str, str] = {
-    "DEFAULT_URL": "sdk_client.executor",
+    "DEFAULT_URL": "sdk_client._remote",
     "AsyncReflectionExecutor": "sdk_client.async_executor",
     "LocalFuture": "sdk_client.local",
     "LocalReflectionExecutor": "sdk_client.local",
