@@ -41,12 +41,13 @@ __all__ = ["AsyncReflectionExecutor"]
 class AsyncReflectionExecutor(RemoteExecutor):
     """Submit conversations to a deployed memory-manager graph from async code.
 
-    Args: those of :class:`~sdk_client.ReflectionExecutor` (same names and
-    defaults), except that ``client`` is the async ``langgraph_sdk`` client to
-    use instead of building one, ``transport`` an async httpx transport (e.g.
-    ``httpx.MockTransport`` in tests), ``sender_threads`` the number of sender
-    tasks; and that there is no ``sync_client``, nor ``exit_timeout``: the event
-    loop is gone at interpreter exit, so ``await wait_accepted()`` before it ends.
+    It takes the arguments of :class:`~sdk_client.ReflectionExecutor`, with the
+    same names and defaults (the parity test keeps them so), except that:
+    ``client`` is the async ``langgraph_sdk`` client to use instead of building
+    one; ``transport`` is an async httpx transport (e.g. ``httpx.MockTransport``
+    in tests); ``sender_threads`` counts sender tasks; and there is no
+    ``sync_client`` nor ``exit_timeout``: the event loop is gone at interpreter
+    exit, so ``await wait_accepted()`` before it ends.
     """
 
     def __init__(
