@@ -1,26 +1,25 @@
-"""Retries with capped exponential backoff and jitter, for the sync and async clients.
+"""Retries with capped exponential backoff and jitter, decided once for both executors.
 
 What is retried: connection errors, timeouts and other transport failures,
 and HTTP 408, 429 and 5xx (honouring ``Retry-After``). A 4xx that says the
-request itself is wrong is never retried. The decision and the delay are
-pure functions; :func:`call` and :func:`acall` only sleep and call.
+request itself is wrong is never retried. :meth:`RetryPolicy.delay` decides
+whether to try again and after how long; :func:`retrying` is the flow that
+repeats a call, so the sync and async drivers only sleep when it says.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import Any
 
 import httpx
 
-__all__ = ["RetryPolicy", "acall", "call", "delay_for", "retry_after_of", "should_retry"]
+from sdk_client._sansio import Call, Flow, Sleep
 
-T = TypeVar("T")
+__all__ = ["RetryPolicy", "delay_for", "retry_after_of", "retrying", "should_retry"]
 
 _RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
@@ -48,6 +47,17 @@ class RetryPolicy:
             raise ValueError("RetryPolicy.max_attempts: must be >= 1")
         if self.initial_delay < 0 or self.max_delay < 0 or self.jitter < 0:
             raise ValueError("RetryPolicy: delays and jitter must be >= 0")
+
+    def delay(self, attempt: int, exc: BaseException) -> float | None:
+        """Seconds to wait before trying again after failed try ``attempt`` (1-based).
+
+        Returns:
+            ``None`` when the call should not be tried again: the tries ran out,
+            or ``exc`` says the request itself is wrong.
+        """
+        if attempt >= self.max_attempts or not should_retry(exc):
+            return None
+        return delay_for(self, attempt, exc)
 
 
 def _status_of(exc: BaseException) -> int | None:
@@ -91,27 +101,18 @@ def delay_for(policy: RetryPolicy, attempt: int, exc: BaseException) -> float:
     return base + random.uniform(0, base * policy.jitter)
 
 
-def call(policy: RetryPolicy, fn: Callable[[], T]) -> T:
-    """Call ``fn`` until it succeeds, fails for good, or the tries run out."""
+def retrying(policy: RetryPolicy, call: Call) -> Flow[Any]:
+    """The flow that makes ``call`` until it succeeds, fails for good, or the tries run out.
+
+    Use it as ``answer = yield from retrying(policy, Call(...))`` inside a flow.
+    """
     attempt = 1
     while True:
         try:
-            return fn()
+            return (yield call)
         except Exception as exc:
-            if attempt >= policy.max_attempts or not should_retry(exc):
+            delay = policy.delay(attempt, exc)
+            if delay is None:
                 raise
-            time.sleep(delay_for(policy, attempt, exc))
-            attempt += 1
-
-
-async def acall(policy: RetryPolicy, fn: Callable[[], Awaitable[T]]) -> T:
-    """Async twin of :func:`call`."""
-    attempt = 1
-    while True:
-        try:
-            return await fn()
-        except Exception as exc:
-            if attempt >= policy.max_attempts or not should_retry(exc):
-                raise
-            await asyncio.sleep(delay_for(policy, attempt, exc))
-            attempt += 1
+        yield Sleep(delay)
+        attempt += 1

@@ -21,6 +21,14 @@ Transport errors from httpx or langgraph-sdk are chained with ``raise ... from e
 
 from __future__ import annotations
 
+# The contract's errors live in a leaf module that the server's graph imports
+# without the rest of the client; they are the same classes, re-exported here.
+from sdk_client._contract_errors import (
+    InvalidPayloadError,
+    InvalidPayloadTypeError,
+    ReflectError,
+)
+
 __all__ = [
     "ExecutorShutdownError",
     "FlushTimeoutError",
@@ -33,18 +41,6 @@ __all__ = [
     "SubmissionError",
     "SubmissionLostError",
 ]
-
-
-class ReflectError(Exception):
-    """Root of every exception memory-reflect raises on purpose."""
-
-
-class InvalidPayloadError(ReflectError, ValueError):
-    """A payload, namespace or argument is malformed; the message names the field."""
-
-
-class InvalidPayloadTypeError(InvalidPayloadError, TypeError):
-    """A payload field has the wrong type; the message names the field and the type expected."""
 
 
 class ExecutorShutdownError(ReflectError, RuntimeError):

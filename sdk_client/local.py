@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from sdk_client._base import NOT_GIVEN, _ambient_config, resolve_thread_id
+from sdk_client._submission import NOT_GIVEN, ambient_config, resolve_thread_id
 from sdk_client.contract import normalize_payload, validate_after_seconds
 from sdk_client.errors import (
     ExecutorShutdownError,
@@ -109,7 +109,7 @@ def merge(batch: list[_Pending]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _run_config(config: Mapping[str, Any] | None, store: Any) -> dict[str, Any]:
     """The config a run gets: the caller's ``configurable`` values, and the store."""
-    source = config if config is not None else (_ambient_config() or {})
+    source = config if config is not None else (ambient_config() or {})
     # Only the caller's values: the ambient config also holds the calling graph's
     # internals (callbacks, checkpointer) that must not outlive its run.
     configurable = {

@@ -1,7 +1,7 @@
 """What the CLI reads from the server: one snapshot per thread, found by thread or namespace.
 
 The status itself (idle / pending / running, due time, inbox size) is computed by
-:func:`sdk_client._base.thread_status`, the same function the executor's
+:func:`sdk_client._answers.thread_status`, the same function the executor's
 ``status()`` uses; this module only fetches its inputs and the thread's last
 result (the values the graph's ``commit`` step leaves in the thread state).
 """
@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from langgraph_sdk.client import SyncLangGraphClient
 
-from sdk_client._base import inbox_count, thread_status
+from sdk_client._answers import inbox_count, thread_status
 from sdk_client.contract import INBOX_LABEL, validate_namespace, validate_thread_id
 from sdk_client.types import ThreadStatus
 

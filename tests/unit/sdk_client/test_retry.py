@@ -1,7 +1,12 @@
+"""The retry decision, made once: which failures to retry, how long to wait, when to give up."""
+
+from types import SimpleNamespace
+
 import httpx
 import pytest
 
-from sdk_client._retry import RetryPolicy, call, delay_for, retry_after_of, should_retry
+from sdk_client._retry import RetryPolicy, delay_for, retry_after_of, retrying, should_retry
+from sdk_client._sansio import Call, Sleep, run_async, run_sync
 
 NO_SLEEP = RetryPolicy(max_attempts=4, initial_delay=0, jitter=0)
 
@@ -35,7 +40,15 @@ def test_retry_after_is_honoured_and_capped():
     assert delay_for(policy, 3, httpx.ConnectError("x")) == pytest.approx(0.4)
 
 
-def test_call_retries_then_succeeds():
+def _client(fn):
+    """A stand-in for a langgraph-sdk client whose ``api.do`` is ``fn``."""
+    return SimpleNamespace(api=SimpleNamespace(do=fn))
+
+
+DO = Call("api.do")
+
+
+def test_retrying_retries_then_succeeds():
     attempts = []
 
     def flaky():
@@ -44,11 +57,11 @@ def test_call_retries_then_succeeds():
             raise _status_error(503)
         return "ok"
 
-    assert call(NO_SLEEP, flaky) == "ok"
+    assert run_sync(retrying(NO_SLEEP, DO), _client(flaky)) == "ok"
     assert len(attempts) == 3
 
 
-def test_call_gives_up_after_max_attempts_and_on_4xx():
+def test_retrying_gives_up_after_max_attempts_and_on_4xx():
     attempts = []
 
     def down():
@@ -56,7 +69,7 @@ def test_call_gives_up_after_max_attempts_and_on_4xx():
         raise httpx.ConnectError("refused")
 
     with pytest.raises(httpx.ConnectError):
-        call(NO_SLEEP, down)
+        run_sync(retrying(NO_SLEEP, DO), _client(down))
     assert len(attempts) == 4
 
     def bad():
@@ -65,8 +78,35 @@ def test_call_gives_up_after_max_attempts_and_on_4xx():
 
     attempts.clear()
     with pytest.raises(httpx.HTTPStatusError):
-        call(NO_SLEEP, bad)
+        run_sync(retrying(NO_SLEEP, DO), _client(bad))
     assert len(attempts) == 1
+
+
+def test_the_policy_decides_the_sleeps_the_drivers_only_sleep():
+    policy = RetryPolicy(max_attempts=3, initial_delay=0.25, jitter=0)
+    flow = retrying(policy, DO)
+    assert next(flow) == DO
+    assert flow.throw(httpx.ConnectError("refused")) == Sleep(0.25)
+    assert flow.send(None) == DO
+    assert flow.throw(_status_error(503, {"retry-after": "1"})) == Sleep(1.0)
+    assert flow.send(None) == DO
+    with pytest.raises(httpx.ConnectError):
+        flow.throw(httpx.ConnectError("still refused"))
+    assert policy.delay(3, httpx.ConnectError("x")) is None
+    assert policy.delay(1, _status_error(400)) is None
+
+
+async def test_the_async_driver_retries_the_same_way():
+    attempts = []
+
+    async def flaky():
+        attempts.append(1)
+        if len(attempts) < 2:
+            raise httpx.ReadTimeout("slow")
+        return "ok"
+
+    assert await run_async(retrying(NO_SLEEP, DO), _client(flaky)) == "ok"
+    assert len(attempts) == 2
 
 
 def test_policy_refuses_nonsense():

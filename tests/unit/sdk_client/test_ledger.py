@@ -1,20 +1,11 @@
-import pytest
-from langgraph.func import entrypoint
+"""The Ledger: every Future from handed over to processed, failed, lost or cancelled."""
 
-from sdk_client._base import (
-    NOT_GIVEN,
-    STARTED_MARGIN,
-    Ledger,
-    RunPlan,
-    build_submission,
-    coalesce,
-    resolve_thread_id,
-    thread_status,
-)
-from sdk_client.contract import validate_thread_id
+import pytest
+
+from sdk_client._ledger import STARTED_MARGIN, Ledger, RunPlan
+from sdk_client._submission import build_submission
 from sdk_client.errors import (
     ExecutorShutdownError,
-    InvalidPayloadError,
     NotAcceptedError,
     ProcessingFailedError,
     SubmissionCancelledError,
@@ -24,83 +15,8 @@ from sdk_client.types import Stage
 PAYLOAD = {"messages": [{"role": "user", "content": "I love tea."}]}
 
 
-def test_thread_precedence_explicit_then_config():
-    cfg = {"configurable": {"thread_id": "from-config"}}
-    assert resolve_thread_id("explicit", cfg) == validate_thread_id("explicit")
-    assert resolve_thread_id(NOT_GIVEN, cfg) == validate_thread_id("from-config")
-    assert resolve_thread_id(None, cfg) == validate_thread_id("from-config")
-
-
-def test_no_thread_is_a_clear_error():
-    with pytest.raises(InvalidPayloadError, match="thread_id: no thread to submit to"):
-        resolve_thread_id(NOT_GIVEN, None)
-    with pytest.raises(ValueError):
-        resolve_thread_id(NOT_GIVEN, {"configurable": {}})
-
-
-def test_thread_from_the_langgraph_context():
-    @entrypoint()
-    def node(_: str) -> str:
-        return resolve_thread_id(NOT_GIVEN, None)
-
-    got = node.invoke("x", {"configurable": {"thread_id": "ambient"}})
-    assert got == validate_thread_id("ambient")
-
-
-def test_build_submission_validates_everything_first():
-    with pytest.raises(InvalidPayloadError, match="after_seconds"):
-        build_submission(PAYLOAD, ("m",), config=None, after_seconds=-1, thread_id="t")
-    with pytest.raises(InvalidPayloadError, match="user_id"):
-        build_submission(PAYLOAD, ("m", "{user_id}"), config=None, after_seconds=0, thread_id="t")
-    sub = build_submission(
-        PAYLOAD,
-        ("m", "{user_id}"),
-        config={"configurable": {"user_id": "u1"}},
-        after_seconds=2,
-        thread_id="t",
-    )
-    assert sub.namespace == ("m", "u1")
-    assert sub.due_at == pytest.approx(sub.submitted_at + 2)
-
-
 def _sub(ns=("m",), after=5.0, thread="t"):
     return build_submission(PAYLOAD, ns, config=None, after_seconds=after, thread_id=thread)
-
-
-def test_coalesce_one_request_per_namespace_run():
-    a, b, c = _sub(), _sub(), _sub(("other",))
-    reqs = coalesce([a, b, c], now=b.submitted_at)
-    assert len(reqs) == 2
-    first = reqs[0]
-    assert [s["submission_id"] for s in first.inbox_entry["submissions"]] == [
-        a.submission_id,
-        b.submission_id,
-    ]
-    assert first.inbox_key == a.submission_id
-    assert first.run_input["submission_id"] == b.submission_id
-    assert first.run_config["configurable"]["namespace"] == ["m"]
-    assert reqs[1].inbox_entry["namespace"] == ["other"]
-
-
-def test_coalesce_counts_the_delay_from_submission_time():
-    s = _sub(after=5.0)
-    assert coalesce([s], now=s.submitted_at + 2)[0].after_seconds == pytest.approx(3.0, abs=0.01)
-    assert coalesce([s], now=s.submitted_at + 9)[0].after_seconds == 0.0
-
-
-def test_thread_status_prefers_running_then_pending():
-    runs = [
-        {"run_id": "p", "status": "pending", "created_at": "2026-01-01T00:00:10+00:00"},
-        {"run_id": "r", "status": "running", "created_at": "2026-01-01T00:00:00+00:00"},
-    ]
-    assert thread_status("t", runs, 2).state == "running"
-    pending = thread_status("t", runs[:1], 1)
-    assert (pending.state, pending.run_id, pending.inbox) == ("pending", "p", 1)
-    assert pending.due_at == pytest.approx(1767225610.0)
-    assert thread_status("t", [], 0).state == "idle"
-
-
-# --------------------------------------------------------------------- Ledger
 
 
 def test_ledger_follows_a_submission_from_handed_over_to_processed():

@@ -1,249 +1,32 @@
-"""The executor's logic that does no I/O, shared by its sync and async methods.
+"""The Ledger: every submission an executor holds, and what the server said about it.
 
-Thread resolution, building a submission, coalescing a thread's queued
-submissions into one request pair, and reading the server's answers live
-here, as pure functions, so they are tested without a server.
+Both remote executors keep their bookkeeping here and their decisions in
+:mod:`sdk_client._flows`; the Ledger records what the flows learn (accepted,
+processed, failed, lost, cancelled) and resolves the Futures. It also decides
+how the next run on a thread is created (:class:`RunPlan`).
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
-import uuid
-import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 import httpx
 
-from sdk_client.contract import (
-    InboxEntry,
-    Message,
-    SubmissionRecord,
-    normalize_payload,
-    resolve_namespace,
-    validate_after_seconds,
-    validate_namespace,
-    validate_thread_id,
-)
+from sdk_client._submission import Request, Submission, coalesce
 from sdk_client.errors import (
     ExecutorShutdownError,
-    FlushTimeoutError,
-    InvalidPayloadError,
     NotAcceptedError,
     ProcessingFailedError,
     SubmissionCancelledError,
     SubmissionLostError,
 )
-from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadStatus
+from sdk_client.types import Stage, SubmissionFuture, SubmissionResult
 
-__all__ = [
-    "NOT_GIVEN",
-    "Ledger",
-    "RunPlan",
-    "Submission",
-    "build_submission",
-    "coalesce",
-    "inbox_count",
-    "missing",
-    "not_found",
-    "resolve_thread_id",
-    "thread_status",
-]
-
-
-class _NotGiven:
-    """Sentinel type: an argument that was not passed (distinct from ``None``)."""
-
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
-
-
-NOT_GIVEN: Any = _NotGiven()
-
-
-_get_config: Callable[[], Mapping[str, Any]] | None
-try:  # imported once here, not on the first submit(): importing langgraph takes ~0.3 s
-    from langgraph.config import get_config as _get_config
-except ImportError:  # the client does not require langgraph
-    _get_config = None
-
-
-def _ambient_config() -> Mapping[str, Any] | None:
-    """The LangGraph config of the node/entrypoint we are called from, if any."""
-    if _get_config is None:
-        return None
-    try:
-        return _get_config()
-    except RuntimeError:
-        return None
-
-
-def resolve_thread_id(
-    thread_id: Any, config: Mapping[str, Any] | None, api_key: str | None = None
-) -> str:
-    """Pick the thread for a submission: ``thread_id`` > ``config`` > the LangGraph context.
-
-    Raises:
-        InvalidPayloadError: none of the three names a thread.
-    """
-    if thread_id is not NOT_GIVEN and thread_id is not None:
-        return validate_thread_id(thread_id, api_key=api_key)
-    for source in (config, _ambient_config()):
-        configurable = (source or {}).get("configurable") or {}
-        if configurable.get("thread_id"):
-            return validate_thread_id(
-                configurable["thread_id"], "config.configurable.thread_id", api_key=api_key
-            )
-    raise InvalidPayloadError(
-        "thread_id: no thread to submit to. Pass thread_id=... (any string or UUID; one per "
-        "conversation), or config={'configurable': {'thread_id': ...}}, or call submit() "
-        "inside a LangGraph node or entrypoint"
-    )
-
-
-@dataclass(frozen=True)
-class Submission:
-    """One validated submission, ready for the sender."""
-
-    submission_id: str
-    thread_id: str
-    namespace: tuple[str, ...]
-    messages: list[Message]
-    submitted_at: float
-    after_seconds: float
-
-    @property
-    def due_at(self) -> float:
-        """When its run should start, by the caller's clock."""
-        return self.submitted_at + self.after_seconds
-
-    def record(self) -> SubmissionRecord:
-        """The submission as the inbox stores it."""
-        return {
-            "submission_id": self.submission_id,
-            "messages": self.messages,
-            "submitted_at": self.submitted_at,
-            "after_seconds": self.after_seconds,
-        }
-
-
-def build_submission(
-    payload: Any,
-    namespace_template: Sequence[str],
-    *,
-    config: Mapping[str, Any] | None,
-    after_seconds: Any,
-    thread_id: Any,
-    api_key: str | None = None,
-) -> Submission:
-    """Validate everything about a submission before anything is sent.
-
-    Raises:
-        InvalidPayloadError: a field is missing or malformed (the message names it).
-    """
-    messages = normalize_payload(payload)
-    delay = validate_after_seconds(after_seconds)
-    tid = resolve_thread_id(thread_id, config, api_key)
-    values = dict((config or _ambient_config() or {}).get("configurable") or {})
-    namespace = resolve_namespace(namespace_template, values)
-    return Submission(
-        submission_id=str(uuid.uuid4()),
-        thread_id=tid,
-        namespace=namespace,
-        messages=messages,
-        submitted_at=time.time(),
-        after_seconds=delay,
-    )
-
-
-@dataclass(frozen=True)
-class Request:
-    """What the sender sends for a group of one thread's queued submissions."""
-
-    thread_id: str
-    inbox_key: str
-    inbox_entry: InboxEntry
-    run_input: dict[str, Any]
-    run_config: dict[str, Any]
-    after_seconds: float
-
-
-def coalesce(group: Sequence[Submission], now: float) -> list[Request]:
-    """Turn one thread's queued submissions (oldest first) into requests.
-
-    Submissions with the same namespace become one inbox entry and one run:
-    the newest submission's run would supersede the others' anyway. The run
-    falls due when the newest submission asked, measured from when it was
-    submitted, not from when the sender got to it.
-    """
-    requests: list[Request] = []
-    start = 0
-    for i in range(1, len(group) + 1):
-        if i == len(group) or group[i].namespace != group[start].namespace:
-            requests.append(_request(group[start:i], now))
-            start = i
-    return requests
-
-
-def _request(subs: Sequence[Submission], now: float) -> Request:
-    newest = subs[-1]
-    remaining = round(max(0.0, newest.due_at - now), 3)
-    return Request(
-        thread_id=newest.thread_id,
-        inbox_key=subs[0].submission_id,
-        inbox_entry={
-            "namespace": list(newest.namespace),
-            "submissions": [s.record() for s in subs],
-        },
-        run_input={"messages": newest.messages, "submission_id": newest.submission_id},
-        run_config={
-            "configurable": {"thread_id": newest.thread_id, "namespace": list(newest.namespace)}
-        },
-        after_seconds=remaining,
-    )
-
-
-def _epoch(value: Any) -> float | None:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, str) and value:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    return None
-
-
-def inbox_count(items: Iterable[Mapping[str, Any]]) -> int:
-    """How many accepted, unprocessed submissions a thread's inbox items hold."""
-    return sum(len(item["value"].get("submissions", [])) for item in items)
-
-
-def thread_status(
-    thread_id: str, runs: Sequence[Mapping[str, Any]], inbox_count: int
-) -> ThreadStatus:
-    """Summarise a thread from its pending/running runs and its inbox size."""
-    for wanted in ("running", "pending"):
-        for run in runs:
-            if run.get("status") == wanted:
-                return ThreadStatus(
-                    thread_id=thread_id,
-                    state=wanted,
-                    run_id=str(run.get("run_id")),
-                    # The server records a deferred run's created_at as its due time.
-                    due_at=_epoch(run.get("created_at")) if wanted == "pending" else None,
-                    inbox=inbox_count,
-                )
-    return ThreadStatus(thread_id=thread_id, state="idle", inbox=inbox_count)
-
-
-def namespace_or_default(
-    namespace: str | Sequence[str] | None, default: tuple[str, ...]
-) -> tuple[str, ...]:
-    """The namespace to search: the one given, else the executor's."""
-    return default if namespace is None else validate_namespace(namespace)
-
+__all__ = ["STARTED_MARGIN", "Ledger", "RunPlan"]
 
 STARTED_MARGIN = 0.5
 """Seconds before its due time from which a run of ours may already be running.
@@ -272,44 +55,6 @@ class RunPlan:
     """Our runs the server says are running: left alone."""
 
 
-# ---------------------------------------------------------------------------
-# Ledger: the executors' bookkeeping, shared by the sync and async executors.
-# ---------------------------------------------------------------------------
-
-
-def sender_for(thread_id: str, senders: int) -> int:
-    """The sender a thread always uses, so its submissions reach the server in order."""
-    return zlib.crc32(thread_id.encode()) % senders
-
-
-def take_batch(
-    first: Submission, get_nowait: Callable[[], Submission | None], empty: type[Exception]
-) -> tuple[list[Submission], bool]:
-    """``first`` and whatever queued up behind it; True if the stop marker was among them."""
-    batch = [first]
-    while True:
-        try:
-            nxt = get_nowait()
-        except empty:
-            return batch, False
-        if nxt is None:
-            return batch, True
-        batch.append(nxt)
-
-
-def group_by_thread(batch: Sequence[Submission]) -> list[list[Submission]]:
-    """Split a sender's batch into per-thread groups, each oldest first."""
-    groups: dict[str, list[Submission]] = {}
-    for sub in batch:
-        groups.setdefault(sub.thread_id, []).append(sub)
-    return list(groups.values())
-
-
-def not_found(err: BaseException) -> bool:
-    """True if ``err`` is the server answering 404 (the thread or run does not exist)."""
-    return getattr(err, "status_code", None) == 404
-
-
 def not_accepted_detail(err: BaseException, url: str) -> str:
     """Say why a send failed, with a hint when the server is not reachable."""
     detail = f"{type(err).__name__}: {err}"
@@ -318,30 +63,13 @@ def not_accepted_detail(err: BaseException, url: str) -> str:
     return detail
 
 
-def missing(
-    ids: Iterable[str],
-    inbox: Sequence[Mapping[str, Any]],
-    receipts: Sequence[Mapping[str, Any]],
-) -> list[str]:
-    """Those of ``ids`` neither in the thread's inbox items nor receipted.
-
-    Asked once their run is gone or finished, so nothing will process them now:
-    the server lost them (a dev server killed before it wrote its data to disk).
-    Callers must read ``receipts`` after ``inbox``: a run that commits meanwhile
-    writes its receipts before it deletes the inbox entries it read.
-    """
-    held = {s["submission_id"] for i in inbox for s in i["value"].get("submissions", [])}
-    receipted = {str(i["key"]) for i in receipts}
-    return [sid for sid in ids if sid not in held and sid not in receipted]
-
-
 class Ledger:
     """Every submission an executor holds, and what the server said about it.
 
-    The sync and async executors do only I/O; everything they know lives here:
-    the Futures not resolved yet, the accepted ones waiting for a receipt, the
-    last run created per thread. Methods are thread-safe and never block on
-    I/O, so the async executor calls them straight from the event loop.
+    Everything an executor knows lives here: the Futures not resolved yet, the
+    accepted ones waiting for a receipt, the last run created per thread.
+    Methods are thread-safe and never block on I/O, so the flows call them
+    from a sender thread, the watcher thread or the event loop alike.
     """
 
     def __init__(self) -> None:
@@ -604,24 +332,3 @@ class Ledger:
         """Closed, and nothing left to watch: the watcher may stop."""
         with self._lock:
             return self.closed and not any(self._waiting.values()) and not self._futures
-
-
-def flush_timeout(fut: SubmissionFuture, timeout: float | None) -> FlushTimeoutError:
-    """The error ``flush()`` raises when ``fut`` is not processed in time."""
-    return FlushTimeoutError(
-        f"flush(): submission {fut.submission_id} not processed within {timeout} s "
-        f"(stage: {fut.stage.value})"
-    )
-
-
-def warn_lost_at_exit(log: logging.Logger, url: str, futures: Sequence[SubmissionFuture]) -> None:
-    """Name, in a warning, the Futures unsent at exit that the server still does not hold."""
-    lost = [f for f in futures if f.stage not in (Stage.ACCEPTED, Stage.PROCESSED)]
-    if lost:
-        names = ", ".join(f"{f.submission_id} (thread {f.thread_id})" for f in lost)
-        log.warning(
-            "memory-reflect: %d submission(s) were NOT accepted by %s before exit and are lost: %s",
-            len(lost),
-            url,
-            names,
-        )

@@ -1,0 +1,300 @@
+"""The remote executor's decisions, written once as flows (see :mod:`sdk_client._sansio`).
+
+Each method returns a flow: a generator that yields the requests to make and
+receives their answers, so the same code runs under the sync executor (its
+threads) and the async one (its event loop), and unit tests feed it scripted
+answers. What a flow learns goes to the :class:`~sdk_client._ledger.Ledger`.
+
+* :meth:`Flows.send`: write a group's inbox entry, plan the run, create it, with retries.
+* :meth:`Flows.watch`: for each thread whose run is due, read its receipts and,
+  for submissions still waiting, follow the run: processed, failed, superseded
+  by another client's run (then follow that one), or lost by the server.
+* :meth:`Flows.status`, :meth:`Flows.cancel`, :meth:`Flows.search`.
+* :meth:`Flows.wait_accepted`, :meth:`Flows.flush`: wait for every Future so far.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sdk_client._answers import FAILED_RUN, inbox_count, missing, not_found, thread_status
+from sdk_client._ledger import Ledger, RunPlan
+from sdk_client._retry import RetryPolicy, retrying
+from sdk_client._sansio import Call, Flow, Wait
+from sdk_client._submission import Request, Submission
+from sdk_client.contract import (
+    inbox_namespace,
+    receipts_namespace,
+    validate_namespace,
+    validate_thread_id,
+)
+from sdk_client.errors import FlushTimeoutError
+from sdk_client.types import SubmissionFuture, ThreadStatus
+
+__all__ = ["ONCE", "Flows"]
+
+logger = logging.getLogger("sdk_client")
+
+ONCE = RetryPolicy(max_attempts=1)
+"""No retry: for the watcher's reads, which the next poll repeats anyway."""
+
+_LIMIT = 1000  # store items read per thread: far more than one thread's inbox holds
+
+
+@dataclass(frozen=True)
+class Flows:
+    """One executor's decisions, over its Ledger and settings.
+
+    Attributes:
+        ledger: The executor's bookkeeping.
+        retry: How to retry the sender's calls.
+        reflector: The graph or assistant id runs are created on.
+        namespace: The executor's memory namespace (what ``search`` reads by default).
+        url: The server, named in errors.
+        api_key: Maps conversation keys to threads on keyed servers (see the contract).
+        clock: Epoch seconds; due times are measured with it.
+    """
+
+    ledger: Ledger
+    retry: RetryPolicy
+    reflector: str
+    namespace: tuple[str, ...]
+    url: str
+    api_key: str | None = None
+    clock: Callable[[], float] = time.time
+
+    # ------------------------------------------------------------------ send
+
+    def send(self, req: Request, subs: list[Submission]) -> Flow[bool]:
+        """Make the server hold ``subs``: inbox entry, then a run. True once accepted."""
+        try:
+            yield from retrying(self.retry, self._put_inbox(req))
+        except Exception as err:
+            self.ledger.not_accepted(subs, err, "writing the inbox", self.url)
+            return False
+        try:
+            plan = yield from self.plan_run(req.thread_id)
+            sent = self.clock()
+            run = yield from retrying(self.retry, self._create_run(req, plan))
+        except Exception as err:
+            yield from self._take_back(req)
+            self.ledger.not_accepted(subs, err, "creating the run", self.url)
+            return False
+        self.ledger.accepted(
+            req.thread_id, str(run["run_id"]), subs, due_at=sent + req.after_seconds, plan=plan
+        )
+        return True
+
+    @staticmethod
+    def _put_inbox(req: Request) -> Call:
+        entry = dict(req.inbox_entry)
+        args = (inbox_namespace(req.thread_id), req.inbox_key, entry)
+        return Call("store.put_item", args, {"index": False})
+
+    def _create_run(self, req: Request, plan: RunPlan) -> Call:
+        options = {
+            "input": req.run_input,
+            "config": req.run_config,
+            "multitask_strategy": plan.strategy,
+            # The server takes fractional seconds (the seed uses 0.5); the SDK hints int.
+            "after_seconds": req.after_seconds,
+            "if_not_exists": "create",
+        }
+        return Call("runs.create", (req.thread_id, self.reflector), options)
+
+    @staticmethod
+    def _take_back(req: Request) -> Flow[None]:
+        # Without a run nothing would process the entry soon: take it back so that
+        # "not accepted" means "not held". Message ids keep a resubmission from
+        # duplicating anything if this cleanup itself fails.
+        try:
+            yield Call("store.delete_item", (inbox_namespace(req.thread_id), req.inbox_key))
+        except Exception:
+            logger.warning(
+                "could not remove inbox entry %s after a failed run create", req.inbox_key
+            )
+
+    def plan_run(self, thread_id: str) -> Flow[RunPlan]:
+        """Supersede our pending run, but never one that is running (see :class:`RunPlan`)."""
+        statuses: dict[str, str | None] = {}
+        for rid in self.ledger.may_be_running(thread_id, self.clock()):
+            statuses[rid] = yield from self.run_status(thread_id, rid, self.retry)
+        plan = self.ledger.plan_run(thread_id, statuses)
+        for rid in plan.cancel:
+            try:
+                yield Call("runs.cancel", (thread_id, rid), {"action": "rollback"})
+            except Exception as err:  # started or finished meanwhile: it processes the inbox
+                logger.debug("could not cancel superseded run %s: %s", rid, err)
+        return plan
+
+    def run_status(
+        self, thread_id: str, run_id: str, retry: RetryPolicy = ONCE
+    ) -> Flow[str | None]:
+        """A run's status; None if the server no longer has it."""
+        try:
+            run = yield from retrying(retry, Call("runs.get", (thread_id, run_id)))
+        except Exception as err:
+            if not_found(err):
+                return None
+            raise
+        return str(run["status"])
+
+    # ----------------------------------------------------------------- watch
+
+    def watch(self) -> Flow[bool]:
+        """One poll: check every thread whose run is due. True once the executor is drained."""
+        for tid in self.ledger.due_threads(self.clock()):
+            try:
+                yield from self.check_thread(tid)
+            except Exception as err:  # the server may be restarting: try again next poll
+                logger.debug("checking thread %s failed: %s", tid, err)
+        return self.ledger.drained()
+
+    def check_thread(self, thread_id: str) -> Flow[None]:
+        """Resolve what the thread's receipts say was processed; follow the run for the rest."""
+        receipts = yield self._search(receipts_namespace(thread_id))
+        for key in self.ledger.receipts(thread_id, receipts["items"]):
+            try:
+                yield Call("store.delete_item", (receipts_namespace(thread_id), key))
+            except Exception:
+                logger.debug("could not delete receipt %s", key)
+        run_id, left = self.ledger.unprocessed(thread_id)
+        if left and run_id:
+            yield from self.check_run(thread_id, run_id, left)
+
+    def check_run(self, thread_id: str, run_id: str, left: list[str]) -> Flow[None]:
+        """Decide what became of ``left``, still unreceipted, from their run's status."""
+        status = yield from self.run_status(thread_id, run_id)  # None: deleted, superseded
+        if status is None or status == "interrupted":
+            # Another client (or langmem's executor) superseded our run; the newer run
+            # reads the same inbox, so its outcome is ours: follow it.
+            latest = yield from self.latest_run(thread_id)
+            if latest is not None and latest != run_id:
+                self.ledger.follow(thread_id, latest)
+                return
+        if status is None or status == "success":
+            # Gone with nothing newer, or finished without a receipt for these: either
+            # they still wait in the inbox, or the server lost them. Never report them
+            # processed. The inbox is read before the receipts (see missing()).
+            inbox = yield self._search(inbox_namespace(thread_id))
+            receipts = yield self._search(receipts_namespace(thread_id))
+            self.ledger.lost(thread_id, run_id, missing(left, inbox["items"], receipts["items"]))
+        elif status in FAILED_RUN:
+            self.ledger.run_failed(thread_id, run_id, status, left)
+
+    @staticmethod
+    def latest_run(thread_id: str) -> Flow[str | None]:
+        """The thread's newest run, or None if it has none (or the thread is gone)."""
+        try:
+            latest = yield Call("runs.list", (thread_id,), {"limit": 1})
+        except Exception as err:
+            if not not_found(err):
+                raise
+            return None
+        return str(latest[0]["run_id"]) if latest else None
+
+    # ----------------------------------------------------------- inspection
+
+    def status(self, thread_id: Any) -> Flow[ThreadStatus]:
+        """What the server is doing for a thread: idle, pending (and when due) or running.
+
+        Raises:
+            InvalidPayloadError: ``thread_id`` is malformed (at once, before any request).
+        """
+        return self._status(validate_thread_id(thread_id, api_key=self.api_key))
+
+    def _status(self, tid: str) -> Flow[ThreadStatus]:
+        runs = yield from self.inflight(tid)
+        inbox = yield self._search(inbox_namespace(tid))
+        return thread_status(tid, runs, inbox_count(inbox["items"]))
+
+    @staticmethod
+    def inflight(thread_id: str) -> Flow[list[Mapping[str, Any]]]:
+        """The thread's running, then pending runs; none if the server has no such thread."""
+        try:
+            running = yield Call("runs.list", (thread_id,), {"status": "running", "limit": 100})
+            pending = yield Call("runs.list", (thread_id,), {"status": "pending", "limit": 100})
+        except Exception as err:
+            if not not_found(err):
+                raise
+            return []
+        return [*running, *pending]
+
+    def cancel(self, thread_id: Any) -> Flow[int]:
+        """Cancel a thread's runs, inbox and this executor's Futures; how many Futures.
+
+        Raises:
+            InvalidPayloadError: ``thread_id`` is malformed (at once, before any request).
+        """
+        return self._cancel(validate_thread_id(thread_id, api_key=self.api_key), thread_id)
+
+    def _cancel(self, tid: str, asked: Any) -> Flow[int]:
+        for run in (yield from self.inflight(tid)):
+            try:
+                yield Call("runs.cancel", (tid, str(run["run_id"])), {"action": "rollback"})
+            except Exception as err:  # finished or deleted meanwhile
+                logger.debug("cancel of run %s: %s", run["run_id"], err)
+        inbox = yield self._search(inbox_namespace(tid))
+        for item in inbox["items"]:
+            yield Call("store.delete_item", (inbox_namespace(tid), item["key"]))
+        return self.ledger.cancel_thread(tid, asked)
+
+    def search(
+        self,
+        query: str | None,
+        filter: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+        namespace: str | Sequence[str] | None,
+    ) -> Flow[list[dict[str, Any]]]:
+        """Search stored memories (default: the executor's namespace).
+
+        Raises:
+            InvalidPayloadError: ``namespace`` is malformed (at once, before any request).
+        """
+        ns = self.namespace if namespace is None else validate_namespace(namespace)
+        options = {"query": query, "filter": filter, "limit": limit, "offset": offset}
+        return self._search_memories(Call("store.search_items", (ns,), options))
+
+    @staticmethod
+    def _search_memories(call: Call) -> Flow[list[dict[str, Any]]]:
+        found = yield call
+        return [{**item, "namespace": tuple(item["namespace"])} for item in found["items"]]
+
+    @staticmethod
+    def _search(namespace: tuple[str, ...]) -> Call:
+        return Call("store.search_items", (namespace,), {"limit": _LIMIT})
+
+    # --------------------------------------------------------------- waiting
+
+    def wait_accepted(self, timeout: float | None) -> Flow[None]:
+        """Wait until every submission so far is accepted (or failed); re-raise the first error."""
+        for fut, left in self._turns(timeout):
+            yield Wait(fut, left, "accepted")
+
+    def flush(self, timeout: float | None) -> Flow[None]:
+        """Wait until every submission so far is processed (or failed).
+
+        Raises:
+            FlushTimeoutError: ``timeout`` passed first; the work goes on.
+        """
+        for fut, left in self._turns(timeout):
+            if not (yield Wait(fut, left, "resolved")):
+                raise _flush_timeout(fut, timeout)
+
+    def _turns(self, timeout: float | None) -> Iterator[tuple[SubmissionFuture, float | None]]:
+        """Each Future not resolved yet, with what is left of ``timeout`` when its turn comes."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for fut in self.ledger.pending():
+            yield fut, None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def _flush_timeout(fut: SubmissionFuture, timeout: float | None) -> FlushTimeoutError:
+    return FlushTimeoutError(
+        f"flush(): submission {fut.submission_id} not processed within {timeout} s "
+        f"(stage: {fut.stage.value})"
+    )

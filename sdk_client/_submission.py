@@ -1,0 +1,188 @@
+"""What ``submit()`` builds, before any I/O: a validated submission, then the requests for it.
+
+The thread comes from the argument, the config or the LangGraph context, in
+that order; everything is validated in the caller's thread, so a bad payload
+raises there. A sender later coalesces a thread's queued submissions into as
+few inbox writes and runs as it can (:func:`coalesce`).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sdk_client.contract import (
+    InboxEntry,
+    Message,
+    SubmissionRecord,
+    normalize_payload,
+    resolve_namespace,
+    validate_after_seconds,
+    validate_thread_id,
+)
+from sdk_client.errors import InvalidPayloadError
+
+__all__ = [
+    "NOT_GIVEN",
+    "Request",
+    "Submission",
+    "ambient_config",
+    "build_submission",
+    "coalesce",
+    "resolve_thread_id",
+]
+
+
+class _NotGiven:
+    """Sentinel type: an argument that was not passed (distinct from ``None``)."""
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Any = _NotGiven()
+
+
+_get_config: Callable[[], Mapping[str, Any]] | None
+try:  # imported once here, not on the first submit(): importing langgraph takes ~0.3 s
+    from langgraph.config import get_config as _get_config
+except ImportError:  # the client does not require langgraph
+    _get_config = None
+
+
+def ambient_config() -> Mapping[str, Any] | None:
+    """The LangGraph config of the node/entrypoint we are called from, if any."""
+    if _get_config is None:
+        return None
+    try:
+        return _get_config()
+    except RuntimeError:
+        return None
+
+
+def resolve_thread_id(
+    thread_id: Any, config: Mapping[str, Any] | None, api_key: str | None = None
+) -> str:
+    """Pick the thread for a submission: ``thread_id`` > ``config`` > the LangGraph context.
+
+    Raises:
+        InvalidPayloadError: none of the three names a thread.
+    """
+    if thread_id is not NOT_GIVEN and thread_id is not None:
+        return validate_thread_id(thread_id, api_key=api_key)
+    for source in (config, ambient_config()):
+        configurable = (source or {}).get("configurable") or {}
+        if configurable.get("thread_id"):
+            return validate_thread_id(
+                configurable["thread_id"], "config.configurable.thread_id", api_key=api_key
+            )
+    raise InvalidPayloadError(
+        "thread_id: no thread to submit to. Pass thread_id=... (any string or UUID; one per "
+        "conversation), or config={'configurable': {'thread_id': ...}}, or call submit() "
+        "inside a LangGraph node or entrypoint"
+    )
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One validated submission, ready for the sender."""
+
+    submission_id: str
+    thread_id: str
+    namespace: tuple[str, ...]
+    messages: list[Message]
+    submitted_at: float
+    after_seconds: float
+
+    @property
+    def due_at(self) -> float:
+        """When its run should start, by the caller's clock."""
+        return self.submitted_at + self.after_seconds
+
+    def record(self) -> SubmissionRecord:
+        """The submission as the inbox stores it."""
+        return {
+            "submission_id": self.submission_id,
+            "messages": self.messages,
+            "submitted_at": self.submitted_at,
+            "after_seconds": self.after_seconds,
+        }
+
+
+def build_submission(
+    payload: Any,
+    namespace_template: Sequence[str],
+    *,
+    config: Mapping[str, Any] | None,
+    after_seconds: Any,
+    thread_id: Any,
+    api_key: str | None = None,
+) -> Submission:
+    """Validate everything about a submission before anything is sent.
+
+    Raises:
+        InvalidPayloadError: a field is missing or malformed (the message names it).
+    """
+    messages = normalize_payload(payload)
+    delay = validate_after_seconds(after_seconds)
+    tid = resolve_thread_id(thread_id, config, api_key)
+    values = dict((config or ambient_config() or {}).get("configurable") or {})
+    namespace = resolve_namespace(namespace_template, values)
+    return Submission(
+        submission_id=str(uuid.uuid4()),
+        thread_id=tid,
+        namespace=namespace,
+        messages=messages,
+        submitted_at=time.time(),
+        after_seconds=delay,
+    )
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the sender sends for a group of one thread's queued submissions."""
+
+    thread_id: str
+    inbox_key: str
+    inbox_entry: InboxEntry
+    run_input: dict[str, Any]
+    run_config: dict[str, Any]
+    after_seconds: float
+
+
+def coalesce(group: Sequence[Submission], now: float) -> list[Request]:
+    """Turn one thread's queued submissions (oldest first) into requests.
+
+    Submissions with the same namespace become one inbox entry and one run:
+    the newest submission's run would supersede the others' anyway. The run
+    falls due when the newest submission asked, measured from when it was
+    submitted, not from when the sender got to it.
+    """
+    requests: list[Request] = []
+    start = 0
+    for i in range(1, len(group) + 1):
+        if i == len(group) or group[i].namespace != group[start].namespace:
+            requests.append(_request(group[start:i], now))
+            start = i
+    return requests
+
+
+def _request(subs: Sequence[Submission], now: float) -> Request:
+    newest = subs[-1]
+    remaining = round(max(0.0, newest.due_at - now), 3)
+    return Request(
+        thread_id=newest.thread_id,
+        inbox_key=subs[0].submission_id,
+        inbox_entry={
+            "namespace": list(newest.namespace),
+            "submissions": [s.record() for s in subs],
+        },
+        run_input={"messages": newest.messages, "submission_id": newest.submission_id},
+        run_config={
+            "configurable": {"thread_id": newest.thread_id, "namespace": list(newest.namespace)}
+        },
+        after_seconds=remaining,
+    )

@@ -1,0 +1,423 @@
+"""The executor's decisions on their own: scripted answers in, requests and Future outcomes out.
+
+Each flow is stepped by hand: every request it yields is checked against the
+script, which then answers it (a value, or an exception thrown in at the
+``yield``). No client, no thread, no event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import pytest
+
+from sdk_client._flows import Flows
+from sdk_client._ledger import STARTED_MARGIN, Ledger, RunPlan
+from sdk_client._retry import RetryPolicy
+from sdk_client._sansio import Call, Flow, Sleep, Wait, run_sync
+from sdk_client._submission import Submission, build_submission
+from sdk_client.contract import inbox_namespace, receipts_namespace
+from sdk_client.errors import (
+    FlushTimeoutError,
+    InvalidPayloadError,
+    NotAcceptedError,
+    ProcessingFailedError,
+    SubmissionCancelledError,
+    SubmissionLostError,
+)
+from sdk_client.types import Stage, SubmissionFuture
+
+PAYLOAD = {"messages": [{"role": "user", "content": "I love tea."}]}
+NOW = 1_000_000.0
+
+
+class ServerSays(Exception):
+    """An HTTP error answer, as langgraph-sdk raises it (it carries ``status_code``)."""
+
+    def __init__(self, status_code: int) -> None:
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+
+
+GONE = ServerSays(404)
+
+
+def play(flow: Flow[Any], script: list[tuple[Any, Any]]) -> Any:
+    """Step ``flow`` through ``script``: (expected step, answer) pairs; return its result.
+
+    An answer that is an exception is thrown into the flow. The flow must ask
+    exactly what the script says, in order, and then end.
+    """
+    asked: list[Any] = []
+    try:
+        step = next(flow)
+        for expected, answer in script:
+            asked.append(step)
+            assert step == expected, f"step {len(asked)}: {step} != {expected}"
+            step = flow.throw(answer) if isinstance(answer, Exception) else flow.send(answer)
+        raise AssertionError(f"the flow asked more than scripted: {step}")
+    except StopIteration as done:
+        assert len(asked) == len(script), f"the flow ended after {asked}"
+        return done.value
+
+
+class Setup:
+    """A Ledger, flows over it on a fixed clock, and helpers to submit and accept."""
+
+    def __init__(self, retry: RetryPolicy | None = None) -> None:
+        self.now = NOW
+        self.ledger = Ledger()
+        self.flows = Flows(
+            self.ledger,
+            retry or RetryPolicy(max_attempts=2, initial_delay=0, jitter=0),
+            reflector="memory_manager",
+            namespace=("memories",),
+            url="http://test",
+            clock=lambda: self.now,
+        )
+
+    def submit(self, after: float = 0.0) -> tuple[Submission, SubmissionFuture]:
+        sub = build_submission(
+            PAYLOAD, ("memories",), config=None, after_seconds=after, thread_id="t"
+        )
+        sub = Submission(**{**sub.__dict__, "submitted_at": self.now})
+        return sub, self.ledger.add(sub)
+
+    def accept(self, run_id: str, after: float = 0.0) -> tuple[Submission, SubmissionFuture]:
+        sub, fut = self.submit(after)
+        self.ledger.accepted(sub.thread_id, run_id, [sub], due_at=sub.due_at)
+        return sub, fut
+
+
+def put(sub: Submission, *subs: Submission) -> Call:
+    entry = {"namespace": ["memories"], "submissions": [s.record() for s in (sub, *subs)]}
+    return Call(
+        "store.put_item",
+        (inbox_namespace(sub.thread_id), sub.submission_id, entry),
+        {"index": False},
+    )
+
+
+def create(sub: Submission, strategy: str = "rollback", after: float = 0.0) -> Call:
+    return Call(
+        "runs.create",
+        (sub.thread_id, "memory_manager"),
+        {
+            "input": {"messages": sub.messages, "submission_id": sub.submission_id},
+            "config": {"configurable": {"thread_id": sub.thread_id, "namespace": ["memories"]}},
+            "multitask_strategy": strategy,
+            "after_seconds": after,
+            "if_not_exists": "create",
+        },
+    )
+
+
+def search(namespace: tuple[str, ...]) -> Call:
+    return Call("store.search_items", (namespace,), {"limit": 1000})
+
+
+def receipt(sub: Submission, run_id: str) -> dict[str, Any]:
+    return {
+        "key": sub.submission_id,
+        "value": {"submission_id": sub.submission_id, "run_id": run_id},
+    }
+
+
+def send_flow(s: Setup, sub: Submission) -> Flow[bool]:
+    [(req, subs)] = s.ledger.requests([sub])
+    return s.flows.send(req, subs)
+
+
+# ----------------------------------------------------------------------- send
+
+
+def test_send_writes_the_inbox_then_creates_the_run():
+    s = Setup()
+    sub, fut = s.submit()
+    assert play(send_flow(s, sub), [(put(sub), None), (create(sub), {"run_id": "run-1"})])
+    assert (fut.stage, fut.run_id) == (Stage.ACCEPTED, "run-1")
+
+
+def test_send_retries_the_inbox_write_then_gives_up():
+    s = Setup()
+    sub, fut = s.submit()
+    script = [(put(sub), ServerSays(503)), (Sleep(0.0), None), (put(sub), ServerSays(503))]
+    assert play(send_flow(s, sub), script) is False
+    with pytest.raises(NotAcceptedError, match="writing the inbox failed after retries"):
+        fut.result(timeout=0)
+
+
+def test_a_refused_run_takes_the_inbox_entry_back(caplog):
+    s = Setup()
+    sub, fut = s.submit()
+    take_back = Call("store.delete_item", (inbox_namespace(sub.thread_id), sub.submission_id))
+    script = [(put(sub), None), (create(sub), ServerSays(422)), (take_back, ServerSays(500))]
+    with caplog.at_level(logging.WARNING, "sdk_client"):
+        assert play(send_flow(s, sub), script) is False
+    assert "could not remove inbox entry" in caplog.text
+    with pytest.raises(NotAcceptedError, match="creating the run failed") as info:
+        fut.result(timeout=0)
+    assert isinstance(info.value.__cause__, ServerSays)
+
+
+def test_send_never_supersedes_a_running_run():
+    s = Setup()
+    first, f1 = s.accept("run-1")  # due now: it may be running
+    tid = first.thread_id
+    queued, f2 = s.submit(after=60)
+    enqueued = RunPlan("enqueue", running=("run-1",))
+    s.ledger.accepted(tid, "run-2", [queued], due_at=NOW + 60, plan=enqueued)
+    sub, fut = s.submit()
+    s.now = NOW + 60 - STARTED_MARGIN  # run-2 may have started too: ask about both
+    script = [
+        (put(sub), None),
+        (Call("runs.get", (tid, "run-1")), {"status": "running"}),
+        (Call("runs.get", (tid, "run-2")), {"status": "pending"}),
+        (Call("runs.cancel", (tid, "run-2"), {"action": "rollback"}), GONE),  # started meanwhile
+        (create(sub, "enqueue"), {"run_id": "run-3"}),
+    ]
+    assert play(send_flow(s, sub), script)
+    assert (f1.run_id, f2.run_id, fut.run_id) == ("run-1", "run-2", "run-3")
+    assert s.ledger.may_be_running(tid, NOW + 60) == ["run-1", "run-3"]
+
+
+def test_send_asks_nothing_while_none_of_our_runs_may_have_started():
+    s = Setup()
+    s.accept("run-1", after=60)
+    sub, _ = s.submit()
+    script = [(put(sub), None), (create(sub), {"run_id": "run-2"})]  # plain rollback
+    assert play(send_flow(s, sub), script)
+
+
+# ---------------------------------------------------------------------- watch
+
+
+def test_receipts_resolve_their_futures_and_are_deleted():
+    s = Setup()
+    sub, fut = s.accept("run-1")
+    script = [
+        (search(receipts_namespace(sub.thread_id)), {"items": [receipt(sub, "run-1")]}),
+        (Call("store.delete_item", (receipts_namespace(sub.thread_id), sub.submission_id)), GONE),
+    ]
+    assert play(s.flows.watch(), script) is False  # not closed: not drained
+    assert fut.result(timeout=0).run_id == "run-1" and fut.stage is Stage.PROCESSED
+
+
+def test_a_superseding_run_is_followed_until_it_leaves_the_receipt():
+    s = Setup()
+    sub, fut = s.accept("run-1")
+    tid = sub.thread_id
+    play(
+        s.flows.watch(),
+        [
+            (search(receipts_namespace(tid)), {"items": []}),
+            (Call("runs.get", (tid, "run-1")), GONE),  # deleted: superseded by another client
+            (Call("runs.list", (tid,), {"limit": 1}), [{"run_id": "theirs"}]),
+        ],
+    )
+    assert not fut.done() and s.ledger.unprocessed(tid) == ("theirs", [sub.submission_id])
+    play(
+        s.flows.watch(),
+        [
+            (search(receipts_namespace(tid)), {"items": []}),
+            (Call("runs.get", (tid, "theirs")), {"status": "running"}),
+        ],
+    )
+    assert not fut.done()
+    delete = Call("store.delete_item", (receipts_namespace(tid), sub.submission_id))
+    play(
+        s.flows.watch(),
+        [(search(receipts_namespace(tid)), {"items": [receipt(sub, "theirs")]}), (delete, None)],
+    )
+    assert fut.result(timeout=0).run_id == "theirs"
+
+
+@pytest.mark.parametrize(
+    ("run", "latest"),
+    [(GONE, []), (GONE, GONE), (GONE, [{"run_id": "run-1"}]), ({"status": "success"}, None)],
+)
+def test_a_run_gone_or_done_without_a_receipt_lost_what_the_server_no_longer_holds(run, latest):
+    s = Setup()
+    sub, fut = s.accept("run-1")
+    tid = sub.thread_id
+    script = [
+        (search(receipts_namespace(tid)), {"items": []}),
+        (Call("runs.get", (tid, "run-1")), run),
+    ]
+    if latest is not None:
+        script.append((Call("runs.list", (tid,), {"limit": 1}), latest))
+    script += [
+        (search(inbox_namespace(tid)), {"items": []}),
+        (search(receipts_namespace(tid)), {"items": []}),
+    ]
+    play(s.flows.watch(), script)
+    with pytest.raises(SubmissionLostError) as info:
+        fut.result(timeout=0)
+    assert info.value.run_id == "run-1"
+
+
+def test_what_the_inbox_still_holds_is_not_lost():
+    s = Setup()
+    sub, fut = s.accept("run-1")
+    tid = sub.thread_id
+    held = {"key": "k", "value": {"submissions": [{"submission_id": sub.submission_id}]}}
+    script = [
+        (search(receipts_namespace(tid)), {"items": []}),
+        (Call("runs.get", (tid, "run-1")), {"status": "success"}),
+        (search(inbox_namespace(tid)), {"items": [held]}),
+        (search(receipts_namespace(tid)), {"items": []}),
+    ]
+    play(s.flows.watch(), script)
+    assert not fut.done() and fut.stage is Stage.ACCEPTED
+
+
+@pytest.mark.parametrize("status", ["error", "timeout", "interrupted"])
+def test_a_failed_run_fails_its_futures(status):
+    s = Setup()
+    sub, fut = s.accept("run-1")
+    tid = sub.thread_id
+    script = [
+        (search(receipts_namespace(tid)), {"items": []}),
+        (Call("runs.get", (tid, "run-1")), {"status": status}),
+    ]
+    if status == "interrupted":  # interrupted by a newer run? None newer than ours here
+        script.append((Call("runs.list", (tid,), {"limit": 1}), [{"run_id": "run-1"}]))
+    play(s.flows.watch(), script)
+    with pytest.raises(ProcessingFailedError, match=f"status '{status}'"):
+        fut.result(timeout=0)
+
+
+def test_a_thread_that_cannot_be_read_waits_for_the_next_poll():
+    s = Setup()
+    sub, fut = s.accept("run-1")
+    tid = sub.thread_id
+    script = [(search(receipts_namespace(tid)), httpx.ConnectError("restarting"))]
+    assert play(s.flows.watch(), script) is False
+    assert not fut.done()
+    s.ledger.close(cancel_futures=False)
+    s.ledger.cancel_thread(tid, "t")
+    assert play(s.flows.watch(), []) is True  # closed and nothing left: the watcher may stop
+
+
+def test_nothing_is_asked_about_a_thread_before_its_run_is_due():
+    s = Setup()
+    s.accept("run-1", after=60)
+    assert play(s.flows.watch(), []) is False
+
+
+# ------------------------------------------------------------------ inspection
+
+
+def test_status_reads_the_runs_then_the_inbox():
+    s = Setup()
+    tid = s.submit()[0].thread_id
+    pending = {"run_id": "r", "status": "pending", "created_at": "2026-01-01T00:00:10+00:00"}
+    script = [
+        (Call("runs.list", (tid,), {"status": "running", "limit": 100}), []),
+        (Call("runs.list", (tid,), {"status": "pending", "limit": 100}), [pending]),
+        (search(inbox_namespace(tid)), {"items": [{"value": {"submissions": [{}, {}]}}]}),
+    ]
+    got = play(s.flows.status("t"), script)
+    assert (got.state, got.run_id, got.inbox) == ("pending", "r", 2)
+    script = [
+        (Call("runs.list", (tid,), {"status": "running", "limit": 100}), GONE),
+        (search(inbox_namespace(tid)), {"items": []}),
+    ]
+    assert play(s.flows.status("t"), script).state == "idle"
+
+
+def test_a_bad_thread_is_refused_before_any_request():
+    s = Setup()
+    with pytest.raises(InvalidPayloadError, match="thread_id"):
+        s.flows.status("")
+    with pytest.raises(InvalidPayloadError, match="thread_id"):
+        s.flows.cancel(3.5)
+    with pytest.raises(InvalidPayloadError, match="namespace"):
+        s.flows.search(None, None, 10, 0, ["a.b"])
+
+
+def test_cancel_cancels_runs_empties_the_inbox_and_cancels_our_futures():
+    s = Setup()
+    sub, accepted = s.accept("run-1", after=60)
+    _, unsent = s.submit()
+    tid = sub.thread_id
+    script = [
+        (Call("runs.list", (tid,), {"status": "running", "limit": 100}), []),
+        (Call("runs.list", (tid,), {"status": "pending", "limit": 100}), [{"run_id": "run-1"}]),
+        (Call("runs.cancel", (tid, "run-1"), {"action": "rollback"}), GONE),  # finished meanwhile
+        (search(inbox_namespace(tid)), {"items": [{"key": "k1"}, {"key": "k2"}]}),
+        (Call("store.delete_item", (inbox_namespace(tid), "k1")), None),
+        (Call("store.delete_item", (inbox_namespace(tid), "k2")), None),
+    ]
+    assert play(s.flows.cancel("t"), script) == 2
+    for fut in (accepted, unsent):
+        assert fut.stage is Stage.CANCELLED
+        with pytest.raises(SubmissionCancelledError, match="cancel\\('t'\\)"):
+            fut.result(timeout=0)
+
+
+def test_search_reads_the_executors_namespace_by_default():
+    s = Setup()
+    call = Call(
+        "store.search_items",
+        (("memories",),),
+        {"query": "tea", "filter": None, "limit": 5, "offset": 0},
+    )
+    item = {"key": "k", "namespace": ["memories"], "value": {}}
+    got = play(s.flows.search("tea", None, 5, 0, None), [(call, {"items": [item]})])
+    assert got == [{**item, "namespace": ("memories",)}]
+
+
+# --------------------------------------------------------------------- waiting
+
+
+def test_flush_waits_for_each_future_and_names_the_first_late_one():
+    s = Setup()
+    _, f1 = s.submit()
+    _, f2 = s.submit()
+    assert (
+        play(
+            s.flows.flush(None),
+            [(Wait(f1, None, "resolved"), True), (Wait(f2, None, "resolved"), True)],
+        )
+        is None
+    )
+    flow = s.flows.flush(None)
+    assert next(flow) == Wait(f1, None, "resolved")
+    with pytest.raises(FlushTimeoutError, match=f"{f1.submission_id} not processed within None"):
+        flow.send(False)
+
+
+def test_wait_accepted_shares_one_deadline():
+    s = Setup()
+    _, f1 = s.submit()
+    _, f2 = s.submit()
+    flow = s.flows.wait_accepted(5.0)
+    first = next(flow)
+    assert (first.future, first.until) == (f1, "accepted") and 4.0 < first.timeout <= 5.0
+    second = flow.send(None)
+    assert second.future is f2 and second.timeout <= first.timeout
+
+
+# --------------------------------------------------------------------- drivers
+
+
+def test_the_driver_throws_failures_into_the_flow_and_returns_its_result():
+    def flow() -> Flow[str]:
+        try:
+            yield Call("runs.get", ("t", "r"))
+        except AttributeError as err:
+            return f"caught {type(err).__name__}"
+        return "no error"
+
+    class Runs:
+        pass
+
+    class Client:
+        runs = Runs()
+
+    assert run_sync(flow(), Client()) == "caught AttributeError"
+    with pytest.raises(TypeError, match="without a client"):
+        run_sync(Flows.latest_run("t"))
