@@ -41,7 +41,7 @@ from graphs.capture import GRAPH_ID, Capture, Capturer, capture_thread, plan_cap
 from graphs.inspector import ROUTES as INSPECTOR_ROUTES
 from graphs.redelivery import Redeliverer, RedeliverySettings, run_redeliverer
 from graphs.sweeper import SweepSettings, run_sweeper
-from sdk_client.contract import validate_after_seconds
+from sdk_client.contract import META_PATH, validate_after_seconds
 from sdk_client.errors import InvalidPayloadError
 
 __all__ = ["META_PATH", "GuardRequests", "app", "body_error", "run_request_error"]
@@ -399,10 +399,6 @@ async def _send_json(send: Send, status: int, detail: str) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
-
-
-META_PATH = "/reflect/meta"
-"""What this server does beyond a plain LangGraph server; clients ask once (see below)."""
 
 
 async def meta(_request: Request) -> Response:

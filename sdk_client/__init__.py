@@ -33,11 +33,12 @@ if TYPE_CHECKING:
     )
     from sdk_client.executor import ReflectionExecutor
     from sdk_client.local import LocalFuture, LocalReflectionExecutor
-    from sdk_client.types import Stage, SubmissionFuture, SubmissionResult, ThreadStatus
+    from sdk_client.types import Delivery, Stage, SubmissionFuture, SubmissionResult, ThreadStatus
 
 __all__ = [
     "DEFAULT_URL",
     "AsyncReflectionExecutor",
+    "Delivery",
     "ExecutorShutdownError",
     "FlushTimeoutError",
     "InvalidPayloadError",
@@ -67,7 +68,8 @@ _HOME: dict[str, str] = {
     "ReflectionExecutor": "sdk_client.executor",
     "RetryPolicy": "sdk_client._retry",
     **dict.fromkeys(
-        ("Stage", "SubmissionFuture", "SubmissionResult", "ThreadStatus"), "sdk_client.types"
+        ("Delivery", "Stage", "SubmissionFuture", "SubmissionResult", "ThreadStatus"),
+        "sdk_client.types",
     ),
     **dict.fromkeys((n for n in __all__ if n.endswith("Error")), "sdk_client.errors"),
 }

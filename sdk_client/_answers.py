@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sdk_client.types import ThreadStatus
+from sdk_client.types import Delivery, ThreadStatus
 
-__all__ = ["FAILED_RUN", "inbox_count", "missing", "not_found", "thread_status"]
+__all__ = ["FAILED_RUN", "delivery_of", "inbox_count", "missing", "not_found", "thread_status"]
 
 FAILED_RUN = frozenset({"error", "timeout", "interrupted"})
 """Run statuses that end a run without processing its inbox."""
@@ -37,9 +37,12 @@ def _epoch(value: Any) -> float | None:
 
 
 def thread_status(
-    thread_id: str, runs: Sequence[Mapping[str, Any]], inbox_count: int
+    thread_id: str,
+    runs: Sequence[Mapping[str, Any]],
+    inbox_count: int,
+    delivery: Delivery | None = None,
 ) -> ThreadStatus:
-    """Summarise a thread from its pending/running runs and its inbox size."""
+    """Summarise a thread from its pending/running runs, inbox size and delivery record."""
     for wanted in ("running", "pending"):
         for run in runs:
             if run.get("status") == wanted:
@@ -50,8 +53,14 @@ def thread_status(
                     # The server records a deferred run's created_at as its due time.
                     due_at=_epoch(run.get("created_at")) if wanted == "pending" else None,
                     inbox=inbox_count,
+                    delivery=delivery,
                 )
-    return ThreadStatus(thread_id=thread_id, state="idle", inbox=inbox_count)
+    return ThreadStatus(thread_id=thread_id, state="idle", inbox=inbox_count, delivery=delivery)
+
+
+def delivery_of(item: Mapping[str, Any] | None) -> Delivery | None:
+    """A thread's delivery record (a store item, or None) as a :class:`Delivery`."""
+    return Delivery.from_record(item["value"]) if item else None
 
 
 def missing(

@@ -18,24 +18,34 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sdk_client._answers import FAILED_RUN, inbox_count, missing, not_found, thread_status
+from sdk_client._answers import (
+    FAILED_RUN,
+    delivery_of,
+    inbox_count,
+    missing,
+    not_found,
+    thread_status,
+)
 from sdk_client._ledger import Ledger, RunPlan
 from sdk_client._retry import RetryPolicy, retrying
 from sdk_client._sansio import Call, Flow, Wait
 from sdk_client._submission import Request, Submission
 from sdk_client.contract import (
+    DELIVERY_KEY,
+    META_PATH,
+    delivery_namespace,
     inbox_namespace,
     receipts_namespace,
     validate_namespace,
     validate_thread_id,
 )
 from sdk_client.errors import FlushTimeoutError
-from sdk_client.types import SubmissionFuture, ThreadStatus
+from sdk_client.types import Delivery, SubmissionFuture, ThreadStatus
 
-__all__ = ["ONCE", "Flows"]
+__all__ = ["ONCE", "Flows", "ServerFeatures"]
 
 logger = logging.getLogger("sdk_client")
 
@@ -43,6 +53,20 @@ ONCE = RetryPolicy(max_attempts=1)
 """No retry: for the watcher's reads, which the next poll repeats anyway."""
 
 _LIMIT = 1000  # store items read per thread: far more than one thread's inbox holds
+
+
+@dataclass
+class ServerFeatures:
+    """What the server does beyond a plain LangGraph server (``GET /reflect/meta``), asked once.
+
+    A server without the route (no ``http.app``, e.g. the langhost runtime) has none.
+    """
+
+    known: bool = False
+    capture: bool = False
+    """It writes a run's input to the inbox itself: one request per submission is enough."""
+    redelivery: bool = False
+    """It runs work whose run failed again: a failed run is not the end of a Future."""
 
 
 @dataclass(frozen=True)
@@ -66,13 +90,38 @@ class Flows:
     url: str
     api_key: str | None = None
     clock: Callable[[], float] = time.time
+    features: ServerFeatures = field(default_factory=ServerFeatures)
+
+    def server_features(self) -> Flow[ServerFeatures]:
+        """What the server does (asked the first time only)."""
+        known = self.features
+        if not known.known:
+            try:
+                meta = yield from retrying(self.retry, Call("http.get", (META_PATH,)))
+            except Exception as err:
+                if not not_found(err):
+                    raise
+                meta = {}
+            meta = meta if isinstance(meta, dict) else {}  # not ours: a plain server
+            known.capture = bool(meta.get("capture"))
+            known.redelivery = bool((meta.get("redelivery") or {}).get("attempts"))
+            known.known = True
+        return known
 
     # ------------------------------------------------------------------ send
 
     def send(self, req: Request, subs: list[Submission]) -> Flow[bool]:
-        """Make the server hold ``subs``: inbox entry, then a run. True once accepted."""
+        """Make the server hold ``subs``: inbox entry, then a run. True once accepted.
+
+        A server that captures runs writes the entry itself, so a single submission
+        is one request; a coalesced group still writes its entry (all its messages),
+        which makes at most one request per submission either way.
+        """
         try:
-            yield from retrying(self.retry, self._put_inbox(req))
+            features = yield from self.server_features()
+            own_entry = not features.capture or len(subs) > 1
+            if own_entry:
+                yield from retrying(self.retry, self._put_inbox(req))
         except Exception as err:
             self.ledger.not_accepted(subs, err, "writing the inbox", self.url)
             return False
@@ -81,7 +130,8 @@ class Flows:
             sent = self.clock()
             run = yield from retrying(self.retry, self._create_run(req, plan))
         except Exception as err:
-            yield from self._take_back(req)
+            if own_entry:  # the server takes back what it captured itself
+                yield from self._take_back(req)
             self.ledger.not_accepted(subs, err, "creating the run", self.url)
             return False
         self.ledger.accepted(
@@ -184,7 +234,55 @@ class Flows:
             receipts = yield self._search(receipts_namespace(thread_id))
             self.ledger.lost(thread_id, run_id, missing(left, inbox["items"], receipts["items"]))
         elif status in FAILED_RUN:
+            yield from self._failed(thread_id, run_id, status, left)
+
+    def _failed(self, thread_id: str, run_id: str, status: str, left: list[str]) -> Flow[None]:
+        """A run of ``left`` failed: the end, unless the server runs the work again."""
+        if not self.features.redelivery:
             self.ledger.run_failed(thread_id, run_id, status, left)
+            return
+        latest = yield from self.latest_run(thread_id)
+        if latest is not None and latest != run_id:
+            self.ledger.follow(thread_id, latest)  # the server's next attempt
+            return
+        delivery = (yield from self.delivery(thread_id)) or Delivery()
+        if delivery.parked:
+            self.ledger.parked(thread_id, run_id, left, delivery)
+        else:
+            self.ledger.retrying(thread_id, left, delivery)
+
+    @staticmethod
+    def delivery(thread_id: str) -> Flow[Delivery | None]:
+        """The server's redelivery of the thread's work, if any (its delivery record)."""
+        item = yield Call("store.get_item", (delivery_namespace(thread_id), DELIVERY_KEY))
+        return delivery_of(item)
+
+    def redrive(self, thread_id: Any) -> Flow[bool]:
+        """Run a thread's waiting work again now (parked or not); False if a run is on its way.
+
+        Raises:
+            InvalidPayloadError: ``thread_id`` is malformed (at once, before any request).
+        """
+        return self._redrive(validate_thread_id(thread_id, api_key=self.api_key))
+
+    def _redrive(self, tid: str) -> Flow[bool]:
+        try:  # the redeliverer's count starts over
+            yield Call("store.delete_item", (delivery_namespace(tid), DELIVERY_KEY))
+        except Exception as err:
+            if not not_found(err):
+                raise
+        options = {
+            "input": {"messages": [], "redelivery": 1},
+            "multitask_strategy": "reject",
+            "if_not_exists": "create",
+        }
+        try:
+            yield Call("runs.create", (tid, self.reflector), options)
+        except Exception as err:
+            if getattr(err, "status_code", None) == 409:
+                return False
+            raise
+        return True
 
     @staticmethod
     def latest_run(thread_id: str) -> Flow[str | None]:
@@ -208,9 +306,11 @@ class Flows:
         return self._status(validate_thread_id(thread_id, api_key=self.api_key))
 
     def _status(self, tid: str) -> Flow[ThreadStatus]:
+        features = yield from self.server_features()
         runs = yield from self.inflight(tid)
         inbox = yield self._search(inbox_namespace(tid))
-        return thread_status(tid, runs, inbox_count(inbox["items"]))
+        delivery = (yield from self.delivery(tid)) if features.redelivery else None
+        return thread_status(tid, runs, inbox_count(inbox["items"]), delivery)
 
     @staticmethod
     def inflight(thread_id: str) -> Flow[list[Mapping[str, Any]]]:

@@ -24,7 +24,7 @@ from sdk_client.errors import (
     SubmissionCancelledError,
     SubmissionLostError,
 )
-from sdk_client.types import Stage, SubmissionFuture, SubmissionResult
+from sdk_client.types import Delivery, Stage, SubmissionFuture, SubmissionResult
 
 __all__ = ["STARTED_MARGIN", "Ledger", "RunPlan"]
 
@@ -225,6 +225,30 @@ class Ledger:
                 f"run {run_id} on thread {thread_id} ended with status {status!r}; the "
                 "submission stays in the thread's inbox and the next run on the thread "
                 "processes it",
+                submission_id=sid,
+                thread_id=thread_id,
+                run_id=run_id,
+            ),
+        )
+
+    def retrying(self, thread_id: str, ids: Sequence[str], delivery: Delivery) -> None:
+        """The run for ``ids`` failed and the server will run their work again: keep waiting."""
+        with self._lock:
+            waiting = self._waiting.get(thread_id, {})
+            futures = [waiting[sid][0] for sid in ids if sid in waiting]
+        for fut in futures:
+            fut._mark_retrying(delivery)
+
+    def parked(self, thread_id: str, run_id: str, ids: Sequence[str], delivery: Delivery) -> None:
+        """Every attempt at ``ids``'s work failed: the server parked it (kept, not running)."""
+        self._fail(
+            thread_id,
+            ids,
+            lambda sid: ProcessingFailedError(
+                f"the work of submission {sid} on thread {thread_id} is parked after "
+                f"{delivery.attempts} attempts (last: {delivery.last_error}); it stays in the "
+                "thread's inbox until `memory-reflect retry` (executor.retry()) or the "
+                "thread's next submission runs it again",
                 submission_id=sid,
                 thread_id=thread_id,
                 run_id=run_id,

@@ -164,6 +164,14 @@ class AsyncReflectionExecutor(RemoteExecutor):
         """
         return await run_async(self._flows.cancel(thread_id), self._api("cancel"))
 
+    async def retry(self, thread_id: Any) -> bool:
+        """Run a thread's waiting work again now, parked or not (``memory-reflect retry``).
+
+        Returns:
+            False if a run is already on its way (it will process the work).
+        """
+        return await run_async(self._flows.redrive(thread_id), self._api("retry"))
+
     # The same coroutine as ReflectionExecutor.asearch.
     search = RemoteExecutor._search_async
 

@@ -39,6 +39,7 @@ __all__ = [
     "INBOX_LABEL",
     "MAX_AFTER_SECONDS",
     "MAX_MESSAGE_CHARS",
+    "META_PATH",
     "RECEIPTS_LABEL",
     "DeliveryRecord",
     "InboxEntry",
@@ -72,6 +73,9 @@ DELIVERY_LABEL = "reflection_delivery"
 
 DELIVERY_KEY = "state"
 """Key of the one delivery record under :func:`delivery_namespace`."""
+
+META_PATH = "/reflect/meta"
+"""The server route that says which of memory-reflect's features it has (capture, redelivery)."""
 
 MAX_MESSAGE_CHARS = 100_000
 """Longest message content accepted, in characters; longer is refused, not truncated."""

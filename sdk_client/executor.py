@@ -148,6 +148,14 @@ class ReflectionExecutor(RemoteExecutor):
         """
         return run_sync(self._flows.cancel(thread_id), self._client)
 
+    def retry(self, thread_id: Any) -> bool:
+        """Run a thread's waiting work again now, parked or not (``memory-reflect retry``).
+
+        Returns:
+            False if a run is already on its way (it will process the work).
+        """
+        return run_sync(self._flows.redrive(thread_id), self._client)
+
     def search(
         self,
         query: str | None = None,

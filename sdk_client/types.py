@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import threading
+import time
 from collections.abc import Generator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Any, Literal
 
 from sdk_client.errors import FlushTimeoutError
 
-__all__ = ["Stage", "SubmissionFuture", "SubmissionResult", "ThreadStatus"]
+__all__ = ["Delivery", "Stage", "SubmissionFuture", "SubmissionResult", "ThreadStatus"]
 
 
 class Stage(enum.StrEnum):
@@ -24,8 +25,10 @@ class Stage(enum.StrEnum):
     """The server holds it (inbox written, run created): it survives the caller's death."""
     PROCESSED = "processed"
     """A run that saw it finished and its memory writes are done."""
+    RETRYING = "retrying"
+    """Accepted, but its run failed; the server runs it again (``fut.delivery`` says when)."""
     FAILED = "failed"
-    """Not accepted, or its run failed; the Future holds the error."""
+    """Not accepted, or its run failed and its work is parked; the Future holds the error."""
     CANCELLED = "cancelled"
     """Cancelled through ``cancel()`` or ``shutdown(cancel_futures=True)``."""
 
@@ -70,6 +73,46 @@ class SubmissionResult:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """The server's redelivery of a thread's work whose run failed or was lost.
+
+    Read from the thread's delivery record (``graphs/redelivery.py`` writes it).
+
+    Attributes:
+        attempts: Runs the server has created for the work so far.
+        max_attempts: Attempts before the work is parked.
+        next_at: When the next attempt may start (epoch seconds); None once parked.
+        parked: Every attempt failed: the work waits, kept, until ``retry()`` or the
+            thread's next submission runs it again.
+        last_error: What happened to the last run.
+    """
+
+    attempts: int = 0
+    max_attempts: int = 0
+    next_at: float | None = None
+    parked: bool = False
+    last_error: str = ""
+
+    @classmethod
+    def from_record(cls, record: Any) -> Delivery:
+        """Build from a delivery record's value (see ``contract.DeliveryRecord``)."""
+        return cls(
+            attempts=int(record.get("attempts", 0)),
+            max_attempts=int(record.get("max_attempts", 0)),
+            next_at=record.get("next_at"),
+            parked=bool(record.get("parked", False)),
+            last_error=str(record.get("last_error", "")),
+        )
+
+    def describe(self) -> str:
+        """One line for people: ``retrying, attempt 2 of 5, next at 12:00:03`` or ``parked``."""
+        if self.parked:
+            return f"parked after {self.attempts} attempts: {self.last_error}"
+        when = time.strftime("%H:%M:%S", time.localtime(self.next_at)) if self.next_at else "soon"
+        return f"retrying, attempt {self.attempts + 1} of {self.max_attempts}, next at {when}"
+
+
+@dataclass(frozen=True)
 class ThreadStatus:
     """What the server is doing for one thread.
 
@@ -80,6 +123,8 @@ class ThreadStatus:
         run_id: The pending or running run, if any.
         due_at: When the pending run falls due (epoch seconds), if pending.
         inbox: Accepted submissions not processed yet.
+        delivery: The server's redelivery of work whose run failed (retrying or
+            parked), if any.
     """
 
     thread_id: str
@@ -87,6 +132,7 @@ class ThreadStatus:
     run_id: str | None = None
     due_at: float | None = None
     inbox: int = 0
+    delivery: Delivery | None = None
 
 
 class SubmissionFuture(Future[SubmissionResult]):
@@ -106,6 +152,8 @@ class SubmissionFuture(Future[SubmissionResult]):
         self.submission_id = submission_id
         self.thread_id = thread_id
         self.run_id: str | None = None
+        self.delivery: Delivery | None = None
+        """While :attr:`stage` is ``RETRYING``: the server's next attempt (:class:`Delivery`)."""
         self._stage = Stage.HANDED_OVER
         self._accepted = threading.Event()
         self._accept_lock = threading.Lock()
@@ -178,6 +226,12 @@ class SubmissionFuture(Future[SubmissionResult]):
         if self._stage is Stage.HANDED_OVER:
             self._stage = Stage.ACCEPTED
         self._set_accepted()
+
+    def _mark_retrying(self, delivery: Delivery) -> None:
+        if self.done():
+            return
+        self.delivery = delivery
+        self._stage = Stage.RETRYING
 
     def _mark_processed(self, result: SubmissionResult) -> None:
         if self.done():

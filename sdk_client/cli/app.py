@@ -361,6 +361,33 @@ class _Selection:
 
 
 @cli.command()
+@click.option(
+    "-t", "--thread", "threads", multiple=True, required=True,
+    help="A thread key or UUID (repeatable).",
+)  # fmt: skip
+def retry(threads: tuple[str, ...]) -> None:
+    """Run a thread's waiting work again now: parked work, or work whose run failed.
+
+    The server's redelivery count starts over. Nothing happens to a thread that has
+    a run on its way already (that run processes the work).
+    """
+    settings = _settings()
+    resolve_threads(threads, settings.api_key)  # bad keys: exit 2 before any request
+    settings.client()  # fail fast, with the hint, when nothing listens
+    with ReflectionExecutor(
+        settings.graph,
+        parse_namespace(DEFAULT_NAMESPACE),
+        url=settings.url,
+        api_key=settings.api_key,
+    ) as executor:
+        for thread in threads:
+            if executor.retry(thread):
+                click.echo(f"{thread}: running its waiting work again")
+            else:
+                click.echo(f"{thread}: a run is already on its way; it processes the work")
+
+
+@cli.command()
 @_select
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def status(threads: tuple[str, ...], namespace: str, limit: int, as_json: bool) -> None:

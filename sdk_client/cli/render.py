@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,7 +81,7 @@ def status_table(
     for v in views:
         row = [
             v.label,
-            v.status.state,
+            _state(v),
             short_run(v.status.run_id),
             _due(v, now),
             str(v.status.inbox),
@@ -97,6 +98,14 @@ def status_table(
     return table
 
 
+def _state(view: ThreadView) -> str:
+    """The state, or where the server's redelivery of failed work stands."""
+    delivery = view.status.delivery
+    if delivery is None or view.status.state != "idle":
+        return view.status.state
+    return "parked" if delivery.parked else f"retry {delivery.attempts}/{delivery.max_attempts}"
+
+
 def view_json(view: ThreadView, now: float) -> dict[str, Any]:
     """A thread as a JSON-ready dict (``status --json``)."""
     s, last = view.status, view.last
@@ -108,6 +117,9 @@ def view_json(view: ThreadView, now: float) -> dict[str, Any]:
         "due_at": s.due_at,
         "due_in": None if s.due_at is None else round(s.due_at - now, 3),
         "inbox": s.inbox,
+        "delivery": None
+        if s.delivery is None
+        else {**asdict(s.delivery), "says": s.delivery.describe()},
         "last_run": None
         if last is None
         else {

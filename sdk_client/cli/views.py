@@ -16,8 +16,14 @@ from typing import Any
 import httpx
 from langgraph_sdk.client import SyncLangGraphClient
 
-from sdk_client._answers import inbox_count, thread_status
-from sdk_client.contract import INBOX_LABEL, validate_namespace, validate_thread_id
+from sdk_client._answers import delivery_of, inbox_count, thread_status
+from sdk_client.contract import (
+    DELIVERY_KEY,
+    INBOX_LABEL,
+    delivery_namespace,
+    validate_namespace,
+    validate_thread_id,
+)
 from sdk_client.types import ThreadStatus
 
 __all__ = [
@@ -169,14 +175,21 @@ def snapshot(
         # Runs are listed only for threads that may have some: a quiet thread costs one GET.
         busy = thread is not None and (thread.get("status") != "idle" or items)
         runs = _runs(client, tid) if busy else []
+        # Only a thread with waiting work can be retrying or parked.
+        delivery = delivery_of(_delivery(client, tid)) if items else None
         views.append(
             ThreadView(
-                status=thread_status(tid, runs, inbox_count(items)),
+                status=thread_status(tid, runs, inbox_count(items), delivery),
                 last=LastRun.from_values(thread.get("values") if thread else None),
                 label=labels.get(tid, tid[:8]),
             )
         )
     return views
+
+
+def _delivery(client: SyncLangGraphClient, thread_id: str) -> Mapping[str, Any] | None:
+    item = client.store.get_item(list(delivery_namespace(thread_id)), DELIVERY_KEY)
+    return dict(item) if item else None
 
 
 def resolve_threads(keys: Sequence[str], api_key: str | None = None) -> dict[str, str]:

@@ -7,15 +7,24 @@ attempts), so the schedule the defaults stretch over minutes takes seconds.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from langgraph_sdk import get_sync_client
 
-from sdk_client.contract import DELIVERY_KEY, delivery_namespace, inbox_namespace
+from sdk_client import ProcessingFailedError, ReflectionExecutor, RetryPolicy, Stage
+from sdk_client.cli import cli
+from sdk_client.contract import (
+    DELIVERY_KEY,
+    delivery_namespace,
+    inbox_namespace,
+    validate_thread_id,
+)
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
 from tests.server import ISOLATED_ENV, Server, run_server, wait_until
 
@@ -122,3 +131,42 @@ def test_work_is_parked_after_the_attempts_then_a_new_submission_runs_it(sdk, ll
     assert _record(sdk, thread) is None
     # Parked meant parked: the only run after the three attempts is the new submission's.
     assert [r["status"] for r in sdk.runs.list(thread)] == ["success"] + ["error"] * 4
+
+
+def _executor(url: str) -> ReflectionExecutor:
+    return ReflectionExecutor("memory_manager", ("memories", "{user_id}"), url=url,
+                              poll_interval=0.2, retry=RetryPolicy(initial_delay=0.05))  # fmt: skip
+
+
+def test_a_future_waits_through_the_outage_and_resolves(rserver, llm):
+    user = f"fut-{uuid.uuid4().hex[:6]}"
+    llm.fail_next = 10_000
+    with _executor(rserver.url) as ex:
+        fut = ex.submit(_turn(user), {"configurable": {"user_id": user}}, thread_id=f"c-{user}")
+        wait_until(lambda: fut.stage is Stage.RETRYING, 60, 0.1, "the Future to say it is retried")
+        assert fut.delivery is not None and "retrying, attempt" in fut.delivery.describe()
+        assert not fut.done()
+        llm.fail_next = 0
+        result = fut.result(timeout=60)
+    assert result.created and fut.stage is Stage.PROCESSED
+
+
+def test_parked_work_fails_the_future_shows_in_status_and_retry_runs_it(rserver, llm):
+    user = f"cli-{uuid.uuid4().hex[:6]}"
+    key = f"c-{user}"
+    llm.fail_next = 10_000
+    with _executor(rserver.url) as ex:
+        fut = ex.submit(_turn(user), {"configurable": {"user_id": user}}, thread_id=key)
+        with pytest.raises(ProcessingFailedError, match="parked after 3 attempts"):
+            fut.result(timeout=90)
+        status = ex.status(key)
+        assert status.inbox == 1 and status.delivery is not None and status.delivery.parked
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["--url", rserver.url, "status", "-t", key, "--json"])
+    assert json.loads(shown.output)[0]["delivery"]["parked"] is True, shown.output
+    llm.fail_next = 0
+    res = runner.invoke(cli, ["--url", rserver.url, "retry", "-t", key])
+    assert res.exit_code == 0 and "running its waiting work again" in res.output, res.output
+    with get_sync_client(url=rserver.url, api_key=None) as sdk:
+        wait_until(lambda: _memories(sdk, user), 60, 0.2, "the parked turn")
+        assert _record(sdk, validate_thread_id(key)) is None

@@ -30,7 +30,7 @@ from sdk_client import (
     SubmissionFuture,
     ThreadStatus,
 )
-from sdk_client.contract import INBOX_LABEL, RECEIPTS_LABEL, validate_thread_id
+from sdk_client.contract import INBOX_LABEL, META_PATH, RECEIPTS_LABEL, validate_thread_id
 
 FAST = RetryPolicy(max_attempts=2, initial_delay=0, jitter=0)
 SETTLE = 5.0  # seconds a Future may take to resolve; each takes a few polls of 20 ms
@@ -66,6 +66,8 @@ class ScriptedServer:
         self.followed: set[str] = set()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == META_PATH:  # a plain LangGraph server: none of our features
+            return httpx.Response(404, json={"detail": "Not Found"})
         body = json.loads(request.content) if request.content else None
         with self.lock:
             name = self._thread_of(request, body)

@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from sdk_client._flows import Flows
+from sdk_client._flows import Flows, ServerFeatures
 from sdk_client._ledger import STARTED_MARGIN, Ledger, RunPlan
 from sdk_client._retry import RetryPolicy
 from sdk_client._sansio import Call, Flow, Sleep, Wait, run_sync
 from sdk_client._submission import Submission, build_submission
-from sdk_client.contract import inbox_namespace, receipts_namespace
+from sdk_client.contract import inbox_namespace, receipts_namespace, validate_thread_id
 from sdk_client.errors import (
     FlushTimeoutError,
     InvalidPayloadError,
@@ -66,7 +66,9 @@ def play(flow: Flow[Any], script: list[tuple[Any, Any]]) -> Any:
 class Setup:
     """A Ledger, flows over it on a fixed clock, and helpers to submit and accept."""
 
-    def __init__(self, retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, retry: RetryPolicy | None = None, *, capture: bool = False, redelivery: bool = False
+    ) -> None:
         self.now = NOW
         self.ledger = Ledger()
         self.flows = Flows(
@@ -76,6 +78,8 @@ class Setup:
             namespace=("memories",),
             url="http://test",
             clock=lambda: self.now,
+            # A plain server unless asked: what GET /reflect/meta found (see test_features_*).
+            features=ServerFeatures(known=True, capture=capture, redelivery=redelivery),
         )
 
     def submit(self, after: float = 0.0) -> tuple[Submission, SubmissionFuture]:
@@ -421,3 +425,115 @@ def test_the_driver_throws_failures_into_the_flow_and_returns_its_result():
     assert run_sync(flow(), Client()) == "caught AttributeError"
     with pytest.raises(TypeError, match="without a client"):
         run_sync(Flows.latest_run("t"))
+
+
+# ------------------------------------------------- a server with capture and redelivery
+
+META = {"graph_id": "memory_manager", "capture": True, "redelivery": {"attempts": 5}}
+
+
+def test_features_are_asked_once_and_a_plain_server_has_none():
+    s = Setup()
+    s.flows.features.known = False
+    meta = Call("http.get", ("/reflect/meta",))
+    found = play(s.flows.server_features(), [(meta, META)])
+    assert (found.capture, found.redelivery) == (True, True)
+    assert play(s.flows.server_features(), []) is found  # asked once
+    plain = Setup()
+    plain.flows.features.known = False
+    found = play(plain.flows.server_features(), [(meta, GONE)])
+    assert (found.known, found.capture, found.redelivery) == (True, False, False)
+
+
+def test_on_a_capturing_server_one_submission_is_one_request():
+    s = Setup(capture=True)
+    sub, fut = s.submit()
+    assert play(send_flow(s, sub), [(create(sub), {"run_id": "run-1"})])
+    assert (fut.stage, fut.run_id) == (Stage.ACCEPTED, "run-1")
+    s = Setup(capture=True)
+    refused, fut2 = s.submit()
+    # The server takes back what it captured: nothing to delete here.
+    assert not play(send_flow(s, refused), [(create(refused), ServerSays(422))])
+    with pytest.raises(NotAcceptedError, match="creating the run"):
+        fut2.result(timeout=0)
+
+
+def test_on_a_capturing_server_a_coalesced_group_still_writes_its_entry():
+    s = Setup(capture=True)
+    first, _ = s.submit()
+    second, _ = s.submit()
+    [(req, subs)] = s.ledger.requests([first, second])
+    assert play(s.flows.send(req, subs), [(put(first, second), None),
+                                          (create(second), {"run_id": "run-1"})])  # fmt: skip
+
+
+def _failed_run_script(tid: str, latest: str, record: Any) -> list[tuple[Any, Any]]:
+    return [
+        (search(receipts_namespace(tid)), {"items": []}),
+        (Call("runs.get", (tid, "run-1")), {"status": "error"}),
+        (Call("runs.list", (tid,), {"limit": 1}), [{"run_id": latest}]),
+        *(
+            [(Call("store.get_item", (("reflection_delivery", tid), "state")), record)]
+            if latest == "run-1"
+            else []
+        ),
+    ]
+
+
+def test_a_failed_run_the_server_retries_leaves_the_future_waiting():
+    s = Setup(redelivery=True)
+    sub, fut = s.accept("run-1")
+    tid = sub.thread_id
+    record = {"value": {"attempts": 1, "max_attempts": 5, "next_at": NOW + 30, "parked": False,
+                        "last_error": "run run-1 ended error"}}  # fmt: skip
+    play(s.flows.watch(), _failed_run_script(tid, "run-1", record))
+    assert not fut.done() and fut.stage is Stage.RETRYING
+    assert fut.delivery is not None and fut.delivery.attempts == 1
+    assert fut.delivery.describe().startswith("retrying, attempt 2 of 5, next at ")
+    # The server's next attempt is the thread's newest run: followed, then its receipt.
+    play(s.flows.watch(), _failed_run_script(tid, "run-2", None))
+    receipt = {"key": sub.submission_id, "value": {"submission_id": sub.submission_id,
+                                                   "run_id": "run-2", "message_ids": ["m"]}}  # fmt: skip
+    play(s.flows.watch(), [(search(receipts_namespace(tid)), {"items": [receipt]}),
+                           (Call("store.delete_item", (receipts_namespace(tid), sub.submission_id)), None)])  # fmt: skip
+    assert fut.result(timeout=0).run_id == "run-2" and fut.stage is Stage.PROCESSED
+
+
+def test_parked_work_fails_its_futures_saying_how_to_run_it_again():
+    s = Setup(redelivery=True)
+    sub, fut = s.accept("run-1")
+    record = {"value": {"attempts": 5, "max_attempts": 5, "next_at": None, "parked": True,
+                        "last_error": "run run-6 ended error: model down"}}  # fmt: skip
+    play(s.flows.watch(), _failed_run_script(sub.thread_id, "run-1", record))
+    with pytest.raises(ProcessingFailedError, match="parked after 5 attempts.*model down"):
+        fut.result(timeout=0)
+
+
+def test_redrive_resets_the_count_and_creates_a_run_unless_one_is_on_its_way():
+    s = Setup(redelivery=True)
+    tid = validate_thread_id("t")
+    reset = Call("store.delete_item", (("reflection_delivery", tid), "state"))
+    run = Call("runs.create", (tid, "memory_manager"), {
+        "input": {"messages": [], "redelivery": 1}, "multitask_strategy": "reject",
+        "if_not_exists": "create"})  # fmt: skip
+    assert play(s.flows.redrive("t"), [(reset, None), (run, {"run_id": "r"})]) is True
+    assert play(s.flows.redrive("t"), [(reset, GONE), (run, ServerSays(409))]) is False
+
+
+def test_status_shows_the_servers_redelivery():
+    s = Setup(redelivery=True)
+    tid = validate_thread_id("t")
+    record = {"value": {"attempts": 5, "max_attempts": 5, "next_at": None, "parked": True,
+                        "last_error": "boom"}}  # fmt: skip
+    script = [
+        (Call("runs.list", (tid,), {"status": "running", "limit": 100}), []),
+        (Call("runs.list", (tid,), {"status": "pending", "limit": 100}), []),
+        (search(inbox_namespace(tid)), {"items": [{"value": {"submissions": [{}, {}]}}]}),
+        (Call("store.get_item", (("reflection_delivery", tid), "state")), record),
+    ]
+    status = play(s.flows.status("t"), script)
+    assert (status.state, status.inbox) == ("idle", 2)
+    assert (
+        status.delivery is not None
+        and status.delivery.describe() == "parked after 5 attempts: boom"
+    )

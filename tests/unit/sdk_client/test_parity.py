@@ -12,7 +12,7 @@ from typing import Any
 from sdk_client import AsyncReflectionExecutor, ReflectionExecutor, SubmissionFuture, ThreadStatus
 
 # Methods that do I/O are coroutines on the async executor; submit() only queues.
-ASYNC_METHODS = {"status", "cancel", "search", "wait_accepted", "flush", "shutdown"}
+ASYNC_METHODS = {"status", "cancel", "retry", "search", "wait_accepted", "flush", "shutdown"}
 # Sync-only names, with why.
 SYNC_ONLY = {
     "asearch": "kept for langmem's call shape; on the async executor, search() is async",
