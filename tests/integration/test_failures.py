@@ -1,4 +1,4 @@
-"""A run that fails is reported on the Future, and its submissions wait in the inbox."""
+"""With redelivery off, a run that fails is reported on the Future; its submissions wait."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ pytestmark = pytest.mark.integration
 
 
 def test_failed_run_is_visible_and_the_inbox_keeps_the_turns():
-    # A misconfigured server: every run fails at its start, naming the variable.
+    # A misconfigured server: every run fails at its start, naming the variable. With the
+    # server's redelivery off, the first failure is the Future's (test_redelivery.py: on).
+    env = {"MEMORY_QUERY_LIMIT": "lots", "MEMORY_MODEL": None, "MEMORY_REDELIVERY_ATTEMPTS": "0"}
     with (
-        run_server({"MEMORY_QUERY_LIMIT": "lots", "MEMORY_MODEL": None}) as server,
+        run_server(env) as server,
         ReflectionExecutor("memory_manager", "memories", url=server.url, poll_interval=0.2) as ex,
         get_sync_client(url=server.url, api_key=None) as sdk,
     ):

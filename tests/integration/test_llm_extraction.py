@@ -37,7 +37,9 @@ def llm() -> Iterator[ScriptedEndpoint]:
 
 @pytest.fixture(scope="module")
 def llm_server(llm: ScriptedEndpoint) -> Iterator[Server]:
-    with run_server(llm.server_env()) as srv:
+    # Redelivery off: a failed run is the end of its Futures here, and the counts of model
+    # calls are exact (test_redelivery.py has the server run failed work again).
+    with run_server({**llm.server_env(), "MEMORY_REDELIVERY_ATTEMPTS": "0"}) as srv:
         yield srv
 
 

@@ -30,6 +30,8 @@ def llm_server(llm: ScriptedEndpoint) -> Iterator[Server]:
     env |= {
         # Short, so a held endpoint fails its run in ~3 × 2 s (the OpenAI client retries twice).
         "MEMORY_MODEL_TIMEOUT": "2",
+        # Off: these rows show what the next submission does alone (test_redelivery.py: on).
+        "MEMORY_REDELIVERY_ATTEMPTS": "0",
     }
     with run_server(env) as srv:
         yield srv
@@ -62,7 +64,7 @@ def _fail_then_recover(
             got, dup = tally(memories(sdk, u), expected)
             found, dups = found + got, dups + dup
     record(
-        f"{fault} ({count} threads, then a later turn each)",
+        f"{fault}, redelivery off ({count} threads, then a later turn each)",
         2 * count, found, dups, f"{failures} ProcessingFailedError",
         f"{held} turns held in the inbox meanwhile, processed by the next run",
     )  # fmt: skip
