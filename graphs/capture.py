@@ -29,6 +29,7 @@ from langgraph.store.base import BaseStore
 from langgraph_sdk.client import LangGraphClient
 
 from sdk_client.contract import (
+    GRAPH_ID,
     InboxEntry,
     RunSpec,
     inbox_namespace,
@@ -37,10 +38,8 @@ from sdk_client.contract import (
     validate_after_seconds,
 )
 
-__all__ = ["GRAPH_ID", "Capture", "Capturer", "capture_thread", "plan_capture"]
+__all__ = ["Capture", "Capturer", "capture_thread", "plan_capture"]
 
-GRAPH_ID = "memory_manager"
-"""The graph whose runs are captured (``langgraph.json``'s graph id)."""
 
 _THREAD_RUN = re.compile(r"^/threads/([^/]+)/runs(/wait|/stream)?/?$")
 

@@ -38,6 +38,7 @@ from langgraph_sdk.errors import ConflictError, NotFoundError
 from graphs import access
 from sdk_client.contract import (
     DELIVERY_KEY,
+    GRAPH_ID,
     INBOX_LABEL,
     DeliveryRecord,
     RunSpec,
@@ -57,7 +58,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-GRAPH_ID = "memory_manager"
 _PAGE = 100
 
 

@@ -37,11 +37,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphs import access
 from graphs.auth import presented_key
-from graphs.capture import GRAPH_ID, Capture, Capturer, capture_thread, plan_capture
+from graphs.capture import Capture, Capturer, capture_thread, plan_capture
 from graphs.inspector import ROUTES as INSPECTOR_ROUTES
 from graphs.redelivery import Redeliverer, RedeliverySettings, run_redeliverer
 from graphs.sweeper import SweepSettings, run_sweeper
-from sdk_client.contract import META_PATH, validate_after_seconds
+from sdk_client.contract import GRAPH_ID, META_PATH, validate_after_seconds
 from sdk_client.errors import InvalidPayloadError
 
 __all__ = ["META_PATH", "GuardRequests", "app", "body_error", "run_request_error"]

@@ -36,6 +36,7 @@ from langgraph_sdk.errors import NotFoundError
 
 from sdk_client.contract import (
     DELIVERY_KEY,
+    GRAPH_ID,
     delivery_namespace,
     inbox_namespace,
     receipts_namespace,
@@ -45,7 +46,6 @@ __all__ = ["SweepSettings", "run_sweeper", "sweep_once"]
 
 logger = logging.getLogger(__name__)
 
-GRAPH_ID = "memory_manager"
 _PAGE = 100
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import json
 import math
 import re
 import uuid
@@ -36,6 +37,7 @@ from sdk_client._contract_errors import InvalidPayloadError, InvalidPayloadTypeE
 __all__ = [
     "DELIVERY_KEY",
     "DELIVERY_LABEL",
+    "GRAPH_ID",
     "INBOX_LABEL",
     "MAX_AFTER_SECONDS",
     "MAX_MESSAGE_CHARS",
@@ -53,6 +55,7 @@ __all__ = [
     "namespace_placeholders",
     "normalize_message",
     "normalize_payload",
+    "parse_namespace",
     "receipts_namespace",
     "resolve_namespace",
     "validate_after_seconds",
@@ -61,6 +64,10 @@ __all__ = [
 ]
 
 Role = Literal["user", "assistant", "system", "tool"]
+
+GRAPH_ID = "memory_manager"
+"""The memory graph's id (``langgraph.json``); the client's default reflector, the
+server's capture, redelivery, sweeper and inspector all name it from here."""
 
 INBOX_LABEL = "reflection_inbox"
 """First namespace label of the per-thread inbox in the server's store."""
@@ -350,6 +357,27 @@ def resolve_namespace(
 
 
 _THREAD_NAMESPACE = uuid.UUID("6f1c2d3e-8a4b-5c6d-9e0f-a1b2c3d4e5f6")
+
+
+def parse_namespace(text: str, field: str = "namespace", separator: str = "/") -> tuple[str, ...]:
+    """Read a namespace a person typed: labels joined by ``separator``, or a JSON list.
+
+    ``memories/alice`` (the CLI and the inspector, as memory paths print),
+    ``memories,{user_id}`` (``MEMORY_NAMESPACE``, ``separator=","``), or
+    ``["memories", "a/b"]`` for labels that contain the separator.
+
+    Raises:
+        InvalidPayloadError: not JSON, empty, or a label the store refuses (named).
+    """
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            labels: Any = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InvalidPayloadError(f"{field}: not a JSON list of labels ({err.msg})") from None
+    else:
+        labels = [part.strip() for part in text.split(separator)] if text else []
+    return validate_namespace(labels, field)
 
 
 def validate_thread_id(

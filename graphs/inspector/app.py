@@ -13,7 +13,6 @@ or the store.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from langgraph_sdk import Auth
@@ -28,40 +27,22 @@ from graphs.auth import authenticate, presented_key
 from sdk_client.contract import (
     DELIVERY_KEY,
     DELIVERY_LABEL,
+    GRAPH_ID,
     INBOX_LABEL,
     RECEIPTS_LABEL,
-    validate_namespace,
+    parse_namespace,
     validate_thread_id,
 )
 from sdk_client.errors import InvalidPayloadError
 
 __all__ = ["GRAPH_ID", "ROUTES", "STATIC_DIR", "app", "parse_namespace"]
 
-GRAPH_ID = "memory_manager"
-"""The graph whose threads the page lists (``langgraph.json``'s graph id)."""
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """The page's files, shipped as package data."""
 
 # The page changes with the package; a stale cached copy would talk to a newer server.
 _NO_CACHE = {"Cache-Control": "no-cache"}
-
-
-def parse_namespace(text: str) -> tuple[str, ...]:
-    """Read a namespace typed by a user: ``memories/alice`` or a JSON list of labels.
-
-    Raises:
-        InvalidPayloadError: empty, bad JSON, or a label the store refuses (message names it).
-    """
-    text = text.strip()
-    if text.startswith("["):
-        try:
-            labels = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise InvalidPayloadError(f"namespace: not a JSON list of labels ({err.msg})") from None
-    else:
-        labels = text.split("/") if text else []
-    return validate_namespace(labels)
 
 
 async def index(_request: Request) -> Response:

@@ -25,7 +25,7 @@ from typing import Any, Literal, TypeVar
 from langgraph.runtime import Runtime
 
 from graphs.memory_manager.prompts import DEFAULT_INSTRUCTIONS
-from sdk_client.contract import validate_namespace
+from sdk_client.contract import parse_namespace, validate_namespace
 from sdk_client.errors import InvalidPayloadError, InvalidPayloadTypeError
 
 __all__ = ["DEFAULT_NAMESPACE", "ENV_VARS", "Context", "context_of"]
@@ -75,10 +75,8 @@ def _parse_float(var: str, raw: str) -> float:
 
 
 def _parse_namespace(var: str, raw: str) -> list[str]:
-    text = raw.strip()
     # A JSON list, or the friendlier comma-separated form: memories,{user_id}
-    labels = json.loads(text) if text.startswith("[") else [p.strip() for p in text.split(",")]
-    return list(validate_namespace(labels, var))
+    return list(parse_namespace(raw, var, separator=","))
 
 
 def _parse_json_list(var: str, raw: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from graphs.memory_manager.context import Context
 from graphs.memory_manager.extract import extract
 from graphs.memory_manager.gather import gather
 from graphs.memory_manager.state import InputState, OutputState, State
+from sdk_client.contract import GRAPH_ID
 
 __all__ = ["builder", "graph"]
 
@@ -53,4 +54,4 @@ builder.add_edge("extract", "commit")
 builder.add_edge("commit", END)
 
 graph = builder.compile()
-graph.name = "memory_manager"
+graph.name = GRAPH_ID

@@ -8,7 +8,6 @@ result (the values the graph's ``commit`` step leaves in the thread state).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,12 +15,13 @@ from typing import Any
 import httpx
 from langgraph_sdk.client import SyncLangGraphClient
 
+from sdk_client import contract
 from sdk_client._answers import delivery_of, inbox_count, thread_status
 from sdk_client.contract import (
     DELIVERY_KEY,
+    GRAPH_ID,
     INBOX_LABEL,
     delivery_namespace,
-    validate_namespace,
     validate_thread_id,
 )
 from sdk_client.types import ThreadStatus
@@ -35,24 +35,17 @@ __all__ = [
     "thread_ids_in",
 ]
 
-GRAPH_ID = "memory_manager"
-"""The graph id ``langgraph.json`` deploys; threads are searched by it."""
 
 _PAGE = 500
 
 
 def parse_namespace(text: str) -> tuple[str, ...]:
-    """Parse a namespace given on the command line.
-
-    ``memories/alice`` (labels separated by ``/``, as memory paths are printed) or a
-    JSON list (``["memories", "a/b"]``) for labels that contain ``/``.
+    """Parse a ``--namespace``: ``memories/alice``, or a JSON list for labels with ``/``.
 
     Raises:
-        InvalidPayloadError: the namespace is empty or a label is malformed.
+        InvalidPayloadError: bad JSON, empty, or a malformed label (the message names it).
     """
-    text = text.strip()
-    labels: Any = json.loads(text) if text.startswith("[") else text.split("/")
-    return validate_namespace(labels, "--namespace")
+    return contract.parse_namespace(text, "--namespace")
 
 
 @dataclass(frozen=True)

@@ -288,3 +288,23 @@ def test_console_script_and_exports():
     assert script.value == "sdk_client.cli:main"
     assert sorted(sdk_client.cli.__all__) == ["EXIT_CODES", "cli", "main"]
     assert sdk_client.cli.main.__doc__ and sdk_client.cli.cli.help
+
+
+@pytest.mark.parametrize(
+    ("namespace", "says"),
+    [
+        ("[bad", "--namespace: not a JSON list of labels"),
+        ("[1]", "--namespace[0]: expected a string"),
+        ("", "--namespace: must have at least one label"),
+        ("memories/a.b", "--namespace[1]: label 'a.b' must not contain '.'"),
+    ],
+)
+def test_a_malformed_namespace_is_exit_2_naming_the_problem(namespace, says):
+    from click.testing import CliRunner
+
+    from sdk_client.cli import EXIT_CODES, cli
+
+    for args in (["status", "-n", namespace], ["memories", "list", "-n", namespace]):
+        res = CliRunner().invoke(cli, ["--url", "http://127.0.0.1:9", *args])
+        assert res.exit_code == EXIT_CODES["usage"] == 2, (args, res.output)
+        assert says in res.output, (args, res.output)
