@@ -24,6 +24,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from graphs.envvars import env_int
 from sdk_client.contract import validate_namespace
 
 __all__ = [
@@ -99,16 +100,6 @@ def _parse_flag(var: str, raw: str) -> bool:
     raise ValueError(f"{var}={raw!r}: expected true/false, 1/0, yes/no or on/off")
 
 
-def _parse_size(var: str, raw: str) -> int:
-    try:
-        size = int(raw.strip()) if raw.strip() else DEFAULT_MAX_BODY_BYTES
-    except ValueError:
-        raise ValueError(f"{var}={raw!r}: expected a number of bytes") from None
-    if size < 1024:
-        raise ValueError(f"{var}={raw!r}: expected at least 1024 bytes")
-    return size
-
-
 @dataclass(frozen=True)
 class Access:
     """The server's access settings (see the module docstring for the modes)."""
@@ -144,7 +135,7 @@ class Access:
         return cls(
             keys=parse_api_keys(environ.get(KEYS_VAR, "")),
             studio=_parse_flag(STUDIO_VAR, environ.get(STUDIO_VAR, "")),
-            max_body_bytes=_parse_size(MAX_BODY_VAR, environ.get(MAX_BODY_VAR, "")),
+            max_body_bytes=env_int(environ, MAX_BODY_VAR, DEFAULT_MAX_BODY_BYTES, minimum=1024),
         )
 
     def announce(self) -> None:

@@ -36,6 +36,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError
 
 from graphs import access
+from graphs.envvars import env_int, env_number
 from sdk_client.contract import (
     DELIVERY_KEY,
     GRAPH_ID,
@@ -59,22 +60,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _PAGE = 100
-
-
-def _env_number(
-    env: Mapping[str, str], name: str, default: float, *, integer: bool = False
-) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        kind = "an integer" if integer else "a number"
-        raise ValueError(f"{name}={raw!r}: expected {kind}") from None
-    if value < 0:
-        raise ValueError(f"{name}={raw!r}: expected a number >= 0")
-    return value
 
 
 @dataclass(frozen=True)
@@ -105,17 +90,15 @@ class RedeliverySettings:
         """Settings from the ``MEMORY_REDELIVERY_*`` variables (defaults absorb ~4-8 min)."""
         env = os.environ if env is None else env
         return cls(
-            attempts=int(
-                _env_number(env, "MEMORY_REDELIVERY_ATTEMPTS", cls.attempts, integer=True)
-            ),
-            backoff_seconds=_env_number(
+            attempts=env_int(env, "MEMORY_REDELIVERY_ATTEMPTS", cls.attempts),
+            backoff_seconds=env_number(
                 env, "MEMORY_REDELIVERY_BACKOFF_SECONDS", cls.backoff_seconds
             ),
-            max_backoff_seconds=_env_number(
+            max_backoff_seconds=env_number(
                 env, "MEMORY_REDELIVERY_MAX_BACKOFF_SECONDS", cls.max_backoff_seconds
             ),
-            grace_seconds=_env_number(env, "MEMORY_REDELIVERY_GRACE_SECONDS", cls.grace_seconds),
-            interval_seconds=_env_number(
+            grace_seconds=env_number(env, "MEMORY_REDELIVERY_GRACE_SECONDS", cls.grace_seconds),
+            interval_seconds=env_number(
                 env, "MEMORY_REDELIVERY_INTERVAL_SECONDS", cls.interval_seconds
             ),
         )

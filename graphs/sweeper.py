@@ -34,6 +34,7 @@ from typing import Any
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError
 
+from graphs.envvars import env_number
 from sdk_client.contract import (
     DELIVERY_KEY,
     GRAPH_ID,
@@ -47,19 +48,6 @@ __all__ = ["SweepSettings", "run_sweeper", "sweep_once"]
 logger = logging.getLogger(__name__)
 
 _PAGE = 100
-
-
-def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r}: expected a number") from None
-    if value < 0:
-        raise ValueError(f"{name}={raw!r}: expected a number >= 0")
-    return value
 
 
 @dataclass(frozen=True)
@@ -80,8 +68,8 @@ class SweepSettings:
         """Settings from ``MEMORY_THREAD_TTL_MINUTES`` and ``MEMORY_SWEEP_INTERVAL_SECONDS``."""
         env = os.environ if env is None else env
         return cls(
-            thread_ttl_minutes=_env_float(env, "MEMORY_THREAD_TTL_MINUTES", cls.thread_ttl_minutes),
-            interval_seconds=_env_float(env, "MEMORY_SWEEP_INTERVAL_SECONDS", cls.interval_seconds),
+            thread_ttl_minutes=env_number(env, "MEMORY_THREAD_TTL_MINUTES", cls.thread_ttl_minutes),
+            interval_seconds=env_number(env, "MEMORY_SWEEP_INTERVAL_SECONDS", cls.interval_seconds),
         )
 
     @property

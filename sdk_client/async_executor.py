@@ -63,7 +63,7 @@ class AsyncReflectionExecutor(RemoteExecutor):
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         poll_interval: float = 0.5,
-        sender_threads: int = 4,
+        sender_threads: int = 8,
     ) -> None:
         self._configure(reflector, namespace, url, api_key, timeout, retry, poll_interval)
         self._transport = transport

@@ -68,7 +68,7 @@ class ReflectionExecutor(RemoteExecutor):
             in tests).
         retry: How to retry failed HTTP calls (default :class:`RetryPolicy()`).
         poll_interval: Seconds between checks for processed submissions.
-        sender_threads: Background senders; one thread always uses the same one,
+        sender_threads: Background senders (default 8); one thread always uses the same one,
             so its submissions reach the server in order.
         exit_timeout: At interpreter exit, how long to wait for handed-over
             submissions to be accepted before warning about the rest.
@@ -88,7 +88,7 @@ class ReflectionExecutor(RemoteExecutor):
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
         poll_interval: float = 0.5,
-        sender_threads: int = 4,
+        sender_threads: int = 8,
         exit_timeout: float = 10.0,
     ) -> None:
         self._configure(reflector, namespace, url, api_key, timeout, retry, poll_interval)

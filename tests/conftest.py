@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
 from tests.server import ISOLATED_ENV, Server, run_server
 
 
@@ -35,3 +36,10 @@ def keyed_server() -> Iterator[Server]:
     env["CRON_SCHEDULER_SLEEP_TIME"] = "1"
     with run_server(env) as srv:
         yield srv
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[ScriptedEndpoint]:
+    """The scripted OpenAI-compatible endpoint on 127.0.0.1, one per test module."""
+    with run_llm_endpoint() as endpoint:
+        yield endpoint

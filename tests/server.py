@@ -2,7 +2,15 @@
 
 from graphs.devserver import ROOT, Server, free_port, run_server, wait_until
 
-__all__ = ["ISOLATED_ENV", "ROOT", "Server", "free_port", "run_server", "wait_until"]
+__all__ = [
+    "FAST_REDELIVERY",
+    "ISOLATED_ENV",
+    "ROOT",
+    "Server",
+    "free_port",
+    "run_server",
+    "wait_until",
+]
 
 # Variables that would change what the server or client does; tests set what they need.
 ISOLATED_ENV = [
@@ -34,3 +42,12 @@ ISOLATED_ENV = [
     "MEMORY_REDELIVERY_GRACE_SECONDS",
     "MEMORY_REDELIVERY_INTERVAL_SECONDS",
 ]
+
+FAST_REDELIVERY = {
+    "MEMORY_REDELIVERY_ATTEMPTS": "3",
+    "MEMORY_REDELIVERY_BACKOFF_SECONDS": "1",
+    "MEMORY_REDELIVERY_MAX_BACKOFF_SECONDS": "2",
+    "MEMORY_REDELIVERY_GRACE_SECONDS": "1",
+    "MEMORY_REDELIVERY_INTERVAL_SECONDS": "0.5",
+}
+"""The server's redelivery schedule compressed from minutes to seconds (3 attempts)."""

@@ -20,19 +20,13 @@ from sdk_client import (
     RetryPolicy,
 )
 from sdk_client.contract import validate_thread_id
-from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint, user_turns
+from tests.llm_endpoint import ScriptedEndpoint, user_turns
 from tests.schemas import PREFERENCE, USER
 from tests.server import Server, run_server
 
 pytestmark = pytest.mark.integration
 
 TURNS = ["I live in Porto.", "I love sardines.", "I work at a shipyard.", "My cat is Bo."]
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[ScriptedEndpoint]:
-    with run_llm_endpoint() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture(scope="module")

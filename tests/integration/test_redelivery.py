@@ -25,31 +25,17 @@ from sdk_client.contract import (
     inbox_namespace,
     validate_thread_id,
 )
-from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
-from tests.server import ISOLATED_ENV, Server, run_server, wait_until
+from tests.llm_endpoint import ScriptedEndpoint
+from tests.server import FAST_REDELIVERY, ISOLATED_ENV, Server, run_server, wait_until
 
 pytestmark = pytest.mark.integration
-
-FAST = {
-    "MEMORY_REDELIVERY_ATTEMPTS": "3",
-    "MEMORY_REDELIVERY_BACKOFF_SECONDS": "1",
-    "MEMORY_REDELIVERY_MAX_BACKOFF_SECONDS": "2",
-    "MEMORY_REDELIVERY_GRACE_SECONDS": "1",
-    "MEMORY_REDELIVERY_INTERVAL_SECONDS": "0.5",
-}
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[ScriptedEndpoint]:
-    with run_llm_endpoint() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture(scope="module")
 def rserver(llm: ScriptedEndpoint) -> Iterator[Server]:
     env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
     env.update(llm.server_env())
-    env.update(FAST)
+    env.update(FAST_REDELIVERY)
     with run_server(env) as srv:
         yield srv
 

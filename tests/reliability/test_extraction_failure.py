@@ -9,18 +9,12 @@ import pytest
 from langgraph_sdk import get_sync_client
 
 from sdk_client import ProcessingFailedError
-from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
+from tests.llm_endpoint import ScriptedEndpoint
 from tests.reliability.conftest import record, scale
 from tests.reliability.support import executor, memories, submit, tally, turn
 from tests.server import ISOLATED_ENV, Server, run_server
 
 pytestmark = pytest.mark.reliability
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[ScriptedEndpoint]:
-    with run_llm_endpoint() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture(scope="module")

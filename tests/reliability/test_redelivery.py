@@ -19,26 +19,14 @@ from langgraph_sdk import get_sync_client
 
 from sdk_client import SubmissionFuture
 from sdk_client.contract import inbox_namespace, validate_thread_id
-from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
+from tests.llm_endpoint import ScriptedEndpoint
 from tests.reliability.conftest import record, scale
 from tests.reliability.support import executor, fact, memories, message, server_env, submit, turn
-from tests.server import Server, run_server, wait_until
+from tests.server import FAST_REDELIVERY, Server, run_server, wait_until
 
 pytestmark = pytest.mark.reliability
 
-FAST = {
-    "MEMORY_REDELIVERY_ATTEMPTS": "5",
-    "MEMORY_REDELIVERY_BACKOFF_SECONDS": "1",
-    "MEMORY_REDELIVERY_MAX_BACKOFF_SECONDS": "2",
-    "MEMORY_REDELIVERY_GRACE_SECONDS": "1",
-    "MEMORY_REDELIVERY_INTERVAL_SECONDS": "0.5",
-}
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[ScriptedEndpoint]:
-    with run_llm_endpoint() as endpoint:
-        yield endpoint
+FAST = FAST_REDELIVERY | {"MEMORY_REDELIVERY_ATTEMPTS": "5"}
 
 
 @pytest.fixture(scope="module")

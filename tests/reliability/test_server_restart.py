@@ -12,25 +12,18 @@ from __future__ import annotations
 import signal
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from langgraph_sdk import get_sync_client
 
 from sdk_client import ReflectionExecutor, SubmissionLostError
-from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
+from tests.llm_endpoint import ScriptedEndpoint
 from tests.reliability.conftest import record, scale
 from tests.reliability.support import executor, memories, submit, tally, turn
 from tests.server import ISOLATED_ENV, Server, free_port, run_server, wait_until
 
 pytestmark = pytest.mark.reliability
-
-
-@pytest.fixture(scope="module")
-def llm() -> Iterator[ScriptedEndpoint]:
-    with run_llm_endpoint() as endpoint:
-        yield endpoint
 
 
 def _env(llm: ScriptedEndpoint) -> dict[str, str | None]:

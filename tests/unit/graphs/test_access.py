@@ -55,8 +55,8 @@ def test_keyed_settings_from_env():
     ("env", "message"),
     [
         ({"MEMORY_STUDIO_ACCESS": "maybe"}, "MEMORY_STUDIO_ACCESS='maybe': expected true/false"),
-        ({"MEMORY_MAX_BODY_BYTES": "lots"}, "expected a number of bytes"),
-        ({"MEMORY_MAX_BODY_BYTES": "100"}, "at least 1024 bytes"),
+        ({"MEMORY_MAX_BODY_BYTES": "lots"}, "MEMORY_MAX_BODY_BYTES='lots': expected an integer"),
+        ({"MEMORY_MAX_BODY_BYTES": "100"}, "expected a number >= 1024"),
     ],
 )
 def test_bad_settings_name_the_variable(env, message):
