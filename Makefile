@@ -6,7 +6,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve test test-unit test-integration browser-test reliability security lint bench bench-smoke graph scaleout clean
+.PHONY: setup demo serve test test-unit test-integration browser-test reliability security lint bench bench-smoke graph report scaleout clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -57,6 +57,9 @@ bench-smoke: setup  ## the tiny version CI runs (as tests/integration/test_bench
 
 graph: setup  ## redraw the README's Mermaid block from the compiled graph
 	$(BIN)/python -m graphs.memory_manager.draw --readme README.md
+
+report: setup  ## rewrite the docs' tables of measured figures from bench/results/*.json
+	$(BIN)/python -m bench.report
 
 scaleout: setup  ## opt-in: Postgres + Redis + 2 server processes (deploy/local_cluster.py); tests, then 1 vs 2 processes
 	SCALEOUT=1 TORCH="$(TORCH)" $(BIN)/pytest tests/scaleout

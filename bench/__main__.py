@@ -14,39 +14,10 @@ from typing import Any
 
 from bench.harness import CONTENDERS, FACTORIES, Bench, Submitter, bench_environment
 from bench.machine import describe
+from bench.tables import GROWTH_COLUMNS, TRACE_COLUMNS, WAVE_COLUMNS, table
 from bench.workloads import Trace, populate, run_trace, run_wave, wait_swept
 
 RESULTS = Path(__file__).with_name("results")
-
-TRACE_COLUMNS = [
-    ("contender", "contender"), ("full_history", "full history"),
-    ("turns_kept_pct", "turns kept %"), ("runs_per_burst", "runs/burst"),
-    ("llm_calls_per_burst", "LLM calls/burst"), ("prompt_tokens_per_burst", "prompt tokens/burst"),
-    ("prompt_tokens_vs_floor", "× floor"), ("submit_p50_us", "submit p50 µs"),
-    ("submit_p99_us", "submit p99 µs"), ("http_per_submission", "HTTP/submission"),
-    ("start_lag_p50_s", "lag p50 s"), ("start_lag_p99_s", "lag p99 s"),
-]  # fmt: skip
-GROWTH_COLUMNS = [
-    ("cleanup", "cleanup"), ("threads_served", "threads served before"),
-    ("threads_on_server", "threads on server"), ("runs_per_burst", "runs/burst"),
-    ("turns_kept_pct", "turns kept %"), ("start_lag_p50_s", "lag p50 s"),
-    ("start_lag_p99_s", "lag p99 s"), ("rss_mib", "server RSS MiB"),
-]  # fmt: skip
-WAVE_COLUMNS = [
-    ("contender", "contender"),
-    ("extractor", "extractor"), ("threads", "threads"), ("accepted_s", "all accepted s"),
-    ("accepted_per_s", "accepted/s"), ("start_lag_p50_s", "lag p50 s"),
-    ("start_lag_p99_s", "lag p99 s"), ("drain_s", "drained s after due"),
-    ("rss_before_mib", "server RSS before MiB"), ("rss_after_mib", "after MiB"),
-]  # fmt: skip
-
-
-def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
-    """Rows as a markdown table."""
-    head = "| " + " | ".join(title for _, title in columns) + " |"
-    rule = "|" + "|".join("---" for _ in columns) + "|"
-    body = ["| " + " | ".join(str(r.get(key, "")) for key, _ in columns) + " |" for r in rows]
-    return "\n".join([head, rule, *body])
 
 
 def _parser() -> argparse.ArgumentParser:

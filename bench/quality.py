@@ -31,6 +31,7 @@ from typing import Any
 from packaging.requirements import Requirement
 
 from bench.machine import describe
+from bench.tables import QUALITY_COLUMNS, table
 from graphs.devserver import run_server
 from sdk_client import ReflectionExecutor, RetryPolicy
 
@@ -48,12 +49,6 @@ SERVER_ENV: dict[str, str | None] = dict.fromkeys(
         "LANGGRAPH_API_URL",
     ]
 )
-COLUMNS = [
-    ("variant", "store"), ("memories_per_user", "memories/user"),
-    ("duplicates_per_user", "duplicates/user"), ("facts_kept", "facts kept"),
-    ("recall_at_5", "recall@5"), ("recall_at_1", "recall@1"),
-    ("contradictions_resolved", "contradictions resolved"), ("seconds", "run s"),
-]  # fmt: skip
 
 
 def _texts(items: list[dict[str, Any]]) -> list[str]:
@@ -206,14 +201,6 @@ def first_query_latency() -> dict[str, float]:
     return {"first_query_s": float(out[-2]), "next_query_ms": float(out[-1])}
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    """Rows as a markdown table."""
-    head = "| " + " | ".join(title for _, title in COLUMNS) + " |"
-    rule = "|" + "|".join("---" for _ in COLUMNS) + "|"
-    body = ["| " + " | ".join(str(r[k]) for k, _ in COLUMNS) + " |" for r in rows]
-    return "\n".join([head, rule, *body])
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run both variants, print the tables, write the results."""
     p = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__)
@@ -226,9 +213,14 @@ def main(argv: list[str] | None = None) -> int:
         data["users"] = data["users"][: opts.users]
     rows = [run_variant(data, index=True), run_variant(data, index=False)]
     embedder = {**install_cost(), **first_query_latency()}
-    record = {"machine": describe(), "rows": rows, "embedder": embedder}
+    record = {
+        "machine": describe(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "rows": rows,
+        "embedder": embedder,
+    }
     print(f"Memory quality, offline extractor ({describe()})\n")
-    print(table(rows))
+    print(table(rows, QUALITY_COLUMNS))
     print(
         f"\nEmbedder: the 'embeddings' extra adds {embedder['install_mib']} MiB "
         f"(torch {embedder['torch_mib']} MiB, model {embedder['model_mib']} MiB); "

@@ -19,20 +19,15 @@ from itertools import cycle
 from pathlib import Path
 from typing import Any
 
-from bench.__main__ import RESULTS, table
+from bench.__main__ import RESULTS
 from bench.harness import Bench, CountingTransport, Ours, Submitter
 from bench.machine import describe
+from bench.tables import SCALEOUT_COLUMNS, table
 from bench.workloads import run_wave
 from deploy.local_cluster import RUNTIME_PIN, run_cluster
 from graphs.devserver import Server
 from sdk_client import ReflectionExecutor
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
-
-COLUMNS = [
-    ("processes", "server processes"), ("extractor", "extractor"), ("threads", "threads"),
-    ("accepted_s", "all accepted s"), ("start_lag_p50_s", "lag p50 s"),
-    ("start_lag_p99_s", "lag p99 s"), ("drain_s", "drained s after due"),
-]  # fmt: skip
 
 
 class Spread(Submitter):
@@ -123,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         "wave": rows,
     }
     print(f"\nQuiet-thread wave on {record['runtime']}\n{record['machine']} ({record['date']})\n")
-    print(table(rows, COLUMNS))
+    print(table(rows, SCALEOUT_COLUMNS))
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     opts.out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"\nwritten to {opts.out}")

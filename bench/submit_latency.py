@@ -23,6 +23,7 @@ from typing import Any
 
 from bench.harness import FACTORIES
 from bench.machine import describe
+from bench.tables import SUBMIT_LATENCY_COLUMNS, table
 from graphs.devserver import run_server
 
 RESULTS = Path(__file__).with_name("results")
@@ -107,19 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         ]
     machine = describe()
     print(f"\nsubmit() latency on {machine}\n")
-    print(
-        "| contender | calling threads | submissions | p50 µs | p99 µs | max µs "
-        "| all accepted s | all processed s |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['contender']} | {r['calling_threads']} | {r['submissions']} | {r['submit_p50_us']} | "
-            f"{r['submit_p99_us']} | {r['submit_max_us']} | {r['all_accepted_s']} | "
-            f"{r['all_processed_s']} |"
-        )
+    print(table(rows, SUBMIT_LATENCY_COLUMNS))
     opts.out.parent.mkdir(parents=True, exist_ok=True)
-    record = {"machine": machine, "date": time.strftime("%Y-%m-%d"), "rows": rows}
+    record = {"machine": machine, "date": time.strftime("%Y-%m-%d %H:%M"), "rows": rows}
     opts.out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"\nwritten to {opts.out}")
     return 0

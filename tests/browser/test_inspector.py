@@ -1,10 +1,10 @@
 """The inspector page in a real headless Chromium against a real ``langgraph dev``.
 
 Runs with ``make browser-test`` (marker ``browser``; needs Debian's ``chromium``
-and the ``browser`` extra, see README *Inspector*). A burst of five submissions
+and the ``browser`` extra, see docs/inspector.md). A burst of five submissions
 on one thread: the page's countdown restarts on each, the superseded ones are
 greyed, one run bar appears and the memories it made show up. Screenshots go to
-``bench/results/inspector*.png`` (the README shows them).
+``bench/results/inspector*.png`` (docs/inspector.md shows them).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 # Screenshots go to a temp dir unless asked for: a test run should not dirty the tree.
-# `INSPECTOR_SCREENSHOTS=bench/results make browser-test` refreshes the README's images.
+# `INSPECTOR_SCREENSHOTS=bench/results make browser-test` refreshes docs/inspector.md's images.
 SHOTS = ROOT / os.environ.get("INSPECTOR_SCREENSHOTS", "/tmp/memory-reflect-inspector-shots")
 SHOTS.mkdir(parents=True, exist_ok=True)
 WAIT_MS = 15_000

@@ -11,8 +11,8 @@ bob's cron aimed at alice's namespace runs at the next minute boundary and
 must write into bob's space only.
 
 The route × attacker table is printed (``pytest -s``) and written to
-``$SECURITY_TABLE`` when that is set (``make security``); the README's
-security section carries the latest one.
+``$SECURITY_TABLE`` when that is set (``make security``); docs/security.md
+gives the latest run's date and counts.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ ANONYMOUS_ROUTES = {
     ("GET", "/inspector/api/resolve"),
 }  # fmt: skip
 """Routes any caller may use: health, version, the features clients adapt to, the inspector's
-page and its key-free look-ups (see the README's security section)."""
+page and its key-free look-ups (see docs/security.md)."""
 DEV_ONLY = {"/internal/truncate", "/internal/debug/thread/{thread_id}", "/deploy",
             "/deploy/{operation_id}/stream"}  # fmt: skip
 """The in-memory runtime's maintenance routes: refused to everyone while keys are on."""

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from bench.machine import describe
+from bench.tables import RELIABILITY_COLUMNS, table
 from tests.reliability.support import server_env
 from tests.server import ROOT, Server, run_server
 
@@ -75,15 +76,6 @@ def rserver() -> Iterator[Server]:
         yield srv
 
 
-def _table() -> list[str]:
-    head = ["fault", "submitted", "reached memory", "duplicates", "errors surfaced", "notes"]
-    lines = ["| " + " | ".join(head) + " |", "|---|---:|---:|---:|---|---|"]
-    for r in ROWS:
-        cells = [r.fault, str(r.submitted), str(r.reached_memory), str(r.duplicates)]
-        lines.append("| " + " | ".join([*cells, r.errors_surfaced, r.note]) + " |")
-    return lines
-
-
 def _out_path() -> Path:
     if os.environ.get("RELIABILITY_OUT"):
         return Path(os.environ["RELIABILITY_OUT"])
@@ -100,7 +92,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     terminalreporter.section(f"reliability ({'full' if FULL else 'smoke'})")
     terminalreporter.write_line(f"{when}; {machine}")
-    for line in _table():
+    for line in table([asdict(r) for r in ROWS], RELIABILITY_COLUMNS).splitlines():
         terminalreporter.write_line(line)
     out = _out_path()
     out.parent.mkdir(parents=True, exist_ok=True)

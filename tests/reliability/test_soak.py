@@ -3,7 +3,7 @@
 Every thread gets one turn and goes quiet. The server deletes threads idle for
 ``MEMORY_THREAD_TTL_MINUTES`` (here 3 s) every ``MEMORY_SWEEP_INTERVAL_SECONDS``
 (here 1 s), so the threads it holds, and its memory, stop growing: without the
-sweeper each finished thread costs ~40 KiB for good (README, *Growth*).
+sweeper each finished thread costs ~40 KiB for good (docs/benchmarks.md, *Growth*).
 """
 
 from __future__ import annotations

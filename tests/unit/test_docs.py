@@ -1,0 +1,55 @@
+"""The README is a door to docs/: it stays short, links every page, and no link is broken."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.server import ROOT
+
+DOCS = ROOT / "docs"
+PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", flags=re.M | re.S)
+
+
+def _links(path: Path) -> list[str]:
+    return LINK.findall(FENCE.sub("", path.read_text()))
+
+
+def _anchors(path: Path) -> set[str]:
+    """GitHub's heading ids: lower case, punctuation dropped, spaces as hyphens."""
+    seen: dict[str, int] = {}
+    for heading in re.findall(r"^#+ (.+)$", FENCE.sub("", path.read_text()), flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        if n:
+            seen[f"{slug}-{n}"] = 1
+    return set(seen)
+
+
+def test_readme_is_short():
+    lines = len((ROOT / "README.md").read_text().splitlines())
+    assert lines <= 250, f"README.md has {lines} lines; move detail into docs/"
+
+
+def test_readme_links_every_docs_page():
+    linked = {link.split("#")[0] for link in _links(ROOT / "README.md")}
+    missing = [p.name for p in DOCS.glob("*.md") if f"docs/{p.name}" not in linked]
+    assert not missing, f"README.md links no {missing}"
+
+
+def test_relative_links_and_anchors_resolve():
+    broken = []
+    for page in PAGES:
+        for link in _links(page):
+            if re.match(r"[a-z]+:", link):
+                continue  # http(s), mailto: not checked here
+            target, _, anchor = link.partition("#")
+            path = (page.parent / target).resolve() if target else page
+            if not path.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {link} (no such file)")
+            elif anchor and path.suffix == ".md" and anchor not in _anchors(path):
+                broken.append(f"{page.relative_to(ROOT)}: {link} (no such heading)")
+    assert not broken, "\n".join(broken)
