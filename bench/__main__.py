@@ -143,8 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         print("\nQuiet threads falling due in the same second\n")
         print(table(record["wave"], WAVE_COLUMNS))
     opts.out.parent.mkdir(parents=True, exist_ok=True)
+    growth = record.pop("growth")
     opts.out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"\nwritten to {opts.out}")
+    if growth:  # its own file: the long growth runs are not repeated with every bench run
+        out = opts.out.with_name("growth.json")
+        out.write_text(json.dumps({**record, "trace": [], "wave": [], "growth": growth},
+                                  indent=2) + "\n")  # fmt: skip
+        print(f"written to {out}")
     return 0
 
 

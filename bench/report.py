@@ -68,7 +68,7 @@ def _embedder(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 TABLES = [
     Table("bench-trace", "benchmarks.md", "bench.json", TRACE_COLUMNS, _key("trace")),
-    Table("bench-growth", "benchmarks.md", "bench.json", GROWTH_COLUMNS, _key("growth")),
+    Table("bench-growth", "benchmarks.md", "growth.json", GROWTH_COLUMNS, _key("growth")),
     Table("bench-wave", "benchmarks.md", "bench.json", WAVE_COLUMNS, _key("wave")),
     Table("submit-latency", "benchmarks.md", "submit_latency.json", SUBMIT_LATENCY_COLUMNS,
           _key("rows")),
