@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -175,3 +176,25 @@ def test_capture_writes_into_the_callers_own_inbox(keyed_server):
         assert alice.store.search_items(["reflection_inbox", thread])["items"] == []
     with get_sync_client(url=keyed_server.url, api_key=BOB) as bob:
         assert bob.store.search_items(["reflection_inbox"], limit=100)["items"] == []
+
+
+def test_redelivery_runs_as_the_owner_of_the_stranded_work(keyed_server):
+    """A turn whose run was never created, in alice's inbox: the server's run acts as alice."""
+    user = f"orphan-{uuid.uuid4().hex[:6]}"
+    thread = str(uuid.uuid4())
+    sid = str(uuid.uuid4())
+    entry = {"namespace": ["memories", user], "submissions": [{
+        "submission_id": sid, "submitted_at": time.time(), "after_seconds": 0,
+        "messages": [{"id": sid, "role": "user", "content": "I live in Turku."}]}]}  # fmt: skip
+    with get_sync_client(url=keyed_server.url, api_key=ALICE) as alice:
+        alice.store.put_item(["reflection_inbox", thread], sid, entry, index=False)
+
+        def processed() -> bool:
+            return bool(alice.store.search_items(["memories", user])["items"])
+
+        # The default schedule: 30 s of grace past due, then the next scan (every 5 s).
+        wait_until(processed, 90, 0.5, "the server to run alice's stranded turn")
+        assert alice.threads.get(thread)["metadata"]["owner"] == "alice"
+        assert alice.store.search_items(["reflection_inbox", thread])["items"] == []
+    with get_sync_client(url=keyed_server.url, api_key=BOB) as bob:
+        assert bob.store.search_items(["memories", user])["items"] == []
