@@ -173,7 +173,9 @@ def test_capture_writes_into_the_callers_own_inbox(keyed_server):
             return len(alice.store.search_items(["memories", user])["items"]) == 3
 
         wait_until(processed, 60, 0.2, "all three turns")
-        assert alice.store.search_items(["reflection_inbox", thread])["items"] == []
+        # commit deletes the inbox entries after writing the memories
+        wait_until(lambda: not alice.store.search_items(["reflection_inbox", thread])["items"],
+                   30, 0.2, "the inbox to be acknowledged")  # fmt: skip
     with get_sync_client(url=keyed_server.url, api_key=BOB) as bob:
         assert bob.store.search_items(["reflection_inbox"], limit=100)["items"] == []
 
@@ -195,6 +197,7 @@ def test_redelivery_runs_as_the_owner_of_the_stranded_work(keyed_server):
         # The default schedule: 30 s of grace past due, then the next scan (every 5 s).
         wait_until(processed, 90, 0.5, "the server to run alice's stranded turn")
         assert alice.threads.get(thread)["metadata"]["owner"] == "alice"
-        assert alice.store.search_items(["reflection_inbox", thread])["items"] == []
+        wait_until(lambda: not alice.store.search_items(["reflection_inbox", thread])["items"],
+                   30, 0.2, "the inbox to be acknowledged")  # fmt: skip
     with get_sync_client(url=keyed_server.url, api_key=BOB) as bob:
         assert bob.store.search_items(["memories", user])["items"] == []

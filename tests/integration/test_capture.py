@@ -44,8 +44,12 @@ def test_langmems_own_executor_loses_no_turn(server, sdk):
         lm.shutdown()
         lm._client.http.client.close()  # langmem never closes the client it built
     assert found == EXPECTED
-    runs = sdk.runs.list(thread)
-    assert [r["status"] for r in runs] == ["success"]  # the others were rolled back
+    # The others were rolled back; the one left commits its writes before it ends.
+    statuses = wait_until(
+        lambda: (s := [r["status"] for r in sdk.runs.list(thread)]) != ["running"] and s,
+        30, what="the run to end",
+    )  # fmt: skip
+    assert statuses == ["success"]
     assert sdk.store.search_items(["reflection_inbox", thread])["items"] == []
 
 
@@ -62,6 +66,8 @@ def test_plain_sdk_runs_are_captured_and_acknowledged(server, sdk):
     wait_until(
         lambda: len(sdk.store.search_items(["memories", user])["items"]) == 3, 60, what="memories"
     )
+    # commit writes the memories first, its state when it ends: wait for the run to end.
+    wait_until(lambda: sdk.threads.get(thread)["status"] == "idle", 30, what="the run to end")
     state = sdk.threads.get_state(thread)["values"]
     assert len(state["submissions"]) == 3 and state["skipped_message_ids"] == []
     assert sdk.store.search_items(["reflection_inbox", thread])["items"] == []
