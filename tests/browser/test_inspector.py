@@ -19,7 +19,8 @@ import pytest
 
 from sdk_client import ReflectionExecutor
 from sdk_client.contract import validate_thread_id
-from tests.server import ISOLATED_ENV, ROOT, Server, run_server
+from tests.conftest import ALICE_KEY, BOB_KEY
+from tests.server import ROOT, Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -132,16 +133,9 @@ def test_bad_ids_and_namespaces_say_so(server: Server, page, hash_: str, expecte
     assert expected in page.locator("[data-message='error']").inner_text()
 
 
-ALICE = "key-alice-" + "a" * 16
-BOB = "key-bob-" + "b" * 16
-
-
-@pytest.fixture(scope="module")
-def keyed_server() -> Iterator[Server]:
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env["MEMORY_API_KEYS"] = f"alice:{ALICE},bob:{BOB}"
-    with run_server(env) as srv:
-        yield srv
+# The keys of the session's keyed server (tests/conftest.py, fixture keyed_server).
+ALICE = ALICE_KEY
+BOB = BOB_KEY
 
 
 def test_with_api_keys_a_user_sees_only_their_own(keyed_server: Server, page) -> None:
