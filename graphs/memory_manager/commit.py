@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
 from graphs.memory_manager.context import Context
-from graphs.memory_manager.gather import require_store, thread_id_of
+from graphs.memory_manager.runs import require_store, thread_id_of
 from graphs.memory_manager.state import Batch, Changes, StagedOp, State
 from sdk_client.contract import (
     DELIVERY_KEY,

@@ -23,35 +23,33 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal, TypeVar
 
 from langgraph.runtime import Runtime
+from pydantic import ConfigDict, with_config
 
 from graphs.memory_manager.prompts import DEFAULT_INSTRUCTIONS
 from sdk_client.contract import parse_namespace, validate_namespace
 from sdk_client.errors import InvalidPayloadError, InvalidPayloadTypeError
 
-__all__ = ["DEFAULT_NAMESPACE", "ENV_VARS", "Context", "context_of"]
+__all__ = ["DEFAULT_NAMESPACE", "Context", "context_of"]
 
 T = TypeVar("T")
 
 DEFAULT_NAMESPACE = ("memories",)
 
-ENV_VARS: dict[str, str] = {
-    "model": "MEMORY_MODEL",
-    "namespace": "MEMORY_NAMESPACE",
-    "instructions": "MEMORY_INSTRUCTIONS",
-    "schemas": "MEMORY_SCHEMAS",
-    "enable_inserts": "MEMORY_ENABLE_INSERTS",
-    "enable_deletes": "MEMORY_ENABLE_DELETES",
-    "query_limit": "MEMORY_QUERY_LIMIT",
-    "dedup_threshold": "MEMORY_DEDUP_THRESHOLD",
-    "model_timeout": "MEMORY_MODEL_TIMEOUT",
-}
-"""Field name -> the environment variable that supplies its default."""
-
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-def _parse_bool(var: str, raw: str) -> bool:
+def _env(var: str, default: T, parse: Callable[[str, str], T]) -> T:
+    """``var`` from the server's environment, parsed; ``default`` when it is unset."""
+    raw = os.environ.get(var)
+    return default if raw is None else parse(var, raw)
+
+
+def _as_str(var: str, raw: str) -> str:
+    return raw
+
+
+def _as_bool(var: str, raw: str) -> bool:
     low = raw.strip().lower()
     if low in _TRUE:
         return True
@@ -60,26 +58,21 @@ def _parse_bool(var: str, raw: str) -> bool:
     raise InvalidPayloadError(f"{var}={raw!r}: expected true/false, 1/0, yes/no or on/off")
 
 
-def _parse_int(var: str, raw: str) -> int:
+def _as_int(var: str, raw: str) -> int:
     try:
         return int(raw.strip())
     except ValueError:
         raise InvalidPayloadError(f"{var}={raw!r}: expected an integer") from None
 
 
-def _parse_float(var: str, raw: str) -> float:
+def _as_float(var: str, raw: str) -> float:
     try:
         return float(raw.strip())
     except ValueError:
         raise InvalidPayloadError(f"{var}={raw!r}: expected a number") from None
 
 
-def _parse_namespace(var: str, raw: str) -> list[str]:
-    # A JSON list, or the friendlier comma-separated form: memories,{user_id}
-    return list(parse_namespace(raw, var, separator=","))
-
-
-def _parse_json_list(var: str, raw: str) -> list[dict[str, Any]]:
+def _as_schemas(var: str, raw: str) -> list[dict[str, Any]] | None:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as err:
@@ -89,62 +82,85 @@ def _parse_json_list(var: str, raw: str) -> list[dict[str, Any]]:
     return value
 
 
-def _env(name: str, default: T, parse: Callable[[str, str], T] | None = None) -> Callable[[], T]:
-    """Return a default factory: the env var ``ENV_VARS[name]`` if set, else ``default``."""
-    var = ENV_VARS[name]
-
-    def factory() -> T:
-        raw = os.environ.get(var)
-        if raw is None:
-            return default
-        return parse(var, raw) if parse else raw  # type: ignore[return-value]
-
-    _FACTORIES[name] = factory
-    return factory
+# One default factory per field: the env var that supplies it, else the built-in default.
 
 
-_FACTORIES: dict[str, Callable[[], Any]] = {}
-
-
-def _schema_default(name: str) -> Callable[[dict[str, Any]], None]:
-    """A ``json_schema_extra`` that puts a field's default into its schema, for Studio's form.
-
-    Evaluated when the schema is built, not at import: on a server,
-    ``/assistants/{id}/schemas`` shows the default its environment gives. A malformed
-    env value shows no default (a run fails on it, naming the variable).
-    """
-
-    def extra(schema: dict[str, Any]) -> None:
-        try:
-            schema["default"] = _FACTORIES[name]()
-        except (InvalidPayloadError, ValueError):
-            schema.pop("default", None)
-
-    return extra
-
-
-def _maybe_str(var: str, raw: str) -> str | None:
+def _model() -> str | None:
     # An empty MEMORY_MODEL means "no model": the offline extractor.
-    return raw.strip() or None
+    return _env("MEMORY_MODEL", None, lambda _var, raw: raw.strip() or None)
 
 
+def _namespace() -> list[str]:
+    # A JSON list, or the friendlier comma-separated form: memories,{user_id}
+    return _env(
+        "MEMORY_NAMESPACE",
+        list(DEFAULT_NAMESPACE),
+        lambda var, raw: list(parse_namespace(raw, var, separator=",")),
+    )
+
+
+def _instructions() -> str:
+    return _env("MEMORY_INSTRUCTIONS", DEFAULT_INSTRUCTIONS, _as_str)
+
+
+def _schemas() -> list[dict[str, Any]] | None:
+    return _env("MEMORY_SCHEMAS", None, _as_schemas)
+
+
+def _enable_inserts() -> bool:
+    return _env("MEMORY_ENABLE_INSERTS", True, _as_bool)
+
+
+def _enable_deletes() -> bool:
+    return _env("MEMORY_ENABLE_DELETES", False, _as_bool)
+
+
+def _query_limit() -> int:
+    return _env("MEMORY_QUERY_LIMIT", 5, _as_int)
+
+
+def _dedup_threshold() -> float:
+    return _env("MEMORY_DEDUP_THRESHOLD", 0.85, _as_float)
+
+
+def _model_timeout() -> float:
+    return _env("MEMORY_MODEL_TIMEOUT", 60.0, _as_float)
+
+
+def _show_env_defaults(schema: dict[str, Any]) -> None:
+    """Put each field's default into the JSON schema, for Studio's form.
+
+    Called when the schema is built, not at import: on a server,
+    ``/assistants/{id}/schemas`` shows the default its environment gives. A
+    malformed env value shows no default (a run fails on it, naming the variable).
+    """
+    properties = schema.get("properties", {})
+    for f in fields(Context):
+        prop = properties.get(f.name)
+        if prop is None or not callable(f.default_factory):
+            continue
+        try:
+            prop["default"] = f.default_factory()
+        except (InvalidPayloadError, ValueError):
+            prop.pop("default", None)
+
+
+@with_config(ConfigDict(json_schema_extra=_show_env_defaults))
 @dataclass(kw_only=True)
 class Context:
     """How the memory manager extracts and stores memories for a run."""
 
     model: str | None = field(
-        default_factory=_env("model", None, _maybe_str),
+        default_factory=_model,
         metadata={
-            "json_schema_extra": _schema_default("model"),
             "description": "Chat model that extracts memories, as an init_chat_model string "
             "(e.g. 'openai:gpt-4.1-mini', 'anthropic:claude-sonnet-4-5'). Empty = the offline, "
             "rule-based extractor, which needs no key. Env: MEMORY_MODEL.",
         },
     )
     namespace: list[str] = field(
-        default_factory=_env("namespace", list(DEFAULT_NAMESPACE), _parse_namespace),
+        default_factory=_namespace,
         metadata={
-            "json_schema_extra": _schema_default("namespace"),
             "description": "Store namespace memories are written to, as a list of labels. "
             "'{name}' placeholders are filled from the run's configurable values, e.g. "
             "['memories', '{user_id}']. Default ['memories']. Env: MEMORY_NAMESPACE "
@@ -152,17 +168,15 @@ class Context:
         },
     )
     instructions: str = field(
-        default_factory=_env("instructions", DEFAULT_INSTRUCTIONS),
+        default_factory=_instructions,
         metadata={
-            "json_schema_extra": _schema_default("instructions"),
             "description": "Instructions for the chat model on what to remember and how. "
             "Default: see graphs/memory_manager/prompts.py. Env: MEMORY_INSTRUCTIONS.",
         },
     )
     schemas: list[dict[str, Any]] | None = field(
-        default_factory=_env("schemas", None, _parse_json_list),
+        default_factory=_schemas,
         metadata={
-            "json_schema_extra": _schema_default("schemas"),
             "description": "Optional memory types, each {'name', 'description', 'parameters' "
             "(JSON schema), 'update_mode': 'insert' | 'patch'} (memory-template's "
             "memory_types). insert = a collection of items; patch = one profile document "
@@ -171,33 +185,29 @@ class Context:
         },
     )
     enable_inserts: bool = field(
-        default_factory=_env("enable_inserts", True, _parse_bool),
+        default_factory=_enable_inserts,
         metadata={
-            "json_schema_extra": _schema_default("enable_inserts"),
             "description": "Let the model create new memories (not only update existing "
             "ones). Default true. Env: MEMORY_ENABLE_INSERTS.",
         },
     )
     enable_deletes: bool = field(
-        default_factory=_env("enable_deletes", False, _parse_bool),
+        default_factory=_enable_deletes,
         metadata={
-            "json_schema_extra": _schema_default("enable_deletes"),
             "description": "Let the model delete memories it finds wrong or redundant. "
             "Default false. Env: MEMORY_ENABLE_DELETES.",
         },
     )
     query_limit: int = field(
-        default_factory=_env("query_limit", 5, _parse_int),
+        default_factory=_query_limit,
         metadata={
-            "json_schema_extra": _schema_default("query_limit"),
             "description": "How many existing memories to show the model for updating. "
             "Default 5. Env: MEMORY_QUERY_LIMIT.",
         },
     )
     dedup_threshold: float = field(
-        default_factory=_env("dedup_threshold", 0.85, _parse_float),
+        default_factory=_dedup_threshold,
         metadata={
-            "json_schema_extra": _schema_default("dedup_threshold"),
             "description": "Offline extractor with a semantic store index: a new fact whose "
             "cosine similarity to a memory already stored (or found earlier in the same run) "
             "is at least this is a restatement and is not stored again. 0..1; 1 = only "
@@ -205,9 +215,8 @@ class Context:
         },
     )
     model_timeout: float = field(
-        default_factory=_env("model_timeout", 60.0, _parse_float),
+        default_factory=_model_timeout,
         metadata={
-            "json_schema_extra": _schema_default("model_timeout"),
             "description": "Seconds one request to the chat model may take before it is "
             "abandoned; the provider's client retries (OpenAI: twice), then the run fails and "
             "its turns stay in the inbox for the next run. Without it a hung endpoint holds "
@@ -232,12 +241,6 @@ class Context:
         self.model_timeout = _number("model_timeout", self.model_timeout, 0, None, exclusive=True)
         if self.schemas is not None:
             self.schemas = [_check_schema(s, i) for i, s in enumerate(self.schemas)]
-
-    def cache_key(self) -> str:
-        """A key covering every field that shapes the extractor (for caching it per run)."""
-        return json.dumps(
-            {f.name: getattr(self, f.name) for f in fields(self)}, sort_keys=True, default=str
-        )
 
 
 def _number(

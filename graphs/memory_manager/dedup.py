@@ -20,24 +20,9 @@ from collections.abc import Sequence
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore
 
+from graphs.memory_manager.embeddings import index_embeddings
+
 __all__ = ["Deduplicator", "index_embeddings"]
-
-# Attributes under which the store wrappers on the way to the real store keep it:
-# ours (StagingStore, ScopedStore) and the dev server's batching wrapper.
-_INNER_ATTRS = ("_inner", "_store")
-
-
-def index_embeddings(store: BaseStore) -> Embeddings | None:
-    """The embedder of ``store``'s semantic index, looking through wrappers; None without one."""
-    current: object = store
-    for _ in range(8):  # a handful of wrappers at most; never loop on a cycle
-        embeddings = getattr(current, "embeddings", None)
-        if isinstance(embeddings, Embeddings):
-            return embeddings
-        current = next((getattr(current, a) for a in _INNER_ATTRS if hasattr(current, a)), None)
-        if current is None:
-            return None
-    return None
 
 
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:

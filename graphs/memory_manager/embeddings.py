@@ -33,6 +33,8 @@ __all__ = [
     "EmbedderMissingError",
     "LocalMiniLM",
     "check_provider",
+    "index_embeddings",
+    "serve_index",
 ]
 
 DIMS = 384
@@ -169,3 +171,33 @@ class ConfiguredEmbeddings(Embeddings):
     async def aembed_query(self, text: str) -> list[float]:
         """The vector of one query, without blocking the event loop on a local model."""
         return self._checked([await self._embedder().aembed_query(text)])[0]
+
+
+_served: ConfiguredEmbeddings | None = None
+_served_lock = threading.Lock()
+
+
+def serve_index() -> ConfiguredEmbeddings:
+    """The embedder of this server's store index, one per process.
+
+    ``index.py`` exports it; the server loads that file only when ``langgraph.json``
+    declares an index, so before that (or without an index) there is none.
+    """
+    global _served
+    with _served_lock:
+        if _served is None:
+            _served = ConfiguredEmbeddings()
+        return _served
+
+
+def index_embeddings(store: object) -> Embeddings | None:
+    """The embedder of ``store``'s semantic index; None without one.
+
+    langgraph's stores and this package's wrappers say it in a public ``embeddings``
+    attribute. The dev server hands runs a batching wrapper that does not; the store
+    behind it is indexed by :func:`serve_index`'s embedder, if the server loaded one.
+    """
+    if hasattr(store, "embeddings"):
+        found = store.embeddings
+        return found if isinstance(found, Embeddings) else None
+    return _served

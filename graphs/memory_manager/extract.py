@@ -22,9 +22,9 @@ from langgraph.store.base import BaseStore
 
 from graphs.memory_manager.context import Context, context_of
 from graphs.memory_manager.dedup import Deduplicator, index_embeddings
-from graphs.memory_manager.gather import require_store
 from graphs.memory_manager.memory_types import apply_to_profile, collection_value
 from graphs.memory_manager.offline import Fact, extract_facts, fact_key, memory_value, profile_key
+from graphs.memory_manager.runs import require_store
 from graphs.memory_manager.staging import StagingStore
 from graphs.memory_manager.state import Batch, ProcessedMessage, StagedOp, State
 

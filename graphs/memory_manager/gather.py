@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore, Item
 
 from graphs.memory_manager.context import Context, context_of
-from graphs.memory_manager.scoped import ScopedStore, store_prefix
+from graphs.memory_manager.runs import placeholder_values, require_store, run_id, thread_id_of
 from graphs.memory_manager.state import Batch, ProcessedMessage, State, Timing
 from sdk_client.contract import (
     InboxEntry,
@@ -27,34 +27,9 @@ from sdk_client.contract import (
     resolve_namespace,
 )
 
-__all__ = ["gather", "placeholder_values", "read_inbox", "require_store", "thread_id_of"]
+__all__ = ["gather", "read_inbox"]
 
 _PAGE = 500
-
-
-def require_store(runtime: Runtime[Context]) -> BaseStore:
-    """Return the run's store, inside the run's user's namespace prefix when keys are on.
-
-    Fails with a message saying how to give the graph a store when it has none.
-    """
-    if runtime.store is None:
-        raise RuntimeError(
-            "memory_manager needs a store: run it on a LangGraph server, or compile/invoke "
-            "it with store=InMemoryStore() in-process"
-        )
-    prefix = store_prefix(get_config().get("configurable", {}))
-    return ScopedStore(runtime.store, prefix) if prefix else runtime.store
-
-
-def thread_id_of(configurable: Mapping[str, Any]) -> str | None:
-    """The run's thread id, as a string, if it has one."""
-    tid = configurable.get("thread_id")
-    return str(tid) if tid else None
-
-
-def placeholder_values(configurable: Mapping[str, Any]) -> dict[str, Any]:
-    """Values that fill ``{placeholders}`` in a namespace: the run's configurable entries."""
-    return {k: v for k, v in configurable.items() if not k.startswith("__")}
 
 
 async def read_inbox(store: BaseStore, thread_id: str) -> list[Item]:
@@ -144,7 +119,7 @@ async def gather(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "batches": [b for b in collector.batches.values() if b["messages"] or b["submission_ids"]],
         "inbox_keys": [item.key for item in items],
         "skipped_message_ids": collector.skipped,
-        "run_id": _run_id(),
+        "run_id": run_id(),
         "timing": _timing(entries, started_at),
     }
 
@@ -152,11 +127,3 @@ async def gather(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 def _is_redelivery(state: State) -> bool:
     """A redeliverer's run: it brings no messages of its own, only the inbox to process."""
     return bool(state.get("redelivery")) and not state.get("messages")
-
-
-def _run_id() -> str | None:
-    config = get_config()
-    for source in (config.get("configurable", {}), config.get("metadata", {})):
-        if source.get("run_id"):
-            return str(source["run_id"])
-    return None

@@ -10,11 +10,11 @@ that runs the graph, so the store is patched before any run writes to it.
 """
 
 from graphs import store_patch
-from graphs.memory_manager.embeddings import ConfiguredEmbeddings
+from graphs.memory_manager.embeddings import serve_index
 
 __all__ = ["embeddings"]
 
 store_patch.apply()
 
-embeddings = ConfiguredEmbeddings()
+embeddings = serve_index()
 """The server's embedder (``MEMORY_EMBEDDINGS``; default: the offline all-MiniLM-L6-v2)."""

@@ -17,6 +17,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from langchain_core.embeddings import Embeddings
 from langgraph.store.base import (
     BaseStore,
     GetOp,
@@ -31,6 +32,7 @@ from langgraph.store.base import (
 
 from graphs import access
 from graphs.access import UnscopedRunError
+from graphs.memory_manager.embeddings import index_embeddings
 
 __all__ = ["ScopedStore", "store_prefix"]
 
@@ -60,6 +62,11 @@ class ScopedStore(BaseStore):
     def __init__(self, inner: BaseStore, prefix: tuple[str, ...]) -> None:
         self._inner = inner
         self._prefix = prefix
+
+    @property
+    def embeddings(self) -> Embeddings | None:
+        """The embedder of the inner store's semantic index (None without one)."""
+        return index_embeddings(self._inner)
 
     def _in(self, op: Op) -> Op:
         p = self._prefix

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from langchain_core.embeddings import Embeddings
 from langgraph.store.base import BaseStore, Op, PutOp, Result
 
+from graphs.memory_manager.embeddings import index_embeddings
 from graphs.memory_manager.state import StagedOp
 
 __all__ = ["StagingStore"]
@@ -24,6 +26,11 @@ class StagingStore(BaseStore):
     def __init__(self, inner: BaseStore) -> None:
         self._inner = inner
         self.staged: list[StagedOp] = []
+
+    @property
+    def embeddings(self) -> Embeddings | None:
+        """The embedder of the inner store's semantic index (None without one)."""
+        return index_embeddings(self._inner)
 
     def _split(self, ops: Iterable[Op]) -> tuple[list[Result], list[tuple[int, Op]]]:
         ops = list(ops)

@@ -1,8 +1,11 @@
 """Configuration precedence: run/assistant value > env > default, and typed env parsing."""
 
+import dataclasses
+import re
+
 import pytest
 
-from graphs.memory_manager.context import DEFAULT_NAMESPACE, ENV_VARS, Context
+from graphs.memory_manager.context import DEFAULT_NAMESPACE, Context
 from sdk_client.errors import InvalidPayloadError
 
 
@@ -94,12 +97,32 @@ def test_bad_run_values_name_the_field(kwargs, message):
         Context(**kwargs)
 
 
-def test_every_field_has_an_env_var_and_a_description():
-    import dataclasses
+# A value for each field's variable, and what the field then holds.
+_ENV_SAMPLES = {
+    "MEMORY_MODEL": ("openai:gpt-4.1-mini", "openai:gpt-4.1-mini"),
+    "MEMORY_NAMESPACE": ('["a", "b"]', ["a", "b"]),
+    "MEMORY_INSTRUCTIONS": ("Remember colours.", "Remember colours."),
+    "MEMORY_SCHEMAS": ("[]", []),
+    "MEMORY_ENABLE_INSERTS": ("off", False),
+    "MEMORY_ENABLE_DELETES": ("on", True),
+    "MEMORY_QUERY_LIMIT": ("7", 7),
+    "MEMORY_DEDUP_THRESHOLD": ("0.5", 0.5),
+    "MEMORY_MODEL_TIMEOUT": ("2.5", 2.5),
+}
 
+
+def test_every_field_has_a_description_naming_the_env_var_that_supplies_it(monkeypatch):
+    named: dict[str, str] = {}
     for f in dataclasses.fields(Context):
-        assert f.name in ENV_VARS
-        assert f.metadata["description"]
+        assert f.metadata["description"], f.name
+        found = re.search(r"Env: (MEMORY_\w+)", f.metadata["description"])
+        assert found, f"{f.name}: its description names no env var"
+        named[f.name] = found.group(1)
+    assert set(named.values()) == set(_ENV_SAMPLES)
+    for name, var in named.items():
+        raw, expected = _ENV_SAMPLES[var]
+        monkeypatch.setenv(var, raw)
+        assert getattr(Context(), name) == expected, var
 
 
 def test_schema_shows_the_default_the_environment_gives(monkeypatch):

@@ -67,3 +67,31 @@ async def test_local_model_is_offline_384_dims_and_semantic(local_embeddings):
         return sum(i * j for i, j in zip(x, y, strict=True))
 
     assert cos(a, b) > 0.85 > cos(a, c)
+
+
+def test_index_embeddings_is_found_through_our_wrappers_without_private_attributes(monkeypatch):
+    from langgraph.store.base import BaseStore
+    from langgraph.store.memory import InMemoryStore
+
+    from graphs.memory_manager import embeddings as module
+    from graphs.memory_manager.dedup import index_embeddings
+    from graphs.memory_manager.scoped import ScopedStore
+    from graphs.memory_manager.staging import StagingStore
+
+    embedder = FixedSize(DIMS)
+    indexed = InMemoryStore(index={"dims": DIMS, "embed": embedder})
+    assert index_embeddings(StagingStore(ScopedStore(indexed, ("alice",)))) is embedder
+    assert index_embeddings(StagingStore(InMemoryStore())) is None
+
+    class Batching(BaseStore):  # like the dev server's wrapper: no public `embeddings`
+        def batch(self, ops):
+            raise NotImplementedError
+
+        async def abatch(self, ops):
+            raise NotImplementedError
+
+    monkeypatch.setattr(module, "_served", None)
+    assert index_embeddings(StagingStore(Batching())) is None  # the server loaded no index
+    served = module.serve_index()
+    assert index_embeddings(StagingStore(Batching())) is served
+    assert module.serve_index() is served
