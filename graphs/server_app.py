@@ -39,6 +39,7 @@ from graphs import access
 from graphs.auth import presented_key
 from graphs.capture import Capture, Capturer, capture_thread, plan_capture
 from graphs.inspector import ROUTES as INSPECTOR_ROUTES
+from graphs.memory_manager.embeddings import warm_up_index
 from graphs.redelivery import Redeliverer, RedeliverySettings, run_redeliverer
 from graphs.sweeper import SweepSettings, run_sweeper
 from sdk_client.contract import GRAPH_ID, META_PATH, validate_after_seconds
@@ -51,10 +52,17 @@ logger = logging.getLogger(__name__)
 
 @contextlib.asynccontextmanager
 async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-    """Say which access mode the server is in; run the sweeper and the redeliverer meanwhile."""
+    """Say which access mode the server is in; run the sweeper and the redeliverer meanwhile.
+
+    The store index's embedder loads first, in a thread, while the rest starts; the
+    server answers once it is loaded, so no run waits for it (the first run on a fresh
+    server is as fast as the tenth).
+    """
+    warm_up = asyncio.create_task(asyncio.to_thread(warm_up_index), name="memory-embedder")
     access.ACCESS.announce()
     tasks = [t for t in (_sweeper_task(), _redelivery_task()) if t is not None]
     try:
+        await warm_up
         yield
     finally:
         for task in tasks:

@@ -14,6 +14,7 @@ Without a semantic index there are no similarities, and nothing is skipped.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Sequence
 
@@ -47,6 +48,19 @@ class Deduplicator:
         self._threshold = threshold
         self._embeddings = embeddings
         self._accepted: list[list[float]] = []
+        self._prefetched: dict[str, list[float]] = {}
+
+    async def prefetch(self, texts: Sequence[str]) -> None:
+        """Embed the texts :meth:`known` will be asked about, all at once.
+
+        The requests are made together, so the embedder can serve them with one model
+        call (:class:`~graphs.memory_manager.vectors.Coalescer`) instead of one per fact.
+        """
+        if self._embeddings is None or not texts:
+            return
+        distinct = list(dict.fromkeys(texts))
+        vectors = await asyncio.gather(*(self._embeddings.aembed_query(t) for t in distinct))
+        self._prefetched.update(zip(distinct, vectors, strict=True))
 
     async def known(self, text: str) -> bool:
         """True if ``text`` restates a stored memory or a fact accepted earlier in this run.
@@ -56,7 +70,7 @@ class Deduplicator:
         """
         if self._embeddings is None:
             return False
-        vector = await self._embeddings.aembed_query(text)
+        vector = self._prefetched.pop(text, None) or await self._embeddings.aembed_query(text)
         best = max((_cosine(vector, seen) for seen in self._accepted), default=0.0)
         hits = await self._store.asearch(self._namespace, query=text, limit=3)
         for hit in hits:

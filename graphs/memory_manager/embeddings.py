@@ -12,18 +12,28 @@ a :class:`ConfiguredEmbeddings`. Which embedder it uses is the server's
 
 Every embedder must give :data:`DIMS`-dimensional vectors, the size the index is declared
 with; a wrong size fails the first write, naming the setting. The model loads on first use,
-not at import, so importing this module is cheap.
+not at import, so importing this module is cheap; the server loads it while it starts
+(:func:`warm_up_index`, from ``graphs/server_app.py``'s lifespan). In front of the model,
+each distinct text is embedded once and concurrent requests share a call
+(:mod:`graphs.memory_manager.vectors`); on the local model, texts of very different
+lengths go in separate calls.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import logging
 import os
 import threading
+import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
+
+from graphs.memory_manager.vectors import Coalescer, VectorCache
 
 __all__ = [
     "DIMS",
@@ -35,7 +45,10 @@ __all__ = [
     "check_provider",
     "index_embeddings",
     "serve_index",
+    "warm_up_index",
 ]
+
+logger = logging.getLogger(__name__)
 
 DIMS = 384
 """Vector size of the store index (all-MiniLM-L6-v2's)."""
@@ -101,15 +114,39 @@ class LocalMiniLM(Embeddings):
             return self._model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Unit-length vectors for ``texts`` (cosine similarity = dot product)."""
+        """Unit-length vectors for ``texts`` (cosine similarity = dot product).
+
+        Texts of very different lengths go to the model in separate calls: in one
+        call every text is padded to the longest, and langmem's search queries
+        (~80 tokens, most of them its "=== Human Message ===" banner) would make
+        each short memory cost as much as a query.
+        """
         if not texts:
             return []
-        vectors = self._load().encode(list(texts), normalize_embeddings=True)
-        return [[float(x) for x in row] for row in vectors]
+        model = self._load()
+        vectors: list[list[float]] = [[] for _ in texts]
+        lengths = model.tokenizer(list(texts), truncation=True)["input_ids"]
+        for group in _by_length(lengths):
+            encoded = model.encode([texts[i] for i in group], normalize_embeddings=True)
+            for i, row in zip(group, encoded, strict=True):
+                vectors[i] = [float(x) for x in row]
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """The vector of one query."""
         return self.embed_documents([text])[0]
+
+
+def _by_length(token_ids: list[list[int]], spread: float = 1.5) -> list[list[int]]:
+    """Indices of texts grouped so that no group's longest is ``spread`` times its shortest."""
+    order = sorted(range(len(token_ids)), key=lambda i: len(token_ids[i]))
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and len(token_ids[i]) <= spread * len(token_ids[groups[-1][0]]):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
 
 
 def _provider_embeddings(provider: str) -> Embeddings:
@@ -135,6 +172,10 @@ class ConfiguredEmbeddings(Embeddings):
         )
         self._inner: Embeddings | None = None
         self._lock = threading.Lock()
+        self._cache = VectorCache()
+        self._coalescers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Coalescer] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _embedder(self) -> Embeddings:
         with self._lock:
@@ -157,20 +198,70 @@ class ConfiguredEmbeddings(Embeddings):
         return vectors
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Vectors for ``texts``."""
-        return self._checked(self._embedder().embed_documents(texts))
+        """Vectors for ``texts``, each distinct text embedded once (then cached)."""
+        known, missing = self._lookup(texts)
+        if missing:
+            vectors = self._checked(self._embedder().embed_documents(missing))
+            known.update(self._remember(missing, vectors))
+        return [list(known[t]) for t in texts]
 
     def embed_query(self, text: str) -> list[float]:
         """The vector of one query."""
+        if self.provider == LOCAL:  # the same vector as a document: share the cache
+            return self.embed_documents([text])[0]
         return self._checked([self._embedder().embed_query(text)])[0]
 
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Vectors for ``texts``, without blocking the event loop on a local model."""
-        return self._checked(await self._embedder().aembed_documents(texts))
+        """Vectors for ``texts``, batched with other runs' texts, off the event loop."""
+        known, missing = self._lookup(texts)
+        if missing:
+            vectors = await self._coalescer().embed(missing)
+            known.update(self._remember(missing, vectors))
+        return [list(known[t]) for t in texts]
 
     async def aembed_query(self, text: str) -> list[float]:
         """The vector of one query, without blocking the event loop on a local model."""
+        if self.provider == LOCAL:
+            return (await self.aembed_documents([text]))[0]
         return self._checked([await self._embedder().aembed_query(text)])[0]
+
+    def _lookup(self, texts: list[str]) -> tuple[dict[str, list[float]], list[str]]:
+        """The cached vectors among ``texts``, and the distinct texts not cached, in order."""
+        known: dict[str, list[float]] = {}
+        missing: list[str] = []
+        for text in dict.fromkeys(texts):
+            vector = self._cache.get(text)
+            if vector is None:
+                missing.append(text)
+            else:
+                known[text] = vector
+        return known, missing
+
+    def _remember(self, texts: list[str], vectors: list[list[float]]) -> dict[str, list[float]]:
+        for text, vector in zip(texts, vectors, strict=True):
+            self._cache.put(text, vector)
+        return dict(zip(texts, vectors, strict=True))
+
+    def _coalescer(self) -> Coalescer:
+        loop = asyncio.get_running_loop()
+        coalescer = self._coalescers.get(loop)
+        if coalescer is None:
+            coalescer = self._coalescers[loop] = Coalescer(self._embed_batch)
+        return coalescer
+
+    async def _embed_batch(self, texts: list[str]) -> list[list[float]]:
+        return self._checked(await self._embedder().aembed_documents(texts))
+
+    def warm_up(self) -> None:
+        """Load the local model now (blocking), by embedding one text; build a provider's client.
+
+        A provider's model is not called: it has nothing to load, and a call at start-up
+        would wait on the network.
+        """
+        if self.provider == LOCAL:
+            self.embed_documents(["warm up"])
+        else:
+            self._embedder()
 
 
 _served: ConfiguredEmbeddings | None = None
@@ -201,3 +292,24 @@ def index_embeddings(store: object) -> Embeddings | None:
         found = store.embeddings
         return found if isinstance(found, Embeddings) else None
     return _served
+
+
+def warm_up_index() -> float | None:
+    """Load the server's index embedder now, so no run waits for it; seconds it took.
+
+    None when the server serves no index (nothing to load) or the embedder failed to
+    load (logged; the first write meets the error again and names it to its run).
+    Blocking: the server calls it in a thread when it starts.
+    """
+    embedder = _served
+    if embedder is None:
+        return None
+    started = time.perf_counter()
+    try:
+        embedder.warm_up()
+    except Exception as err:  # the first write meets the same error, naming it to the run
+        logger.warning("memory-reflect: the embedder did not load (%s); runs will retry", err)
+        return None
+    took = time.perf_counter() - started
+    logger.info("memory-reflect: embedder ready (%s, loaded in %.1f s)", embedder.provider, took)
+    return took

@@ -10,10 +10,9 @@ applied by ``commit``.
 from __future__ import annotations
 
 import logging
-import threading
+from dataclasses import replace
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_config
@@ -22,6 +21,7 @@ from langgraph.store.base import BaseStore
 
 from graphs.memory_manager.context import Context, context_of
 from graphs.memory_manager.dedup import Deduplicator, index_embeddings
+from graphs.memory_manager.extractors import ManagerKey, manager, run_store, with_namespace
 from graphs.memory_manager.memory_types import apply_to_profile, collection_value
 from graphs.memory_manager.offline import Fact, extract_facts, fact_key, memory_value, profile_key
 from graphs.memory_manager.runs import require_store
@@ -33,8 +33,6 @@ __all__ = ["OFFLINE", "extract", "extractor_name"]
 logger = logging.getLogger(__name__)
 
 OFFLINE = "offline"
-_models: dict[tuple[str, float], BaseChatModel] = {}
-_models_lock = threading.Lock()
 _announced: set[str] = set()
 
 
@@ -51,18 +49,6 @@ def _announce(name: str) -> None:
             logger.warning("memory_manager: using the offline rule-based extractor (no model set)")
         else:
             logger.warning("memory_manager: extracting memories with chat model %s", name)
-
-
-def _chat_model(model: str, timeout: float) -> BaseChatModel:
-    """The chat model for ``model``, built once per process and timeout."""
-    from langchain.chat_models import init_chat_model
-
-    with _models_lock:
-        key = (model, timeout)
-        if key not in _models:
-            # `timeout` is the request timeout of both the OpenAI and Anthropic chat models.
-            _models[key] = init_chat_model(model, timeout=timeout)
-        return _models[key]
 
 
 def _to_langchain(messages: list[ProcessedMessage]) -> list[BaseMessage]:
@@ -112,6 +98,7 @@ async def _offline(context: Context, batch: Batch, store: BaseStore) -> None:
         return  # profiles only: what no profile takes is not remembered
     sources = {m["id"]: m["content"] for m in batch["messages"]}
     dedup = Deduplicator(store, namespace, context.dedup_threshold, index_embeddings(store))
+    await dedup.prefetch([fact.text for fact in facts])
     for fact in facts:
         value = (
             collection_value(collections, fact, sources.get(fact.message_id, ""))
@@ -129,53 +116,42 @@ async def _offline(context: Context, batch: Batch, store: BaseStore) -> None:
             await store.aput(namespace, key, value)
 
 
-def _pydantic_schema(schema: dict[str, Any]) -> Any:
-    from dydantic import create_model_from_schema
-
-    json_schema = {
-        **schema["parameters"],
-        "title": schema["name"],
-        "description": schema.get("description", ""),
-    }
-    return create_model_from_schema(json_schema)
-
-
 async def _langmem(
     context: Context, batch: Batch, store: BaseStore, config: RunnableConfig
 ) -> None:
-    from langmem import create_memory_store_manager
-
-    model = _chat_model(context.model or "", context.model_timeout)
     messages = _to_langchain(batch["messages"])
     namespace = tuple(batch["namespace"])
     schemas = context.schemas or []
-    collections = [_pydantic_schema(s) for s in schemas if s["update_mode"] == "insert"]
-    common = {"instructions": context.instructions, "query_limit": context.query_limit}
-    if collections or not schemas:
-        manager = create_memory_store_manager(
-            model,
-            schemas=collections or None,
-            enable_inserts=context.enable_inserts,
-            enable_deletes=context.enable_deletes,
-            namespace=namespace,
-            store=store,
-            **common,
-        )
-        await manager.ainvoke({"messages": messages}, config=config)
-    for schema in (s for s in schemas if s["update_mode"] == "patch"):
-        # A profile lives alone in its own sub-namespace; once it exists, only update it.
-        profile_ns = (*namespace, schema["name"])
-        exists = bool(await store.asearch(profile_ns, limit=1))
-        manager = create_memory_store_manager(
-            model,
-            schemas=[_pydantic_schema(schema)],
-            enable_inserts=not exists,
-            enable_deletes=False,
-            namespace=profile_ns,
-            store=store,
-            **common,
-        )
-        await manager.ainvoke({"messages": messages}, config=config)
+    collections = [s for s in schemas if s["update_mode"] == "insert"]
+    key = ManagerKey(
+        model=context.model or "",
+        timeout=context.model_timeout,
+        instructions=context.instructions,
+        query_limit=context.query_limit,
+        schemas=ManagerKey.schemas_of(collections),
+        enable_inserts=context.enable_inserts,
+        enable_deletes=context.enable_deletes,
+        namespace_depth=len(namespace),
+    )
+    with run_store(store):
+        if collections or not schemas:
+            await manager(key).ainvoke(
+                {"messages": messages}, config=with_namespace(config, namespace)
+            )
+        for schema in (s for s in schemas if s["update_mode"] == "patch"):
+            # A profile lives alone in its own sub-namespace; once it exists, only update it.
+            profile_ns = (*namespace, schema["name"])
+            exists = bool(await store.asearch(profile_ns, limit=1))
+            profile = replace(
+                key,
+                schemas=ManagerKey.schemas_of([schema]),
+                enable_inserts=not exists,
+                enable_deletes=False,
+                namespace_depth=len(profile_ns),
+            )
+            await manager(profile).ainvoke(
+                {"messages": messages}, config=with_namespace(config, profile_ns)
+            )
 
 
 async def extract(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -95,3 +95,29 @@ def test_index_embeddings_is_found_through_our_wrappers_without_private_attribut
     served = module.serve_index()
     assert index_embeddings(StagingStore(Batching())) is served
     assert module.serve_index() is served
+
+
+def test_warm_up_loads_the_served_embedder_once_and_says_so(monkeypatch, caplog):
+    import logging
+
+    from graphs.memory_manager import embeddings as module
+
+    monkeypatch.setattr(module, "_served", None)
+    assert module.warm_up_index() is None  # no index served: nothing to load
+
+    class Broken(Embeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            raise RuntimeError("no weights")
+
+        def embed_query(self, text: str) -> list[float]:
+            raise RuntimeError("no weights")
+
+    served = module.serve_index()
+    served._inner = FixedSize(DIMS)
+    with caplog.at_level(logging.INFO, logger=module.__name__):
+        assert module.warm_up_index() is not None
+    assert "embedder ready (local" in caplog.text
+    served._inner = Broken()
+    served._cache = module.VectorCache()
+    assert module.warm_up_index() is None
+    assert "did not load (no weights)" in caplog.text

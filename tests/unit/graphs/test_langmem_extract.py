@@ -8,7 +8,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-import graphs.memory_manager.extract as extract_mod
+import graphs.memory_manager.extractors as extractors
 from tests.schemas import PREFERENCE, USER
 
 CONFIG = {"configurable": {"thread_id": "22222222-3333-4444-5555-666666666666"}}
@@ -33,7 +33,7 @@ def calls(name: str, *args: dict[str, Any]) -> AIMessage:
 def fake_model(monkeypatch):
     def install(*replies: AIMessage) -> None:
         monkeypatch.setitem(
-            extract_mod._models, (MODEL, 60.0), ToolCallingFake(messages=iter(replies))
+            extractors._models, (MODEL, 60.0), ToolCallingFake(messages=iter(replies))
         )
 
     return install
