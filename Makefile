@@ -47,8 +47,9 @@ reliability: setup  ## every fault at full size (~10 min); table + bench/results
 security: setup  ## the attack table: every route × 4 attackers on a keyed server (also in `make test`)
 	$(BIN)/pytest -s tests/integration/test_security.py -k "attackers or covered"
 
-bench: setup  ## every contender on one server and scripted model; tables + bench/results/*.json
+bench: setup  ## every contender on one server and scripted model, server CPU per run; tables + bench/results/*.json
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.run_cost
 	$(BIN)/python -m bench.submit_latency
 	$(BIN)/python -m bench.quality
 

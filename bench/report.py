@@ -18,9 +18,11 @@ from typing import Any
 
 from bench.tables import (
     EMBEDDER_COLUMNS,
+    FIRST_RUN_COLUMNS,
     GROWTH_COLUMNS,
     QUALITY_COLUMNS,
     RELIABILITY_COLUMNS,
+    RUN_COST_COLUMNS,
     SCALEOUT_COLUMNS,
     SUBMIT_LATENCY_COLUMNS,
     TRACE_COLUMNS,
@@ -70,6 +72,9 @@ TABLES = [
     Table("bench-trace", "benchmarks.md", "bench.json", TRACE_COLUMNS, _key("trace")),
     Table("bench-growth", "benchmarks.md", "growth.json", GROWTH_COLUMNS, _key("growth")),
     Table("bench-wave", "benchmarks.md", "bench.json", WAVE_COLUMNS, _key("wave")),
+    Table("run-cost", "benchmarks.md", "run_cost.json", RUN_COST_COLUMNS, _key("rows")),
+    Table("run-cost-first", "benchmarks.md", "run_cost.json", FIRST_RUN_COLUMNS,
+          _key("first_runs")),
     Table("submit-latency", "benchmarks.md", "submit_latency.json", SUBMIT_LATENCY_COLUMNS,
           _key("rows")),
     Table("quality", "benchmarks.md", "quality.json", QUALITY_COLUMNS, _key("rows")),

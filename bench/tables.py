@@ -41,6 +41,17 @@ SUBMIT_LATENCY_COLUMNS: Columns = [
     ("submit_max_us", "max µs"), ("all_accepted_s", "all accepted s"),
     ("all_processed_s", "all processed s"),
 ]  # fmt: skip
+# run_cost.json (python -m bench.run_cost): server CPU per run, and a fresh server's first runs
+RUN_COST_COLUMNS: Columns = [
+    ("graph", "graph"), ("threads", "runs"), ("memories", "memories written"),
+    ("cpu_ms_per_run", "server CPU ms/run"),
+    ("vs_noop", "× no-op"), ("drain_s", "wave drained s after due"),
+]  # fmt: skip
+FIRST_RUN_COLUMNS: Columns = [
+    ("server_ready_s", "server ready s"), ("embedder_ready_logged", "embedder ready logged"),
+    ("first_run_s", "1st run s"), ("second_run_s", "2nd run s"), ("tenth_run_s", "10th run s"),
+    ("first_vs_tenth", "1st / 10th"),
+]  # fmt: skip
 # quality.json (python -m bench.quality): its rows, and its embedder record as one row
 QUALITY_COLUMNS: Columns = [
     ("variant", "store"), ("memories_per_user", "memories/user"),

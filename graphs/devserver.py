@@ -119,15 +119,20 @@ def _langgraph_bin() -> str:
     return str(exe) if exe.exists() else (shutil.which("langgraph") or "langgraph")
 
 
-def write_config(workdir: Path, *, index: bool = True) -> Path:
+def write_config(
+    workdir: Path, *, index: bool = True, graphs: Mapping[str, str] | None = None
+) -> Path:
     """Write this project's ``langgraph.json`` into ``workdir``, runnable from there.
 
     Args:
         workdir: Directory the server will run in.
         index: Keep the store's semantic index (False: plain key-value store,
             as the quality benchmark's baseline).
+        graphs: More graphs to serve beside the project's (id -> ``path.py:attr``),
+            e.g. a benchmark's baseline graph; the product's config is not changed.
     """
     config = json.loads((ROOT / "langgraph.json").read_text())
+    config["graphs"] = {**config["graphs"], **(graphs or {})}
     store = config.setdefault("store", {})
     if not index:
         store.pop("index", None)
@@ -160,6 +165,7 @@ def run_server(
     index: bool = True,
     startup_timeout: float = 120.0,
     workdir: Path | None = None,
+    graphs: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """Run ``langgraph dev`` on this project's ``langgraph.json`` until the block ends.
 
@@ -175,6 +181,7 @@ def run_server(
             (``.langgraph_api/``). Given, it is kept at the end, so another server
             can start on the same data (a restart); default: a fresh temporary
             directory, removed at the end.
+        graphs: More graphs to serve beside the project's (see :func:`write_config`).
     """
     port = port or free_port()
     if not _port_is_free(port):
@@ -193,7 +200,7 @@ def run_server(
     full_env["LANGGRAPH_NO_ANALYTICS"] = "1"
     cmd = [
         _langgraph_bin(), "dev",
-        "--config", str(write_config(workdir, index=index)),
+        "--config", str(write_config(workdir, index=index, graphs=graphs)),
         "--host", "127.0.0.1", "--port", str(port),
         "--no-browser", "--no-reload",
         "--n-jobs-per-worker", str(jobs),

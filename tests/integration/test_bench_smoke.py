@@ -35,3 +35,21 @@ def test_bench_smoke(tmp_path, capsys):
         ("langmem", 20),
         ("ours", 20),
     ]
+
+
+def test_run_cost_smoke(tmp_path, capsys):
+    from bench import run_cost
+
+    out = tmp_path / "run_cost.json"
+    assert run_cost.main(["--smoke", "--out", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert "| graph |" in capsys.readouterr().out
+    rows = {r["graph"]: r for r in record["rows"]}
+    assert list(rows) == [name for name, _, _ in run_cost._CASES]
+    # Correctness, not timing: every run ran, and the memory runs wrote their memories
+    # (the offline extractor two facts a turn, the scripted model one memory a turn).
+    assert [r["threads"] for r in rows.values()] == [10, 10, 10]
+    assert [r["memories"] for r in rows.values()] == [0, 20, 10]
+    assert all(r["server_cpu_s"] > 0 for r in rows.values())
+    (first,) = record["first_runs"]
+    assert first["embedder_ready_logged"]

@@ -1,0 +1,233 @@
+"""``python -m bench.run_cost``: what one run costs the server, against a graph that does nothing.
+
+One ``langgraph dev`` serves ``memory_manager`` and a bench-only no-op graph
+(:mod:`bench.noop_graph`, added through the config the bench writes to a temporary
+directory, never through the product's ``langgraph.json``). For each of
+
+* the no-op graph (the server's own floor: creating, scheduling, checkpointing a run),
+* the memory graph with the offline extractor (the default embedder indexing its writes),
+* the memory graph on the LLM path, against the scripted model (which answers at once),
+
+a wave of ``--wave`` threads gets one deferred run each, all falling due in the same
+second; the server process's CPU time (user + system, from ``/proc``) is read before
+the runs are created and after the last one ended. CPU per run is that difference over
+the number of runs; it includes creating the run over HTTP. The drain time is from
+the due second to the last run's end.
+
+Then a fresh server gets ten memory runs one after the other, the first as soon as
+the server answers: the first run's latency against the tenth's shows whether a
+run still waits for the embedder to load.
+
+Writes ``bench/results/run_cost.json``; ``make report`` renders it into docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from langgraph_sdk.client import SyncLangGraphClient
+
+from bench.harness import sdk_client
+from bench.machine import describe
+from bench.noop_graph import GRAPH_ID as NOOP
+from bench.tables import FIRST_RUN_COLUMNS, RUN_COST_COLUMNS, table
+from graphs.devserver import ROOT, Server, run_server, wait_until
+from sdk_client.contract import GRAPH_ID
+from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
+
+RESULTS = Path(__file__).with_name("results")
+_NOOP_GRAPHS = {NOOP: str(ROOT / "bench" / "noop_graph.py") + ":graph"}
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_s(server: Server) -> float:
+    """CPU seconds (user + system) used so far by the server's process group."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == server.pid:  # the process group id
+                total += int(fields[11]) + int(fields[12])  # utime, stime in ticks
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / _CLK_TCK
+
+
+def _turn(i: int) -> str:
+    # Two facts per turn, distinct per thread: the offline extractor stores both.
+    return f"My name is Person{i}. I live in Town{i}."
+
+
+def _create(
+    client: SyncLangGraphClient, graph: str, i: int, after: float, model: str | None, tag: str
+) -> str:
+    tid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"run-cost/{tag}/{graph}/{model}/{i}"))
+    configurable: dict[str, Any] = {"namespace": [*_namespace(graph, model, tag), str(i)]}
+    if model is not None:
+        configurable["model"] = model
+    client.runs.create(
+        tid, graph, input={"messages": [{"role": "user", "content": _turn(i)}]},
+        config={"configurable": configurable}, after_seconds=after,
+        if_not_exists="create", multitask_strategy="rollback",
+    )  # fmt: skip
+    return tid
+
+
+def _namespace(graph: str, model: str | None, tag: str) -> list[str]:
+    # Each case its own users: the LLM runs must not find the offline runs' memories.
+    return ["run-cost", tag, graph, "llm" if model else "offline"]
+
+
+def memories(client: SyncLangGraphClient, namespace: list[str]) -> int:
+    """How many memories the store holds under ``namespace``."""
+    count = 0
+    while True:
+        page = client.store.search_items(namespace, limit=500, offset=count)["items"]
+        count += len(page)
+        if len(page) < 500:
+            return count
+
+
+def _busy(client: SyncLangGraphClient) -> int:
+    return int(client.threads.count(status="busy"))
+
+
+def wave(
+    server: Server, graph: str, threads: int, due_in: float, model: str | None, tag: str
+) -> dict[str, Any]:
+    """``threads`` runs of ``graph`` falling due in the same second: CPU per run, drain time."""
+    client = sdk_client(server.url)
+    try:
+        wait_until(lambda: _busy(client) == 0, 300, 0.5, "an idle server")
+        cpu0 = server_cpu_s(server)
+        due = time.time() + due_in
+        for i in range(threads):
+            _create(client, graph, i, max(0.0, due - time.time()), model, tag)
+        wait_until(lambda: _busy(client) == 0, 1800, 0.5, f"{threads} {graph} runs done")
+        drained = time.time() - due
+        cpu = server_cpu_s(server) - cpu0
+        stored = memories(client, _namespace(graph, model, tag))
+    finally:
+        client.http.client.close()
+    return {
+        "threads": threads,
+        "memories": stored,
+        "server_cpu_s": round(cpu, 2),
+        "cpu_ms_per_run": round(1000 * cpu / threads, 1),
+        "drain_s": round(drained, 2),
+    }
+
+
+def _one_run_s(client: SyncLangGraphClient, i: int, tag: str) -> float:
+    """Wall-clock seconds from creating one memory run to its end."""
+    start = time.perf_counter()
+    tid = _create(client, GRAPH_ID, i, 0.0, None, tag)
+    wait_until(lambda: client.threads.get(tid)["status"] == "idle", 300, 0.02, "the run to end")
+    return time.perf_counter() - start
+
+
+def first_runs(llm: ScriptedEndpoint, runs: int = 10) -> dict[str, Any]:
+    """A fresh server's first ``runs`` memory runs, one after another, from the moment it answers."""
+    env = _server_env(llm)
+    started = time.perf_counter()
+    with run_server(env, jobs=10) as server:
+        ready_s = time.perf_counter() - started
+        client = sdk_client(server.url)
+        try:
+            latencies = [_one_run_s(client, i, "first") for i in range(runs)]
+        finally:
+            client.http.client.close()
+        log = server.log_text()
+    return {
+        "server_ready_s": round(ready_s, 2),
+        "embedder_ready_logged": "embedder ready" in log,
+        "first_run_s": round(latencies[0], 3),
+        "second_run_s": round(latencies[1], 3),
+        "tenth_run_s": round(latencies[-1], 3),
+        "first_vs_tenth": round(latencies[0] / latencies[-1], 2),
+    }
+
+
+def _server_env(llm: ScriptedEndpoint) -> dict[str, str | None]:
+    # Offline by default; the LLM rows ask for the scripted model in the run's config.
+    return llm.server_env() | {
+        "MEMORY_MODEL": None,
+        "LANGGRAPH_API_URL": None,
+        "MEMORY_THREAD_TTL_MINUTES": "0",
+        "MEMORY_REDELIVERY_ATTEMPTS": "0",
+    }
+
+
+@contextmanager
+def _bench_server(llm: ScriptedEndpoint, jobs: int) -> Iterator[Server]:
+    with run_server(_server_env(llm), jobs=jobs, graphs=_NOOP_GRAPHS) as server:
+        yield server
+
+
+_CASES = [
+    ("no-op graph", NOOP, None),
+    ("memory, offline extractor", GRAPH_ID, None),
+    ("memory, LLM path (scripted model)", GRAPH_ID, "openai:gpt-4.1-mini"),
+]
+
+
+def run(opts: argparse.Namespace) -> dict[str, Any]:
+    """Every case on one server, then the first-run check on a fresh one."""
+    rows: list[dict[str, Any]] = []
+    with run_llm_endpoint() as llm:
+        with _bench_server(llm, opts.jobs) as server:
+            for _name, graph, model in _CASES:  # warm up: client libraries, first imports
+                wave(server, graph, 3, 0.5, model, "warm-up")
+            for name, graph, model in _CASES:
+                rows.append({"graph": name, **wave(server, graph, opts.wave, opts.due_in,
+                                                   model, "wave")})  # fmt: skip
+        floor = rows[0]["cpu_ms_per_run"]
+        for row in rows:
+            row["vs_noop"] = round(row["cpu_ms_per_run"] / floor, 2) if floor else None
+        first = first_runs(llm)
+    return {
+        "machine": describe(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "full": not opts.smoke,
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
+        "rows": rows,
+        "first_runs": [first],
+    }
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.run_cost", description=__doc__)
+    p.add_argument("--wave", type=int, default=1000, help="threads (runs) per graph")
+    p.add_argument("--due-in", type=float, default=20.0, help="seconds until the wave is due")
+    p.add_argument("--jobs", type=int, default=10, help="langgraph dev --n-jobs-per-worker")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
+    p.add_argument("--out", type=Path, default=RESULTS / "run_cost.json")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run, print the tables, write the JSON record."""
+    opts = _parser().parse_args(argv)
+    if opts.smoke:
+        opts.wave, opts.due_in = 10, 3.0
+    record = run(opts)
+    print(f"\nRun cost on {record['machine']} ({record['date']})\n")
+    print(table(record["rows"], RUN_COST_COLUMNS))
+    print("\nA fresh server's first runs\n")
+    print(table(record["first_runs"], FIRST_RUN_COLUMNS))
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    opts.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"\nwritten to {opts.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
