@@ -205,11 +205,11 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.run_cost", description=__doc__)
+    p.add_argument("--out", type=Path, default=RESULTS / "run_cost.json")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
     p.add_argument("--wave", type=int, default=1000, help="threads (runs) per graph")
     p.add_argument("--due-in", type=float, default=20.0, help="seconds until the wave is due")
     p.add_argument("--jobs", type=int, default=10, help="langgraph dev --n-jobs-per-worker")
-    p.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
-    p.add_argument("--out", type=Path, default=RESULTS / "run_cost.json")
     return p
 
 
@@ -219,13 +219,13 @@ def main(argv: list[str] | None = None) -> int:
     if opts.smoke:
         opts.wave, opts.due_in = 10, 3.0
     record = run(opts)
-    print(f"\nRun cost on {record['machine']} ({record['date']})\n")
-    print(table(record["rows"], RUN_COST_COLUMNS))
-    print("\nA fresh server's first runs\n")
-    print(table(record["first_runs"], FIRST_RUN_COLUMNS))
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     opts.out.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"\nwritten to {opts.out}")
+    print(
+        f"\nRun cost on {record['machine']} ({record['date']}), written to {opts.out}\n\n"
+        f"{table(record['rows'], RUN_COST_COLUMNS)}\n\nA fresh server's first runs\n\n"
+        f"{table(record['first_runs'], FIRST_RUN_COLUMNS)}"
+    )
     return 0
 
 
