@@ -17,10 +17,13 @@ model's gate instead, which makes the premise hold on any machine.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
+
+from sdk_client import ReflectionExecutor, SubmissionFuture
 
 
 class Burst:
@@ -44,6 +47,24 @@ class Burst:
                 f"submission {n}'s run was due"
             )
         self._due[key] = (n + 1, started + self.after_seconds)
+
+    def submit(
+        self,
+        executor: ReflectionExecutor,
+        turn: str,
+        thread_id: str,
+        config: Mapping[str, Any] | None = None,
+    ) -> SubmissionFuture:
+        """Submit one single-turn payload of burst ``thread_id`` and wait until it is accepted."""
+        with self.submission(thread_id):
+            fut = executor.submit(
+                {"messages": [{"role": "user", "content": turn}]},
+                config,
+                after_seconds=self.after_seconds,
+                thread_id=thread_id,
+            )
+            fut.wait_accepted(timeout=30)
+        return fut
 
     @contextmanager
     def outcome(self) -> Iterator[None]:

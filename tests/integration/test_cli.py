@@ -192,13 +192,7 @@ def test_watch_shows_a_burst_superseded_then_processed(server, executor, ns):
         # accepted before the previous one's run is due) is timed (tests/burst.py).
         timing = Burst(3.0)
         for text in texts:
-            with timing.submission():
-                fut = executor.submit(
-                    {"messages": [{"role": "user", "content": text}]},
-                    thread_id="cli-burst",
-                    after_seconds=3.0,
-                )
-                fut.wait_accepted(timeout=30)
+            fut = timing.submit(executor, text, "cli-burst")
             # Each run is seen pending before the next submission supersedes it.
             out.wait_for(f"pending    run {short_run(fut.run_id)}")
             futures.append(fut)

@@ -62,18 +62,9 @@ def burst(executor, user: str, thread: str, turns=TURNS, after_seconds=3.0, timi
     one's run was due, the premise of "one run per burst".
     """
     timing = timing or Burst(after_seconds)
-    futures = []
-    for turn in turns:
-        with timing.submission(thread):
-            fut = executor.submit(
-                {"messages": [{"role": "user", "content": turn}]},
-                {"configurable": {"user_id": user}},
-                after_seconds=after_seconds,
-                thread_id=thread,
-            )
-            fut.wait_accepted(timeout=30)
-        futures.append(fut)
-    return futures
+    assert timing.after_seconds == after_seconds
+    config = {"configurable": {"user_id": user}}
+    return [timing.submit(executor, turn, thread, config) for turn in turns]
 
 
 def test_burst_is_one_run_and_keeps_every_turn(executor, sdk):

@@ -105,19 +105,10 @@ def test_finished_run_state_shows_messages_changes_and_timing(server, http):
         poll_interval=0.2,
         retry=RetryPolicy(initial_delay=0.05),
     ) as ex:
-        futures = []
         # One run holding both turns needs the second accepted within 1 s of the first;
         # the offline path has no gate, so that premise is timed (tests/burst.py).
         timing = Burst(1.0)
-        for turn in turns:
-            with timing.submission():
-                fut = ex.submit(
-                    {"messages": [{"role": "user", "content": turn}]},
-                    thread_id="studio-state",
-                    after_seconds=1.0,
-                )
-                fut.wait_accepted(timeout=30)
-            futures.append(fut)
+        futures = [timing.submit(ex, turn, "studio-state") for turn in turns]
         result = futures[-1].result(timeout=60)
 
     state = http.get(f"/threads/{result.thread_id}/state").json()

@@ -56,11 +56,10 @@ def test_burst_through_alternating_processes_is_one_run(cluster: Cluster, execut
     before = llm.calls
     # A burst on an idle thread: nothing holds its run, so the premise of one run (each turn
     # accepted before the previous one's run is due) is timed (tests/burst.py).
-    timing = Burst(2.0)
-    futures = []
-    for i, turn in enumerate(TURNS):
-        with timing.submission():
-            futures.append(submit((a, b)[i % 2], user, turn, after=2.0))
+    timing, config = Burst(2.0), {"configurable": {"user_id": user}}
+    futures = [
+        timing.submit((a, b)[i % 2], turn, f"chat-{user}", config) for i, turn in enumerate(TURNS)
+    ]
     run_ids = [f.run_id for f in futures]
     assert len(set(run_ids)) == len(TURNS), "each submission created its own run"
     a.flush(timeout=120)
