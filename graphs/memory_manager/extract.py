@@ -27,6 +27,7 @@ from graphs.memory_manager.memory_types import apply_to_profile, collection_valu
 from graphs.memory_manager.offline import Fact, extract_facts, fact_key, memory_value, profile_key
 from graphs.memory_manager.staging import StagingStore
 from graphs.memory_manager.state import Batch, ProcessedMessage, StagedOp, State
+from graphs.memory_manager.usage import records_usage
 
 __all__ = ["OFFLINE", "extract", "extractor_name"]
 
@@ -178,6 +179,7 @@ async def _langmem(
         await manager.ainvoke({"messages": messages}, config=config)
 
 
+@records_usage  # adds "usage": the model calls, tokens and time this step spent
 async def extract(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Run the extractor over each batch and stage the memory writes it decides on."""
     context = context_of(runtime)
