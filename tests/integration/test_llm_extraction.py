@@ -8,10 +8,13 @@ which turns reached the model is exact.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
+from click.testing import CliRunner
 
 from sdk_client import (
     AsyncReflectionExecutor,
@@ -19,6 +22,7 @@ from sdk_client import (
     ReflectionExecutor,
     RetryPolicy,
 )
+from sdk_client.cli import cli
 from sdk_client.contract import validate_thread_id
 from tests.llm_endpoint import ScriptedEndpoint, user_turns
 from tests.schemas import PREFERENCE, USER
@@ -219,3 +223,50 @@ def test_memory_types_per_assistant_collection_inserts_profile_patches(llm_serve
         (patched,) = ex.search(namespace=("memories", user, "User"))
         assert patched["key"] == profile["key"]
         assert patched["value"]["content"]["home"] == "User said: I moved to Porto."
+
+
+def test_a_runs_model_usage_shows_in_its_result_status_and_the_inspector(executor, llm, llm_server):
+    user = f"tok-{uuid.uuid4().hex[:6]}"
+    before = llm.calls
+    futures = [submit(executor, user, turn, after=2.0) for turn in TURNS[:2]]
+    results = [f.result(timeout=90) for f in futures]
+    with llm.arrived:
+        reported = [u for u in llm.usage[before:] if u is not None]
+    prompt = sum(u["prompt_tokens"] for u in reported)
+    completion = sum(u["completion_tokens"] for u in reported)
+
+    # The Future's result: the provider's counts for the run's one model call.
+    usage = results[-1].usage
+    assert usage is not None and usage.model_calls == len(reported) == 1
+    assert (usage.prompt_tokens, usage.completion_tokens) == (prompt, completion)
+    assert prompt > 0 and completion > 0 and usage.model_seconds > 0
+    assert results[0].usage == usage, "the run's totals, on every submission it processed"
+
+    # `memory-reflect status`: the table's tokens column and --json.
+    key = f"chat-{user}"
+    status = CliRunner().invoke(cli, ["--url", llm_server.url, "status", "-t", key])
+    assert status.exit_code == 0, status.output
+    assert f"{prompt}→{completion}" in status.output
+    as_json = CliRunner().invoke(cli, ["--url", llm_server.url, "status", "-t", key, "--json"])
+    last = json.loads(as_json.output)[0]["last_run"]
+    assert last["usage"] == {
+        "model_calls": 1,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "model_seconds": usage.model_seconds,
+    }
+
+    # The inspector: the REST answers its threads table and timeline read.
+    tid = validate_thread_id(key)
+    found = httpx.post(
+        f"{llm_server.url}/threads/search",
+        json={"metadata": {"graph_id": "memory_manager"}, "limit": 100},
+    ).json()
+    listed = next(t for t in found if t["thread_id"] == tid)
+    assert listed["values"]["usage"]["prompt_tokens"] == prompt
+    history = httpx.post(f"{llm_server.url}/threads/{tid}/history", json={"limit": 20}).json()
+    run_id = results[-1].run_id
+    values = next(cp["values"] for cp in history if cp["values"].get("run_id") == run_id)
+    assert values["usage"]["completion_tokens"] == completion
+    texts = {values["change_text"][p]["after"] for p in values["changes"]["created"]}
+    assert texts == {f"User said: {t}" for t in TURNS[:2]}
