@@ -80,12 +80,13 @@ class ModelUsage:
         )
 
     def describe(self) -> str:
-        """One line for people: ``2 model calls, 1,234 → 56 tokens, 0.8 s``."""
+        """One line for people: ``2 model calls, 1,234 → 56 tokens, 840 ms``."""
         if not self.model_calls:
             return "no model calls"
         calls = f"{self.model_calls} model call{'' if self.model_calls == 1 else 's'}"
         tokens = f"{self.prompt_tokens:,} → {self.completion_tokens:,} tokens"
-        return f"{calls}, {tokens}, {self.model_seconds:.1f} s"
+        s = self.model_seconds
+        return f"{calls}, {tokens}, " + (f"{s * 1000:.0f} ms" if s < 1 else f"{s:.1f} s")
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def test_usage_reads_a_run_record_and_none_when_absent():
                         "model_seconds": 0.84}}  # fmt: skip
     usage = usage_of(record)
     assert usage == ModelUsage(2, 1234, 56, 0.84) and usage.total_tokens == 1290
-    assert usage.describe() == "2 model calls, 1,234 → 56 tokens, 0.8 s"
+    assert usage.describe() == "2 model calls, 1,234 → 56 tokens, 840 ms"
     assert usage_of({"run_id": "r"}) is None  # a server that does not record usage
     assert usage_of(None) is None
     assert usage_of({"usage": {}}) == ModelUsage()
@@ -60,3 +60,7 @@ def test_a_receipt_with_usage_gives_a_result_with_usage():
     assert SubmissionResult.from_receipt("t", receipt).usage is None
     # Built the old way, without the new field: still valid.
     assert SubmissionResult("s", "t", "r").usage is None
+
+
+def test_usage_says_seconds_once_past_one():
+    assert ModelUsage(1, 10, 2, 2.345).describe() == "1 model call, 10 → 2 tokens, 2.3 s"

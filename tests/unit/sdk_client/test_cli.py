@@ -209,7 +209,7 @@ def test_processed_event_says_what_the_run_spent():
     done = view(last=last("r2", messages=1, usage=SPENT))
     assert msgs({"t-1": running}, [done])[0] == (
         "processed  run r2: 1 message(s) from 1 submission(s), memories +1 ~0 -0, "
-        "2 model calls, 1,234 → 56 tokens, 0.8 s"
+        "2 model calls, 1,234 → 56 tokens, 840 ms"
     )
 
 
