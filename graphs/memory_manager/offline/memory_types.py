@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from graphs.memory_manager.offline import Fact
+from graphs.memory_manager.offline.facts import Fact
 
 __all__ = ["apply_to_profile", "collection_value", "profile_property"]
 
