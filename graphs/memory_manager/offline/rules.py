@@ -72,7 +72,8 @@ _CONDITION = _words(
     "a nut allergy", "hay ?fever", "a heart murmur", "glaucoma", "a stammer", "a stutter",
 )  # fmt: skip
 _HEALTH_STATE = _words(
-    "hard of hearing", "colou?r ?blind", "hearing impaired", "visually impaired",
+    "hard of hearing", "(?:deaf|blind) in (?:one|my left|my right) (?:ear|eye)",
+    "colou?r ?blind", "hearing impaired", "visually impaired",
     "partially sighted", "in a wheelchair", "a wheelchair user", "type [12] diabetic",
     "pre-?diabetic", "immunocompromised", "on dialysis", "in recovery", "sober",
 )  # fmt: skip
@@ -147,7 +148,7 @@ _ATTR_STOP = _wordset(
 )
 _OBJ = r"(?P<obj>[^?]{1,120}?)"
 # Up to three describing words before a noun, none of them a preposition: "a 5-year-old golden".
-_FEW_WORDS = r"(?:(?!with|for|at|to|about|from|of|on|in)[\w'-]+ ){0,3}?"
+_FEW_WORDS = r"(?:(?!(?:with|for|at|to|about|from|of|on|in)\b)[\w'-]+ ){0,3}?"
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,7 @@ _I = r"(?:I|we)"
 _RULES: list[_Rule] = [
     # Identity and preferred name.
     _rule("name", "name",
-          rf"^(?:my name is|I am called|I go by|(?:please |you can |just )?call me|"
+          rf"^(?:my name is|the name is|I am called|I go by|(?:please |you can |just )?call me|"
           rf"everyone calls me|people call me|(?:my )?friends call me|I prefer to be called|"
           rf"I like to be called|I am known as)\s+{_OBJ}$",
           "User's name is {name}.", _is_name),
@@ -369,9 +370,9 @@ _RULES: list[_Rule] = [
     _rule("diet", None, r"^I am on (?P<obj>(?:a|an|the) .{0,40}diet)$", "User is on {obj}."),
     # Work and study.
     _rule("work", "work",
-          r"^I (?:am |have )?(?:just |recently |finally |now )?retired"
-          r"(?P<obj>(?: from| as| after)\s+.{1,80}?)?$",
-          "User is retired {obj}."),
+          r"^I (?:am |have )?(?:just |recently |finally |now )?"
+          r"(?P<obj>retired(?:(?: from| as| after)\s+.{1,80}?)?)$",
+          "User is {obj}."),
     _rule("work", "work", rf"^I (?:work|am working)\s+(?P<prep>at|for|in|as)\s+{_OBJ}$",
           "User works {prep} {obj}."),
     _rule("work", "work",
@@ -387,8 +388,10 @@ _RULES: list[_Rule] = [
           "User works {prep} {obj}."),
     _rule("work", "work", rf"^my (?:job|occupation|profession) is\s+{_OBJ}$",
           "User's job is {obj}."),
-    _rule("study", "study", rf"^I (?:study|am studying|major in|am majoring in) {_OBJ}$",
-          "User studies {obj}.", _not_pronoun),
+    _rule("study", "study", rf"^I (?P<verb>study|major in) {_OBJ}$",
+          "User {verb3} {obj}.", _not_pronoun),
+    _rule("study", "study", rf"^I am (?P<verb>studying|majoring in) {_OBJ}$",
+          "User is {verb} {obj}.", _not_pronoun),
     _rule("study", "study",
           r"^I (?:go to|attend|am at|am enrolled at|am enrolled in) (?P<obj>.{0,60}?"
           r"(?:university|college|school|uni|academy|institute|polytechnic|MIT|UCLA|NYU)\b.{0,40}?)$",
@@ -442,9 +445,9 @@ _RULES: list[_Rule] = [
           r"^(?:I|we) (?:drive|have been driving) (?P<obj>(?:a|an|the) .{1,80}?)$",
           "User drives {obj}."),
     _rule("possession", None,
-          rf"^{_I} (?:have|have got|got|own|bought) "
+          rf"^{_I} (?P<verb>have|have got|got|own|bought) "
           rf"(?P<obj>{_NUMBER}\s+{_FEW_WORDS}{_POSSESSION}\b.{{0,80}}?)$",
-          "User has {obj}.", keep_when=True),
+          "User {verb_own} {obj}.", keep_when=True),
     _rule("tool", None,
           rf"^I (?P<adv>(?:mostly |mainly |usually |always |only |primarily )?)use {_OBJ}$",
           "User {adv} uses {obj}.", _not_pronoun),
@@ -492,6 +495,7 @@ def _fields(rule: _Rule, groups: dict[str, str]) -> dict[str, str]:
         third_person_verb(verb) if re.match(r"avoid|stay|steer|cut|keep", verb) else
         re.sub(r"^have ", "has ", verb)
     )  # fmt: skip
+    fields["verb_own"] = "owns" if verb.lower() == "own" else "has"
     fields["verb_take"] = "is on" if verb.lower() == "am on" else "takes"
     if "neg" in groups:  # "I do not eat pork" → "doesn't eat"; "I never eat" → "never eats"
         neg = _NEGATION[groups["neg"].lower()]

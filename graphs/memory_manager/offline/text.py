@@ -36,6 +36,7 @@ _CONTRACTIONS = [
     (r"\b(?:gonna)\b", "going to"),
     (r"\b(?:wanna)\b", "want to"),
     (r"\bmy name's\b", "my name is"),
+    (r"\bthe name's\b", "the name is"),
     # "I" typed in lower case; a lone "i" before a word is always the pronoun.
     (r"\bi(?=\s|'|’)", "I"),
 ]
@@ -60,13 +61,16 @@ _CLAUSE_SPLIT = re.compile(
     r"|,?\s+(?:and|but|so|because|since|although|though|while|plus|whereas|and also|and now)"
     rf"\s+(?={_SUBJECT})"
     rf"|,\s+(?={_SUBJECT})"
+    # "I'm vegan, what can I cook?": the question is a clause of its own, dropped below.
+    r"|,\s+(?=(?:what|how|where|when|which|who|why|can you|could you|do you|is there|any)\b)"
 )
 _LEADING_FILLER = re.compile(
     r"^(?:oh|well|hi|hey|hello|hiya|also|btw|by the way|actually|and|but|so|anyway|anyways|"
     r"ok|okay|yeah|yes|yep|no|nope|um|uh|lol|haha|fyi|just so you know|for the record|"
     r"for context|for what it is worth|honestly|basically|fun fact|in fact|plus|ps|p\.s\.|"
     r"(?:please )?(?:remember|note|keep in mind|bear in mind)(?: that)?|"
-    r"oh and|and yes|as for me|as I said|like I said|you know what)"
+    r"oh and|and yes|as for me|as I said|like I said|you know what|these days|nowadays|"
+    r"currently|at the moment|for now|now|still)"
     r"(?:[,:!\s-]+|$)",
     re.I,
 )
@@ -99,7 +103,7 @@ EPISODIC = re.compile(
     r"ago|(?:an|\d+|a few|few|couple of) (?:minutes|hours|hour) ago|on my way|on the way)\b",
     re.I,
 )
-_AS_A = re.compile(r"^As (?P<what>an? [\w -]{2,40}?),? (?P<rest>I .+)$")
+_AS_A = re.compile(r"^As (?P<what>an? [\w -]{2,40}?)(?:,? (?P<rest>I .+))?$")
 _BORN = re.compile(r"^(?:born and raised|born and bred|born|raised|grew up) (?=in|near|on)\b", re.I)
 # Time words that do not change a lasting fact: "I live in Rome now" says where the user lives.
 _NOW = re.compile(
@@ -149,6 +153,12 @@ def _sentences(text: str) -> Iterator[tuple[str, str]]:
             yield parts[i].strip(), end or ""
 
 
+# Adverbs between the subject and the verb that do not change the fact: "I currently live in …".
+_SUBJECT_ADVERB = re.compile(
+    r"^(I|we) (?:currently|now|still|also|actually|honestly|even|already) "
+)
+
+
 def _clean(clause: str) -> str:
     clause = _INTRO.sub("my name is ", clause.strip(" \t\"'()[]"))
     while True:
@@ -158,6 +168,7 @@ def _clean(clause: str) -> str:
         clause = stripped
     for pattern in (_TRAILING, _NOW, _TRAILING):
         clause = pattern.sub("", clause)
+    clause = _SUBJECT_ADVERB.sub(r"\1 ", clause)
     return clause.strip()
 
 
@@ -180,7 +191,7 @@ def _parts(sentence: str, end: str) -> list[str]:
 def _expand(clause: str) -> list[str]:
     """Elliptical openings as full clauses: "As a nurse, I …", "Born and raised in …"."""
     if m := _AS_A.match(clause):
-        return [f"I am {m['what']}", m["rest"]]
+        return [f"I am {m['what']}", m["rest"] or ""]
     subject = "I " if clause.lower().startswith("grew") else "I was "
     return [_BORN.sub(lambda m: subject + m[0].lower(), clause)]
 
