@@ -97,6 +97,11 @@ _HEDGE = re.compile(
     r"considering|used to|want|wanted|need|needed|when I was|as a kid|as a child|pretend|"
     r"imagine|supposed to)\b",
 )
+_BARE_HEDGE = re.compile(
+    r"^(?:I (?:think|guess|suppose|believe|reckon)(?: so)?|maybe|probably|perhaps|possibly|"
+    r"I am not (?:sure|certain)|not sure|or something|or so|I think anyway)$",
+    re.I,
+)
 EPISODIC = re.compile(
     r"\b(?:today|tonight|yesterday|tomorrow|this (?:morning|afternoon|evening|week|weekend)|"
     r"last night|right now|just now|earlier|later|at the minute|a (?:minute|moment|second|while) "
@@ -184,6 +189,8 @@ def _parts(sentence: str, end: str) -> list[str]:
     parts = [c for c in (_clean(p) for p in _CLAUSE_SPLIT.split(sentence)) if c]
     if not parts or _QUESTION.match(parts[0]):
         return []  # a question states nothing about the user
+    if any(_BARE_HEDGE.match(p) for p in parts):
+        return []  # "I'm vegetarian, I think": the hedge covers the whole sentence
     # "I'm allergic to nuts, what can I cook?": the statement stands, the question does not.
     return parts[:-1] if "?" in end else parts
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bench.offline_facts import load, score
+from tests.server import ROOT
 
 MIN_RECALL = 0.85
 MAX_FALSE_STORE_RATE = 0.03
@@ -44,3 +47,12 @@ def test_score_names_misses_and_false_stores():
 def test_key_phrases_ignore_case_punctuation_and_contractions():
     result = score([{"turn": "I don't eat pork!", "expect": ["DOES NOT EAT PORK"]}])
     assert result.recall == 1.0
+
+
+def test_readme_states_the_measured_numbers():
+    """The README's offline paragraph quotes bench/results/quality.json; re-run, then update it."""
+    record = json.loads((ROOT / "bench" / "results" / "quality.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    for row in record["offline_set"]["rows"]:
+        assert row["facts_found"] in readme, row
+        assert row["negatives_stored"] in readme, row
