@@ -38,11 +38,15 @@ class Score:
 
     turns: int = 0
     facts: int = 0
+    """Facts the turns state (their key phrases)."""
     found: int = 0
-    negatives: int = 0
-    false_stores: int = 0
     misses: list[str] = field(default_factory=list)
+    """One line per key phrase no memory of its turn contains."""
+    negatives: int = 0
+    """Turns that state no fact."""
+    false_stores: int = 0
     stored_from_negatives: list[str] = field(default_factory=list)
+    """One line per fact-free turn that stored something, with what it stored."""
 
     @property
     def recall(self) -> float:
