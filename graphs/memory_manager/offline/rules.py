@@ -113,6 +113,22 @@ _FREQUENCY = re.compile(
     r"evenings|weekends|nights)|a lot|for fun|for a living|as a hobby|in my (?:free|spare) time)\b",
     re.I,
 )
+# What points at the conversation ("I love how you explained that", "I use this"), or picks
+# among the assistant's options ("I prefer the second one"), is no fact about the user.
+_ABOUT_THE_CHAT = re.compile(
+    r"\b(?i:you|your|yours|this|these|those)\b|\bit\b|^(?i:the (?:\w+ )?(?:one|ones|version|"
+    r"option|options|answer|draft|suggestion|idea|choice|way|approach|method|solution|file|"
+    r"link|example|format|template|plan|layout|design))\b|^(?i:the (?:first|second|third|last|"
+    r"other|former|latter|previous|next|original|shorter|longer|simpler) )|\b(?i:better|instead)$"
+)
+# People and animals: "my boss is driving me crazy", "my wife is at work" say what they do now.
+_BEINGS = re.compile(
+    rf"\b(?:{_FAMILY}|{_PET}|boss|manager|colleague|coworker|friend|neighbou?r|teacher|doctor|"
+    r"landlord|team)$",
+    re.I,
+)
+# Self-deprecation and jokes, not identity.
+_INSULTS = _wordset("idiot dummy moron fool disaster mess wreck failure pain klutz genius legend")
 # "I am <word>" states of the moment, not of the person.
 _TRANSIENT = _wordset(
     """back busy done fine glad good great happy here hungry in just late new not okay ok ready
@@ -202,12 +218,15 @@ def _is_self_name(groups: dict[str, str], clause: str) -> bool:
 
 
 def _not_pronoun(groups: dict[str, str], clause: str) -> bool:
-    return not re.match(r"(?:it|this|that|them|these|those|you|your|one|so|too|not)\b",
-                        groups.get("obj", ""), re.I)  # fmt: skip
+    return not re.match(r"(?:it|this|that|them|these|those|you|your|one|so|too|not|when|"
+                        r"whenever|how|what|where|why|if|the way)\b", groups.get("obj", ""),
+                        re.I)  # fmt: skip
 
 
 def _lasting_identity(groups: dict[str, str], clause: str) -> bool:
     obj = groups["obj"].lower()
+    if obj.split()[0] in _INSULTS:
+        return False
     return _not_pronoun(groups, clause) and not re.match(
         r"(?:bit|little|lot|tad|wee|mess|wreck|few|couple|second|minute|hour|day|week|"
         r"little bit|one who|one that|only one)\b",
@@ -221,6 +240,10 @@ def _lasting_attribute(groups: dict[str, str], clause: str) -> bool:
     favourite = attr[0] in ("favorite", "favourite", "preferred", "usual", "go-to", "all-time")
     if (attr[-1] in _ATTR_STOP and not favourite) or attr[0] in ("only", "last", "next"):
         return False
+    if _BEINGS.search(groups["attr"]) and re.match(
+        r"(?:\w+ing|at|out|away|home|here|there|asleep|sick|ill|busy|off|back)\b", obj
+    ):
+        return False  # what a person or a pet is doing or where they are right now
     return not re.match(r"(?:dead|broken|late|cold|ready|done|here|gone|missing|down|"
                         r"not|so|too|very|really|killing|acting|running)\b", obj)  # fmt: skip
 
@@ -279,7 +302,9 @@ _RULES: list[_Rule] = [
           r"outside|above|in a|in an|on a)\b.{0,100}?)$",
           "User lives {obj}.", _not_pronoun),
     _rule("origin", "origin", rf"^{_I} (?:am|are|come) (?:originally |also )?from\s+{_OBJ}$",
-          "User is from {obj}."),
+          "User is from {obj}.",
+          lambda g, c: not re.search(r"\b(?:team|department|dept|office|company|group|side|"
+                                     r"support|sales|class)$", g["obj"], re.I)),
     _rule("origin", "birthplace",
           rf"^I was (?P<how>born and raised|born and bred|born|raised) (?P<prep>in|on|near|at)"
           rf"\s+{_OBJ}$",
@@ -458,7 +483,7 @@ _RULES: list[_Rule] = [
     _rule("identity", None, rf"^I am (?P<art>an?|the) {_OBJ}$", "User is {art} {obj}.",
           _lasting_identity),
     _rule("attribute", "my {attr}",
-          r"^my (?P<attr>[a-z][a-z' -]{1,40}?) (?P<cop>is|are)\s+(?P<obj>[^?]{1,120}?)$",
+          r"^(?:my|our) (?P<attr>[a-z][a-z' -]{1,40}?) (?P<cop>is|are)\s+(?P<obj>[^?]{1,120}?)$",
           "User's {attr} {cop} {obj}.", _lasting_attribute),
     _rule("attribute", "my {attr}",
           r"^(?P<obj>[A-Za-z][\w' -]{0,40}?) (?P<cop>is|are) (?:definitely |probably )?my "
@@ -468,7 +493,8 @@ _RULES: list[_Rule] = [
     _rule("identity", None, r"^I am (?P<obj>[A-Za-z][\w-]{2,30})$", "User is {obj}.",
           lambda g, c: g["obj"].lower() not in _TRANSIENT),
     # Habits, routines and hobbies: a present-tense verb with a frequency, or a hobby verb.
-    _rule("habit", None, rf"^{_I} (?P<adv>{_ADVERB} )?(?P<verb>[a-z]+)(?P<obj>(?: .{{1,120}}?)?)$",
+    _rule("habit", None,
+          rf"^{_I} (?P<adv>{_ADVERB} )?(?:just )?(?P<verb>[a-z]+)(?P<obj>(?: .{{1,120}}?)?)$",
           "User {adv} {verb3} {obj}.", _habit, keep_when=True),
 ]  # fmt: skip
 
@@ -538,6 +564,8 @@ def _match(clause: str) -> Match | None:
             continue
         groups = {k: (v or "").strip() for k, v in m.groupdict().items()}
         if rule.check is not None and not rule.check(groups, clause):
+            continue
+        if rule.kind != "name" and _ABOUT_THE_CHAT.search(groups.get("obj", "")):
             continue
         fields = _fields(rule, groups)
         if "obj" in groups and groups["obj"] and not fields["obj"]:

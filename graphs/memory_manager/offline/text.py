@@ -105,7 +105,10 @@ _BARE_HEDGE = re.compile(
 EPISODIC = re.compile(
     r"\b(?:today|tonight|yesterday|tomorrow|this (?:morning|afternoon|evening|week|weekend)|"
     r"last night|right now|just now|earlier|later|at the minute|a (?:minute|moment|second|while) "
-    r"ago|(?:an|\d+|a few|few|couple of) (?:minutes|hours|hour) ago|on my way|on the way)\b",
+    r"ago|(?:an|\d+|a few|few|couple of) (?:minutes|hours|hour) ago|on my way|on the way|"
+    r"on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?!s|"
+    r" (?:mornings|afternoons|evenings|nights))|"
+    r"next (?:week|month|year|time|monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
     re.I,
 )
 _AS_A = re.compile(r"^As (?P<what>an? [\w -]{2,40}?)(?:,? (?P<rest>I .+))?$")
@@ -186,13 +189,15 @@ def _refused(clause: str) -> bool:
 
 def _parts(sentence: str, end: str) -> list[str]:
     """The sentence's clauses, without the question a statement may end in."""
-    parts = [c for c in (_clean(p) for p in _CLAUSE_SPLIT.split(sentence)) if c]
-    if not parts or _QUESTION.match(parts[0]):
+    # Pairs of (raw, cleaned): "right now" is checked raw, before cleaning trims "now".
+    parts = [(p, c) for p in _CLAUSE_SPLIT.split(sentence) if (c := _clean(p))]
+    if not parts or _QUESTION.match(parts[0][1]):
         return []  # a question states nothing about the user
-    if any(_BARE_HEDGE.match(p) for p in parts):
+    if any(_BARE_HEDGE.match(c) for _, c in parts):
         return []  # "I'm vegetarian, I think": the hedge covers the whole sentence
     # "I'm allergic to nuts, what can I cook?": the statement stands, the question does not.
-    return parts[:-1] if "?" in end else parts
+    kept = parts[:-1] if "?" in end else parts
+    return [c for p, c in kept if not EPISODIC.search(p)]
 
 
 def _expand(clause: str) -> list[str]:
