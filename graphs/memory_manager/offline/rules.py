@@ -507,26 +507,32 @@ _NEGATION = {"do not": "doesn't", "never": "never", "no longer": "no longer", "r
              "only": "only", "mostly": "mostly", "mainly": "mainly"}  # fmt: skip
 
 
+def _verb_forms(groups: dict[str, str]) -> dict[str, str]:
+    """The verb forms templates use: "teach" → "teaches", "do not eat" → "doesn't eat"."""
+    verb = groups.get("verb", "")
+    forms = {
+        "verb_raw": third_person(verb),
+        "verb3": third_person_verb(verb) if verb else "",
+        "verb_ing": verb.replace("myself", "themselves"),
+        "verb_own": "owns" if verb.lower() == "own" else "has",
+        "verb_take": "is on" if verb.lower() == "am on" else "takes",
+        # "avoid" → "avoids", but "gave up" and "quit" stay; "have given up" → "has given up"
+        "verb_diet": third_person_verb(verb)
+        if re.match(r"avoid|stay|steer|cut|keep", verb)
+        else re.sub(r"^have ", "has ", verb),
+    }
+    if "neg" in groups:  # "I do not eat pork" → "doesn't eat"; "I never eat" → "never eats"
+        neg = _NEGATION[groups["neg"].lower()]
+        form = verb if neg == "doesn't" else third_person_verb(verb)
+        forms["neg_verb"] = f"{neg} {form}"
+    return forms
+
+
 def _fields(rule: _Rule, groups: dict[str, str]) -> dict[str, str]:
     """The template's fields from a rule's captures: third person, dates dropped."""
     clean = {k: strip_when(v, dates=not rule.keep_when) for k, v in groups.items()}
-    fields = {k: third_person(v) for k, v in clean.items()}
-    obj = fields.get("obj", "")
-    fields["name"] = " ".join(w[:1].upper() + w[1:] for w in obj.split())
-    verb = groups.get("verb", "")
-    fields["verb_raw"] = third_person(verb)
-    fields["verb3"] = third_person_verb(verb) if verb else ""
-    fields["verb_ing"] = verb.replace("myself", "themselves")
-    fields["verb_diet"] = (
-        third_person_verb(verb) if re.match(r"avoid|stay|steer|cut|keep", verb) else
-        re.sub(r"^have ", "has ", verb)
-    )  # fmt: skip
-    fields["verb_own"] = "owns" if verb.lower() == "own" else "has"
-    fields["verb_take"] = "is on" if verb.lower() == "am on" else "takes"
-    if "neg" in groups:  # "I do not eat pork" → "doesn't eat"; "I never eat" → "never eats"
-        neg = _NEGATION[groups["neg"].lower()]
-        verb_form = verb if neg == "doesn't" else third_person_verb(verb)
-        fields["neg_verb"] = f"{neg} {verb_form}"
+    fields = {k: third_person(v) for k, v in clean.items()} | _verb_forms(groups)
+    fields["name"] = " ".join(w[:1].upper() + w[1:] for w in fields.get("obj", "").split())
     fields["prep_work"] = {"with": "for"}.get(groups.get("prep", ""), groups.get("prep", ""))
     fields.setdefault("deg", "")
     return fields

@@ -143,3 +143,38 @@ def test_a_newer_age_or_status_replaces_the_older():
     assert facts("I work at Acme.", "I retired last year.") == ["User is retired."]
     assert facts("I'm single.", "I got married in June.") == ["User is married."]
     assert facts("I drive a Golf.", "I drive a Tesla now.") == ["User drives a Tesla."]
+
+
+def test_new_kinds_fill_profile_properties_by_name():
+    from graphs.memory_manager.offline.memory_types import apply_to_profile
+
+    schema = {
+        "name": "User",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "languages": {"type": "array", "items": {"type": "string"}},
+                "allergies": {"type": "array", "items": {"type": "string"}},
+                "pets": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "update_mode": "patch",
+    }
+    msgs = normalize_payload(
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": "I speak Basque. I'm allergic to peanuts. I have a cat named Tom. "
+                    "I play the cello.",
+                }
+            ]
+        }
+    )
+    doc, rest = apply_to_profile(schema, {}, extract_facts(msgs))
+    assert doc == {
+        "languages": ["Basque"],
+        "allergies": ["peanuts"],
+        "pets": ["a cat named Tom"],
+    }
+    assert [f.text for f in rest] == ["User plays the cello."]
