@@ -19,6 +19,7 @@ from typing import Any
 from bench.tables import (
     EMBEDDER_COLUMNS,
     GROWTH_COLUMNS,
+    OFFLINE_SET_COLUMNS,
     QUALITY_COLUMNS,
     RELIABILITY_COLUMNS,
     SCALEOUT_COLUMNS,
@@ -74,6 +75,8 @@ TABLES = [
           _key("rows")),
     Table("quality", "benchmarks.md", "quality.json", QUALITY_COLUMNS, _key("rows")),
     Table("quality-embedder", "benchmarks.md", "quality.json", EMBEDDER_COLUMNS, _embedder),
+    Table("quality-offline", "extraction.md", "quality.json", OFFLINE_SET_COLUMNS,
+          lambda record: list(record["offline_set"]["rows"])),
     Table("scaleout", "benchmarks.md", "scaleout.json", SCALEOUT_COLUMNS, _key("wave")),
     Table("reliability", "operations.md", "reliability.json", RELIABILITY_COLUMNS,
           _key("rows")),

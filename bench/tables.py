@@ -52,6 +52,12 @@ QUALITY_COLUMNS: Columns = [
     ("recall_at_5", "recall@5"), ("recall_at_1", "recall@1"),
     ("contradictions_resolved", "contradictions resolved"), ("seconds", "run s"),
 ]  # fmt: skip
+# quality.json's offline_set: the offline extractor on bench/data/offline_facts.json
+OFFLINE_SET_COLUMNS: Columns = [
+    ("set", "labelled turns"), ("turns", "turns"), ("facts_found", "facts found"),
+    ("recall", "recall"), ("negatives_stored", "fact-free turns that stored something"),
+    ("false_store_pct", "false stores %"),
+]  # fmt: skip
 EMBEDDER_COLUMNS: Columns = [
     ("install_mib", "`embeddings` extra MiB"), ("torch_mib", "of which torch MiB"),
     ("model_mib", "model MiB"), ("packages", "packages"),
