@@ -6,7 +6,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve test test-unit test-integration browser-test reliability security lint bench bench-smoke graph report scaleout clean
+.PHONY: setup demo serve test test-unit test-integration browser-test reliability security lint bench bench-smoke graph report scaleout scaleout-test clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -62,8 +62,10 @@ graph: setup  ## redraw the README's Mermaid block from the compiled graph
 report: setup  ## rewrite the docs' tables of measured figures from bench/results/*.json
 	$(BIN)/python -m bench.report
 
-scaleout: setup  ## opt-in: Postgres + Redis + 2 server processes (deploy/local_cluster.py); tests, then 1 vs 2 processes
+scaleout-test: setup  ## the scale-out tests (CI runs them): Postgres + Redis + 2 server processes (deploy/local_cluster.py)
 	SCALEOUT=1 TORCH="$(TORCH)" $(BIN)/pytest tests/scaleout
+
+scaleout: scaleout-test  ## the scale-out tests, then the 1 vs 2 processes benchmark
 	$(BIN)/python -m bench.scaleout
 
 clean:

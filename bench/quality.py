@@ -10,9 +10,14 @@ a real ``langgraph dev``, once with the semantic index of ``langgraph.json``
 - recall@5 / @1: the fact's question, ``executor.search(query)``, finds it in the top 5 / first;
 - contradictions resolved: the new value stored and no replaced value left.
 
-It also measures the embedder: install size of the ``embeddings`` extra and the
-first-query latency in a fresh process (import, load, embed). Prints the tables
-and writes ``bench/results/quality.json``.
+It also scores the offline extractor on its labelled turns
+(``bench/data/offline_facts.json``, :mod:`bench.offline_facts`): recall on the
+turns that state facts and the share of fact-free turns that stored something,
+for the development turns and the held-out ones; and it measures the embedder:
+install size of the ``embeddings`` extra and the first-query latency in a fresh
+process (import, load, embed). Prints the tables and writes
+``bench/results/quality.json``; ``--offline-only`` prints the labelled-set score
+alone, with its misses, and writes nothing.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
+from bench import offline_facts
 from bench.machine import describe
-from bench.tables import QUALITY_COLUMNS, table
+from bench.tables import OFFLINE_SET_COLUMNS, QUALITY_COLUMNS, table
 from graphs.devserver import run_server
 from sdk_client import ReflectionExecutor, RetryPolicy
 
@@ -179,6 +185,27 @@ def install_cost() -> dict[str, Any]:
     }
 
 
+def offline_set() -> dict[str, Any]:
+    """The offline extractor's labelled-set score: a row per part, and what it missed."""
+    data = offline_facts.load()
+    parts = {"development": data["turns"], "held-out": data["held_out"]}
+    scores = {name: offline_facts.score(turns) for name, turns in parts.items()}
+    return {
+        "rows": [s.row(name) for name, s in scores.items()],
+        "misses": {name: s.misses for name, s in scores.items()},
+        "false_stores": {name: s.stored_from_negatives for name, s in scores.items()},
+    }
+
+
+def _print_offline_set(result: dict[str, Any], *, details: bool) -> None:
+    print("\nOffline extractor on bench/data/offline_facts.json\n")
+    print(table(result["rows"], OFFLINE_SET_COLUMNS))
+    if details:
+        for name in result["misses"]:
+            for line in result["misses"][name] + result["false_stores"][name]:
+                print(f"  {name}: {line}")
+
+
 _FIRST_QUERY = """
 import time
 t0 = time.perf_counter()
@@ -207,7 +234,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=DATA)
     p.add_argument("--out", type=Path, default=RESULTS / "quality.json")
     p.add_argument("--users", type=int, default=0, help="only the first N users (0 = all)")
+    p.add_argument(
+        "--offline-only",
+        action="store_true",
+        help="only score the offline extractor's labelled turns (no server); write nothing",
+    )
     opts = p.parse_args(argv)
+    if opts.offline_only:
+        _print_offline_set(offline_set(), details=True)
+        return 0
     data = json.loads(opts.data.read_text())
     if opts.users:
         data["users"] = data["users"][: opts.users]
@@ -218,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "rows": rows,
         "embedder": embedder,
+        "offline_set": offline_set(),
     }
     print(f"Memory quality, offline extractor ({describe()})\n")
     print(table(rows, QUALITY_COLUMNS))
@@ -227,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         f"first query {embedder['first_query_s']} s in a fresh process, "
         f"then {embedder['next_query_ms']} ms per query."
     )
+    _print_offline_set(record["offline_set"], details=False)
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     opts.out.write_text(json.dumps(record, indent=2) + "\n")
     return 0

@@ -16,8 +16,12 @@ Columns = list[tuple[str, str]]
 TRACE_COLUMNS: Columns = [
     ("contender", "contender"), ("full_history", "full history"),
     ("turns_kept_pct", "turns kept %"), ("runs_per_burst", "runs/burst"),
-    ("llm_calls_per_burst", "LLM calls/burst"), ("prompt_tokens_per_burst", "prompt tokens/burst"),
-    ("prompt_tokens_vs_floor", "× floor"), ("submit_p50_us", "submit p50 µs"),
+    ("llm_calls_per_burst", "LLM calls/burst"),
+    ("prompt_tokens_per_burst", "prompt tokens/burst (chars/4)"),
+    ("prompt_tokens_vs_floor", "× floor"),
+    ("recorded_prompt_tokens_per_burst", "recorded prompt tokens/burst"),
+    ("recorded_completion_tokens_per_burst", "recorded completion tokens/burst"),
+    ("submit_p50_us", "submit p50 µs"),
     ("submit_p99_us", "submit p99 µs"), ("http_per_submission", "HTTP/submission"),
     ("start_lag_p50_s", "lag p50 s"), ("start_lag_p99_s", "lag p99 s"),
 ]  # fmt: skip
@@ -59,6 +63,12 @@ QUALITY_COLUMNS: Columns = [
     ("recall_at_5", "recall@5"), ("recall_at_1", "recall@1"),
     ("contradictions_resolved", "contradictions resolved"), ("seconds", "run s"),
 ]  # fmt: skip
+# quality.json's offline_set: the offline extractor on bench/data/offline_facts.json
+OFFLINE_SET_COLUMNS: Columns = [
+    ("set", "labelled turns"), ("turns", "turns"), ("facts_found", "facts found"),
+    ("recall", "recall"), ("negatives_stored", "fact-free turns that stored something"),
+    ("false_store_pct", "false stores %"),
+]  # fmt: skip
 EMBEDDER_COLUMNS: Columns = [
     ("install_mib", "`embeddings` extra MiB"), ("torch_mib", "of which torch MiB"),
     ("model_mib", "model MiB"), ("packages", "packages"),
@@ -88,7 +98,13 @@ def _numeric(value: Any) -> bool:
 
 
 def table(rows: Sequence[Mapping[str, Any]], columns: Columns) -> str:
-    """Rows as a markdown table; a column of numbers only is right-aligned."""
+    """Rows as a markdown table; a column of numbers only is right-aligned.
+
+    A column that no row has is left out: a results file written before the
+    column existed still renders (the next run fills it in).
+    """
+    if rows:
+        columns = [(key, title) for key, title in columns if any(key in r for r in rows)]
     head = "| " + " | ".join(title for _, title in columns) + " |"
     rule = "|" + "|".join(
         "---:" if rows and all(_numeric(r.get(key)) for r in rows) else "---"

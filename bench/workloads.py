@@ -88,7 +88,7 @@ def _measure(
     # The floor: one call per burst carrying the fixed prompt once and each turn once.
     floor = overhead + trace.k * len(turn_text(sub.label, 0, 0, 0)) / 4
     after = trace.after_seconds if sub.debounces else 0.0
-    runs, lags = _runs_and_lags(bench, keys, submitted_at, after)
+    runs, lags, spent = _runs_and_lags(bench, keys, submitted_at, after)
     us = [x * 1e6 for x in latencies]
     return {
         "contender": sub.name,
@@ -100,6 +100,10 @@ def _measure(
         "llm_calls_per_burst": round(len(calls) / bursts, 2),
         "prompt_tokens_per_burst": round(sum(tokens) / bursts, 1),
         "prompt_tokens_vs_floor": round(sum(tokens) / bursts / floor, 3) if floor else None,
+        # What the runs recorded (the provider's usage; superseded runs leave no record).
+        "recorded_prompt_tokens_per_burst": round(spent["prompt_tokens"] / bursts, 1),
+        "recorded_completion_tokens_per_burst": round(spent["completion_tokens"] / bursts, 1),
+        "model_s_per_burst": round(spent["model_seconds"] / bursts, 3),
         "submit_p50_us": round(pct(us, 0.5), 1),
         "submit_p99_us": round(pct(us, 0.99), 1),
         "http_per_submission": round(sub.transport.submission_requests / turns, 2),
@@ -132,26 +136,30 @@ def _kept_tags(bench: Bench, sub: Submitter) -> set[str]:
 
 def _runs_and_lags(
     bench: Bench, keys: list[str], submitted_at: dict[str, float], after: float
-) -> tuple[int, list[float]]:
-    """Executed runs, and each one's start lag: start − (newest turn it saw + after_seconds)."""
+) -> tuple[int, list[float], dict[str, float]]:
+    """Executed runs, each one's start lag (start − (newest turn it saw + after_seconds)),
+    and the model usage the runs recorded, summed."""
     client = sdk_client(bench.server.url)
     runs = 0
     lags: list[float] = []
+    spent = {"prompt_tokens": 0.0, "completion_tokens": 0.0, "model_seconds": 0.0}
     for key in keys:
-        starts: dict[float, list[str]] = {}
+        finished: dict[float, dict[str, Any]] = {}
         for state in client.threads.get_history(thread_uuid(key), limit=500):
             values = state.get("values") or {}
             started = (values.get("timing") or {}).get("started_at")
-            processed = values.get("processed") or []
-            if started and processed and "finished_at" in values.get("timing", {}):
-                starts[started] = [m["content"].split(" ", 1)[0] for m in processed]
-        runs += len(starts)
-        for started, tags in starts.items():
+            if started and values.get("processed") and "finished_at" in values["timing"]:
+                finished[started] = values
+        runs += len(finished)
+        for started, values in finished.items():
+            for field in spent:
+                spent[field] += (values.get("usage") or {}).get(field, 0)
+            tags = [m["content"].split(" ", 1)[0] for m in values["processed"]]
             newest = max((submitted_at[t] for t in tags if t in submitted_at), default=None)
             if newest is not None:
                 lags.append(started - (newest + after))
     client.http.client.close()
-    return runs, lags
+    return runs, lags, spent
 
 
 def run_wave(bench: Bench, sub: Submitter, threads: int, due_in: float) -> dict[str, Any]:

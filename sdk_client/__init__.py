@@ -33,7 +33,14 @@ if TYPE_CHECKING:
     )
     from sdk_client.executor import ReflectionExecutor
     from sdk_client.local import LocalFuture, LocalReflectionExecutor
-    from sdk_client.types import Delivery, Stage, SubmissionFuture, SubmissionResult, ThreadStatus
+    from sdk_client.types import (
+        Delivery,
+        ModelUsage,
+        Stage,
+        SubmissionFuture,
+        SubmissionResult,
+        ThreadStatus,
+    )
 
 __all__ = [
     "DEFAULT_URL",
@@ -45,6 +52,7 @@ __all__ = [
     "InvalidPayloadTypeError",
     "LocalFuture",
     "LocalReflectionExecutor",
+    "ModelUsage",
     "NotAcceptedError",
     "ProcessingFailedError",
     "ReflectError",
@@ -68,7 +76,7 @@ _HOME: dict[str, str] = {
     "ReflectionExecutor": "sdk_client.executor",
     "RetryPolicy": "sdk_client._retry",
     **dict.fromkeys(
-        ("Delivery", "Stage", "SubmissionFuture", "SubmissionResult", "ThreadStatus"),
+        ("Delivery", "ModelUsage", "Stage", "SubmissionFuture", "SubmissionResult", "ThreadStatus"),
         "sdk_client.types",
     ),
     **dict.fromkeys((n for n in __all__ if n.endswith("Error")), "sdk_client.errors"),

@@ -49,6 +49,7 @@ __all__ = [
     "Receipt",
     "RunSpec",
     "SubmissionRecord",
+    "UsageRecord",
     "delivery_namespace",
     "inbox_namespace",
     "message_id",
@@ -158,6 +159,15 @@ class DeliveryRecord(TypedDict):
     updated_at: float
 
 
+class UsageRecord(TypedDict):
+    """What a run spent on the chat model, as the provider reported it (zeros offline)."""
+
+    model_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    model_seconds: float
+
+
 class Receipt(TypedDict):
     """The value of a receipt item: proof that a run processed a submission."""
 
@@ -168,6 +178,8 @@ class Receipt(TypedDict):
     created: list[str]
     updated: list[str]
     deleted: list[str]
+    # The whole run's usage, shared by every submission it processed (older servers omit it).
+    usage: NotRequired[UsageRecord]
 
 
 def message_id(role: str, content: str) -> str:

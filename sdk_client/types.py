@@ -13,7 +13,14 @@ from typing import Any, Literal
 
 from sdk_client.errors import FlushTimeoutError
 
-__all__ = ["Delivery", "Stage", "SubmissionFuture", "SubmissionResult", "ThreadStatus"]
+__all__ = [
+    "Delivery",
+    "ModelUsage",
+    "Stage",
+    "SubmissionFuture",
+    "SubmissionResult",
+    "ThreadStatus",
+]
 
 
 class Stage(enum.StrEnum):
@@ -33,6 +40,55 @@ class Stage(enum.StrEnum):
     """Cancelled through ``cancel()`` or ``shutdown(cancel_futures=True)``."""
 
 
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+@dataclass(frozen=True)
+class ModelUsage:
+    """What a run spent on the chat model, as the provider reported it.
+
+    Zeros for a run of the offline extractor (it calls no model). The figures
+    are the whole run's: every submission the run processed shows the same ones.
+
+    Attributes:
+        model_calls: Chat-model calls the run made.
+        prompt_tokens: Input tokens, summed over the calls.
+        completion_tokens: Output tokens, summed over the calls.
+        model_seconds: Seconds spent waiting on the model, summed over the calls.
+    """
+
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_seconds: float = 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+    @classmethod
+    def from_record(cls, record: Any) -> ModelUsage:
+        """Build from a run's ``usage`` (see ``contract.UsageRecord``); bad fields read as 0."""
+        seconds = record.get("model_seconds")
+        return cls(
+            model_calls=_count(record.get("model_calls")),
+            prompt_tokens=_count(record.get("prompt_tokens")),
+            completion_tokens=_count(record.get("completion_tokens")),
+            model_seconds=float(seconds) if isinstance(seconds, int | float) else 0.0,
+        )
+
+    def describe(self) -> str:
+        """One line for people: ``2 model calls, 1,234 → 56 tokens, 840 ms``."""
+        if not self.model_calls:
+            return "no model calls"
+        calls = f"{self.model_calls} model call{'' if self.model_calls == 1 else 's'}"
+        tokens = f"{self.prompt_tokens:,} → {self.completion_tokens:,} tokens"
+        s = self.model_seconds
+        return f"{calls}, {tokens}, " + (f"{s * 1000:.0f} ms" if s < 1 else f"{s:.1f} s")
+
+
 @dataclass(frozen=True)
 class SubmissionResult:
     """What a processed submission's Future resolves to.
@@ -46,6 +102,9 @@ class SubmissionResult:
         updated: Memory paths the run updated.
         deleted: Memory paths the run deleted.
         processed_at: When the run committed (epoch seconds).
+        usage: What the run spent on the model (:class:`ModelUsage`; the run's
+            totals, shared by every submission it processed); None when the
+            server did not record it (a server older than this field).
     """
 
     submission_id: str
@@ -56,6 +115,7 @@ class SubmissionResult:
     updated: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     processed_at: float = 0.0
+    usage: ModelUsage | None = None
 
     @classmethod
     def from_receipt(cls, thread_id: str, receipt: dict[str, Any]) -> SubmissionResult:
@@ -69,6 +129,9 @@ class SubmissionResult:
             updated=list(receipt.get("updated", [])),
             deleted=list(receipt.get("deleted", [])),
             processed_at=float(receipt.get("processed_at", 0.0)),
+            usage=ModelUsage.from_record(receipt["usage"])
+            if isinstance(receipt.get("usage"), dict)
+            else None,
         )
 
 

@@ -13,6 +13,15 @@ being created) gets one call per turn with every string property set to
 ``PatchDoc`` is offered (langmem updating an existing profile), the one
 existing instance is patched, each string property set from the last turn.
 
+Every reply carries ``usage`` as OpenAI reports it (``prompt_tokens``,
+``completion_tokens``, ``total_tokens`` and their ``*_details``), counted by
+:func:`count_tokens`: one token per piece of text as GPT's tokenizers split it
+before merging (words, numbers, punctuation runs), plus OpenAI's per-message
+overhead, with the offered tools counted as part of the prompt as a real
+provider does. The endpoint keeps each reply's usage in ``usage`` (aligned
+with ``requests``), so a test can compare what a run recorded with what the
+model reported.
+
 ``gate`` lets a test hold responses (to keep a run busy while it cancels or
 supersedes it); ``fail_next`` makes the next N calls answer HTTP 500.
 """
@@ -30,7 +39,28 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["ScriptedEndpoint", "run_llm_endpoint", "script", "user_turns"]
+__all__ = [
+    "ScriptedEndpoint",
+    "count_tokens",
+    "run_llm_endpoint",
+    "script",
+    "usage_of",
+    "user_turns",
+]
+
+# GPT's pre-tokenizer pattern (cl100k), with letters as [^\W\d_] for Python's re.
+_PIECE = re.compile(
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\w]?[^\W\d_]+|\d{1,3}| ?[^\s\w]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+# Per message (role and separators), and the priming of the reply: OpenAI's documented counts.
+_PER_MESSAGE, _PER_REPLY = 3, 3
+
+
+def count_tokens(text: str) -> int:
+    """Tokens in ``text``, one per piece a GPT tokenizer splits it into before merging."""
+    return len(_PIECE.findall(text))
+
 
 # langmem renders the conversation with LangChain's pretty_repr:
 # "==== Human Message ====\n\n<text>" blocks inside a <session_...> tag.
@@ -125,6 +155,35 @@ def _calls(request: dict[str, Any]) -> list[tuple[str, dict[str, Any]]] | None:
     return [(typed, _fill(tools[typed], f"User said: {turn}")) for turn in turns]
 
 
+def _message_tokens(message: dict[str, Any]) -> int:
+    content = message.get("content")
+    if isinstance(content, list):
+        content = "\n".join(p.get("text", "") for p in content if isinstance(p, dict))
+    calls = [c.get("function") or {} for c in message.get("tool_calls") or []]
+    # A tool call costs its name, its arguments and a few tokens of framing.
+    called = sum(
+        _PER_MESSAGE + count_tokens(f.get("name", "")) + count_tokens(f.get("arguments", ""))
+        for f in calls
+    )
+    return count_tokens(str(message.get("role", ""))) + count_tokens(content or "") + called
+
+
+def usage_of(request: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+    """The ``usage`` block OpenAI would report for ``reply`` to ``request``."""
+    messages = request.get("messages", [])
+    prompt = sum(_PER_MESSAGE + _message_tokens(m) for m in messages) + _PER_REPLY
+    if request.get("tools"):
+        prompt += count_tokens(json.dumps(request["tools"]))
+    completion = _message_tokens({**reply, "role": ""})
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+    }
+
+
 def script(request: dict[str, Any]) -> dict[str, Any]:
     """The scripted reply: one memory tool call per user turn, or plain text without tools."""
     calls = _calls(request)
@@ -141,7 +200,6 @@ def script(request: dict[str, Any]) -> dict[str, Any]:
             }
             for i, (name, args) in enumerate(calls)
         ]
-    prompt_chars = len(json.dumps(request.get("messages", [])))
     return {
         "id": f"chatcmpl-{time.monotonic_ns()}",
         "object": "chat.completion",
@@ -154,11 +212,7 @@ def script(request: dict[str, Any]) -> dict[str, Any]:
                 "finish_reason": "tool_calls" if tool else "stop",
             }
         ],
-        "usage": {
-            "prompt_tokens": prompt_chars // 4,
-            "completion_tokens": 10,
-            "total_tokens": prompt_chars // 4 + 10,
-        },
+        "usage": usage_of(request, message),
     }
 
 
@@ -168,6 +222,8 @@ class ScriptedEndpoint:
 
     base_url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
+    usage: list[dict[str, Any] | None] = field(default_factory=list)
+    """The usage reported for each request, in order; None for a call answered with a 500."""
     gate: threading.Event = field(default_factory=threading.Event)
     fail_next: int = 0
     arrived: threading.Condition = field(default_factory=threading.Condition)
@@ -221,17 +277,18 @@ def _handler(endpoint: ScriptedEndpoint) -> type[BaseHTTPRequestHandler]:
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
                 return
+            reply = script(request)
             with endpoint.arrived:
-                endpoint.requests.append(request)
-                endpoint.arrived.notify_all()
                 failing = endpoint.fail_next > 0
                 if failing:
                     endpoint.fail_next -= 1
+                endpoint.requests.append(request)
+                endpoint.usage.append(None if failing else reply["usage"])
+                endpoint.arrived.notify_all()
             endpoint.gate.wait(timeout=120)
             if failing:
                 self._send(500, {"error": {"message": "scripted failure", "type": "server_error"}})
                 return
-            reply = script(request)
             if request.get("stream"):
                 self._stream(reply)
             else:

@@ -21,9 +21,11 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
+from graphs.memory_manager.change_text import records_change_text
 from graphs.memory_manager.context import Context
 from graphs.memory_manager.runs import require_store, thread_id_of
-from graphs.memory_manager.state import Batch, Changes, StagedOp, State
+from graphs.memory_manager.state import Batch, Changes, StagedOp, State, Usage
+from graphs.memory_manager.usage import usage_of
 from sdk_client.contract import (
     DELIVERY_KEY,
     Receipt,
@@ -73,7 +75,12 @@ async def _apply(store: BaseStore, ops: list[StagedOp]) -> Changes:
 
 
 async def _write_receipts(
-    store: BaseStore, thread_id: str, batches: list[Batch], run_id: str | None, changes: Changes
+    store: BaseStore,
+    thread_id: str,
+    batches: list[Batch],
+    run_id: str | None,
+    changes: Changes,
+    usage: Usage,
 ) -> None:
     now = time.time()
     for batch in batches:
@@ -85,6 +92,7 @@ async def _write_receipts(
                 "processed_at": now,
                 "message_ids": ids,
                 **changes,
+                "usage": usage,
             }
             await store.aput(receipts_namespace(thread_id), sid, dict(receipt), index=False)
 
@@ -98,6 +106,7 @@ async def _prune_receipts(store: BaseStore, thread_id: str) -> None:
             await store.adelete(item.namespace, item.key)
 
 
+@records_change_text  # adds "change_text": each changed memory's text, before and after
 async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Apply staged writes, write receipts, then delete the inbox items gathered."""
     store = require_store(runtime)
@@ -105,7 +114,8 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     changes = await _apply(store, state.get("ops") or [])
     thread_id = thread_id_of(get_config().get("configurable", {}))
     if thread_id:
-        await _write_receipts(store, thread_id, batches, state.get("run_id"), changes)
+        run_id = state.get("run_id")
+        await _write_receipts(store, thread_id, batches, run_id, changes, usage_of(state))
         for key in state.get("inbox_keys") or []:
             await store.adelete(inbox_namespace(thread_id), key)
         # Processing works again: the redeliverer's count (and any parking) starts over.

@@ -20,13 +20,12 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
 from graphs.memory_manager.context import Context, context_of
-from graphs.memory_manager.dedup import Deduplicator, index_embeddings
 from graphs.memory_manager.extractors import ManagerKey, manager, run_store, with_namespace
-from graphs.memory_manager.memory_types import apply_to_profile, collection_value
-from graphs.memory_manager.offline import Fact, extract_facts, fact_key, memory_value, profile_key
+from graphs.memory_manager.offline import extract_offline
 from graphs.memory_manager.runs import require_store
 from graphs.memory_manager.staging import StagingStore
 from graphs.memory_manager.state import Batch, ProcessedMessage, StagedOp, State
+from graphs.memory_manager.usage import records_usage
 
 __all__ = ["OFFLINE", "extract", "extractor_name"]
 
@@ -63,57 +62,6 @@ def _to_langchain(messages: list[ProcessedMessage]) -> list[BaseMessage]:
         else:  # a tool result without its call: show it to the model as context
             out.append(AIMessage(content=f"[tool result] {m['content']}", id=m["id"]))
     return out
-
-
-async def _put_if_changed(
-    store: BaseStore, namespace: tuple[str, ...], key: str, value: dict[str, Any]
-) -> None:
-    existing = await store.aget(namespace, key)
-    if existing is None or existing.value != value:
-        await store.aput(namespace, key, value)
-
-
-async def _patch_profile(
-    store: BaseStore, namespace: tuple[str, ...], schema: dict[str, Any], facts: list[Fact]
-) -> list[Fact]:
-    """Patch the one profile document of ``schema``; return the facts it did not take."""
-    profile_ns = (*namespace, schema["name"])
-    key = profile_key(namespace, schema["name"])
-    existing = await store.aget(profile_ns, key)
-    document = existing.value.get("content", {}) if existing else {}
-    patched, rest = apply_to_profile(schema, document, facts)
-    if len(rest) < len(facts):
-        await _put_if_changed(store, profile_ns, key, {"kind": schema["name"], "content": patched})
-    return rest
-
-
-async def _offline(context: Context, batch: Batch, store: BaseStore) -> None:
-    namespace = tuple(batch["namespace"])
-    facts = extract_facts(batch["messages"])
-    schemas = context.schemas or []
-    for schema in (s for s in schemas if s["update_mode"] == "patch"):
-        facts = await _patch_profile(store, namespace, schema, facts)
-    collections = [s for s in schemas if s["update_mode"] == "insert"]
-    if schemas and not collections:
-        return  # profiles only: what no profile takes is not remembered
-    sources = {m["id"]: m["content"] for m in batch["messages"]}
-    dedup = Deduplicator(store, namespace, context.dedup_threshold, index_embeddings(store))
-    await dedup.prefetch([fact.text for fact in facts])
-    for fact in facts:
-        value = (
-            collection_value(collections, fact, sources.get(fact.message_id, ""))
-            if collections
-            else memory_value(fact)
-        )
-        if value is None:
-            continue
-        key = fact_key(namespace, fact)
-        existing = await store.aget(namespace, key)
-        # An existing key is an update; a new one may still be a known fact in other words.
-        if existing is None and await dedup.known(fact.text):
-            continue
-        if existing is None or existing.value != value:
-            await store.aput(namespace, key, value)
 
 
 async def _langmem(
@@ -154,6 +102,7 @@ async def _langmem(
             )
 
 
+@records_usage  # adds "usage": the model calls, tokens and time this step spent
 async def extract(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Run the extractor over each batch and stage the memory writes it decides on."""
     context = context_of(runtime)
@@ -164,7 +113,7 @@ async def extract(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         if not batch["messages"]:
             continue
         if context.model is None:
-            await _offline(context, batch, staging)
+            await extract_offline(context, batch, staging)
         else:
             await _langmem(context, batch, staging, get_config())
     ops: list[StagedOp] = staging.staged

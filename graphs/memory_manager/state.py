@@ -14,6 +14,7 @@ from typing_extensions import TypedDict
 
 __all__ = [
     "Batch",
+    "ChangeText",
     "Changes",
     "InputState",
     "OutputState",
@@ -21,6 +22,7 @@ __all__ = [
     "StagedOp",
     "State",
     "Timing",
+    "Usage",
     "merge_ids",
 ]
 
@@ -76,6 +78,24 @@ class Changes(TypedDict):
     created: Annotated[list[str], Field(description="Memories that did not exist before.")]
     updated: Annotated[list[str], Field(description="Existing memories whose value changed.")]
     deleted: Annotated[list[str], Field(description="Memories removed.")]
+
+
+class ChangeText(TypedDict):
+    """A changed memory's text before and after the run (cut to a few hundred characters)."""
+
+    before: Annotated[str | None, Field(description="Its text before; None if created.")]
+    after: Annotated[str | None, Field(description="Its text after; None if deleted.")]
+
+
+class Usage(TypedDict):
+    """What a run spent on the chat model, as the provider reported it (0s offline)."""
+
+    model_calls: Annotated[int, Field(description="Chat-model calls the run made.")]
+    prompt_tokens: Annotated[int, Field(description="Input tokens, summed over the calls.")]
+    completion_tokens: Annotated[int, Field(description="Output tokens, summed over the calls.")]
+    model_seconds: Annotated[
+        float, Field(description="Seconds spent waiting on the model, summed over the calls.")
+    ]
 
 
 class Timing(TypedDict, total=False):
@@ -149,6 +169,13 @@ class OutputState(TypedDict):
     ]
     extractor: Annotated[
         str, Field(description="'offline' (rule-based) or the chat model that extracted memories.")
+    ]
+    change_text: Annotated[
+        dict[str, ChangeText],
+        Field(description="Text of each memory in `changes`, by path: before and after."),
+    ]
+    usage: Annotated[
+        Usage, Field(description="Model calls, prompt/completion tokens and model time.")
     ]
     run_id: Annotated[str | None, Field(description="The run that produced this state.")]
     timing: Annotated[Timing, Field(description="When submitted, due, started and finished.")]

@@ -49,6 +49,14 @@ def _changes(last: LastRun | None) -> str:
     return f"+{len(last.created)} ~{len(last.updated)} -{len(last.deleted)}"
 
 
+def _tokens(last: LastRun | None) -> str:
+    """Prompt → completion tokens of the last run; ``0`` when it called no model."""
+    if last is None or last.usage is None:
+        return "-"
+    u = last.usage
+    return f"{u.prompt_tokens}→{u.completion_tokens}" if u.model_calls else "0"
+
+
 def _ago(at: float | None, now: float) -> str:
     return "-" if at is None else f"{max(0.0, now - at):.1f} s ago"
 
@@ -77,6 +85,7 @@ def status_table(
     table.add_column("last run", no_wrap=True)
     table.add_column("msgs", justify="right", no_wrap=True, min_width=4)
     table.add_column("+new ~upd -del", no_wrap=True)
+    table.add_column("tokens in→out", justify="right", no_wrap=True)
     table.add_column("finished", no_wrap=True)
     for v in views:
         row = [
@@ -92,6 +101,7 @@ def status_table(
             short_run(v.last.run_id if v.last else None),
             str(v.last.messages) if v.last else "-",
             _changes(v.last),
+            _tokens(v.last),
             _ago(v.last.finished_at if v.last else None, now),
         ]
         table.add_row(*row)
@@ -130,6 +140,7 @@ def view_json(view: ThreadView, now: float) -> dict[str, Any]:
             "updated": last.updated,
             "deleted": last.deleted,
             "finished_at": last.finished_at,
+            "usage": None if last.usage is None else asdict(last.usage),
         },
     }
 
@@ -152,9 +163,10 @@ def _thread_events(old: ThreadView | None, new: ThreadView, now: float) -> list[
         out.append(f"running    run {short_run(n_run)}")
     if new.last and n_last != o_last and old is not None:
         last = new.last
+        spent = f", {last.usage.describe()}" if last.usage and last.usage.model_calls else ""
         out.append(
             f"processed  run {short_run(last.run_id)}: {last.messages} message(s) from "
-            f"{last.submissions} submission(s), memories {_changes(last)}"
+            f"{last.submissions} submission(s), memories {_changes(last)}{spent}"
         )
     if old is not None and new.status.inbox != old.status.inbox:
         out.append(f"inbox      {old.status.inbox} → {new.status.inbox}")

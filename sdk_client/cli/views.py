@@ -16,7 +16,7 @@ import httpx
 from langgraph_sdk.client import SyncLangGraphClient
 
 from sdk_client import contract
-from sdk_client._answers import delivery_of, inbox_count, thread_status
+from sdk_client._answers import delivery_of, inbox_count, thread_status, usage_of
 from sdk_client.contract import (
     DELIVERY_KEY,
     GRAPH_ID,
@@ -24,7 +24,7 @@ from sdk_client.contract import (
     delivery_namespace,
     validate_thread_id,
 )
-from sdk_client.types import ThreadStatus
+from sdk_client.types import ModelUsage, ThreadStatus
 
 __all__ = [
     "GRAPH_ID",
@@ -60,6 +60,8 @@ class LastRun:
     deleted: list[str] = field(default_factory=list)
     namespaces: list[tuple[str, ...]] = field(default_factory=list)
     finished_at: float | None = None
+    usage: ModelUsage | None = None
+    """Model calls, tokens and model time; None from a server that does not record them."""
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any] | None) -> LastRun | None:
@@ -77,6 +79,7 @@ class LastRun:
             deleted=list(changes.get("deleted", [])),
             namespaces=[tuple(ns) for ns in values.get("namespaces") or []],
             finished_at=timing.get("finished_at"),
+            usage=usage_of(values),
         )
 
 

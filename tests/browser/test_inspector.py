@@ -102,6 +102,10 @@ def test_burst_supersedes_and_ends_in_one_run(server: Server, page) -> None:
     assert done.locator(".tick").count() == 5
     assert done.locator(".tick.superseded").count() == 4
     assert done.locator("[data-change='created']").count() >= 5
+    # Each changed key shows its memory's text; the run says what it spent (offline: nothing).
+    texts = " ".join(done.locator("[data-change='created'] .text").all_inner_texts())
+    assert "Lisbon" in texts and "Miso" in texts
+    assert done.locator(".usage").inner_text() == "no model calls"
     page.screenshot(path=str(SHOTS / "inspector.png"))
 
     # The run's new memories, in the Memories view.

@@ -8,6 +8,7 @@ import pytest
 from langgraph_sdk import get_client
 
 from sdk_client import AsyncReflectionExecutor, RetryPolicy, Stage, SubmissionCancelledError
+from tests.burst import Burst
 from tests.integration.test_core import EXPECTED, TURNS, contents
 
 pytestmark = pytest.mark.integration
@@ -24,27 +25,36 @@ def executor(server) -> AsyncReflectionExecutor:
 
 
 async def test_async_burst_is_one_run_and_keeps_every_turn(server):
+    # The premise of one run is timed, as in test_core.py (tests/burst.py).
     user = f"a-{uuid.uuid4().hex[:8]}"
+    timing = Burst(3.0)
     async with executor(server) as ex:
         futures = []
         for turn in TURNS:
-            fut = ex.submit(
-                {"messages": [{"role": "user", "content": turn}]},
-                {"configurable": {"user_id": user}},
-                after_seconds=3.0,
-                thread_id=f"chat-{user}",
-            )
-            await fut.wait_accepted_async(timeout=30)
+            with timing.submission():
+                fut = ex.submit(
+                    {"messages": [{"role": "user", "content": turn}]},
+                    {"configurable": {"user_id": user}},
+                    after_seconds=3.0,
+                    thread_id=f"chat-{user}",
+                )
+                await fut.wait_accepted_async(timeout=30)
             assert fut.stage is Stage.ACCEPTED
             futures.append(fut)
         run_ids = [f.run_id for f in futures]
         assert len(set(run_ids)) == len(TURNS), "each accepted submission created its own run"
         status = await ex.status(f"chat-{user}")
-        assert (status.state, status.run_id, status.inbox) == ("pending", run_ids[-1], len(TURNS))
+        with timing.outcome():
+            assert (status.state, status.run_id, status.inbox) == (
+                "pending",
+                run_ids[-1],
+                len(TURNS),
+            )
 
         await ex.flush(timeout=60)
         results = [await f for f in futures]
-        assert {r.run_id for r in results} == {run_ids[-1]}
+        with timing.outcome():
+            assert {r.run_id for r in results} == {run_ids[-1]}
         assert contents(await ex.search(namespace=("memories", user))) == EXPECTED
         assert (await ex.status(f"chat-{user}")).state == "idle"
 

@@ -22,6 +22,10 @@ def test_bench_smoke(tmp_path, capsys):
     # Correctness, not timing: our executor keeps every turn of every burst.
     assert rows[("ours", False)]["turns_kept_pct"] == 100.0
     assert rows[("ours", True)]["turns_kept_pct"] == 100.0
+    # The runs recorded the model's token counts (one call per burst: both sides > 0).
+    for row in rows.values():
+        assert row["recorded_prompt_tokens_per_burst"] > 0, row
+        assert row["recorded_completion_tokens_per_burst"] > 0, row
     assert "growth" not in record  # its own file, so a run without growth keeps the last one
     before, after, swept = json.loads((tmp_path / "growth.json").read_text())["growth"]
     assert after["threads_on_server"] >= before["threads_on_server"] + 10

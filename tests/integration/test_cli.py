@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sdk_client import ReflectionExecutor, RetryPolicy
 from sdk_client.cli import EXIT_CODES, cli
 from sdk_client.cli.render import short_run
+from tests.burst import Burst
 from tests.server import ROOT, wait_until
 
 pytestmark = pytest.mark.integration
@@ -187,13 +188,11 @@ def test_watch_shows_a_burst_superseded_then_processed(server, executor, ns):
             "My cat is called Pip.",
         ]
         futures = []
+        # The offline path has no gate to hold a run, so the premise of one run (each turn
+        # accepted before the previous one's run is due) is timed (tests/burst.py).
+        timing = Burst(3.0)
         for text in texts:
-            fut = executor.submit(
-                {"messages": [{"role": "user", "content": text}]},
-                thread_id="cli-burst",
-                after_seconds=3.0,
-            )
-            fut.wait_accepted(timeout=30)
+            fut = timing.submit(executor, text, "cli-burst")
             # Each run is seen pending before the next submission supersedes it.
             out.wait_for(f"pending    run {short_run(fut.run_id)}")
             futures.append(fut)
@@ -208,9 +207,10 @@ def test_watch_shows_a_burst_superseded_then_processed(server, executor, ns):
     text = "".join(out.lines)
     print(text)
     result = futures[-1].result(timeout=30)
-    assert len([line for line in out.lines if "cli-burst    superseded " in line]) == 4
     processed = [line for line in out.lines if "processed  run" in line]
-    assert len(processed) == 1
+    with timing.outcome():
+        assert len([line for line in out.lines if "cli-burst    superseded " in line]) == 4
+        assert len(processed) == 1
     assert short_run(result.run_id) in processed[0]
     assert "5 message(s) from 5 submission(s), memories +5 ~0 -0" in processed[0]
     final = next(line for line in reversed(out.lines) if "cli-burst" in line)

@@ -8,10 +8,13 @@ which turns reached the model is exact.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
+from click.testing import CliRunner
 
 from sdk_client import (
     AsyncReflectionExecutor,
@@ -19,6 +22,7 @@ from sdk_client import (
     ReflectionExecutor,
     RetryPolicy,
 )
+from sdk_client.cli import cli
 from sdk_client.contract import validate_thread_id
 from tests.llm_endpoint import ScriptedEndpoint, user_turns
 from tests.schemas import PREFERENCE, USER
@@ -66,35 +70,51 @@ def stored(ex: ReflectionExecutor, user: str) -> list[str]:
     )
 
 
+def behind_a_held_run(ex: ReflectionExecutor, llm, user: str, first: str, burst: list[str]):
+    """Submit ``first``, hold its run in the model call, submit ``burst`` behind it, release.
+
+    While a run of the thread is busy no later run of it can start, so each submission of
+    the burst supersedes the previous one's pending run however slow the machine is.
+    """
+    before = llm.calls
+    llm.gate.clear()  # hold the model's answer: the first run stays busy in `extract`
+    try:
+        head = submit(ex, user, first, after=0)
+        llm.wait_calls(before + 1, timeout=60)
+        futures = [submit(ex, user, turn, after=0.5) for turn in burst]
+    finally:
+        llm.gate.set()
+    ex.flush(timeout=90)
+    return head, futures
+
+
 def test_one_llm_call_per_burst_holding_every_turn(executor, llm):
+    # The burst arrives while a run is held by the scripted model's gate, so "one call" does
+    # not depend on each turn being accepted within after_seconds of the previous one
+    # (tests/integration/test_core.py covers a burst on an idle thread, with that premise timed).
     user = f"llm-{uuid.uuid4().hex[:6]}"
     before = llm.calls
-    futures = [submit(executor, user, turn, after=2.0) for turn in TURNS]
+    head, futures = behind_a_held_run(executor, llm, user, "My name is Ana.", TURNS)
     assert len({f.run_id for f in futures}) == len(TURNS)
-    executor.flush(timeout=90)
 
-    assert llm.calls - before == 1, "one chat-completion call for the whole burst"
+    assert llm.calls - before == 2, "the held run's call, then one call for the whole burst"
     assert user_turns(llm.requests[-1]) == TURNS
-    assert stored(executor, user) == sorted(f"User said: {t}" for t in TURNS)
+    assert stored(executor, user) == sorted(f"User said: {t}" for t in ["My name is Ana.", *TURNS])
     results = [f.result() for f in futures]
     assert {r.run_id for r in results} == {futures[-1].run_id}
     assert len(results[0].created) == len(TURNS)
+    assert head.result().run_id == head.run_id
 
 
 def test_a_newer_submission_does_not_cancel_a_running_run(executor, llm):
     user = f"running-{uuid.uuid4().hex[:6]}"
     before = llm.calls
-    llm.gate.clear()  # hold the model's answer: the first run stays busy in `extract`
-    try:
-        first = submit(executor, user, "I live in Tromsø.", after=0)
-        llm.wait_calls(before + 1, timeout=60)
-        second = submit(executor, user, "I love auroras.", after=0.5)  # queued behind it
-        third = submit(executor, user, "I ski.", after=0.5)  # supersedes second, not first
-    finally:
-        llm.gate.set()
-    executor.flush(timeout=90)
+    # The second is queued behind the running first; the third supersedes the second only.
+    first, (second, third) = behind_a_held_run(
+        executor, llm, user, "I live in Tromsø.", ["I love auroras.", "I ski."]
+    )
 
-    assert llm.calls - before == 2, "the running run's model call counts; one more for the rest"
+    assert llm.calls - before == 2, "the running run's call counts; one more for the rest"
     assert first.result().run_id == first.run_id
     assert second.result().run_id == third.result().run_id == third.run_id
     assert user_turns(llm.requests[-1]) == ["I love auroras.", "I ski."]
@@ -203,3 +223,50 @@ def test_memory_types_per_assistant_collection_inserts_profile_patches(llm_serve
         (patched,) = ex.search(namespace=("memories", user, "User"))
         assert patched["key"] == profile["key"]
         assert patched["value"]["content"]["home"] == "User said: I moved to Porto."
+
+
+def test_a_runs_model_usage_shows_in_its_result_status_and_the_inspector(executor, llm, llm_server):
+    user = f"tok-{uuid.uuid4().hex[:6]}"
+    before = llm.calls
+    futures = [submit(executor, user, turn, after=2.0) for turn in TURNS[:2]]
+    results = [f.result(timeout=90) for f in futures]
+    with llm.arrived:
+        reported = [u for u in llm.usage[before:] if u is not None]
+    prompt = sum(u["prompt_tokens"] for u in reported)
+    completion = sum(u["completion_tokens"] for u in reported)
+
+    # The Future's result: the provider's counts for the run's one model call.
+    usage = results[-1].usage
+    assert usage is not None and usage.model_calls == len(reported) == 1
+    assert (usage.prompt_tokens, usage.completion_tokens) == (prompt, completion)
+    assert prompt > 0 and completion > 0 and usage.model_seconds > 0
+    assert results[0].usage == usage, "the run's totals, on every submission it processed"
+
+    # `memory-reflect status`: the table's tokens column and --json.
+    key = f"chat-{user}"
+    status = CliRunner().invoke(cli, ["--url", llm_server.url, "status", "-t", key])
+    assert status.exit_code == 0, status.output
+    assert f"{prompt}→{completion}" in status.output
+    as_json = CliRunner().invoke(cli, ["--url", llm_server.url, "status", "-t", key, "--json"])
+    last = json.loads(as_json.output)[0]["last_run"]
+    assert last["usage"] == {
+        "model_calls": 1,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "model_seconds": usage.model_seconds,
+    }
+
+    # The inspector: the REST answers its threads table and timeline read.
+    tid = validate_thread_id(key)
+    found = httpx.post(
+        f"{llm_server.url}/threads/search",
+        json={"metadata": {"graph_id": "memory_manager"}, "limit": 100},
+    ).json()
+    listed = next(t for t in found if t["thread_id"] == tid)
+    assert listed["values"]["usage"]["prompt_tokens"] == prompt
+    history = httpx.post(f"{llm_server.url}/threads/{tid}/history", json={"limit": 20}).json()
+    run_id = results[-1].run_id
+    values = next(cp["values"] for cp in history if cp["values"].get("run_id") == run_id)
+    assert values["usage"]["completion_tokens"] == completion
+    texts = {values["change_text"][p]["after"] for p in values["changes"]["created"]}
+    assert texts == {f"User said: {t}" for t in TURNS[:2]}

@@ -45,7 +45,7 @@ def test_seed_example_keeps_every_turn(server):
     executor.flush(timeout=60)
     memories = {i["value"]["content"]["content"] for i in executor.search(limit=20)}
     assert memories == {
-        "User is Sam.",
+        "User's name is Sam.",
         "User lives in Toronto.",
         "User likes climbing.",
         "User dislikes mornings.",

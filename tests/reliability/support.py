@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from langgraph_sdk.client import SyncLangGraphClient
 
 from sdk_client import ReflectionExecutor, RetryPolicy, SubmissionFuture
+from sdk_client.contract import DELIVERY_LABEL, INBOX_LABEL, RECEIPTS_LABEL
 from tests.server import ISOLATED_ENV
 
 
@@ -38,16 +40,36 @@ def message(text: str) -> dict[str, Any]:
     return {"messages": [{"role": "user", "content": text}]}
 
 
-def memories(sdk: SyncLangGraphClient, user: str) -> list[str]:
-    """Every memory content stored for ``user`` (one entry per stored item)."""
-    out: list[str] = []
+def _items(sdk: SyncLangGraphClient, prefix: list[str]) -> Iterator[dict[str, Any]]:
     offset = 0
     while True:
-        items = sdk.store.search_items(["memories", user], limit=100, offset=offset)["items"]
-        out += [i["value"]["content"]["content"] for i in items]
+        items = sdk.store.search_items(prefix, limit=100, offset=offset)["items"]
+        yield from items
         if len(items) < 100:
-            return out
+            return
         offset += 100
+
+
+def memories(sdk: SyncLangGraphClient, user: str) -> list[str]:
+    """Every memory content stored for ``user`` (one entry per stored item)."""
+    return [i["value"]["content"]["content"] for i in _items(sdk, ["memories", user])]
+
+
+_BOOKKEEPING = {INBOX_LABEL, RECEIPTS_LABEL, DELIVERY_LABEL}
+
+
+def memories_mentioning(sdk: SyncLangGraphClient, marker: str) -> list[str]:
+    """Every memory, in any namespace of the whole store, whose value mentions ``marker``.
+
+    Inboxes, receipts and delivery records are left out: they hold submissions, not
+    memories. One entry per stored item, so a duplicate shows.
+    """
+    return [
+        json.dumps(i["value"])
+        for i in _items(sdk, [])
+        if i["namespace"][:1] and i["namespace"][0] not in _BOOKKEEPING
+        and marker in json.dumps(i["value"])
+    ]  # fmt: skip
 
 
 def tally(stored: Iterable[str], expected: Iterable[str]) -> tuple[int, int]:

@@ -17,53 +17,77 @@ from langgraph_sdk import get_sync_client
 
 from sdk_client import InvalidPayloadError
 from tests.reliability.conftest import record
-from tests.reliability.support import executor, fact, memories, message, submit, turn
+from tests.reliability.support import (
+    executor,
+    fact,
+    memories,
+    memories_mentioning,
+    message,
+    submit,
+    turn,
+)
 
 pytestmark = pytest.mark.reliability
 
-HUGE = "x" * 200_001
-GOOD = message("I live in Rome.")
 
-# (name, request body or raw bytes, what the answer must say)
-HTTP_CASES: list[tuple[str, dict[str, Any] | bytes, str]] = [
-    ("messages not a list", {"input": {"messages": 5}}, "input.messages: expected a list"),
-    ("no messages", {"input": {}}, "missing required field 'messages'"),
-    ("input not an object", {"input": "hello"}, "input: expected an object"),
-    ("message content int", {"input": {"messages": [{"role": "user", "content": 5}]}},
-     "input.messages[0].content"),
-    ("unknown role", {"input": {"messages": [{"role": "wizard", "content": "hi"}]}},
-     "input.messages[0].role: unknown role 'wizard'"),
-    ("huge message", {"input": {"messages": [{"role": "user", "content": HUGE}]}},
-     "input.messages[0].content: 200001 characters"),
-    ("non-UTF-8 body", b'{"assistant_id": "memory_manager", "input": {"messages": '
-     b'[{"role": "user", "content": "\xff\xfe"}]}}', "Invalid JSON"),
-    ("empty namespace label", {"input": GOOD, "config": {"configurable": {"namespace": ["memories", ""]}}},
-     "namespace[1]: labels must not be empty"),
-    ("dotted namespace label", {"input": GOOD, "context": {"namespace": ["mem.ories"]}},
-     "namespace[0]: label 'mem.ories' must not contain '.'"),
-    ("negative after_seconds", {"input": GOOD, "after_seconds": -5},
-     "after_seconds: expected a number from 0"),
-    ("huge after_seconds", {"input": GOOD, "after_seconds": 1e12},
-     "after_seconds: expected a number from 0"),
-    ("after_seconds a string", {"input": GOOD, "after_seconds": "soon"},
-     "after_seconds: expected a number of seconds"),
-]  # fmt: skip
+def http_cases(tag: str) -> list[tuple[str, dict[str, Any] | bytes, str]]:
+    """(name, request body or raw bytes, what the answer must say); every text carries ``tag``.
 
-CLIENT_CASES: list[tuple[str, Any, dict[str, Any], str]] = [
-    ("payload a string", "hello", {}, "payload: expected a dict"),
-    ("no messages", {}, {}, "payload: missing required field 'messages'"),
-    ("empty messages", {"messages": []}, {}, "payload.messages: must hold at least one"),
-    ("unknown role", {"messages": [{"role": "wizard", "content": "hi"}]}, {},
-     "payload.messages[0].role"),
-    ("no content", {"messages": [{"role": "user"}]}, {}, "payload.messages[0]: message has no 'content'"),
-    ("huge message", {"messages": [{"role": "user", "content": HUGE}]}, {},
-     "payload.messages[0].content"),
-    ("negative after_seconds", GOOD, {"after_seconds": -1}, "after_seconds"),
-    ("NaN after_seconds", GOOD, {"after_seconds": float("nan")}, "after_seconds"),
-    ("empty thread id", GOOD, {"thread_id": " "}, "thread_id: must not be empty"),
-    ("dotted user id in namespace", GOOD, {"config": {"configurable": {"user_id": "a.b"}}},
-     "namespace[1]: label 'a.b' must not contain '.'"),
-]  # fmt: skip
+    The tag is how the test finds, by searching the whole store afterwards, anything
+    of these requests that reached memory.
+    """
+    good = message(f"I live in Rome-{tag}.")
+    huge = f"{tag} ".ljust(200_001, "x")
+    raw = (
+        '{"assistant_id": "memory_manager", "input": {"messages": [{"role": "user", '
+        f'"content": "{tag} '
+    ).encode() + b'\xff\xfe"}]}}'
+    return [
+        ("messages not a list", {"input": {"messages": 5, "note": tag}},
+         "input.messages: expected a list"),
+        ("no messages", {"input": {"note": tag}}, "missing required field 'messages'"),
+        ("input not an object", {"input": f"hello {tag}"}, "input: expected an object"),
+        ("message content int", {"input": {"messages": [{"role": "user", "content": 5}]}},
+         "input.messages[0].content"),
+        ("unknown role", {"input": {"messages": [{"role": "wizard", "content": f"hi {tag}"}]}},
+         "input.messages[0].role: unknown role 'wizard'"),
+        ("huge message", {"input": {"messages": [{"role": "user", "content": huge}]}},
+         "input.messages[0].content: 200001 characters"),
+        ("non-UTF-8 body", raw, "Invalid JSON"),
+        ("empty namespace label",
+         {"input": good, "config": {"configurable": {"namespace": ["memories", ""]}}},
+         "namespace[1]: labels must not be empty"),
+        ("dotted namespace label", {"input": good, "context": {"namespace": ["mem.ories"]}},
+         "namespace[0]: label 'mem.ories' must not contain '.'"),
+        ("negative after_seconds", {"input": good, "after_seconds": -5},
+         "after_seconds: expected a number from 0"),
+        ("huge after_seconds", {"input": good, "after_seconds": 1e12},
+         "after_seconds: expected a number from 0"),
+        ("after_seconds a string", {"input": good, "after_seconds": "soon"},
+         "after_seconds: expected a number of seconds"),
+    ]  # fmt: skip
+
+
+def client_cases(tag: str) -> list[tuple[str, Any, dict[str, Any], str]]:
+    """(name, payload, other submit() arguments, what the error must say), tagged likewise."""
+    good = message(f"I live in Rome-{tag}.")
+    huge = f"{tag} ".ljust(200_001, "x")
+    return [
+        ("payload a string", f"hello {tag}", {}, "payload: expected a dict"),
+        ("no messages", {"note": tag}, {}, "payload: missing required field 'messages'"),
+        ("empty messages", {"messages": [], "note": tag}, {}, "payload.messages: must hold at least one"),
+        ("unknown role", {"messages": [{"role": "wizard", "content": f"hi {tag}"}]}, {},
+         "payload.messages[0].role"),
+        ("no content", {"messages": [{"role": "user", "name": tag}]}, {},
+         "payload.messages[0]: message has no 'content'"),
+        ("huge message", {"messages": [{"role": "user", "content": huge}]}, {},
+         "payload.messages[0].content"),
+        ("negative after_seconds", good, {"after_seconds": -1}, "after_seconds"),
+        ("NaN after_seconds", good, {"after_seconds": float("nan")}, "after_seconds"),
+        ("empty thread id", good, {"thread_id": " "}, "thread_id: must not be empty"),
+        ("dotted user id in namespace", good, {"config": {"configurable": {"user_id": "a.b"}}},
+         "namespace[1]: label 'a.b' must not contain '.'"),
+    ]  # fmt: skip
 
 
 def _answer(http: httpx.Client, body: dict[str, Any] | bytes) -> str:
@@ -82,35 +106,49 @@ def _answer(http: httpx.Client, body: dict[str, Any] | bytes) -> str:
 
 
 def test_bad_runs_over_http_fail_clearly_and_the_server_keeps_serving(rserver):
-    user = f"bi-{uuid.uuid4().hex[:6]}"
+    user, tag = f"bi-{uuid.uuid4().hex[:6]}", f"bad{uuid.uuid4().hex[:8]}"
+    cases = http_cases(tag)
     named = 0
     with httpx.Client(base_url=rserver.url, timeout=60) as http, executor(rserver.url) as ex:
-        for name, body, says in HTTP_CASES:
+        for name, body, says in cases:
             answer = _answer(http, body)
             assert says in answer, (name, answer)
             named += 1
-        ok = submit(ex, user, turn(user, 0)).result(timeout=60)  # another thread, still served
+        # Another thread, still served; once its run has ended, so has every run before it
+        # (/runs/wait returned only when each bad request's run, if any, had ended).
+        ok = submit(ex, user, turn(user, 0)).result(timeout=60)
     with get_sync_client(url=rserver.url, api_key=None) as sdk:
         stored = memories(sdk, user)
+        leaked = memories_mentioning(sdk, tag)
+        control = memories_mentioning(sdk, user)  # the good turn's memory, found the same way
+    reached, dups = len(set(leaked)), len(leaked) - len(set(leaked))
     record(
-        f"bad input over HTTP ({len(HTTP_CASES)} kinds)",
-        len(HTTP_CASES), 0, 0, f"{named} clear errors naming the field",
+        f"bad input over HTTP ({len(cases)} kinds)",
+        len(cases), reached, dups, f"{named} clear errors naming the field",
         "then a good turn on another thread: processed",
     )  # fmt: skip
     assert ok.created and stored == [fact(user, 0)]
+    assert leaked == [], "a bad request's text reached memory"
+    assert len(control) == 1, "the store-wide search must see a memory to count a leak"
 
 
 def test_client_refuses_bad_payloads_before_sending(rserver):
+    tag = f"bad{uuid.uuid4().hex[:8]}"
+    cases = client_cases(tag)
     refused = 0
     with executor(rserver.url) as ex:
-        for name, payload, kwargs, says in CLIENT_CASES:
+        for name, payload, kwargs, says in cases:
             kwargs = {"thread_id": "t", "config": {"configurable": {"user_id": "u"}}} | kwargs
             with pytest.raises(InvalidPayloadError) as info:
                 ex.submit(payload, kwargs.pop("config"), **kwargs)
             assert says in str(info.value), (name, str(info.value))
             refused += 1
         assert ex._ledger.pending() == []  # nothing was queued for sending
+    with get_sync_client(url=rserver.url, api_key=None) as sdk:
+        leaked = memories_mentioning(sdk, tag)
     record(
-        f"bad input at the client ({len(CLIENT_CASES)} kinds)",
-        len(CLIENT_CASES), 0, 0, f"{refused} InvalidPayloadError before sending",
+        f"bad input at the client ({len(cases)} kinds)",
+        len(cases), len(set(leaked)), len(leaked) - len(set(leaked)),
+        f"{refused} InvalidPayloadError before sending",
     )  # fmt: skip
+    assert leaked == []

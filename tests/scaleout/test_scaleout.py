@@ -14,6 +14,7 @@ from langgraph_sdk import get_sync_client
 
 from deploy.local_cluster import Cluster
 from sdk_client import ReflectionExecutor
+from tests.burst import Burst
 from tests.llm_endpoint import ScriptedEndpoint, user_turns
 from tests.server import wait_until
 
@@ -53,14 +54,20 @@ def test_burst_through_alternating_processes_is_one_run(cluster: Cluster, execut
     a, b = executors
     user = f"alt-{uuid.uuid4().hex[:6]}"
     before = llm.calls
-    futures = [submit((a, b)[i % 2], user, turn, after=2.0) for i, turn in enumerate(TURNS)]
+    # A burst on an idle thread: nothing holds its run, so the premise of one run (each turn
+    # accepted before the previous one's run is due) is timed (tests/burst.py).
+    timing, config = Burst(2.0), {"configurable": {"user_id": user}}
+    futures = [
+        timing.submit((a, b)[i % 2], turn, f"chat-{user}", config) for i, turn in enumerate(TURNS)
+    ]
     run_ids = [f.run_id for f in futures]
     assert len(set(run_ids)) == len(TURNS), "each submission created its own run"
     a.flush(timeout=120)
     b.flush(timeout=120)
 
-    assert {f.result().run_id for f in futures} == {run_ids[-1]}
-    assert llm.calls - before == 1, "one model call for the whole burst"
+    with timing.outcome():
+        assert {f.result().run_id for f in futures} == {run_ids[-1]}
+        assert llm.calls - before == 1, "one model call for the whole burst"
     assert user_turns(llm.requests[-1]) == TURNS
     assert stored(a, user) == said(TURNS)
     thread = futures[0].thread_id
@@ -78,8 +85,9 @@ def test_started_run_rolled_back_keeps_checkpoints_and_gives_the_same_memories(
 ):
     """On this runtime the rolled-back run's checkpoints stay; memories are as on `langgraph dev`.
 
-    The dev-server counterpart (checkpoints deleted) is
-    ``tests/integration/test_llm_extraction.py::test_run_cancelled_while_running_loses_nothing``.
+    The dev-server counterpart, with the same memories (``langgraph dev`` deletes the
+    rolled-back run's checkpoints, deploy/README.md), is
+    ``tests/integration/test_llm_extraction.py::test_a_running_run_superseded_by_another_client_loses_nothing``.
     """
     a, b = executors
     user = f"rb-{uuid.uuid4().hex[:6]}"
@@ -158,3 +166,27 @@ def test_sigkill_of_a_process_with_pending_and_running_work_loses_nothing(
         assert not [c for c, n in Counter(contents).items() if n > 1], f"duplicates for {user}"
         assert a.status(f"chat-{user}").inbox == 0
     cluster.restart(1)
+
+
+def test_http_settings_of_langgraph_json_hold_on_this_runtime(cluster: Cluster):
+    """What ``runtime_config`` keeps of ``http``: MCP and A2A off, CORS for Studio only.
+
+    ``tests/unit/deploy/test_local_cluster.py`` checks the derived file; this checks that
+    the pinned runtime honours it (``tests/integration/test_security.py`` does the same
+    on ``langgraph dev``).
+    """
+    studio = "https://smith.langchain.com"
+    with httpx.Client(base_url=cluster.nodes[0].url, timeout=30) as http:
+        found = http.post("/assistants/search", json={"graph_id": "memory_manager"}).json()
+        assistant = found[0]["assistant_id"]
+        assert http.get("/mcp/").status_code == 404
+        assert http.post("/mcp/", json={}).status_code == 404
+        assert http.post(f"/a2a/{assistant}", json={}).status_code == 404
+        preflight = {"access-control-request-method": "POST"}
+        allowed = http.options("/threads/search", headers={"origin": studio, **preflight})
+        assert allowed.status_code == 200, allowed.text
+        assert allowed.headers["access-control-allow-origin"] == studio
+        other = http.options(
+            "/threads/search", headers={"origin": "https://a.example", **preflight}
+        )
+        assert "access-control-allow-origin" not in other.headers, other.headers

@@ -163,6 +163,21 @@ function lastResult(values) {
   };
 }
 
+// What the run spent on the model (values.usage, recorded by the graph); "" when not recorded.
+function usageText(usage) {
+  if (!usage) return "";
+  if (!usage.model_calls) return "no model calls";
+  const n = (x) => Number(x || 0).toLocaleString("en-US");
+  const calls = `${usage.model_calls} model call${usage.model_calls === 1 ? "" : "s"}`;
+  return `${calls}, ${n(usage.prompt_tokens)} → ${n(usage.completion_tokens)} tokens, ${fmtSecs(usage.model_seconds)} model time`;
+}
+
+function usageSpan(usage) {
+  if (!usage) return "";
+  return `<span class="usage" data-model-calls="${esc(usage.model_calls)}" data-prompt-tokens="${esc(usage.prompt_tokens)}" ` +
+    `data-completion-tokens="${esc(usage.completion_tokens)}" data-model-seconds="${esc(usage.model_seconds)}">${esc(usageText(usage))}</span>`;
+}
+
 function stateBadge(state, dueAt) {
   const countdown = dueAt ? `<span class="countdown" data-due-at="${dueAt}"></span>` : "";
   return `<span class="state ${esc(state)}" data-state="${esc(state)}">${esc(state)}</span>${countdown}`;
@@ -229,7 +244,7 @@ async function renderThreads(params, gen) {
     </div>`;
   const body = `${threads.length === 0 ? message(page > 0 ? "No threads on this page." : "No memory-manager threads yet: submit something with the executor.") : ""}
     <table id="threads"><thead><tr>
-      <th>thread</th><th>state</th><th>absorbed submissions</th><th>last result</th><th>last run took</th><th>updated</th>
+      <th>thread</th><th>state</th><th>absorbed submissions</th><th>last result</th><th>last run took</th><th>model use</th><th>updated</th>
     </tr></thead><tbody>${rows}</tbody></table>`;
   paint(`threads-${page}-${status}`, controls, body, () => {
     $("#status-filter").onchange = (e) => {
@@ -255,6 +270,7 @@ function threadRow(thread, work, parked) {
     <td class="absorbed">${esc(absorbed)}</td>
     <td>${esc(result.text)}</td>
     <td>${esc(fmtSecs(result.duration))}</td>
+    <td>${usageSpan(thread.values && thread.values.usage) || "—"}</td>
     <td>${esc(fmtTime(epoch(thread.updated_at)))}</td>
   </tr>`;
 }
@@ -354,7 +370,7 @@ function finishedBurst(threadId, values, runs) {
   return {
     status: run && run.status === "error" ? "error" : "done", runId: values.run_id, subs,
     dueAt: t.due_at, startedAt: t.started_at, finishedAt: t.finished_at, changes: values.changes,
-    extractor: values.extractor,
+    extractor: values.extractor, usage: values.usage, texts: values.change_text || {},
   };
 }
 
@@ -386,17 +402,34 @@ function renderBurst(b) {
     b.extractor ? `${b.extractor} extractor` : null,
   ].filter(Boolean).join(" · ");
   return `<section class="burst" data-run-id="${esc(b.runId)}" data-status="${esc(b.status)}">
-    <div>${stateBadge(b.status, b.status === "pending" ? b.dueAt : null)} run <code>${esc(short(b.runId))}</code> — ${esc(facts)}</div>
+    <div>${stateBadge(b.status, b.status === "pending" ? b.dueAt : null)} run <code>${esc(short(b.runId))}</code> — ${esc(facts)}${b.usage ? ` · ${usageSpan(b.usage)}` : ""}</div>
     <svg viewBox="0 0 1000 70" preserveAspectRatio="none" role="img" aria-label="timeline">${axis}${ticks}${due}${bar}</svg>
-    ${b.changes ? renderChanges(b.changes) : ""}
+    ${b.changes ? renderChanges(b.changes, b.texts || {}) : ""}
   </section>`;
 }
 
-function renderChanges(changes) {
+// What a changed memory says: its text when created, "before → after" when updated, the
+// text it had when deleted (values.change_text, recorded by the graph's commit step).
+function changeText(kind, text) {
+  if (!text) return "";
+  const q = (t) => `<q>${esc(t)}</q>`;
+  if (kind === "updated") {
+    return `<span class="text" data-text="updated"><span class="before">${q(text.before)}</span> → <span class="after">${q(text.after)}</span></span>`;
+  }
+  const shown = kind === "deleted" ? text.before : text.after;
+  return shown == null ? "" : `<span class="text" data-text="${kind}">${q(shown)}</span>`;
+}
+
+function renderChanges(changes, texts = {}) {
   const items = ["created", "updated", "deleted"].flatMap((kind) =>
     (changes[kind] || []).map((path) => {
-      const ns = path.split("/").slice(0, -1).join("/");
-      return `<li class="${kind}" data-change="${kind}"><a href="#/memories?ns=${encodeURIComponent(ns)}">${esc(path)}</a></li>`;
+      const parts = path.split("/");
+      const ns = parts.slice(0, -1).join("/");
+      const key = parts[parts.length - 1];
+      // The key is a hash: cut it, the text beside it says what the memory is.
+      const label = `${ns}/${key.length > 10 ? `${key.slice(0, 8)}…` : key}`;
+      return `<li class="${kind}" data-change="${kind}" data-path="${esc(path)}">` +
+        `<a href="#/memories?ns=${encodeURIComponent(ns)}" title="${esc(path)}">${esc(label)}</a> ${changeText(kind, texts[path])}</li>`;
     }));
   return items.length ? `<ul class="changes">${items.join("")}</ul>` : `<p class="muted">No memory changes.</p>`;
 }

@@ -74,7 +74,7 @@ def test_index_embeddings_is_found_through_our_wrappers_without_private_attribut
     from langgraph.store.memory import InMemoryStore
 
     from graphs.memory_manager import embeddings as module
-    from graphs.memory_manager.dedup import index_embeddings
+    from graphs.memory_manager.embeddings import index_embeddings
     from graphs.memory_manager.scoped import ScopedStore
     from graphs.memory_manager.staging import StagingStore
 

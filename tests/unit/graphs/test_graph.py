@@ -131,7 +131,7 @@ async def test_an_extraction_failure_writes_nothing_and_keeps_the_inbox(app, sto
     async def boom(*args, **kwargs):
         raise RuntimeError("extractor down")
 
-    monkeypatch.setattr(extract_mod, "_offline", boom)
+    monkeypatch.setattr(extract_mod, "extract_offline", boom)
     with pytest.raises(RuntimeError, match="extractor down"):
         await app.ainvoke({"messages": [user("I live in Oslo.")]}, CONFIG)
     assert memories(store) == []

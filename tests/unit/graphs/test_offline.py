@@ -83,3 +83,98 @@ def test_keys_are_per_slot_or_per_text_and_per_namespace():
     assert fact_key(("m",), home) != fact_key(("other",), home)
     assert fact_key(("m",), tea) != fact_key(("m",), home)
     assert memory_value(tea) == {"kind": "Memory", "content": {"content": "User likes tea."}}
+
+
+@pytest.mark.parametrize(
+    ("turn", "expected"),
+    [
+        ("Please call me Jo.", ["User's name is Jo."]),
+        ("Hi, I'm Sam.", ["User's name is Sam."]),
+        ("I was born in Tbilisi.", ["User was born in Tbilisi."]),
+        ("I grew up near Cork.", ["User grew up near Cork."]),
+        ("We moved to Utrecht last year.", ["User lives in Utrecht."]),
+        ("I have two kids, Maya and Leo.", ["User has two kids, Maya and Leo."]),
+        ("I have a dog named Rex.", ["User has a dog named Rex."]),
+        ("I speak Basque and Italian.", ["User speaks Basque and Italian."]),
+        ("I don't eat pork.", ["User doesn't eat pork."]),
+        ("I'm allergic to peanuts.", ["User is allergic to peanuts."]),
+        ("I'm lactose intolerant.", ["User is lactose intolerant."]),
+        ("I can't have gluten.", ["User can't have gluten."]),
+        ("I study law at Leiden.", ["User studies law at Leiden."]),
+        ("I use Vim for everything.", ["User uses Vim for everything."]),
+        ("I usually swim before work.", ["User usually swims before work."]),
+        ("I play the cello.", ["User plays the cello."]),
+        ("I drive a Volvo.", ["User drives a Volvo."]),
+        ("I'm training for a marathon.", ["User is training for a marathon."]),
+        ("I retired last year.", ["User is retired."]),
+        ("I'm 30 years old now.", ["User is 30 years old."]),
+        ("I play with my kids every weekend.", ["User plays with their kids every weekend."]),
+        ("I'm vegan, what can I cook tonight?", ["User is vegan."]),
+        ("As a nurse, I work nights.", ["User is a nurse.", "User works nights."]),
+    ],
+)
+def test_everyday_facts_in_the_third_person(turn, expected):
+    assert facts(turn) == expected
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        "Can you remind me what my name is?",  # a question
+        "Please call me tomorrow about the invoice.",  # a request, not a name
+        "Write a poem about my cat.",  # a command
+        "Maybe I'll move to Berlin next year.",  # a hedge
+        "I think I'm allergic to shellfish.",
+        "I might get a dog someday.",
+        "I'm so stressed right now.",  # a passing mood
+        "I'm a bit tired.",
+        "I went to the shop this morning.",  # episodic
+        "I have a meeting at 3.",
+        "I used to live in Rome.",  # no longer true
+        "I love it.",  # about nothing in particular
+    ],
+)
+def test_refuses_what_is_not_a_lasting_fact(turn):
+    assert facts(turn) == []
+
+
+def test_a_newer_age_or_status_replaces_the_older():
+    assert facts("I'm 30.", "I'm 31 now.") == ["User is 31 years old."]
+    assert facts("I work at Acme.", "I retired last year.") == ["User is retired."]
+    assert facts("I'm single.", "I got married in June.") == ["User is married."]
+    assert facts("I drive a Golf.", "I drive a Tesla now.") == ["User drives a Tesla."]
+
+
+def test_new_kinds_fill_profile_properties_by_name():
+    from graphs.memory_manager.offline.memory_types import apply_to_profile
+
+    schema = {
+        "name": "User",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "languages": {"type": "array", "items": {"type": "string"}},
+                "allergies": {"type": "array", "items": {"type": "string"}},
+                "pets": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "update_mode": "patch",
+    }
+    msgs = normalize_payload(
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": "I speak Basque. I'm allergic to peanuts. I have a cat named Tom. "
+                    "I play the cello.",
+                }
+            ]
+        }
+    )
+    doc, rest = apply_to_profile(schema, {}, extract_facts(msgs))
+    assert doc == {
+        "languages": ["Basque"],
+        "allergies": ["peanuts"],
+        "pets": ["a cat named Tom"],
+    }
+    assert [f.text for f in rest] == ["User plays the cello."]

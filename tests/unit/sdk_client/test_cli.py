@@ -12,7 +12,7 @@ from rich.console import Console
 from sdk_client.cli import EXIT_CODES, cli, render
 from sdk_client.cli.views import LastRun, ThreadView, parse_namespace
 from sdk_client.errors import InvalidPayloadError
-from sdk_client.types import ThreadStatus
+from sdk_client.types import ModelUsage, ThreadStatus
 from tests.server import free_port
 
 NOW = 1_800_000_000.0
@@ -165,13 +165,51 @@ def view(state="idle", run=None, due=None, inbox=0, last=None, label="chat-1", t
     )
 
 
-def last(run_id, messages=3, created=("memories/k1",)):
+def last(run_id, messages=3, created=("memories/k1",), usage=None):
     return LastRun(
         run_id=run_id,
         messages=messages,
         submissions=messages,
         created=list(created),
         finished_at=NOW - 2,
+        usage=usage,
+    )
+
+
+SPENT = ModelUsage(model_calls=2, prompt_tokens=1234, completion_tokens=56, model_seconds=0.84)
+
+
+def test_status_table_shows_the_last_runs_tokens():
+    views = [
+        view(last=last("r-llm", usage=SPENT), label="llm", tid="t-1"),
+        view(last=last("r-off", usage=ModelUsage()), label="offline", tid="t-2"),
+        view(last=last("r-old"), label="old", tid="t-3"),
+    ]
+    text = text_of(render.status_table(views, NOW))
+    assert "tokens in→out" in text
+    rows = {line.split()[0]: line for line in text.splitlines() if line.strip()}
+    assert "1234→56" in rows["llm"]
+    assert rows["offline"].split()[-4] == "0"  # no model calls
+    assert rows["old"].split()[-4] == "-"  # a server that does not record usage
+
+
+def test_view_json_has_the_last_runs_usage():
+    out = render.view_json(view(last=last("r1", usage=SPENT)), NOW)
+    assert out["last_run"]["usage"] == {
+        "model_calls": 2,
+        "prompt_tokens": 1234,
+        "completion_tokens": 56,
+        "model_seconds": 0.84,
+    }
+    assert render.view_json(view(last=last("r1")), NOW)["last_run"]["usage"] is None
+
+
+def test_processed_event_says_what_the_run_spent():
+    running = view("running", "r2", inbox=1)
+    done = view(last=last("r2", messages=1, usage=SPENT))
+    assert msgs({"t-1": running}, [done])[0] == (
+        "processed  run r2: 1 message(s) from 1 submission(s), memories +1 ~0 -0, "
+        "2 model calls, 1,234 → 56 tokens, 840 ms"
     )
 
 
@@ -213,6 +251,10 @@ def test_last_run_from_thread_values():
     }
     got = LastRun.from_values(values)
     assert got == LastRun("r9", 2, 2, ["m/1"], ["m/2"], [], [("memories", "x")], NOW)
+    assert got is not None and got.usage is None
+    values["usage"] = {"model_calls": 2, "prompt_tokens": 1234, "completion_tokens": 56,
+                       "model_seconds": 0.84}  # fmt: skip
+    assert LastRun.from_values(values).usage == SPENT
     assert LastRun.from_values(None) is None
     assert LastRun.from_values({"messages": []}) is None  # a thread whose run has not finished
 

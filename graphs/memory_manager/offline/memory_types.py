@@ -9,7 +9,9 @@ extractor fills them by rule, from what a property is called:
   ``(*namespace, name)``. A fact goes into the first property whose name
   matches its kind (name → ``name``/``user_name``; home → ``home``/``city``/
   ``location``; work → ``occupation``/``job``; age → ``age``; likes →
-  ``interests``/``likes``/``hobbies``; …). Strings and numbers are replaced
+  ``interests``/``likes``/``hobbies``; languages → ``languages``; diet →
+  ``diet``; allergies and health → ``allergies``/``health``; pets → ``pets``;
+  family → ``family``/``children``; study → ``education``; …). Strings and numbers are replaced
   (a newer value wins); arrays gain the value. A dislike also takes the
   value out of the likes arrays; unless a ``dislikes`` property takes it, it
   goes on to the collections.
@@ -31,7 +33,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from graphs.memory_manager.offline import Fact
+from graphs.memory_manager.offline.facts import Fact
 
 __all__ = ["apply_to_profile", "collection_value", "profile_property"]
 
@@ -44,6 +46,12 @@ _PROFILE_WORDS: dict[str, tuple[str, ...]] = {
     "age": ("age",),
     "preference": ("interests", "interest", "likes", "hobbies", "preferences", "favorites"),
     "dislike": ("dislikes", "dislike"),
+    "language": ("languages", "language"),
+    "diet": ("diet", "dietary"),
+    "health": ("allergies", "allergy", "health", "medical", "conditions"),
+    "pet": ("pets", "pet"),
+    "family": ("family", "children", "kids", "relatives"),
+    "study": ("education", "school", "studies", "university"),
 }
 _TEXT = ("content", "text", "memory", "note", "fact", "statement", "summary", "description")
 _ABOUT = ("item", "subject", "topic", "value", "object", "thing", "name")

@@ -1,0 +1,68 @@
+"""Facts from a conversation, and the store keys that make a newer value an update.
+
+A fact with a *slot* (name, home, age, work, the taste of X, "my X is …") has
+one key per namespace and slot, so a newer value replaces the stored one ("I'm
+31 now" replaces "User is 30 years old."); any other fact's key is a hash of its
+normalised text, so saying it again stores nothing new.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphs.memory_manager.offline.rules import match
+from graphs.memory_manager.offline.text import clauses
+
+__all__ = ["Fact", "extract_facts", "fact_key", "memory_value", "profile_key"]
+
+_KEY_NAMESPACE = uuid.UUID("0b7e4f5a-2c1d-4e8f-9a6b-3d5c7e9f1a2b")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact the extractor found, ready to store."""
+
+    kind: str
+    text: str
+    slot: str | None
+    message_id: str
+    obj: str = ""
+    """What the fact is about ("Lisbon", "tea", "34"): the value a typed memory stores."""
+
+
+def _ident(fact: Fact) -> str:
+    return f"slot:{fact.slot}" if fact.slot else f"text:{fact.text.lower()}"
+
+
+def extract_facts(messages: Sequence[Mapping[str, Any]]) -> list[Fact]:
+    """Every fact stated in the user turns of ``messages``; a later value of a slot wins."""
+    by_key: dict[str, Fact] = {}
+    for msg in messages:
+        if msg["role"] != "user":
+            continue
+        for clause in clauses(msg["content"]):
+            found = match(clause)
+            if found is None:
+                continue
+            fact = Fact(found.kind, found.text, found.slot, msg["id"], found.obj)
+            by_key.pop(_ident(fact), None)  # re-insert so the order follows the conversation
+            by_key[_ident(fact)] = fact
+    return list(by_key.values())
+
+
+def fact_key(namespace: Sequence[str], fact: Fact) -> str:
+    """The store key of a fact: one per slot, or one per distinct text."""
+    return uuid.uuid5(_KEY_NAMESPACE, "\x1f".join([*namespace, _ident(fact)])).hex
+
+
+def profile_key(namespace: Sequence[str], name: str) -> str:
+    """The store key of the one profile document of memory type ``name`` in ``namespace``."""
+    return uuid.uuid5(_KEY_NAMESPACE, "\x1f".join([*namespace, "profile:" + name])).hex
+
+
+def memory_value(fact: Fact) -> dict[str, object]:
+    """The stored value, in langmem's memory format."""
+    return {"kind": "Memory", "content": {"content": fact.text}}

@@ -1,0 +1,582 @@
+"""The offline extractor's rules: which first-person statements are lasting facts, and how.
+
+Each rule is a pattern over one cleaned clause (see :mod:`.text`) and a
+third-person template. The first rule that matches wins, so specific rules
+("I have a dog named …") stand before general ones ("I <habit verb> …"). Word
+lists keep the general rules from taking chatter: "I have a meeting" names no
+relative, pet, condition or possession; "I play the piano" is a hobby verb,
+"I went to the shop" is not a present-tense habit at all.
+
+A rule may name a *slot*: a fact that has one current value per namespace
+(name, home, age, work, …), so a newer statement replaces the older one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from graphs.memory_manager.offline.text import strip_when, third_person, third_person_verb
+
+__all__ = ["Match", "match"]
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def _words(*items: str) -> str:
+    return "(?:" + "|".join(items) + ")"
+
+
+_NUMBER = _words(
+    r"a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    r"\d+", "twin", "a pair of", "several", "some", "lots of", "a couple of",
+)  # fmt: skip
+_FAMILY = _words(
+    r"kids?", "children", "child", "sons?", "daughters?", "brothers?", "sisters?", "siblings?",
+    "twins", "grandkids", "grandchildren", "grandsons?", "granddaughters?", "step-?sons?",
+    "step-?daughters?", "step-?kids", "boys", "girls", "wife", "husband", "partner", "boyfriend",
+    "girlfriend", r"fianc[eé]e?", "spouse", "toddlers?", "teenagers?", "teens", "bab(?:y|ies)",
+    "nephews?", "nieces?", "cousins?", "parents", "mom", "mum", "dad", "mother", "father",
+    "grandmother", "grandfather", "grandma", "grandpa", "aunt", "uncle", "best friend",
+    "roommate", "flatmate", "in-laws", "son-in-law", "daughter-in-law",
+)  # fmt: skip
+_PET = _words(
+    r"dogs?", "cats?", r"pupp(?:y|ies)", "kittens?", "kitty", "hamsters?", "rabbits?",
+    r"bunn(?:y|ies)", "parrots?", "birds?", "budgies?", "fish", "goldfish", "turtles?",
+    "tortoises?", "snakes?", "lizards?", "geckos?", "horses?", r"pon(?:y|ies)", "guinea pigs?",
+    "ferrets?", "chickens?", "hens?", "goats?", "rats?", "mice", "pets?", "retrievers?",
+    "labradors?", "labs?", "poodles?", "terriers?", "beagles?", "dachshunds?", "spaniels?",
+    r"husk(?:y|ies)", "collies?", "corgis?", "pugs?", "bulldogs?", "shepherds?", "chihuahuas?",
+    "greyhounds?", "tabb(?:y|ies)", "bearded dragons?", "axolotls?", "cockatiels?",
+    r"canar(?:y|ies)", "iguanas?", "chinchillas?", "gerbils?", "alpacas?",
+)  # fmt: skip
+_POSSESSION = _words(
+    "cars?", "bikes?", "bicycles?", "motorbikes?", "motorcycles?", "scooters?", "vans?",
+    "trucks?", "houses?", "flats?", "apartments?", "condos?", "cabins?", "cottages?", "boats?",
+    "garden", "allotment", "pianos?", "guitars?", "violins?", "cellos?", "drum kit", "drums",
+    "3d printer", "telescope", "camper(?:van)?", "RV", "farm", "vineyard", "Tesla", "camera",
+    "e-?bike", "kayak", "canoe", "sailboat", "holiday home", "vacation home", "ranch",
+)  # fmt: skip
+_CONDITION = _words(
+    "(?:type [12] )?diabetes", "asthma", "c(?:o)?eliac(?: disease)?", "epilepsy", "arthritis",
+    "migraines", "ADHD", "autism", "dyslexia", "IBS", "crohn's(?: disease)?",
+    "high blood pressure", "hypertension", "a heart condition", "anxiety", "depression",
+    "eczema", "psoriasis", "tinnitus", "a bad back", "bad knees?", "a bad knee", "a pacemaker",
+    "hearing loss", "sleep apnea", "insomnia", "long covid", "lupus", "MS",
+    "multiple sclerosis", "chronic pain", "chronic fatigue(?: syndrome)?", "PCOS",
+    "endometriosis", "gout", "osteoporosis", "a thyroid condition", "hypothyroidism",
+    "colou?r ?blindness", "a food allergy", "OCD", "PTSD", "fibromyalgia", "scoliosis",
+    "a nut allergy", "hay ?fever", "a heart murmur", "glaucoma", "a stammer", "a stutter",
+)  # fmt: skip
+_HEALTH_STATE = _words(
+    "hard of hearing", "(?:deaf|blind) in (?:one|my left|my right) (?:ear|eye)",
+    "colou?r ?blind", "hearing impaired", "visually impaired",
+    "partially sighted", "in a wheelchair", "a wheelchair user", "type [12] diabetic",
+    "pre-?diabetic", "immunocompromised", "on dialysis", "in recovery", "sober",
+)  # fmt: skip
+_DIET_WORDS = _wordset(
+    """vegetarian vegan pescatarian pescetarian flexitarian keto paleo kosher halal teetotal
+    teetotaler teetotaller gluten-free dairy-free plant-based carnivore omnivore"""
+)
+# One-word states that last: "I have been vegetarian for ten years" → "User is vegetarian."
+_LASTING_STATES = _DIET_WORDS | _wordset(
+    """sober single retired self-employed unemployed diabetic celiac coeliac blind deaf
+    vegetarian married divorced widowed"""
+)
+# Hobby and lasting-activity verbs: "I <verb> …" is a fact without a "usually" or "every".
+_HOBBY_VERBS = _wordset(
+    """speak play drive own use study teach collect knit crochet paint draw sketch sing dance
+    surf ski snowboard climb boulder hike swim run cycle bike bake garden fish sew skate box
+    golf meditate volunteer brew row sail dive kayak jog practice practise do code program
+    attend follow support coach train lift wear commute walk work freelance write read cook
+    tutor mentor compose foster ride juggle fence quilt crossfit skateboard listen watch
+    keep raise grow breed restore build make"""
+)
+# Verbs that never state a lasting fact by themselves, even with "always" or "every day".
+_NOT_HABIT = _wordset(
+    """am are was were had did know mean see saw agree forgot remember believe feel felt think
+    guess suppose wonder hope wish want need like love hate enjoy prefer went got came made
+    took said told asked thought bought ate drank ran swam found lost left"""
+)
+_ADVERB = _words(
+    "usually", "always", "often", "normally", "regularly", "generally", "typically", "never",
+    "rarely", "seldom", "sometimes", "occasionally", "mostly", "mainly", "only", "frequently",
+    "daily", "religiously", "tend to", "still", "also",
+)  # fmt: skip
+_FREQUENCY = re.compile(
+    r"\b(?:every|each|daily|weekly|monthly|nightly|yearly|annually|twice|once a|"
+    r"\w+ times a|on (?:weekends|weekdays|the weekends?|\w+days)|in the (?:mornings|evenings)|"
+    r"at night|before (?:work|bed|breakfast)|after (?:work|school|dinner)|most (?:days|mornings|"
+    r"evenings|weekends|nights)|a lot|for fun|for a living|as a hobby|in my (?:free|spare) time)\b",
+    re.I,
+)
+# What points at the conversation ("I love how you explained that", "I use this"), or picks
+# among the assistant's options ("I prefer the second one"), is no fact about the user.
+_ABOUT_THE_CHAT = re.compile(
+    r"\b(?i:you|your|yours|this|these|those)\b|\bit\b|^(?i:the (?:\w+ )?(?:one|ones|version|"
+    r"option|options|answer|draft|suggestion|idea|choice|way|approach|method|solution|file|"
+    r"link|example|format|template|plan|layout|design))\b|^(?i:the (?:first|second|third|last|"
+    r"other|former|latter|previous|next|original|shorter|longer|simpler) )|\b(?i:better|instead)$"
+)
+# People and animals: "my boss is driving me crazy", "my wife is at work" say what they do now.
+_BEINGS = re.compile(
+    rf"\b(?:{_FAMILY}|{_PET}|boss|manager|colleague|coworker|friend|neighbou?r|teacher|doctor|"
+    r"landlord|team)$",
+    re.I,
+)
+# Self-deprecation and jokes, not identity.
+_INSULTS = _wordset("idiot dummy moron fool disaster mess wreck failure pain klutz genius legend")
+# "I am <word>" states of the moment, not of the person.
+_TRANSIENT = _wordset(
+    """back busy done fine glad good great happy here hungry in just late new not okay ok ready
+    sad sorry sure thinking tired trying wondering going still also so very really well
+    excited afraid confused curious bored home out off on there stressed anxious nervous
+    exhausted sleepy sick ill hungover annoyed angry upset worried lonely cold hot thirsty
+    full starving lost stuck early free available awake alone asleep drunk away around
+    listening leaving working coming looking waiting kidding joking serious fed frustrated
+    grateful thankful relieved disappointed overwhelmed impressed surprised shocked scared
+    terrified jealous proud embarrassed ashamed delighted pleased thrilled content calm fine
+    right wrong correct interested keen able unable allowed about almost finished tempted"""
+)
+# Capitalised "I am X" words that describe rather than name the user.
+_NOT_A_NAME = re.compile(
+    r"(?:an|ese|ish|i|ch|ic|ist|que|ss)$|^(?:Muslim|Hindu|Sikh|Greek|Jewish|Swiss|Thai|Kiwi|"
+    r"Aussie|Brit|Gen|Jain|Mormon|Christian|Catholic|Protestant|Buddhist|Atheist|Agnostic|"
+    r"Republican|Democrat|Libra|Leo|Virgo|Scorpio|Aries|Gemini|Cancer|Taurus|Pisces|Aquarius|"
+    r"Capricorn|Sagittarius|Here|Back|Fine|Good|Done|Okay|OK|Sorry|Ready|Sure)$"
+)
+_NAME_STOP = _wordset(
+    """back later when if tomorrow tonight at after before on in a an the crazy anytime
+    whenever now maybe sometime soon please asap out old-fashioned whatever anything
+    something any up over by to"""
+)
+# "my <attr> is …" that says what is happening, not who the user is.
+_ATTR_STOP = _wordset(
+    """question point problem issue concern guess bad fault pleasure turn answer request idea
+    flight train bus meeting appointment order package head stomach back day morning week
+    weekend internet wifi phone battery laptop computer code email message bill reservation
+    table mind excuse reason plan plans schedule shift guess bet feeling impression
+    understanding concern worry dinner lunch breakfast coffee tea food drink taxi ride
+    delivery parcel screen connection password account"""
+)
+_OBJ = r"(?P<obj>[^?]{1,120}?)"
+# Up to three describing words before a noun, none of them a preposition: "a 5-year-old golden".
+_FEW_WORDS = r"(?:(?!(?:with|for|at|to|about|from|of|on|in)\b)[\w'-]+ ){0,3}?"
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a rule made of a clause."""
+
+    kind: str
+    slot: str | None
+    text: str
+    obj: str
+
+
+Check = Callable[[dict[str, str], str], bool]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: str
+    slot: str | None
+    pattern: re.Pattern[str]
+    template: str
+    check: Check | None = None
+    keep_when: bool = False  # "for ten years" is part of the fact, not a date to drop
+
+
+def _rule(
+    kind: str,
+    slot: str | None,
+    pattern: str,
+    template: str,
+    check: Check | None = None,
+    *,
+    keep_when: bool = False,
+) -> _Rule:
+    return _Rule(kind, slot, re.compile(pattern, re.I), template, check, keep_when)
+
+
+def _is_name(groups: dict[str, str], clause: str) -> bool:
+    words = groups["obj"].split()
+    if not 1 <= len(words) <= 4 or words[0].lower() in _NAME_STOP:
+        return False
+    if not all(re.fullmatch(r"[A-Za-z][\w.'-]*", w) for w in words):
+        return False
+    # A lower-case "name" in a turn that otherwise uses capitals is not a name ("call me back").
+    return words[0][0].isupper() or not re.search(r"[A-Z]", clause.replace("I ", ""))
+
+
+def _is_self_name(groups: dict[str, str], clause: str) -> bool:
+    word = groups["obj"]
+    return word[0].isupper() and not _NOT_A_NAME.search(word) and word.lower() not in _TRANSIENT
+
+
+def _not_pronoun(groups: dict[str, str], clause: str) -> bool:
+    return not re.match(r"(?:it|this|that|them|these|those|you|your|one|so|too|not|when|"
+                        r"whenever|how|what|where|why|if|the way)\b", groups.get("obj", ""),
+                        re.I)  # fmt: skip
+
+
+def _lasting_identity(groups: dict[str, str], clause: str) -> bool:
+    obj = groups["obj"].lower()
+    if obj.split()[0] in _INSULTS:
+        return False
+    return _not_pronoun(groups, clause) and not re.match(
+        r"(?:bit|little|lot|tad|wee|mess|wreck|few|couple|second|minute|hour|day|week|"
+        r"little bit|one who|one that|only one)\b",
+        obj,
+    )
+
+
+def _lasting_attribute(groups: dict[str, str], clause: str) -> bool:
+    attr = groups["attr"].lower().split()
+    obj = groups["obj"].lower()
+    favourite = attr[0] in ("favorite", "favourite", "preferred", "usual", "go-to", "all-time")
+    if (attr[-1] in _ATTR_STOP and not favourite) or attr[0] in ("only", "last", "next"):
+        return False
+    if _BEINGS.search(groups["attr"]) and re.match(
+        r"(?:\w+ing|at|out|away|home|here|there|asleep|sick|ill|busy|off|back)\b", obj
+    ):
+        return False  # what a person or a pet is doing or where they are right now
+    return not re.match(r"(?:dead|broken|late|cold|ready|done|here|gone|missing|down|"
+                        r"not|so|too|very|really|killing|acting|running)\b", obj)  # fmt: skip
+
+
+def _habit(groups: dict[str, str], clause: str) -> bool:
+    verb, rest = groups["verb"].lower(), groups.get("obj") or ""
+    if verb in _NOT_HABIT or verb.endswith("ed") or rest.lower().startswith(("not", "so ")):
+        return False
+    if groups.get("adv") or _FREQUENCY.search(rest):
+        return True
+    return verb in _HOBBY_VERBS and _not_pronoun(groups, clause)
+
+
+def _goal(groups: dict[str, str], clause: str) -> bool:
+    verb, obj = groups["verb"].lower(), (groups.get("obj") or "").lower()
+    needs = {
+        "writing": r"(?:a|my|an) (?:\w+ )?(?:book|novel|thesis|dissertation|memoir|screenplay|"
+        r"blog|cookbook|album|musical|play|series)",
+        "taking": r"(?:\w+ )*(?:class|classes|lessons|course|courses|medication|meds)\b",
+        "doing": r"(?:a|an|my) (?:\w+ )?(?:phd|master|masters|master's|degree|apprenticeship|"
+        r"course|internship|residency|bootcamp|mba|training|program|programme|doctorate)\b",
+        "looking for": r"(?:a |an |my )?(?:new )?(?:job|work|apartment|flat|house|partner|"
+        r"place|home|role|position)\b",
+        "trying to": r"(?!(?:figure|find|decide|understand|remember|get|fix|work out|book|make|"
+        r"choose|pick|sort|see|reach|call|open|load|log|sign)\b)",
+    }
+    pattern = needs.get(verb)
+    return _not_pronoun(groups, clause) and (pattern is None or bool(re.match(pattern, obj)))
+
+
+def _age_word(groups: dict[str, str], clause: str) -> bool:
+    return 4 <= int(groups["obj"]) <= 120
+
+
+_I = r"(?:I|we)"
+_RULES: list[_Rule] = [
+    # Identity and preferred name.
+    _rule("name", "name",
+          rf"^(?:my name is|the name is|I am called|I go by|(?:please |you can |just )?call me|"
+          rf"everyone calls me|people call me|(?:my )?friends call me|I prefer to be called|"
+          rf"I like to be called|I am known as)\s+{_OBJ}$",
+          "User's name is {name}.", _is_name),
+    _rule("name", "name", r"^I am (?P<obj>[A-Za-z][a-z]+)$", "User's name is {name}.",
+          _is_self_name),
+    # Residence, origin, moves.
+    _rule("home", "home",
+          rf"^{_I} (?:live|reside|are living|am living|are based|am based|moved|have moved|"
+          r"relocated|have relocated|have been living|have lived|settled|have settled|"
+          r"moved back|moved here|moved over|moved out)"
+          rf"\s+(?:in|to|at|out of|over to|down to|up to|back to)\s+{_OBJ}$",
+          "User lives in {obj}."),
+    _rule("home", "home", rf"^(?:my home|home for me|my hometown now) is (?:in )?{_OBJ}$",
+          "User lives in {obj}."),
+    _rule("home", None,
+          r"^(?:I|we) live (?P<obj>(?:with|near|alone|by|on|outside|close to|next to|just "
+          r"outside|above|in a|in an|on a)\b.{0,100}?)$",
+          "User lives {obj}.", _not_pronoun),
+    _rule("origin", "origin", rf"^{_I} (?:am|are|come) (?:originally |also )?from\s+{_OBJ}$",
+          "User is from {obj}.",
+          lambda g, c: not re.search(r"\b(?:team|department|dept|office|company|group|side|"
+                                     r"support|sales|class)$", g["obj"], re.I)),
+    _rule("origin", "birthplace",
+          rf"^I was (?P<how>born and raised|born and bred|born|raised) (?P<prep>in|on|near|at)"
+          rf"\s+{_OBJ}$",
+          "User was {how} {prep} {obj}."),
+    _rule("origin", "grew up",
+          rf"^I (?:grew up|spent my childhood) (?P<prep>in|on|near|outside|by|around)\s+{_OBJ}$",
+          "User grew up {prep} {obj}."),
+    # Age.
+    _rule("age", "age",
+          r"^I am (?:now |currently )?(?P<obj>\d{1,3})(?: years old| yrs old| y/?o| years of age"
+          r"|-years-old| years young)?$",
+          "User is {obj} years old.", _age_word),
+    _rule("age", "age", r"^I (?:just |recently )?turned (?P<obj>\d{1,3})$",
+          "User is {obj} years old.", _age_word),
+    _rule("age", "age",
+          r"^I am in my (?P<obj>(?:early |mid |mid-|late )?(?:twenties|thirties|forties|fifties|"
+          r"sixties|seventies|eighties|nineties|\d0s|\d0's))$",
+          "User is in their {obj}."),
+    # Relationships and family.
+    _rule("family", "relationship",
+          r"^(?:I am|we are|I (?:just |recently |finally )?got|we (?:just |recently )?got) "
+          r"(?P<state>married|engaged|divorced|single|widowed|separated|in a relationship)"
+          r"(?P<obj>(?: to| with)\s+.{1,80}?)?$",
+          "User is {state} {obj}."),
+    _rule("family", "relationship",
+          r"^I have been (?P<state>married|engaged|divorced|single|widowed|separated)"
+          r"(?P<obj>(?: to| with)\s+.{1,80}?)?$",
+          "User is {state} {obj}."),
+    _rule("family", None,
+          rf"^{_I} (?:have|have got|got) (?P<obj>{_NUMBER}\s+{_FEW_WORDS}{_FAMILY}\b.{{0,100}}?)$",
+          "User has {obj}.", keep_when=True),
+    _rule("family", None,
+          rf"^{_I} (?:do not|never) (?:have|want) (?P<obj>(?:any )?(?:kids|children|siblings|"
+          rf"brothers or sisters))$",
+          "User doesn't have {obj}."),
+    _rule("family", None,
+          rf"^(?:my|our) (?P<attr>(?:[\w'-]+ ){{0,2}}?(?:{_FAMILY}|{_PET})(?: [A-Z][\w'-]+)?) "
+          rf"(?P<verb>lives|works|studies|goes|has|plays|loves|likes|hates|teaches|was born|"
+          rf"speaks|runs|owns|attends|live|work|study|go|have|play|love)\s+{_OBJ}$",
+          "User's {attr} {verb} {obj}.", _lasting_attribute),
+    # Pets.
+    _rule("pet", None,
+          rf"^{_I} (?:have|have got|got|own|adopted|rescued|have adopted|have a rescue) "
+          rf"(?P<obj>{_NUMBER}\s+{_FEW_WORDS}{_PET}\b.{{0,100}}?)$",
+          "User has {obj}.", keep_when=True),
+    _rule("pet", None, rf"^{_I} (?:do not|never) have (?P<obj>(?:any )?pets)$",
+          "User doesn't have {obj}."),
+    # Languages.
+    _rule("language", None, rf"^{_I} (?:can )?speak {_OBJ}$", "User speaks {obj}.",
+          _not_pronoun),
+    _rule("language", None,
+          rf"^I am (?P<adj>fluent|conversational|bilingual|trilingual|native|proficient) "
+          rf"in {_OBJ}$",
+          "User is {adj} in {obj}."),
+    # Allergies and health.
+    _rule("health", None,
+          rf"^I am (?P<deg>(?:very |severely |mildly |highly |super |deathly |really |extremely )?)"
+          rf"allergic to {_OBJ}$",
+          "User is {deg} allergic to {obj}."),
+    _rule("health", None,
+          r"^I have (?P<obj>(?:(?:a|an|severe|mild|bad|serious|some|food|several|\w+) ){0,3}"
+          r"(?:allerg(?:y|ies)|intoleran(?:ce|ces)|sensitivit(?:y|ies))\b.{0,80}?)$",
+          "User has {obj}."),
+    _rule("health", None, r"^I am (?P<obj>[\w-]+(?: |-)(?:intolerant|sensitive|free))$",
+          "User is {obj}."),
+    _rule("health", None,
+          rf"^I (?:have|suffer from|live with|was diagnosed with) (?P<obj>{_CONDITION})$",
+          "User has {obj}."),
+    _rule("health", None, rf"^I am (?P<obj>{_HEALTH_STATE})$", "User is {obj}."),
+    _rule("health", None,
+          r"^I (?:cannot|can never|am not allowed to|should not) (?P<verb>have|eat|drink|tolerate|"
+          rf"digest|handle|process) {_OBJ}$",
+          "User can't {verb} {obj}.", _not_pronoun),
+    _rule("health", None,
+          r"^I (?P<verb>take|am on) (?P<obj>(?:\w+ )?(?:insulin|medication|meds|blood thinners|"
+          r"antidepressants|inhaler|statins|pills|an inhaler|beta blockers)\b.{0,60}?)$",
+          "User {verb_take} {obj}."),
+    # Diet.
+    _rule("diet", None,
+          r"^(?:I|we) (?P<neg>do not|never|no longer|rarely|only|mostly|mainly) "
+          r"(?P<verb>eat|drink|touch|consume|cook with|smoke|drive|fly|drink alcohol|eat meat)"
+          r"(?P<obj>(?: .{1,100}?)?)$",
+          "User {neg_verb} {obj}."),
+    _rule("diet", None,
+          rf"^I (?P<verb>avoid|stay away from|steer clear of|cut out|gave up|have given up|quit|"
+          rf"have quit|stopped eating|stopped drinking|keep) {_OBJ}$",
+          "User {verb_diet} {obj}.", _not_pronoun),
+    _rule("diet", None, r"^I am on (?P<obj>(?:a|an|the) .{0,40}diet)$", "User is on {obj}."),
+    # Work and study.
+    _rule("work", "work",
+          r"^I (?:am |have )?(?:just |recently |finally |now )?"
+          r"(?P<obj>retired(?:(?: from| as| after)\s+.{1,80}?)?)$",
+          "User is {obj}."),
+    _rule("work", "work", rf"^I (?:work|am working)\s+(?P<prep>at|for|in|as)\s+{_OBJ}$",
+          "User works {prep} {obj}."),
+    _rule("work", "work",
+          rf"^I (?:am employed|have been employed|am a (?:\w+ )?employee) "
+          rf"(?P<prep>at|by|with)\s+{_OBJ}$",
+          "User works at {obj}."),
+    _rule("work", "work",
+          rf"^I (?:just |recently )?(?:got|started|landed|accepted|took) (?:a |my |the )?(?:new )?"
+          rf"(?:job|position|role|work) (?P<prep>at|as|with)\s+{_OBJ}$",
+          "User works {prep_work} {obj}."),
+    _rule("work", "work",
+          rf"^I (?:just |recently )?started working (?P<prep>at|as|for|in)\s+{_OBJ}$",
+          "User works {prep} {obj}."),
+    _rule("work", "work", rf"^my (?:job|occupation|profession) is\s+{_OBJ}$",
+          "User's job is {obj}."),
+    _rule("study", "study", rf"^I (?P<verb>study|major in) {_OBJ}$",
+          "User {verb3} {obj}.", _not_pronoun),
+    _rule("study", "study", rf"^I am (?P<verb>studying|majoring in) {_OBJ}$",
+          "User is {verb} {obj}.", _not_pronoun),
+    _rule("study", "study",
+          r"^I (?:go to|attend|am at|am enrolled at|am enrolled in) (?P<obj>.{0,60}?"
+          r"(?:university|college|school|uni|academy|institute|polytechnic|MIT|UCLA|NYU)\b.{0,40}?)$",
+          "User attends {obj}."),
+    _rule("study", None,
+          r"^I (?:have )?(?:just |recently )?graduated(?P<obj>(?: from| in| with)\s+.{1,80}?)?$",
+          "User graduated {obj}.", keep_when=True),
+    _rule("study", None,
+          r"^I have (?P<obj>(?:a|an) (?:[\w'-]+ ){0,3}?(?:degree|phd|doctorate|masters?|master's|"
+          r"bachelors?|bachelor's|mba|diploma|certificate|msc|bsc|ba|ma|license|licence)\b.{0,80}?)$",
+          "User has {obj}."),
+    # Life events and ongoing goals.
+    _rule("identity", None, r"^I (?:just |recently )?became (?P<obj>(?:a|an) .{1,80}?)$",
+          "User is {obj}."),
+    _rule("family", None,
+          r"^(?:I|we) (?:just |recently )?had (?P<obj>(?:a|our (?:first|second|third)|twins|a "
+          r"little)(?: baby)?(?: (?:baby|son|daughter|child|kid|boy|girl|twins))\b.{0,40}?)$",
+          "User has {obj}."),
+    _rule("family", None, r"^(?:I am|we are) expecting (?P<obj>.{1,60}?)$",
+          "User is expecting {obj}."),
+    _rule("goal", None,
+          r"^(?:I am|we are) (?P<verb>training|learning|studying|saving|preparing|working towards|"
+          r"working toward|working on|trying to|teaching myself|writing|building|renovating|"
+          r"recovering|raising|practicing|practising|taking|doing|pursuing|looking for)"
+          r"(?P<obj>(?: .{1,100}?)?)$",
+          "User is {verb_ing} {obj}.", _goal, keep_when=True),
+    _rule("habit", None,
+          r"^I have been (?P<verb>\w+ing)(?P<obj>(?: .{1,100}?)?)$",
+          "User has been {verb_raw} {obj}.", keep_when=True),
+    _rule("identity", None, r"^I have been (?P<art>an?) (?P<obj>.{1,80}?)$",
+          "User is {art} {obj}.", _lasting_identity),
+    _rule("identity", None, r"^I have been (?P<obj>[\w-]+)(?P<since> (?:for|since) .{1,40})?$",
+          "User is {obj}.", lambda g, c: g["obj"].lower() in _LASTING_STATES),
+    # Tastes (a like and a dislike of the same thing share a slot; see _taste).
+    _rule("dislike", "taste",
+          rf"^I (?:really |truly |absolutely )?(?:dislike|hate|detest|do not like|do not enjoy|"
+          rf"cannot stand|am not a fan of|am not a big fan of|am not into|am not big on|loathe|"
+          rf"do not care for|cannot bear)\s+{_OBJ}$",
+          "User dislikes {obj}.", _not_pronoun),
+    _rule("preference", "taste",
+          rf"^I (?:really |truly |absolutely |just |always )?(?:like|love|enjoy|adore)\s+{_OBJ}$",
+          "User likes {obj}.", _not_pronoun),
+    _rule("preference", "taste", rf"^I (?:really |strongly |much |always )?prefer\s+{_OBJ}$",
+          "User prefers {obj}.", _not_pronoun),
+    _rule("preference", "taste",
+          rf"^I am (?:a (?:big |huge |massive )?fan of|(?:really |very )?into|passionate about|"
+          rf"obsessed with|crazy about|mad about|a sucker for)\s+{_OBJ}$",
+          "User likes {obj}.", _not_pronoun),
+    # Possessions and tools.
+    _rule("possession", "car",
+          r"^(?:I|we) (?:drive|have been driving) (?P<obj>(?:a|an|the) .{1,80}?)$",
+          "User drives {obj}."),
+    _rule("possession", None,
+          rf"^{_I} (?P<verb>have|have got|got|own|bought) "
+          rf"(?P<obj>{_NUMBER}\s+{_FEW_WORDS}{_POSSESSION}\b.{{0,80}}?)$",
+          "User {verb_own} {obj}.", keep_when=True),
+    _rule("tool", None,
+          rf"^I (?P<adv>(?:mostly |mainly |usually |always |only |primarily )?)use {_OBJ}$",
+          "User {adv} uses {obj}.", _not_pronoun),
+    _rule("tool", None,
+          rf"^I (?P<verb>code|program|write code|develop|build apps|write) in {_OBJ}$",
+          "User {verb3} in {obj}."),
+    # Who the user is; "I am tired" is not.
+    _rule("identity", None, rf"^I am (?P<art>an?|the) {_OBJ}$", "User is {art} {obj}.",
+          _lasting_identity),
+    _rule("attribute", "my {attr}",
+          r"^(?:my|our) (?P<attr>[a-z][a-z' -]{1,40}?) (?P<cop>is|are)\s+(?P<obj>[^?]{1,120}?)$",
+          "User's {attr} {cop} {obj}.", _lasting_attribute),
+    _rule("attribute", "my {attr}",
+          r"^(?P<obj>[A-Za-z][\w' -]{0,40}?) (?P<cop>is|are) (?:definitely |probably )?my "
+          r"(?P<attr>(?:favou?rite|first|native|mother|second|main|preferred|all-time favou?rite)"
+          r"(?: [a-z]+){1,2})$",
+          "User's {attr} {cop} {obj}.", _not_pronoun),
+    _rule("identity", None, r"^I am (?P<obj>[A-Za-z][\w-]{2,30})$", "User is {obj}.",
+          lambda g, c: g["obj"].lower() not in _TRANSIENT),
+    # Habits, routines and hobbies: a present-tense verb with a frequency, or a hobby verb.
+    _rule("habit", None,
+          rf"^{_I} (?P<adv>{_ADVERB} )?(?:just )?(?P<verb>[a-z]+)(?P<obj>(?: .{{1,120}}?)?)$",
+          "User {adv} {verb3} {obj}.", _habit, keep_when=True),
+]  # fmt: skip
+
+_HABIT_KINDS = {
+    "play": "hobby", "speak": "language", "use": "tool", "drive": "possession",
+    "own": "possession", "study": "study", "teach": "work", "work": "work",
+    "freelance": "work", "eat": "diet", "drink": "diet",
+}  # fmt: skip
+_NEGATION = {"do not": "doesn't", "never": "never", "no longer": "no longer", "rarely": "rarely",
+             "only": "only", "mostly": "mostly", "mainly": "mainly"}  # fmt: skip
+
+
+def _verb_forms(groups: dict[str, str]) -> dict[str, str]:
+    """The verb forms templates use: "teach" → "teaches", "do not eat" → "doesn't eat"."""
+    verb = groups.get("verb", "")
+    forms = {
+        "verb_raw": third_person(verb),
+        "verb3": third_person_verb(verb) if verb else "",
+        "verb_ing": verb.replace("myself", "themselves"),
+        "verb_own": "owns" if verb.lower() == "own" else "has",
+        "verb_take": "is on" if verb.lower() == "am on" else "takes",
+        # "avoid" → "avoids", but "gave up" and "quit" stay; "have given up" → "has given up"
+        "verb_diet": third_person_verb(verb)
+        if re.match(r"avoid|stay|steer|cut|keep", verb)
+        else re.sub(r"^have ", "has ", verb),
+    }
+    if "neg" in groups:  # "I do not eat pork" → "doesn't eat"; "I never eat" → "never eats"
+        neg = _NEGATION[groups["neg"].lower()]
+        form = verb if neg == "doesn't" else third_person_verb(verb)
+        forms["neg_verb"] = f"{neg} {form}"
+    return forms
+
+
+def _fields(rule: _Rule, groups: dict[str, str]) -> dict[str, str]:
+    """The template's fields from a rule's captures: third person, dates dropped."""
+    clean = {k: strip_when(v, dates=not rule.keep_when) for k, v in groups.items()}
+    fields = {k: third_person(v) for k, v in clean.items()} | _verb_forms(groups)
+    fields["name"] = " ".join(w[:1].upper() + w[1:] for w in fields.get("obj", "").split())
+    fields["prep_work"] = {"with": "for"}.get(groups.get("prep", ""), groups.get("prep", ""))
+    fields.setdefault("deg", "")
+    return fields
+
+
+def _slot(rule: _Rule, fields: dict[str, str]) -> str | None:
+    if rule.slot == "taste":
+        # Liking and disliking the same thing contradict: one slot, the later one wins.
+        return "taste:" + fields["obj"].lower()
+    if rule.slot and "{attr}" in rule.slot:
+        return rule.slot.format(attr=fields["attr"].lower())
+    return rule.slot
+
+
+def _kind(rule: _Rule, fields: dict[str, str]) -> str:
+    if rule.kind == "habit":
+        return _HABIT_KINDS.get(fields.get("verb", "").lower(), "habit")
+    if rule.kind == "identity" and fields.get("obj", "").lower() in _DIET_WORDS:
+        return "diet"
+    return rule.kind
+
+
+def match(clause: str) -> Match | None:
+    """The fact a clause states, or None; a closing date is dropped if it stops a match."""
+    found = _match(clause)
+    if found is None and (undated := strip_when(clause)) != clause:
+        found = _match(undated)
+    return found
+
+
+def _match(clause: str) -> Match | None:
+    for rule in _RULES:
+        m = rule.pattern.match(clause)
+        if not m:
+            continue
+        groups = {k: (v or "").strip() for k, v in m.groupdict().items()}
+        if rule.check is not None and not rule.check(groups, clause):
+            continue
+        if rule.kind != "name" and _ABOUT_THE_CHAT.search(groups.get("obj", "")):
+            continue
+        fields = _fields(rule, groups)
+        if "obj" in groups and groups["obj"] and not fields["obj"]:
+            continue  # only a date was captured ("I moved here last year")
+        text = re.sub(r"\s+", " ", rule.template.format(**fields)).replace(" .", ".")
+        text = re.sub(r"[.!]+\.$", ".", text)
+        return Match(_kind(rule, fields), _slot(rule, fields), text, fields.get("obj", ""))
+    return None

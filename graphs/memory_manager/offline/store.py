@@ -1,0 +1,82 @@
+"""The offline extractor's writes: facts into free-text memories, profiles and collections.
+
+:func:`extract_offline` is what the graph's ``extract`` step calls when no
+model is configured. It writes through the store it is given (``extract``
+passes a :class:`~graphs.memory_manager.staging.StagingStore`, so the writes are
+only staged until ``commit``): profile schemas are patched first, then what
+they did not take goes to the collection schemas, or, with no schemas, to
+langmem-format free-text memories. A new key whose text the semantic index
+already knows in other words is skipped (:mod:`.dedup`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.store.base import BaseStore
+
+from graphs.memory_manager.context import Context
+from graphs.memory_manager.offline.dedup import Deduplicator, index_embeddings
+from graphs.memory_manager.offline.facts import (
+    Fact,
+    extract_facts,
+    fact_key,
+    memory_value,
+    profile_key,
+)
+from graphs.memory_manager.offline.memory_types import apply_to_profile, collection_value
+from graphs.memory_manager.state import Batch
+
+__all__ = ["extract_offline"]
+
+
+async def _put_if_changed(
+    store: BaseStore, namespace: tuple[str, ...], key: str, value: dict[str, Any]
+) -> None:
+    existing = await store.aget(namespace, key)
+    if existing is None or existing.value != value:
+        await store.aput(namespace, key, value)
+
+
+async def _patch_profile(
+    store: BaseStore, namespace: tuple[str, ...], schema: dict[str, Any], facts: list[Fact]
+) -> list[Fact]:
+    """Patch the one profile document of ``schema``; return the facts it did not take."""
+    profile_ns = (*namespace, schema["name"])
+    key = profile_key(namespace, schema["name"])
+    existing = await store.aget(profile_ns, key)
+    document = existing.value.get("content", {}) if existing else {}
+    patched, rest = apply_to_profile(schema, document, facts)
+    if len(rest) < len(facts):
+        await _put_if_changed(store, profile_ns, key, {"kind": schema["name"], "content": patched})
+    return rest
+
+
+async def extract_offline(context: Context, batch: Batch, store: BaseStore) -> None:
+    """Extract the facts of ``batch``'s user turns and write them to ``store``."""
+    namespace = tuple(batch["namespace"])
+    facts = extract_facts(batch["messages"])
+    schemas = context.schemas or []
+    for schema in (s for s in schemas if s["update_mode"] == "patch"):
+        facts = await _patch_profile(store, namespace, schema, facts)
+    collections = [s for s in schemas if s["update_mode"] == "insert"]
+    if schemas and not collections:
+        return  # profiles only: what no profile takes is not remembered
+    sources = {m["id"]: m["content"] for m in batch["messages"]}
+    dedup = Deduplicator(store, namespace, context.dedup_threshold, index_embeddings(store))
+    await dedup.prefetch([fact.text for fact in facts])
+    for fact in facts:
+        value = (
+            collection_value(collections, fact, sources.get(fact.message_id, ""))
+            if collections
+            else memory_value(fact)
+        )
+        if value is None:
+            continue
+        key = fact_key(namespace, fact)
+        existing = await store.aget(namespace, key)
+        # An existing key is an update; a new one may still be a known fact in other words.
+        if existing is None and await dedup.known(fact.text):
+            continue
+        if existing is None or existing.value != value:
+            await store.aput(namespace, key, value)

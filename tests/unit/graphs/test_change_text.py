@@ -1,0 +1,65 @@
+"""The text of each memory a run changed, before and after, in the thread state."""
+
+from __future__ import annotations
+
+from langgraph.store.memory import InMemoryStore
+
+from graphs.memory_manager.change_text import (
+    MAX_CHARS,
+    change_text,
+    memory_text,
+    values_before,
+)
+
+THREAD = "44444444-5555-6666-7777-888888888888"
+CONFIG = {"configurable": {"thread_id": THREAD}}
+
+
+def memory(text: str) -> dict:
+    return {"kind": "Memory", "content": {"content": text}}
+
+
+def test_memory_text_reads_langmem_memories_and_typed_ones():
+    assert memory_text(memory("User likes tea.")) == "User likes tea."
+    assert memory_text({"kind": "Pet", "content": {"name": "Bo", "age": 3}}) == (
+        '{"age": 3, "name": "Bo"}'
+    )
+    assert memory_text(None) is None
+
+
+def test_long_texts_are_cut():
+    text = memory_text(memory("x" * 1000))
+    assert text is not None and len(text) == MAX_CHARS and text.endswith("…")
+
+
+async def test_before_and_after_of_created_updated_and_deleted():
+    store = InMemoryStore()
+    await store.aput(("m",), "old", memory("User lives in Paris."))
+    await store.aput(("m",), "gone", memory("User has a cat."))
+    ops = [
+        {"namespace": ["m"], "key": "new", "value": memory("User likes tea.")},
+        {"namespace": ["m"], "key": "old", "value": memory("User lives in Rome.")},
+        {"namespace": ["m"], "key": "gone", "value": None},
+    ]
+    before = await values_before(store, ops)
+    changes = {"created": ["m/new"], "updated": ["m/old"], "deleted": ["m/gone"]}
+    assert change_text(changes, ops, before) == {
+        "m/new": {"before": None, "after": "User likes tea."},
+        "m/old": {"before": "User lives in Paris.", "after": "User lives in Rome."},
+        "m/gone": {"before": "User has a cat.", "after": None},
+    }
+
+
+async def test_nothing_staged_reads_nothing():
+    assert await values_before(InMemoryStore(), []) == {}
+
+
+async def test_a_run_leaves_the_text_of_an_update_in_its_state(app, store):
+    await app.ainvoke({"messages": [{"role": "user", "content": "I live in Paris."}]}, CONFIG)
+    out = await app.ainvoke({"messages": [{"role": "user", "content": "I moved to Rome."}]}, CONFIG)
+    # The offline extractor's wording may change; the texts must be the memory's, each side.
+    [path] = out["changes"]["updated"]
+    text = out["change_text"][path]
+    assert "Paris" in text["before"] and "Rome" in text["after"]
+    [item] = store.search(tuple(path.split("/")[:-1]))
+    assert memory_text(item.value) == text["after"]
