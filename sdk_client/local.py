@@ -197,7 +197,8 @@ class LocalReflectionExecutor(ShutdownOnExit):
         store: A LangGraph ``BaseStore`` made available to the runnable through
             ``get_store()`` (what langmem's store manager reads when built without one).
             Not given: the store of the LangGraph run that first submits, as langmem
-            infers it, kept for later submissions.
+            infers it, kept for later submissions. May be passed positionally, as
+            langmem's ``LocalReflectionExecutor(reflector, store)``.
         max_workers: Threads running the runnable; runs on one thread never overlap.
         clock: Seconds, monotonic; the debounce is measured with it (inject a fake
             one to test timing without sleeping).
@@ -208,8 +209,8 @@ class LocalReflectionExecutor(ShutdownOnExit):
         self,
         reflector: Any,
         /,
-        *,
         store: Any = None,
+        *,
         max_workers: int = 4,
         clock: Callable[[], float] = time.monotonic,
         poll_interval: float = 0.1,
