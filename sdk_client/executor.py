@@ -190,4 +190,4 @@ class ReflectionExecutor(ShutdownOnExit, RemoteMethods):
         """Give the sender threads up to ``exit_timeout`` to have ``unsent`` accepted."""
         deadline = time.monotonic() + self._exit_timeout
         for fut in unsent:
-            fut._accepted.wait(max(0.0, deadline - time.monotonic()))
+            fut._wait_accepted_stage(max(0.0, deadline - time.monotonic()))
