@@ -1,10 +1,12 @@
 """What the sync and async remote executors share that does no I/O.
 
-Like httpx's ``BaseClient``: settings resolved once (argument > env > default),
-the Ledger and the flows built over them, the langgraph-sdk clients built the
-same way, and ``submit()``, which only validates and hands over. The two
-executors add only their plumbing (threads, or tasks on an event loop) and
-drive the flows of :mod:`sdk_client._flows`.
+Like httpx's ``BaseClient``: settings resolved once (argument > env > default,
+see :mod:`sdk_client._http`), the Ledger and the flows built over them, and
+``submit()``, which only validates and hands over. Every method that talks to
+the server is written once (:class:`RemoteMethods`): the sync executor inherits
+it, the async one takes its :func:`async_twin`. The two executors add only their
+plumbing (threads, or tasks on an event loop) and the driver that carries out
+the flows of :mod:`sdk_client._flows` (``_drive_sync`` / ``_drive_async``).
 """
 
 from __future__ import annotations

@@ -122,3 +122,30 @@ def test_a_threads_submissions_reach_the_server_in_order_and_coalesce():
     assert runs[-1]["input"]["messages"][0]["content"] == "turn 9"
     assert runs[-1]["multitask_strategy"] == "rollback"
     assert all(f.stage is Stage.ACCEPTED for f in futures)
+
+
+def test_search_and_asearch_are_one_method_driven_two_ways():
+    """search() runs on the sync client; asearch() (its async twin) on the async one."""
+    import asyncio
+
+    import httpx
+    from langgraph_sdk.client import LangGraphClient
+
+    seen: list[str] = []
+
+    def server(flavour: str) -> httpx.MockTransport:
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(f"{flavour} {request.method} {request.url.path}")
+            item = {"key": flavour, "namespace": ["memories"], "value": {}}
+            return httpx.Response(200, json={"items": [item]})
+
+        return httpx.MockTransport(answer)
+
+    aclient = LangGraphClient(httpx.AsyncClient(base_url="http://s", transport=server("async")))
+    with ReflectionExecutor(
+        "memory_manager", "memories", url="http://s", transport=server("sync"), client=aclient
+    ) as ex:
+        found = asyncio.run(ex.asearch("tea"))
+        assert [(m["key"], m["namespace"]) for m in found] == [("async", ("memories",))]
+        assert [m["key"] for m in ex.search("tea")] == ["sync"]  # the twin left no trace
+    assert seen == ["async POST /store/items/search", "sync POST /store/items/search"]
