@@ -31,6 +31,7 @@ from langgraph_sdk.client import SyncLangGraphClient
 
 from graphs.devserver import Server, run_server
 from sdk_client import ReflectionExecutor, RetryPolicy
+from sdk_client._http import HttpSettings
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint, user_turns
 
 CONTENDERS = ("ours", "langmem", "per-message")
@@ -63,10 +64,7 @@ class CountingTransport(httpx.HTTPTransport):
 
 def sdk_client(url: str, transport: httpx.BaseTransport | None = None) -> SyncLangGraphClient:
     """A plain langgraph-sdk sync client (no retries), optionally over a counting transport."""
-    http = httpx.Client(
-        base_url=url, timeout=60, transport=transport or httpx.HTTPTransport(retries=0)
-    )
-    return SyncLangGraphClient(http)
+    return HttpSettings(url, None, timeout=httpx.Timeout(60)).sync_client(transport)
 
 
 def tag(contender: str, thread: int, burst: int, k: int) -> str:

@@ -16,7 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sdk_client._remote import DEFAULT_URL
+    from sdk_client._http import DEFAULT_URL
     from sdk_client._retry import RetryPolicy
     from sdk_client.async_executor import AsyncReflectionExecutor
     from sdk_client.errors import (
@@ -69,7 +69,7 @@ __all__ = [
 
 # Public name -> the module that defines it.
 _HOME: dict[str, str] = {
-    "DEFAULT_URL": "sdk_client._remote",
+    "DEFAULT_URL": "sdk_client._http",
     "AsyncReflectionExecutor": "sdk_client.async_executor",
     "LocalFuture": "sdk_client.local",
     "LocalReflectionExecutor": "sdk_client.local",

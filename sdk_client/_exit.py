@@ -3,6 +3,9 @@
 Live executors register here; one exit hook asks each to finish what it can
 (the sync executor waits ``exit_timeout`` for its senders, the async one's
 event loop is gone by then) and to name, in a warning, what is still unsent.
+
+Leaving a ``with`` block is the other exit: :class:`ShutdownOnExit` gives the
+sync executors (remote and local) their context manager.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ import atexit
 import logging
 import weakref
 from collections.abc import Sequence
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 from sdk_client.types import Stage, SubmissionFuture
 
-__all__ = ["forget", "track", "warn_lost_at_exit"]
+__all__ = ["ShutdownOnExit", "forget", "track", "warn_lost_at_exit"]
 
 
 class _AtExit(Protocol):
@@ -33,6 +37,25 @@ def track(executor: _AtExit) -> None:
 def forget(executor: _AtExit) -> None:
     """The executor was shut down: nothing left to do for it at exit."""
     _LIVE.discard(executor)
+
+
+class ShutdownOnExit:
+    """``with executor:`` shuts it down, waiting, when the block ends (raised or not)."""
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Stop taking submissions (each executor says what it finishes first)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.shutdown(wait=True)
 
 
 @atexit.register

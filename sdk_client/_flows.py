@@ -52,7 +52,10 @@ logger = logging.getLogger("sdk_client")
 ONCE = RetryPolicy(max_attempts=1)
 """No retry: for the watcher's reads, which the next poll repeats anyway."""
 
-_LIMIT = 1000  # store items read per thread: far more than one thread's inbox holds
+# Page sizes when reading all of something; a thread's inbox, receipts and runs
+# are read to the end, page by page, however many there are.
+STORE_PAGE = 1000
+RUNS_PAGE = 100
 
 
 @dataclass
@@ -206,8 +209,8 @@ class Flows:
 
     def check_thread(self, thread_id: str) -> Flow[None]:
         """Resolve what the thread's receipts say was processed; follow the run for the rest."""
-        receipts = yield self._search(receipts_namespace(thread_id))
-        for key in self.ledger.receipts(thread_id, receipts["items"]):
+        receipts = yield from self._read_all(receipts_namespace(thread_id))
+        for key in self.ledger.receipts(thread_id, receipts):
             try:
                 yield Call("store.delete_item", (receipts_namespace(thread_id), key))
             except Exception:
@@ -230,9 +233,9 @@ class Flows:
             # Gone with nothing newer, or finished without a receipt for these: either
             # they still wait in the inbox, or the server lost them. Never report them
             # processed. The inbox is read before the receipts (see missing()).
-            inbox = yield self._search(inbox_namespace(thread_id))
-            receipts = yield self._search(receipts_namespace(thread_id))
-            self.ledger.lost(thread_id, run_id, missing(left, inbox["items"], receipts["items"]))
+            inbox = yield from self._read_all(inbox_namespace(thread_id))
+            receipts = yield from self._read_all(receipts_namespace(thread_id))
+            self.ledger.lost(thread_id, run_id, missing(left, inbox, receipts))
         elif status in FAILED_RUN:
             yield from self._failed(thread_id, run_id, status, left)
 
@@ -308,21 +311,32 @@ class Flows:
     def _status(self, tid: str) -> Flow[ThreadStatus]:
         features = yield from self.server_features()
         runs = yield from self.inflight(tid)
-        inbox = yield self._search(inbox_namespace(tid))
+        inbox = yield from self._read_all(inbox_namespace(tid))
         delivery = (yield from self.delivery(tid)) if features.redelivery else None
-        return thread_status(tid, runs, inbox_count(inbox["items"]), delivery)
+        return thread_status(tid, runs, inbox_count(inbox), delivery)
 
     @staticmethod
     def inflight(thread_id: str) -> Flow[list[Mapping[str, Any]]]:
         """The thread's running, then pending runs; none if the server has no such thread."""
         try:
-            running = yield Call("runs.list", (thread_id,), {"status": "running", "limit": 100})
-            pending = yield Call("runs.list", (thread_id,), {"status": "pending", "limit": 100})
+            running = yield from Flows._all_runs(thread_id, "running")
+            pending = yield from Flows._all_runs(thread_id, "pending")
         except Exception as err:
             if not not_found(err):
                 raise
             return []
         return [*running, *pending]
+
+    @staticmethod
+    def _all_runs(thread_id: str, status: str) -> Flow[list[Mapping[str, Any]]]:
+        """Every run of the thread in ``status``, page by page."""
+        runs: list[Mapping[str, Any]] = []
+        while True:
+            options = {"status": status, "limit": RUNS_PAGE, "offset": len(runs)}
+            page = yield Call("runs.list", (thread_id,), options)
+            runs.extend(page)
+            if len(page) < RUNS_PAGE:
+                return runs
 
     def cancel(self, thread_id: Any) -> Flow[int]:
         """Cancel a thread's runs, inbox and this executor's Futures; how many Futures.
@@ -338,8 +352,8 @@ class Flows:
                 yield Call("runs.cancel", (tid, str(run["run_id"])), {"action": "rollback"})
             except Exception as err:  # finished or deleted meanwhile
                 logger.debug("cancel of run %s: %s", run["run_id"], err)
-        inbox = yield self._search(inbox_namespace(tid))
-        for item in inbox["items"]:
+        inbox = yield from self._read_all(inbox_namespace(tid))
+        for item in inbox:
             yield Call("store.delete_item", (inbox_namespace(tid), item["key"]))
         return self.ledger.cancel_thread(tid, asked)
 
@@ -366,8 +380,15 @@ class Flows:
         return [{**item, "namespace": tuple(item["namespace"])} for item in found["items"]]
 
     @staticmethod
-    def _search(namespace: tuple[str, ...]) -> Call:
-        return Call("store.search_items", (namespace,), {"limit": _LIMIT})
+    def _read_all(namespace: tuple[str, ...]) -> Flow[list[dict[str, Any]]]:
+        """Every item in ``namespace``, page by page (a short page is the last)."""
+        items: list[dict[str, Any]] = []
+        while True:
+            options = {"limit": STORE_PAGE, "offset": len(items)}
+            page = (yield Call("store.search_items", (namespace,), options))["items"]
+            items.extend(page)
+            if len(page) < STORE_PAGE:
+                return items
 
     # --------------------------------------------------------------- waiting
 

@@ -1,53 +1,70 @@
 """What the sync and async remote executors share that does no I/O.
 
-Like httpx's ``BaseClient``: settings resolved once (argument > env > default),
-the Ledger and the flows built over them, the langgraph-sdk clients built the
-same way, and ``submit()``, which only validates and hands over. The two
-executors add only their plumbing (threads, or tasks on an event loop) and
-drive the flows of :mod:`sdk_client._flows`.
+Like httpx's ``BaseClient``: settings resolved once (argument > env > default,
+see :mod:`sdk_client._http`), the Ledger and the flows built over them, and
+``submit()``, which only validates and hands over. Every method that talks to
+the server is written once (:class:`RemoteMethods`): the sync executor inherits
+it, the async one takes its :func:`async_twin`. The two executors add only their
+plumbing (threads, or tasks on an event loop) and the driver that carries out
+the flows of :mod:`sdk_client._flows` (``_drive_sync`` / ``_drive_async``).
 """
 
 from __future__ import annotations
 
 import abc
+import functools
 import logging
-import os
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from contextvars import ContextVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
-from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from sdk_client._exit import warn_lost_at_exit
 from sdk_client._flows import Flows
+from sdk_client._http import DEFAULT_URL, HttpSettings
 from sdk_client._ledger import Ledger
 from sdk_client._retry import RetryPolicy
-from sdk_client._sansio import run_async
-from sdk_client._submission import NOT_GIVEN, Submission, build_submission
+from sdk_client._sansio import Flow
+from sdk_client._submission import NOT_GIVEN, Submission, SubmissionBuilder
 from sdk_client.contract import validate_namespace
 from sdk_client.errors import InvalidPayloadTypeError
-from sdk_client.types import SubmissionFuture
+from sdk_client.types import SubmissionFuture, ThreadStatus
 
-__all__ = ["DEFAULT_URL", "RemoteExecutor"]
+__all__ = ["DEFAULT_URL", "RemoteExecutor", "RemoteMethods", "async_twin"]
 
 logger = logging.getLogger("sdk_client")
 
-DEFAULT_URL = "http://127.0.0.1:2024"
-"""Where ``langgraph dev`` listens by default; used when neither ``url`` nor env says."""
+T = TypeVar("T")
+P = ParamSpec("P")
+E = TypeVar("E", bound="RemoteExecutor")
 
-_API_KEY_VARS = ("LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY")
-_DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
+# Set while an async twin calls the method it mirrors: _drive then hands back an
+# awaitable instead of doing the I/O. Reset before the twin awaits, so it never
+# leaks into other calls on the same thread or task.
+_IN_ASYNC_TWIN: ContextVar[bool] = ContextVar("sdk_client_in_async_twin", default=False)
 
 
-def _headers(api_key: str | None) -> dict[str, str]:
-    """Request headers; ``api_key`` NOT_GIVEN reads the env vars langgraph-sdk reads."""
-    if api_key is NOT_GIVEN:
-        api_key = next((os.environ[v] for v in _API_KEY_VARS if os.environ.get(v)), None)
-    headers = {"User-Agent": "memory-reflect"}
-    if api_key:
-        headers["x-api-key"] = api_key
-    return headers
+def async_twin(
+    method: Callable[Concatenate[E, P], T],
+) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, T]]:
+    """The coroutine version of a :class:`RemoteExecutor` method: same signature and docstring.
+
+    The method is written once, as ``return self._drive(flow, ...)``; called
+    through its twin, ``_drive`` returns an awaitable for the flow (on the
+    executor's async client), which the twin awaits.
+    """
+
+    @functools.wraps(method)
+    async def twin(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        token = _IN_ASYNC_TWIN.set(True)
+        try:
+            pending = method(self, *args, **kwargs)
+        finally:
+            _IN_ASYNC_TWIN.reset(token)
+        return await cast(Awaitable[T], pending)
+
+    return twin
 
 
 def _validate_reflector(reflector: Any) -> str:
@@ -62,14 +79,11 @@ def _validate_reflector(reflector: Any) -> str:
     )
 
 
-def _http_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
-    if isinstance(timeout, httpx.Timeout):
-        return timeout
-    return _DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
-
-
 class RemoteExecutor(abc.ABC):
     """The part of :class:`ReflectionExecutor` and :class:`AsyncReflectionExecutor` without I/O.
+
+    The methods that talk to the server are written once (:class:`RemoteMethods`),
+    each as the flow it runs (:mod:`sdk_client._flows`) handed to ``_drive``.
 
     Attributes:
         reflector: The graph or assistant id runs are created on.
@@ -95,13 +109,13 @@ class RemoteExecutor(abc.ABC):
         """Validate and resolve the constructor's arguments; build the Ledger and the flows."""
         self.reflector = _validate_reflector(reflector)
         self.namespace = validate_namespace(namespace)
-        self.url = url or os.environ.get("LANGGRAPH_API_URL") or DEFAULT_URL
-        self._headers = _headers(api_key)
+        self._http = HttpSettings.resolve(url, api_key, timeout)
+        self.url = self._http.url
         # Keyed servers: conversation keys map to threads through the key (contract).
-        self._api_key = self._headers.get("x-api-key")
-        self._timeout = _http_timeout(timeout)
+        self._api_key = self._http.api_key or None
         self._poll_interval = poll_interval
         self._ledger = Ledger()
+        self._builder = SubmissionBuilder(self.namespace, self._api_key)
         self._flows = Flows(
             self._ledger,
             retry or RetryPolicy(),
@@ -110,20 +124,6 @@ class RemoteExecutor(abc.ABC):
             url=self.url,
             api_key=self._api_key,
         )
-
-    # Built here rather than with get_(sync_)client(): its transport retries connects
-    # five times with its own backoff, under ours, which makes "server down" take
-    # ~15 s per try and hides our RetryPolicy.
-    def _new_client(self, transport: httpx.BaseTransport | None) -> SyncLangGraphClient:
-        transport = transport or httpx.HTTPTransport(retries=0)
-        return SyncLangGraphClient(httpx.Client(transport=transport, **self._http_options()))
-
-    def _new_async_client(self, transport: httpx.AsyncBaseTransport | None) -> LangGraphClient:
-        transport = transport or httpx.AsyncHTTPTransport(retries=0)
-        return LangGraphClient(httpx.AsyncClient(transport=transport, **self._http_options()))
-
-    def _http_options(self) -> dict[str, Any]:
-        return {"base_url": self.url, "headers": self._headers, "timeout": self._timeout}
 
     def submit(
         self,
@@ -163,38 +163,29 @@ class RemoteExecutor(abc.ABC):
             RuntimeError: (async executor) no running event loop, or another loop
                 than the executor's.
         """
-        sub = build_submission(
-            payload,
-            self.namespace,
-            config=config,
-            after_seconds=after_seconds,
-            thread_id=thread_id,
-            api_key=self._api_key,
-        )
-        return self._hand_over(sub)
+        return self._hand_over(self._builder.build(payload, config, after_seconds, thread_id))
 
     @abc.abstractmethod
     def _hand_over(self, sub: Submission) -> SubmissionFuture:
         """Register ``sub`` in the Ledger and queue it for its thread's sender."""
 
-    # ReflectionExecutor.asearch and AsyncReflectionExecutor.search, written once.
-    async def _search_async(
-        self,
-        query: str | None = None,
-        *,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        namespace: str | Sequence[str] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Search stored memories (default: this executor's namespace), like langmem's executor."""
-        flow = self._flows.search(query, filter, limit, offset, namespace)
-        async with self._async_api("search") as api:
-            return await run_async(flow, api)
+    def _drive(self, flow: Flow[T], method: str | None) -> T:
+        """Carry out ``flow``; inside an :func:`async_twin`, an awaitable for it instead.
+
+        ``method`` names the public call (for the async executor's loop checks);
+        None: the flow only waits on Futures and needs no client.
+        """
+        if _IN_ASYNC_TWIN.get():
+            return cast(T, self._drive_async(flow, method))
+        return self._drive_sync(flow, method is not None)
 
     @abc.abstractmethod
-    def _async_api(self, method: str) -> AbstractAsyncContextManager[LangGraphClient]:
-        """An async client for one call of ``method``."""
+    def _drive_sync(self, flow: Flow[T], with_client: bool) -> T:
+        """Run ``flow`` to its end on this thread."""
+
+    @abc.abstractmethod
+    async def _drive_async(self, flow: Flow[T], method: str | None) -> T:
+        """Run ``flow`` to its end on the async client."""
 
     def _at_exit(self) -> None:
         """At interpreter exit: name what the server never got (see :mod:`sdk_client._exit`)."""
@@ -209,3 +200,59 @@ class RemoteExecutor(abc.ABC):
         Its event loop, where its senders ran, is gone by interpreter exit.
         """
         return
+
+
+class RemoteMethods(RemoteExecutor):
+    """The methods that talk to the server, written once, in their sync form.
+
+    :class:`ReflectionExecutor` inherits them; :class:`AsyncReflectionExecutor`
+    does not (its methods are coroutines): it takes each one's :func:`async_twin`.
+    """
+
+    def status(self, thread_id: Any) -> ThreadStatus:
+        """What the server is doing for a thread: idle, pending (and when due) or running."""
+        return self._drive(self._flows.status(thread_id), "status")
+
+    def cancel(self, thread_id: Any) -> int:
+        """Cancel a thread's pending and running work: runs, inbox, and local Futures.
+
+        Returns:
+            How many of this executor's submissions were cancelled.
+        """
+        return self._drive(self._flows.cancel(thread_id), "cancel")
+
+    def retry(self, thread_id: Any) -> bool:
+        """Run a thread's waiting work again now, parked or not (``memory-reflect retry``).
+
+        Returns:
+            False if a run is already on its way (it will process the work).
+        """
+        return self._drive(self._flows.redrive(thread_id), "retry")
+
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        namespace: str | Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Search stored memories (default: this executor's namespace), like langmem's executor."""
+        return self._drive(self._flows.search(query, filter, limit, offset, namespace), "search")
+
+    def wait_accepted(self, timeout: float | None = None) -> None:
+        """Wait until every submission so far is accepted by the server (or failed).
+
+        The cheap wait before a caller exits (or a handler returns): after it,
+        nothing accepted can be lost. Raises the first :class:`NotAcceptedError`, if any.
+        """
+        return self._drive(self._flows.wait_accepted(timeout), None)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every submission so far is processed (or failed).
+
+        Raises:
+            FlushTimeoutError: ``timeout`` passed first; the work goes on.
+        """
+        return self._drive(self._flows.flush(timeout), None)

@@ -62,13 +62,21 @@ class Wait:
 
 Step: TypeAlias = Call | Sleep | Wait
 Flow: TypeAlias = Generator[Step, Any, T]
-_Outcome: TypeAlias = tuple[Any, Exception | None]
 
 
-def _resume(flow: Flow[Any], outcome: _Outcome) -> Step:
-    """Hand the last step's answer (or exception) to the flow; its next step."""
-    answer, error = outcome
-    return flow.send(answer) if error is None else flow.throw(error)
+@dataclass(frozen=True)
+class _Done:
+    """The flow ended with ``value``."""
+
+    value: Any
+
+
+def _resume(flow: Flow[Any], answer: Any = None, error: Exception | None = None) -> Step | _Done:
+    """Hand the last step's answer (or exception) to the flow; its next step, or its end."""
+    try:
+        return flow.send(answer) if error is None else flow.throw(error)
+    except StopIteration as done:
+        return _Done(done.value)
 
 
 def _method(client: Any, call: Call) -> Any:
@@ -79,17 +87,16 @@ def _method(client: Any, call: Call) -> Any:
 
 def run_sync(flow: Flow[T], client: Any = None) -> T:
     """Drive ``flow`` to its end on a sync langgraph-sdk client; return its result."""
-    outcome: _Outcome = (None, None)
     with closing(flow):
-        while True:
+        step = _resume(flow)
+        while not isinstance(step, _Done):
             try:
-                step = _resume(flow, outcome)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            try:
-                outcome = (_do_sync(step, client), None)
+                answer = _do_sync(step, client)
             except Exception as err:  # the flow decides what a failure means
-                outcome = (None, err)
+                step = _resume(flow, error=err)
+            else:
+                step = _resume(flow, answer)
+        return step.value  # type: ignore[no-any-return]
 
 
 def _do_sync(step: Step, client: Any) -> Any:
@@ -108,17 +115,20 @@ def _do_sync(step: Step, client: Any) -> Any:
 
 async def run_async(flow: Flow[T], client: Any = None) -> T:
     """Drive ``flow`` to its end on an async langgraph-sdk client; return its result."""
-    outcome: _Outcome = (None, None)
     with closing(flow):
-        while True:
-            try:
-                step = _resume(flow, outcome)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            try:
-                outcome = (await _do_async(step, client), None)
-            except Exception as err:  # the flow decides what a failure means
-                outcome = (None, err)
+        step = _resume(flow)
+        while not isinstance(step, _Done):
+            step = await _step_async(flow, step, client)
+        return step.value  # type: ignore[no-any-return]
+
+
+async def _step_async(flow: Flow[Any], step: Step, client: Any) -> Step | _Done:
+    """Do one step with ``await``; the flow's next one."""
+    try:
+        answer = await _do_async(step, client)
+    except Exception as err:  # the flow decides what a failure means
+        return _resume(flow, error=err)
+    return _resume(flow, answer)
 
 
 async def _do_async(step: Step, client: Any) -> Any:

@@ -8,19 +8,21 @@ few inbox writes and runs as it can (:func:`coalesce`).
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 from sdk_client.contract import (
     InboxEntry,
     Message,
     SubmissionRecord,
+    namespace_placeholders,
     normalize_payload,
     resolve_namespace,
     validate_after_seconds,
+    validate_namespace,
     validate_thread_id,
 )
 from sdk_client.errors import InvalidPayloadError
@@ -29,9 +31,11 @@ __all__ = [
     "NOT_GIVEN",
     "Request",
     "Submission",
+    "SubmissionBuilder",
     "ambient_config",
     "build_submission",
     "coalesce",
+    "new_submission_id",
     "resolve_thread_id",
 ]
 
@@ -63,13 +67,34 @@ def ambient_config() -> Mapping[str, Any] | None:
         return None
 
 
+@overload
 def resolve_thread_id(
-    thread_id: Any, config: Mapping[str, Any] | None, api_key: str | None = None
-) -> str:
+    thread_id: Any,
+    config: Mapping[str, Any] | None,
+    api_key: str | None = None,
+    *,
+    missing_ok: Literal[False] = False,
+) -> str: ...
+@overload
+def resolve_thread_id(
+    thread_id: Any,
+    config: Mapping[str, Any] | None,
+    api_key: str | None = None,
+    *,
+    missing_ok: bool,
+) -> str | None: ...
+def resolve_thread_id(
+    thread_id: Any,
+    config: Mapping[str, Any] | None,
+    api_key: str | None = None,
+    *,
+    missing_ok: bool = False,
+) -> str | None:
     """Pick the thread for a submission: ``thread_id`` > ``config`` > the LangGraph context.
 
     Raises:
-        InvalidPayloadError: none of the three names a thread.
+        InvalidPayloadError: a thread is malformed, or none of the three names one
+            (unless ``missing_ok``: then None).
     """
     if thread_id is not NOT_GIVEN and thread_id is not None:
         return validate_thread_id(thread_id, api_key=api_key)
@@ -79,6 +104,8 @@ def resolve_thread_id(
             return validate_thread_id(
                 configurable["thread_id"], "config.configurable.thread_id", api_key=api_key
             )
+    if missing_ok:
+        return None
     raise InvalidPayloadError(
         "thread_id: no thread to submit to. Pass thread_id=... (any string or UUID; one per "
         "conversation), or config={'configurable': {'thread_id': ...}}, or call submit() "
@@ -112,6 +139,64 @@ class Submission:
         }
 
 
+class SubmissionBuilder:
+    """Builds one executor's submissions; what does not change between calls is resolved once.
+
+    ``submit()`` holds its caller while this runs, so the namespace template is
+    validated here, once, and a template without placeholders is the namespace
+    of every submission; each call still validates its payload, delay, thread
+    and (with placeholders) its filled-in namespace.
+
+    Args:
+        namespace_template: The executor's namespace template.
+        api_key: The key requests are sent with (maps conversation keys to threads).
+    """
+
+    def __init__(self, namespace_template: Sequence[str], api_key: str | None = None) -> None:
+        self._template = validate_namespace(namespace_template)
+        self._fixed = None if namespace_placeholders(self._template) else self._template
+        self._api_key = api_key
+
+    def build(
+        self, payload: Any, config: Mapping[str, Any] | None, after_seconds: Any, thread_id: Any
+    ) -> Submission:
+        """Validate everything about a submission before anything is sent.
+
+        Raises:
+            InvalidPayloadError: a field is missing or malformed (the message names it).
+        """
+        messages = normalize_payload(payload)
+        delay = validate_after_seconds(after_seconds)
+        tid = resolve_thread_id(thread_id, config, self._api_key)
+        return Submission(
+            submission_id=new_submission_id(),
+            thread_id=tid,
+            namespace=self._fixed or self._namespace(config),
+            messages=messages,
+            submitted_at=time.time(),
+            after_seconds=delay,
+        )
+
+    def _namespace(self, config: Mapping[str, Any] | None) -> tuple[str, ...]:
+        """The template filled from ``config`` (or the LangGraph context)."""
+        values = (config or ambient_config() or {}).get("configurable") or {}
+        return resolve_namespace(self._template, values)
+
+
+# uuid4's variant bits (10xx): the 17th hex digit is one of 8, 9, a, b.
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def new_submission_id() -> str:
+    """A random UUID (version 4) as a string, like ``str(uuid.uuid4())``.
+
+    Built from the random bytes directly: making a ``uuid.UUID`` first costs
+    several µs on every ``submit()``.
+    """
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
 def build_submission(
     payload: Any,
     namespace_template: Sequence[str],
@@ -121,24 +206,9 @@ def build_submission(
     thread_id: Any,
     api_key: str | None = None,
 ) -> Submission:
-    """Validate everything about a submission before anything is sent.
-
-    Raises:
-        InvalidPayloadError: a field is missing or malformed (the message names it).
-    """
-    messages = normalize_payload(payload)
-    delay = validate_after_seconds(after_seconds)
-    tid = resolve_thread_id(thread_id, config, api_key)
-    values = dict((config or ambient_config() or {}).get("configurable") or {})
-    namespace = resolve_namespace(namespace_template, values)
-    return Submission(
-        submission_id=str(uuid.uuid4()),
-        thread_id=tid,
-        namespace=namespace,
-        messages=messages,
-        submitted_at=time.time(),
-        after_seconds=delay,
-    )
+    """One submission, validated (see :meth:`SubmissionBuilder.build`)."""
+    builder = SubmissionBuilder(namespace_template, api_key)
+    return builder.build(payload, config, after_seconds, thread_id)
 
 
 @dataclass(frozen=True)

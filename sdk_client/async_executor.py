@@ -20,22 +20,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
 from types import TracebackType
-from typing import Any
+from typing import TypeVar
 
 import httpx
 from langgraph_sdk.client import LangGraphClient
 
 from sdk_client import _exit
-from sdk_client._remote import RemoteExecutor
+from sdk_client._remote import RemoteExecutor, RemoteMethods, async_twin
 from sdk_client._retry import RetryPolicy
-from sdk_client._sansio import run_async
+from sdk_client._sansio import Flow, run_async
 from sdk_client._senders import next_batch, sender_for
 from sdk_client._submission import NOT_GIVEN, Submission
-from sdk_client.types import SubmissionFuture, ThreadStatus
+from sdk_client.types import SubmissionFuture
 
 __all__ = ["AsyncReflectionExecutor"]
+
+T = TypeVar("T")
 
 
 class AsyncReflectionExecutor(RemoteExecutor):
@@ -98,11 +99,8 @@ class AsyncReflectionExecutor(RemoteExecutor):
     def _api(self, method: str) -> LangGraphClient:
         self._bind(method)
         if self._client is None:
-            self._client = self._new_async_client(self._transport)
+            self._client = self._http.async_client(self._transport)
         return self._client
-
-    def _async_api(self, method: str) -> AbstractAsyncContextManager[LangGraphClient]:
-        return nullcontext(self._api(method))
 
     def _start(self) -> None:
         if self._watcher is not None:
@@ -150,48 +148,21 @@ class AsyncReflectionExecutor(RemoteExecutor):
         finally:
             timer.cancel()
 
-    # ------------------------------------------------------------ inspection
+    # ------------------------------------------------------- the server's methods
 
-    async def status(self, thread_id: Any) -> ThreadStatus:
-        """What the server is doing for a thread: idle, pending (and when due) or running."""
-        return await run_async(self._flows.status(thread_id), self._api("status"))
+    # RemoteMethods', each awaited on this executor's client (see async_twin).
+    status = async_twin(RemoteMethods.status)
+    cancel = async_twin(RemoteMethods.cancel)
+    retry = async_twin(RemoteMethods.retry)
+    search = async_twin(RemoteMethods.search)
+    wait_accepted = async_twin(RemoteMethods.wait_accepted)
+    flush = async_twin(RemoteMethods.flush)
 
-    async def cancel(self, thread_id: Any) -> int:
-        """Cancel a thread's pending and running work: runs, inbox, and local Futures.
+    def _drive_sync(self, flow: Flow[T], with_client: bool) -> T:
+        raise TypeError("AsyncReflectionExecutor: await its methods; it has no sync driver")
 
-        Returns:
-            How many of this executor's submissions were cancelled.
-        """
-        return await run_async(self._flows.cancel(thread_id), self._api("cancel"))
-
-    async def retry(self, thread_id: Any) -> bool:
-        """Run a thread's waiting work again now, parked or not (``memory-reflect retry``).
-
-        Returns:
-            False if a run is already on its way (it will process the work).
-        """
-        return await run_async(self._flows.redrive(thread_id), self._api("retry"))
-
-    # The same coroutine as ReflectionExecutor.asearch.
-    search = RemoteExecutor._search_async
-
-    # ---------------------------------------------------------------- waiting
-
-    async def wait_accepted(self, timeout: float | None = None) -> None:
-        """Wait until every submission so far is accepted by the server (or failed).
-
-        The cheap wait before a handler returns: after it, nothing accepted can
-        be lost. Raises the first :class:`NotAcceptedError`, if any.
-        """
-        await run_async(self._flows.wait_accepted(timeout))
-
-    async def flush(self, timeout: float | None = None) -> None:
-        """Wait until every submission so far is processed (or failed).
-
-        Raises:
-            FlushTimeoutError: ``timeout`` passed first; the work goes on.
-        """
-        await run_async(self._flows.flush(timeout))
+    async def _drive_async(self, flow: Flow[T], method: str | None) -> T:
+        return await run_async(flow, None if method is None else self._api(method))
 
     # -------------------------------------------------------------- lifecycle
 

@@ -32,24 +32,27 @@ import threading
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from types import TracebackType
-from typing import Any
+from typing import TypeVar
 
 import httpx
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from sdk_client import _exit
-from sdk_client._remote import DEFAULT_URL, RemoteExecutor
+from sdk_client._exit import ShutdownOnExit
+from sdk_client._http import DEFAULT_URL
+from sdk_client._remote import RemoteMethods, async_twin
 from sdk_client._retry import RetryPolicy
-from sdk_client._sansio import run_sync
+from sdk_client._sansio import Flow, run_async, run_sync
 from sdk_client._senders import next_batch, sender_for
 from sdk_client._submission import NOT_GIVEN, Submission
-from sdk_client.types import SubmissionFuture, ThreadStatus
+from sdk_client.types import SubmissionFuture
 
 __all__ = ["DEFAULT_URL", "ReflectionExecutor"]
 
+T = TypeVar("T")
 
-class ReflectionExecutor(RemoteExecutor):
+
+class ReflectionExecutor(ShutdownOnExit, RemoteMethods):
     """Submit conversations to a deployed memory-manager graph, debounced per thread.
 
     Args:
@@ -92,7 +95,7 @@ class ReflectionExecutor(RemoteExecutor):
         exit_timeout: float = 10.0,
     ) -> None:
         self._configure(reflector, namespace, url, api_key, timeout, retry, poll_interval)
-        self._client = sync_client or self._new_client(transport)
+        self._client = sync_client or self._http.sync_client(transport)
         self._aclient = client
         # Close only what we built; an injected client belongs to the caller.
         self._owned_http = [] if sync_client else [self._client.http.client]
@@ -134,46 +137,21 @@ class ReflectionExecutor(RemoteExecutor):
         for http in self._owned_http:
             http.close()
 
-    # ------------------------------------------------------------ inspection
+    # --------------------------------------------------------------- drivers
 
-    def status(self, thread_id: Any) -> ThreadStatus:
-        """What the server is doing for a thread: idle, pending (and when due) or running."""
-        return run_sync(self._flows.status(thread_id), self._client)
+    def _drive_sync(self, flow: Flow[T], with_client: bool) -> T:
+        return run_sync(flow, self._client if with_client else None)
 
-    def cancel(self, thread_id: Any) -> int:
-        """Cancel a thread's pending and running work: runs, inbox, and local Futures.
-
-        Returns:
-            How many of this executor's submissions were cancelled.
-        """
-        return run_sync(self._flows.cancel(thread_id), self._client)
-
-    def retry(self, thread_id: Any) -> bool:
-        """Run a thread's waiting work again now, parked or not (``memory-reflect retry``).
-
-        Returns:
-            False if a run is already on its way (it will process the work).
-        """
-        return run_sync(self._flows.redrive(thread_id), self._client)
-
-    def search(
-        self,
-        query: str | None = None,
-        *,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        namespace: str | Sequence[str] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Search stored memories (default: this executor's namespace), like langmem's executor."""
-        flow = self._flows.search(query, filter, limit, offset, namespace)
-        return run_sync(flow, self._client)
+    async def _drive_async(self, flow: Flow[T], method: str | None) -> T:
+        # Only asearch() comes here: the async twin of search().
+        async with self._async_api() as api:
+            return await run_async(flow, api)
 
     # Async search(), on the async client given as ``client``, else on a short-lived one.
-    asearch = RemoteExecutor._search_async
+    asearch = async_twin(RemoteMethods.search)
 
     @asynccontextmanager
-    async def _async_api(self, method: str) -> AsyncIterator[LangGraphClient]:
+    async def _async_api(self) -> AsyncIterator[LangGraphClient]:
         """The injected async client, or one for this call only.
 
         A client of our own is not kept: an httpx.AsyncClient is bound to the event
@@ -182,28 +160,8 @@ class ReflectionExecutor(RemoteExecutor):
         if self._aclient is not None:
             yield self._aclient
             return
-        async with httpx.AsyncClient(
-            base_url=self.url, headers=self._headers, timeout=self._timeout
-        ) as http:
-            yield LangGraphClient(http)
-
-    # --------------------------------------------------------------- waiting
-
-    def wait_accepted(self, timeout: float | None = None) -> None:
-        """Block until every submission so far is accepted by the server (or failed).
-
-        The cheap wait for a caller about to exit: after it, nothing accepted
-        can be lost. Raises the first :class:`NotAcceptedError`, if any.
-        """
-        run_sync(self._flows.wait_accepted(timeout))
-
-    def flush(self, timeout: float | None = None) -> None:
-        """Block until every submission so far is processed (or failed).
-
-        Raises:
-            FlushTimeoutError: ``timeout`` passed first; the work goes on.
-        """
-        run_sync(self._flows.flush(timeout))
+        async with self._http.async_client() as api:
+            yield api
 
     # ------------------------------------------------------------- lifecycle
 
@@ -232,15 +190,4 @@ class ReflectionExecutor(RemoteExecutor):
         """Give the sender threads up to ``exit_timeout`` to have ``unsent`` accepted."""
         deadline = time.monotonic() + self._exit_timeout
         for fut in unsent:
-            fut._accepted.wait(max(0.0, deadline - time.monotonic()))
-
-    def __enter__(self) -> ReflectionExecutor:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.shutdown(wait=True)
+            fut._wait_accepted_stage(max(0.0, deadline - time.monotonic()))

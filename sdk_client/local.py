@@ -18,6 +18,11 @@ the last payload. Here nothing is cancelled: a submission only appends to its
 thread's pending batch and moves the due time, and the scheduler takes the
 whole batch, under one lock, when it falls due.
 
+It also takes what langmem's executor takes: a payload of any shape (one
+without ``messages`` is passed as it is, the newest replacing the pending one)
+and a reflector written for langmem, ``invoke(payload)`` with no config (it is
+called so, with the config in LangGraph's context as langmem does).
+
 Unlike the remote executor, pending work lives in this process's memory:
 :meth:`~LocalReflectionExecutor.shutdown` (and interpreter exit) runs what is
 pending at once rather than losing it.
@@ -27,16 +32,18 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
+import inspect
 import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
+from sdk_client._exit import ShutdownOnExit
 from sdk_client._submission import NOT_GIVEN, ambient_config, resolve_thread_id
 from sdk_client.contract import normalize_payload, validate_after_seconds
 from sdk_client.errors import (
@@ -49,6 +56,11 @@ from sdk_client.errors import (
 __all__ = ["LocalFuture", "LocalReflectionExecutor"]
 
 _LIVE: weakref.WeakSet[LocalReflectionExecutor] = weakref.WeakSet()
+
+# Where LangGraph's get_store() finds the run's Runtime in a config's
+# ``configurable`` (langgraph keeps the name private; tests/unit/sdk_client/
+# test_local.py checks that get_store() finds the store we put there).
+_RUNTIME_KEY = "__pregel_runtime"
 
 
 class LocalFuture(Future[Any]):
@@ -73,9 +85,10 @@ class _Pending:
     """One submission waiting in its thread's batch."""
 
     submission_id: str
-    messages: list[Any]
+    payload: Any
+    messages: list[Any] | None
+    """None: the payload carries no messages and is passed on as it is."""
     message_ids: list[str]
-    payload: Mapping[str, Any]
     config: dict[str, Any]
     future: LocalFuture
 
@@ -89,49 +102,103 @@ class _Thread:
     running: bool = False
 
 
-def merge(batch: list[_Pending]) -> tuple[dict[str, Any], dict[str, Any]]:
+def merge(batch: list[_Pending]) -> tuple[Any, dict[str, Any]]:
     """The input and config for one run over a whole batch (oldest first).
 
     Messages keep their order; one already seen (same id: a full history sent
     again) is kept once. Other payload keys and the config come from the newest
-    submission, as the run that supersedes the others would have used them.
+    submission, as the run that supersedes the others would have used them. A
+    newest payload without messages is the input as it is: it replaces the
+    pending ones, as in langmem.
     """
+    newest = batch[-1]
+    if newest.messages is None:
+        return newest.payload, newest.config
     seen: set[str] = set()
     messages: list[Any] = []
     for item in batch:
-        for mid, message in zip(item.message_ids, item.messages, strict=True):
+        for mid, message in zip(item.message_ids, item.messages or (), strict=True):
             if mid not in seen:
                 seen.add(mid)
                 messages.append(message)
-    newest = batch[-1]
     return {**newest.payload, "messages": messages}, newest.config
 
 
-def _run_config(config: Mapping[str, Any] | None, store: Any) -> dict[str, Any]:
-    """The config a run gets: the caller's ``configurable`` values, and the store."""
-    source = config if config is not None else (ambient_config() or {})
-    # Only the caller's values: the ambient config also holds the calling graph's
-    # internals (callbacks, checkpointer) that must not outlive its run.
-    configurable = {
-        k: v for k, v in (source.get("configurable") or {}).items() if not k.startswith("__")
-    }
-    if store is not None:
-        from langgraph._internal._constants import CONFIG_KEY_RUNTIME
+def _messages_of(payload: Any) -> tuple[list[Any] | None, list[str]]:
+    """A payload's messages and their ids (validated); None if it carries none."""
+    if not (isinstance(payload, Mapping) and "messages" in payload):
+        return None, []
+    ids = [m["id"] for m in normalize_payload(payload)]
+    return list(payload["messages"]), ids
+
+
+def _runtime_store(configurable: Mapping[str, Any]) -> Any:
+    """The store of the LangGraph Runtime in a config, if it carries one."""
+    try:
         from langgraph.runtime import Runtime
+    except ImportError:
+        return None
+    runtime = configurable.get(_RUNTIME_KEY)
+    return runtime.store if isinstance(runtime, Runtime) else None
 
-        # Where get_store() looks, as langmem's own local executor does.
-        configurable[CONFIG_KEY_RUNTIME] = Runtime(store=store)
-    return {"configurable": configurable}
+
+def _with_store(configurable: dict[str, Any], store: Any) -> dict[str, Any]:
+    """``configurable`` where ``get_store()`` finds ``store``, as langmem's executor does."""
+    from langgraph.runtime import Runtime
+
+    return {**configurable, _RUNTIME_KEY: Runtime(store=store)}
 
 
-class LocalReflectionExecutor:
+def _takes_config(invoke: Callable[..., Any]) -> bool:
+    """Whether ``invoke`` takes a config as its second positional argument.
+
+    A LangChain ``Runnable`` does (``invoke(input, config=None)``), and passing
+    it there is what every Runnable reads. A reflector written for langmem may
+    take the payload only (langmem calls ``invoke(payload)`` and puts the config
+    in LangGraph's context instead); calling it with two would be a TypeError in
+    the worker. Decided once, from the signature, when the executor is built.
+    """
+    try:
+        params = list(inspect.signature(invoke).parameters.values())
+    except (TypeError, ValueError):  # no signature to read: assume the Runnable shape
+        return True
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params):
+        return True
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(p.kind in positional for p in params) >= 2
+
+
+@contextlib.contextmanager
+def _config_in_context(config: dict[str, Any]) -> Iterator[None]:
+    """Make ``config`` what ``get_config()``/``get_store()`` return, for one call.
+
+    How langmem hands its reflector the config (LangChain's context variable);
+    without langchain-core nothing could read it, so nothing is set.
+    """
+    try:
+        from langchain_core.runnables.config import var_child_runnable_config
+    except ImportError:
+        yield
+        return
+    token = var_child_runnable_config.set(config)  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        var_child_runnable_config.reset(token)
+
+
+class LocalReflectionExecutor(ShutdownOnExit):
     """Run a memory manager (any ``Runnable``) in this process, debounced per thread.
 
     Args:
-        reflector: What processes a conversation: a langmem memory manager or any
-            object with ``invoke({"messages": [...]}, config)``.
+        reflector: What processes a conversation: a langmem memory manager, any
+            object with ``invoke(payload, config)``, or one written for langmem's
+            executor, ``invoke(payload)`` (see :func:`_takes_config`).
         store: A LangGraph ``BaseStore`` made available to the runnable through
             ``get_store()`` (what langmem's store manager reads when built without one).
+            Not given: the store of the LangGraph run that first submits, as langmem
+            infers it, kept for later submissions. May be passed positionally, as
+            langmem's ``LocalReflectionExecutor(reflector, store)``.
         max_workers: Threads running the runnable; runs on one thread never overlap.
         clock: Seconds, monotonic; the debounce is measured with it (inject a fake
             one to test timing without sleeping).
@@ -142,8 +209,8 @@ class LocalReflectionExecutor:
         self,
         reflector: Any,
         /,
-        *,
         store: Any = None,
+        *,
         max_workers: int = 4,
         clock: Callable[[], float] = time.monotonic,
         poll_interval: float = 0.1,
@@ -156,6 +223,7 @@ class LocalReflectionExecutor:
             )
         self.reflector = reflector
         self.store = store
+        self._pass_config = _takes_config(reflector.invoke)
         self._clock = clock
         self._poll_interval = poll_interval
         self._cond = threading.Condition()
@@ -173,7 +241,7 @@ class LocalReflectionExecutor:
 
     def submit(
         self,
-        payload: Mapping[str, Any],
+        payload: Any,
         /,
         config: Mapping[str, Any] | None = None,
         *,
@@ -187,11 +255,15 @@ class LocalReflectionExecutor:
 
         Args:
             payload: ``{"messages": [...]}`` as the runnable takes it; other keys
-                are passed on (the newest submission's win).
+                are passed on (the newest submission's win). Any other payload
+                is passed as it is; a newer one replaces it (as in langmem) and
+                both Futures get the run's result.
             config: A LangGraph config; ``configurable.thread_id`` names the thread
                 when ``thread_id`` is not given; ``configurable`` goes to the runnable.
             after_seconds: Seconds of quiet to wait before processing (>= 0).
-            thread_id: The conversation. Default: from ``config`` or the LangGraph context.
+            thread_id: The conversation. Default: from ``config`` or the LangGraph
+                context; with none there, the submission is a thread of its own
+                (debounced with nothing else, as langmem does without a thread).
 
         Returns:
             A :class:`LocalFuture` resolving to what the runnable returned.
@@ -200,16 +272,17 @@ class LocalReflectionExecutor:
             InvalidPayloadError: the payload or thread is malformed.
             ExecutorShutdownError: the executor was shut down.
         """
-        message_ids = [m["id"] for m in normalize_payload(payload)]
+        messages, message_ids = _messages_of(payload)
         delay = validate_after_seconds(after_seconds)
-        tid = resolve_thread_id(thread_id, config)
-        fut = LocalFuture(str(uuid.uuid4()), tid)
+        submission_id = str(uuid.uuid4())
+        tid = resolve_thread_id(thread_id, config, missing_ok=True) or f"own-{submission_id}"
+        fut = LocalFuture(submission_id, tid)
         item = _Pending(
-            submission_id=fut.submission_id,
-            messages=list(payload["messages"]),
-            message_ids=message_ids,
+            submission_id=submission_id,
             payload=payload,
-            config=_run_config(config, self.store),
+            messages=messages,
+            message_ids=message_ids,
+            config=self._run_config(config),
             future=fut,
         )
         with self._cond:
@@ -220,6 +293,27 @@ class LocalReflectionExecutor:
             thread.due_at = self._clock() + delay
             self._cond.notify_all()
         return fut
+
+    def _run_config(self, config: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The config a run gets: the caller's ``configurable`` values, and the store."""
+        source = config if config is not None else (ambient_config() or {})
+        given = source.get("configurable") or {}
+        if self.store is None:  # langmem's inference: the calling graph's store, kept
+            self.store = _runtime_store(given)
+        # Only the caller's values: the ambient config also holds the calling graph's
+        # internals (callbacks, checkpointer) that must not outlive its run.
+        configurable = {k: v for k, v in given.items() if not k.startswith("__")}
+        if self.store is not None:
+            configurable = _with_store(configurable, self.store)
+        return {"configurable": configurable}
+
+    def _invoke(self, run_input: Any, config: dict[str, Any]) -> Any:
+        # The config is in the context either way, as langmem puts it: a Runnable
+        # that does not set it up itself still finds its store with get_store().
+        with _config_in_context(config):
+            if self._pass_config:
+                return self.reflector.invoke(run_input, config)
+            return self.reflector.invoke(run_input)
 
     # --------------------------------------------------------------- scheduler
 
@@ -258,7 +352,7 @@ class LocalReflectionExecutor:
         try:
             run_input, config = merge(batch)
             with self._slots:
-                result = self.reflector.invoke(run_input, config)
+                result = self._invoke(run_input, config)
         except BaseException as err:
             for item in batch:
                 if not item.future.done():
@@ -378,17 +472,6 @@ class LocalReflectionExecutor:
                     self._cond.wait()
                     continue
             self._run(*due)
-
-    def __enter__(self) -> LocalReflectionExecutor:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.shutdown(wait=True)
 
 
 @atexit.register

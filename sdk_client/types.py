@@ -218,7 +218,10 @@ class SubmissionFuture(Future[SubmissionResult]):
         self.delivery: Delivery | None = None
         """While :attr:`stage` is ``RETRYING``: the server's next attempt (:class:`Delivery`)."""
         self._stage = Stage.HANDED_OVER
-        self._accepted = threading.Event()
+        # The accepted stage: a flag, and an Event made only for a thread that waits
+        # before it is reached (most never do; an Event per submit() costs µs).
+        self._accepted = False
+        self._accepted_event: threading.Event | None = None
         self._accept_lock = threading.Lock()
         self._accept_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
@@ -240,7 +243,7 @@ class SubmissionFuture(Future[SubmissionResult]):
             NotAcceptedError: the server never accepted it (the error says why).
             SubmissionCancelledError: it was cancelled before it was sent.
         """
-        if not self._accepted.wait(timeout):
+        if not self._wait_accepted_stage(timeout):
             raise FlushTimeoutError(
                 f"submission {self.submission_id} not accepted within {timeout} s"
             )
@@ -260,7 +263,7 @@ class SubmissionFuture(Future[SubmissionResult]):
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[None] = loop.create_future()
         with self._accept_lock:
-            if not self._accepted.is_set():
+            if not self._accepted:
                 self._accept_waiters.append((loop, waiter))
             else:
                 waiter.set_result(None)
@@ -277,10 +280,23 @@ class SubmissionFuture(Future[SubmissionResult]):
         return asyncio.wrap_future(self).__await__()
 
     # The executor drives stages through these; they are not for callers.
+    def _wait_accepted_stage(self, timeout: float | None) -> bool:
+        """Wait until accepted (or resolved without it); False if ``timeout`` passed first."""
+        with self._accept_lock:
+            if self._accepted:
+                return True
+            if self._accepted_event is None:
+                self._accepted_event = threading.Event()
+            event = self._accepted_event
+        return event.wait(timeout)
+
     def _set_accepted(self) -> None:
         with self._accept_lock:
-            self._accepted.set()
+            self._accepted = True
+            event = self._accepted_event
             waiters, self._accept_waiters = self._accept_waiters, []
+        if event is not None:
+            event.set()
         for loop, waiter in waiters:
             loop.call_soon_threadsafe(_resolve, waiter)
 

@@ -28,6 +28,7 @@ from langgraph_sdk.client import SyncLangGraphClient
 from rich.console import Console
 from rich.live import Live
 
+from sdk_client._http import DEFAULT_URL, HttpSettings
 from sdk_client.cli import render
 from sdk_client.cli.views import (
     GRAPH_ID,
@@ -44,7 +45,7 @@ from sdk_client.errors import (
     NotAcceptedError,
     ProcessingFailedError,
 )
-from sdk_client.executor import DEFAULT_URL, ReflectionExecutor
+from sdk_client.executor import ReflectionExecutor
 
 __all__ = ["EXIT_CODES", "cli", "main"]
 
@@ -114,22 +115,15 @@ class Settings:
     graph: str
     _client: SyncLangGraphClient | None = field(default=None, repr=False)
 
-    def headers(self) -> dict[str, str]:
-        """Request headers: ``x-api-key`` when a key is set."""
-        headers = {"User-Agent": "memory-reflect-cli"}
-        if self.api_key:
-            headers["x-api-key"] = self.api_key
-        return headers
-
     def client(self) -> SyncLangGraphClient:
         """A client for the server, after checking that the server answers."""
         if self._client is None:
-            http = httpx.Client(
-                base_url=self.url,
-                headers=self.headers(),
+            http = HttpSettings(
+                self.url,
+                self.api_key,
                 timeout=httpx.Timeout(30.0, connect=5.0),
-                transport=httpx.HTTPTransport(retries=0),
-            )
+                user_agent="memory-reflect-cli",
+            ).http()
             try:
                 http.get("/ok").raise_for_status()
             except httpx.TransportError as err:

@@ -17,6 +17,8 @@ from langgraph_sdk.client import SyncLangGraphClient
 
 from sdk_client import contract
 from sdk_client._answers import delivery_of, inbox_count, thread_status, usage_of
+from sdk_client._flows import Flows
+from sdk_client._sansio import run_sync
 from sdk_client.contract import (
     DELIVERY_KEY,
     GRAPH_ID,
@@ -144,10 +146,8 @@ def thread_ids_in(client: SyncLangGraphClient, namespace: tuple[str, ...], limit
 
 
 def _runs(client: SyncLangGraphClient, thread_id: str) -> list[Mapping[str, Any]]:
-    return [
-        *client.runs.list(thread_id, status="running", limit=5),
-        *client.runs.list(thread_id, status="pending", limit=5),
-    ]
+    # The executor's own read (every page), so the CLI and status() agree.
+    return run_sync(Flows.inflight(thread_id), client)
 
 
 def snapshot(

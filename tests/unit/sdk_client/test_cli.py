@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +16,8 @@ from sdk_client.cli.views import LastRun, ThreadView, parse_namespace
 from sdk_client.errors import InvalidPayloadError
 from sdk_client.types import ModelUsage, ThreadStatus
 from tests.server import free_port
+
+CLI_DOCS = Path(__file__).resolve().parents[3] / "docs" / "cli.md"
 
 NOW = 1_800_000_000.0
 
@@ -43,15 +47,16 @@ def test_help_lists_commands_and_exit_codes(runner):
     for command in ("submit", "status", "watch", "memories", "flush"):
         assert command in res.output
     assert "3 server unreachable" in res.output and "5 timed out" in res.output
-    assert EXIT_CODES == {
-        "ok": 0,
-        "error": 1,
-        "usage": 2,
-        "unreachable": 3,
-        "refused": 4,
-        "timeout": 5,
-        "failed": 6,
-    }
+
+
+def test_exit_codes_are_the_documented_ones():
+    """Scripts depend on them: docs/cli.md states each code's meaning; the code must agree."""
+    section = CLI_DOCS.read_text().split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    found = re.findall(r"`(\d)` ([a-z\s]+)", section)
+    documented = {int(code): " ".join(meaning.split()) for code, meaning in found}
+    assert sorted(EXIT_CODES.values()) == sorted(documented) == list(range(7))
+    for name, code in EXIT_CODES.items():
+        assert name[:4] in documented[code], (name, code, documented[code])
 
 
 def test_memories_help_lists_subcommands(runner):

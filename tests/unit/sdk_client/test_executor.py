@@ -8,13 +8,10 @@ from sdk_client import (
     InvalidPayloadError,
     NotAcceptedError,
     ReflectionExecutor,
-    RetryPolicy,
     Stage,
 )
 from tests.server import free_port
-
-FAST = RetryPolicy(max_attempts=2, initial_delay=0, jitter=0)
-MSG = {"messages": [{"role": "user", "content": "I love tea."}]}
+from tests.unit.sdk_client.cases import FAST, MSG, OPTIONS, PAYLOADS, Recorder
 
 
 @pytest.fixture
@@ -74,51 +71,48 @@ def test_context_manager_shuts_down():
 
 
 def test_a_threads_submissions_reach_the_server_in_order_and_coalesce():
-    import json
     import threading
 
     import httpx
 
-    sent: list[tuple[str, str, dict]] = []
-    lock = threading.Lock()
-    release = threading.Event()
+    server, release = Recorder(), threading.Event()
 
     def handler(request: httpx.Request) -> httpx.Response:
         release.wait(10)  # hold the first request so later submissions queue up
-        body = json.loads(request.content or b"{}")
-        with lock:
-            sent.append((request.method, request.url.path, body))
-            n = len(sent)
-        if request.url.path.endswith("/runs"):
-            return httpx.Response(200, json={"run_id": f"run-{n}", "status": "pending"})
-        return httpx.Response(204)
+        return server.answer(request)
 
     ex = ReflectionExecutor(
-        "memory_manager",
-        "memories",
-        url="http://test",
-        transport=httpx.MockTransport(handler),
-        retry=FAST,
-        sender_threads=1,
+        "memory_manager", "memories", transport=httpx.MockTransport(handler), **OPTIONS
     )
-    futures = [
-        ex.submit(
-            {"messages": [{"role": "user", "content": f"turn {i}"}]},
-            thread_id="t",
-            after_seconds=60,
-        )
-        for i in range(10)
-    ]
+    futures = [ex.submit(p, thread_id="t", after_seconds=60) for p in PAYLOADS]
     release.set()
     ex.wait_accepted(timeout=10)
     ex.shutdown(wait=True, cancel_futures=True)
+    server.check_in_order_and_coalesced(futures)
 
-    puts = [b for m, p, b in sent if m == "PUT"]
-    order = [s["messages"][0]["content"] for b in puts for s in b["value"]["submissions"]]
-    assert order == [f"turn {i}" for i in range(10)]
-    assert len(puts) < 10, "queued submissions coalesce into fewer requests"
-    runs = [b for m, p, b in sent if p.endswith("/runs")]
-    assert len(runs) == len(puts)
-    assert runs[-1]["input"]["messages"][0]["content"] == "turn 9"
-    assert runs[-1]["multitask_strategy"] == "rollback"
-    assert all(f.stage is Stage.ACCEPTED for f in futures)
+
+def test_search_and_asearch_are_one_method_driven_two_ways():
+    """search() runs on the sync client; asearch() (its async twin) on the async one."""
+    import asyncio
+
+    import httpx
+    from langgraph_sdk.client import LangGraphClient
+
+    seen: list[str] = []
+
+    def server(flavour: str) -> httpx.MockTransport:
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(f"{flavour} {request.method} {request.url.path}")
+            item = {"key": flavour, "namespace": ["memories"], "value": {}}
+            return httpx.Response(200, json={"items": [item]})
+
+        return httpx.MockTransport(answer)
+
+    aclient = LangGraphClient(httpx.AsyncClient(base_url="http://s", transport=server("async")))
+    with ReflectionExecutor(
+        "memory_manager", "memories", url="http://s", transport=server("sync"), client=aclient
+    ) as ex:
+        found = asyncio.run(ex.asearch("tea"))
+        assert [(m["key"], m["namespace"]) for m in found] == [("async", ("memories",))]
+        assert [m["key"] for m in ex.search("tea")] == ["sync"]  # the twin left no trace
+    assert seen == ["async POST /store/items/search", "sync POST /store/items/search"]

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sdk_client import _flows
 from sdk_client._flows import Flows, ServerFeatures
 from sdk_client._ledger import STARTED_MARGIN, Ledger, RunPlan
 from sdk_client._retry import RetryPolicy
@@ -118,8 +119,16 @@ def create(sub: Submission, strategy: str = "rollback", after: float = 0.0) -> C
     )
 
 
-def search(namespace: tuple[str, ...]) -> Call:
-    return Call("store.search_items", (namespace,), {"limit": 1000})
+def search(namespace: tuple[str, ...], offset: int = 0) -> Call:
+    """The first (or a later) page of a namespace the flows read to the end."""
+    return Call("store.search_items", (namespace,), {"limit": _flows.STORE_PAGE, "offset": offset})
+
+
+def runs(tid: str, status: str, offset: int = 0) -> Call:
+    """A page of the thread's runs in ``status``."""
+    return Call(
+        "runs.list", (tid,), {"status": status, "limit": _flows.RUNS_PAGE, "offset": offset}
+    )
 
 
 def receipt(sub: Submission, run_id: str) -> dict[str, Any]:
@@ -319,17 +328,59 @@ def test_status_reads_the_runs_then_the_inbox():
     tid = s.submit()[0].thread_id
     pending = {"run_id": "r", "status": "pending", "created_at": "2026-01-01T00:00:10+00:00"}
     script = [
-        (Call("runs.list", (tid,), {"status": "running", "limit": 100}), []),
-        (Call("runs.list", (tid,), {"status": "pending", "limit": 100}), [pending]),
+        (runs(tid, "running"), []),
+        (runs(tid, "pending"), [pending]),
         (search(inbox_namespace(tid)), {"items": [{"value": {"submissions": [{}, {}]}}]}),
     ]
     got = play(s.flows.status("t"), script)
     assert (got.state, got.run_id, got.inbox) == ("pending", "r", 2)
     script = [
-        (Call("runs.list", (tid,), {"status": "running", "limit": 100}), GONE),
+        (runs(tid, "running"), GONE),
         (search(inbox_namespace(tid)), {"items": []}),
     ]
     assert play(s.flows.status("t"), script).state == "idle"
+
+
+def test_status_and_cancel_read_every_page_of_runs_and_inbox(monkeypatch):
+    monkeypatch.setattr("sdk_client._flows.STORE_PAGE", 2)
+    monkeypatch.setattr("sdk_client._flows.RUNS_PAGE", 2)
+    s = Setup()
+    tid = s.submit()[0].thread_id
+    running = [{"run_id": f"r{i}", "status": "running"} for i in range(3)]
+    held = [{"key": f"k{i}", "value": {"submissions": [{}]}} for i in range(5)]
+    pages = [
+        (runs(tid, "running"), running[:2]),
+        (runs(tid, "running", 2), running[2:]),
+        (runs(tid, "pending"), []),
+        (search(inbox_namespace(tid)), {"items": held[:2]}),
+        (search(inbox_namespace(tid), 2), {"items": held[2:4]}),
+        (search(inbox_namespace(tid), 4), {"items": held[4:]}),
+    ]
+    got = play(s.flows.status("t"), pages)
+    assert (got.state, got.inbox) == ("running", 5)
+    cancels = [
+        (Call("runs.cancel", (tid, r["run_id"]), {"action": "rollback"}), None) for r in running
+    ]
+    deletes = [(Call("store.delete_item", (inbox_namespace(tid), i["key"])), None) for i in held]
+    script = [*pages[:3], *cancels, *pages[3:], *deletes]
+    assert play(s.flows.cancel("t"), script) == 1
+
+
+def test_the_watcher_reads_every_page_of_receipts(monkeypatch):
+    monkeypatch.setattr("sdk_client._flows.STORE_PAGE", 1)
+    s = Setup()
+    first, fut1 = s.accept("run-1")
+    second, fut2 = s.accept("run-1")
+    tid = first.thread_id
+    script = [
+        (search(receipts_namespace(tid)), {"items": [receipt(first, "run-1")]}),
+        (search(receipts_namespace(tid), 1), {"items": [receipt(second, "run-1")]}),
+        (search(receipts_namespace(tid), 2), {"items": []}),
+        (Call("store.delete_item", (receipts_namespace(tid), first.submission_id)), None),
+        (Call("store.delete_item", (receipts_namespace(tid), second.submission_id)), None),
+    ]
+    play(s.flows.watch(), script)
+    assert fut1.result(timeout=0).run_id == fut2.result(timeout=0).run_id == "run-1"
 
 
 def test_a_bad_thread_is_refused_before_any_request():
@@ -348,8 +399,8 @@ def test_cancel_cancels_runs_empties_the_inbox_and_cancels_our_futures():
     _, unsent = s.submit()
     tid = sub.thread_id
     script = [
-        (Call("runs.list", (tid,), {"status": "running", "limit": 100}), []),
-        (Call("runs.list", (tid,), {"status": "pending", "limit": 100}), [{"run_id": "run-1"}]),
+        (runs(tid, "running"), []),
+        (runs(tid, "pending"), [{"run_id": "run-1"}]),
         (Call("runs.cancel", (tid, "run-1"), {"action": "rollback"}), GONE),  # finished meanwhile
         (search(inbox_namespace(tid)), {"items": [{"key": "k1"}, {"key": "k2"}]}),
         (Call("store.delete_item", (inbox_namespace(tid), "k1")), None),
@@ -526,8 +577,8 @@ def test_status_shows_the_servers_redelivery():
     record = {"value": {"attempts": 5, "max_attempts": 5, "next_at": None, "parked": True,
                         "last_error": "boom"}}  # fmt: skip
     script = [
-        (Call("runs.list", (tid,), {"status": "running", "limit": 100}), []),
-        (Call("runs.list", (tid,), {"status": "pending", "limit": 100}), []),
+        (runs(tid, "running"), []),
+        (runs(tid, "pending"), []),
         (search(inbox_namespace(tid)), {"items": [{"value": {"submissions": [{}, {}]}}]}),
         (Call("store.get_item", (("reflection_delivery", tid), "state")), record),
     ]

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
-from langchain_core.runnables import RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langgraph.config import get_store
+from langgraph.func import entrypoint
 from langgraph.store.memory import InMemoryStore
 
 from sdk_client import (
@@ -250,3 +251,137 @@ def test_a_future_cancelled_by_its_caller_is_left_alone(clock):
         assert c.cancel()
         assert ex.cancel("t") == 1
     assert a.cancelled() and c.cancelled()
+
+
+# ------------------------------------------- langmem's executor's own cases, ours
+# Written after langmem's public executor tests (tests/test_reflection.py and
+# tests/test_reflection_store.py in langchain-ai/langmem): a reflector written for
+# langmem, invoke(payload) and payloads of any shape, must work here unchanged.
+
+
+class LangmemStyleReflector:
+    """A reflector as langmem's executor calls it: ``invoke(payload)``, no config."""
+
+    namespace = staticmethod(lambda: ("memories",))
+
+    def __init__(self) -> None:
+        self.first_started = threading.Event()
+        self.release_first = threading.Event()
+        self.calls: list[int] = []
+
+    def invoke(self, payload: dict[str, int]) -> int:
+        self.calls.append(payload["id"])
+        if payload["id"] == 1:
+            self.first_started.set()
+            assert self.release_first.wait(WAIT)
+        return payload["id"]
+
+
+def test_a_one_argument_reflector_gets_payloads_of_any_shape(clock):
+    """langmem's test_replacing_running_task_does_not_cancel_its_future, on our executor."""
+    reflector = LangmemStyleReflector()
+    ex = LocalReflectionExecutor(reflector, clock=clock, poll_interval=0.01)
+    try:
+        first = ex.submit({"id": 1}, {"configurable": {}}, thread_id="same")
+        assert reflector.first_started.wait(WAIT)
+        second = ex.submit({"id": 2}, {"configurable": {}}, after_seconds=30, thread_id="same")
+        reflector.release_first.set()
+        assert first.result(timeout=WAIT) == 1
+        assert second.cancel()  # still waiting for its quiet period
+        assert reflector.calls == [1]
+    finally:
+        reflector.release_first.set()
+        ex.shutdown(cancel_futures=True)
+
+
+def test_a_newer_payload_without_messages_replaces_the_pending_one(clock):
+    reflector = LangmemStyleReflector()
+    with LocalReflectionExecutor(reflector, clock=clock, poll_interval=0.01) as ex:
+        older = ex.submit({"id": 2}, thread_id="t", after_seconds=5)
+        newer = ex.submit({"id": 3}, thread_id="t", after_seconds=5)
+        clock.advance(5)
+        assert newer.result(timeout=WAIT) == older.result(timeout=WAIT) == 3
+    assert reflector.calls == [3]
+
+
+def test_a_one_argument_reflector_finds_its_config_in_the_context(clock):
+    from langgraph.config import get_config
+
+    seen: list[Any] = []
+
+    class Reads:
+        def invoke(self, payload: Any) -> None:
+            seen.append((get_config()["configurable"]["user_id"], get_store()))
+
+    store = InMemoryStore()
+    with LocalReflectionExecutor(Reads(), store=store, clock=clock) as ex:
+        config = {"configurable": {"user_id": "alice"}}
+        ex.submit("any payload at all", config, thread_id="t").result(timeout=WAIT)
+    assert seen == [("alice", store)]
+
+
+class StoreWriter(Runnable):
+    """A Runnable reflector that writes its input with get_store(), as in langmem's tests."""
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        if input:
+            get_store().put(("memories",), input["key"], input)
+        return input
+
+
+def test_the_calling_graphs_store_reaches_the_reflector_and_is_kept():
+    """langmem infers the store from the graph that submits, and keeps it for later."""
+    store = InMemoryStore()
+    memory = {"key": "preference", "text": "Prefers concise answers"}
+    with LocalReflectionExecutor(StoreWriter()) as ex:
+
+        @entrypoint(store=store)
+        def remember(payload: dict[str, Any]) -> Any:
+            return ex.submit(payload, thread_id=None).result(timeout=WAIT)
+
+        assert remember.invoke(memory) == memory
+        later = {"key": "later", "text": "After the graph returned"}
+        assert ex.submit(later, {"configurable": {}}, thread_id=None).result(WAIT) == later
+    assert store.get(("memories",), "preference").value == memory
+    assert store.get(("memories",), "later").value == later
+
+
+def test_an_explicit_store_wins_over_the_calling_graphs():
+    explicit, runtime = InMemoryStore(), InMemoryStore()
+    memory = {"key": "preference", "text": "Use the explicitly supplied store"}
+    with LocalReflectionExecutor(StoreWriter(), explicit) as ex:  # langmem's call shape
+
+        @entrypoint(store=runtime)
+        def remember(payload: dict[str, Any]) -> Any:
+            return ex.submit(payload, thread_id=None).result(timeout=WAIT)
+
+        assert remember.invoke(memory) == memory
+    assert explicit.get(("memories",), "preference").value == memory
+    assert runtime.get(("memories",), "preference") is None
+
+
+def test_submissions_without_a_thread_run_on_their_own(clock):
+    rec = Recorder()
+    with LocalReflectionExecutor(rec, clock=clock, poll_interval=0.01) as ex:
+        a = ex.submit(turn("a"), {"configurable": {}}, thread_id=None)
+        b = ex.submit(turn("b"), {"configurable": {}}, thread_id=None)
+        assert a.thread_id != b.thread_id
+        assert {a.result(WAIT)["seen"][0], b.result(WAIT)["seen"][0]} == {"a", "b"}
+
+
+@pytest.mark.parametrize(
+    ("reflector", "takes_config"),
+    [
+        (RunnableLambda(lambda payload: payload), True),
+        (LangmemStyleReflector(), False),
+        (Recorder(), True),  # invoke(payload, config=None)
+        (type("Star", (), {"invoke": lambda self, *args: args})(), True),
+    ],
+    ids=["runnable", "payload-only", "payload-and-config", "star-args"],
+)
+def test_the_config_is_passed_when_invoke_takes_one(reflector, takes_config):
+    ex = LocalReflectionExecutor(reflector)
+    try:
+        assert ex._pass_config is takes_config
+    finally:
+        ex.shutdown()

@@ -72,3 +72,31 @@ def test_coalesce_counts_the_delay_from_submission_time():
     s = _sub(after=5.0)
     assert coalesce([s], now=s.submitted_at + 2)[0].after_seconds == pytest.approx(3.0, abs=0.01)
     assert coalesce([s], now=s.submitted_at + 9)[0].after_seconds == 0.0
+
+
+def test_submission_ids_are_random_uuid4_strings():
+    import uuid
+
+    from sdk_client._submission import new_submission_id
+
+    ids = {new_submission_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for sid in ids:
+        parsed = uuid.UUID(sid)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, sid)
+
+
+def test_the_builder_checks_its_template_once_and_each_filled_namespace_every_time():
+    from sdk_client._submission import SubmissionBuilder
+
+    with pytest.raises(InvalidPayloadError, match="namespace"):
+        SubmissionBuilder(("a.b",))
+    fixed = SubmissionBuilder(("memories",))
+    assert fixed.build(PAYLOAD, None, 0, "t").namespace == ("memories",)
+    per_user = SubmissionBuilder(("memories", "{user_id}"))
+    alice = {"configurable": {"user_id": "alice"}}
+    assert per_user.build(PAYLOAD, alice, 0, "t").namespace == ("memories", "alice")
+    with pytest.raises(InvalidPayloadError, match="user_id"):
+        per_user.build(PAYLOAD, None, 0, "t")
+    with pytest.raises(InvalidPayloadError, match=r"namespace\[1\]"):
+        per_user.build(PAYLOAD, {"configurable": {"user_id": "a.b"}}, 0, "t")
