@@ -17,7 +17,7 @@ setup: $(BIN)/python  ## create .venv and install torch (CPU), then the project 
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 
 demo: setup  ## start langgraph dev, run the demo client against it, stop the server
-	$(BIN)/python -m graphs.devserver -- $(BIN)/python -m sdk_client.demo
+	$(BIN)/python -m deploy.devserver -- $(BIN)/python -m sdk_client.demo
 
 serve: setup  ## langgraph dev on http://127.0.0.1:2024 with 10 concurrent runs
 	$(BIN)/langgraph dev --no-browser --n-jobs-per-worker 10

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 from langgraph_sdk.client import SyncLangGraphClient
 
-from graphs.devserver import Server, run_server
+from deploy.devserver import Server, run_server
 from sdk_client import ReflectionExecutor, RetryPolicy
 from sdk_client._http import HttpSettings
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint, user_turns

@@ -38,7 +38,7 @@ from packaging.requirements import Requirement
 from bench import offline_facts
 from bench.machine import describe
 from bench.tables import OFFLINE_SET_COLUMNS, QUALITY_COLUMNS, table
-from graphs.devserver import run_server
+from deploy.devserver import run_server
 from sdk_client import ReflectionExecutor, RetryPolicy
 
 DATA = Path(__file__).with_name("data") / "quality.json"

@@ -39,7 +39,7 @@ from bench.harness import sdk_client
 from bench.machine import describe
 from bench.noop_graph import GRAPH_ID as NOOP
 from bench.tables import FIRST_RUN_COLUMNS, RUN_COST_COLUMNS, table
-from graphs.devserver import ROOT, Server, run_server, wait_until
+from deploy.devserver import ROOT, Server, run_server, wait_until
 from sdk_client.contract import GRAPH_ID
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
 

@@ -24,8 +24,8 @@ from bench.harness import Bench, CountingTransport, Ours, Submitter
 from bench.machine import describe
 from bench.tables import SCALEOUT_COLUMNS, table
 from bench.workloads import run_wave
+from deploy.devserver import Server
 from deploy.local_cluster import RUNTIME_PIN, run_cluster
-from graphs.devserver import Server
 from sdk_client import ReflectionExecutor
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
 

@@ -24,7 +24,7 @@ from typing import Any
 from bench.harness import FACTORIES
 from bench.machine import describe
 from bench.tables import SUBMIT_LATENCY_COLUMNS, table
-from graphs.devserver import run_server
+from deploy.devserver import run_server
 
 RESULTS = Path(__file__).with_name("results")
 

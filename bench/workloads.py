@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.harness import Bench, Submitter, sdk_client, tag_of, thread_uuid, turn_text
-from graphs.devserver import wait_until
+from deploy.devserver import wait_until
 from tests.llm_endpoint import user_turns
 
 

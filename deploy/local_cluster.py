@@ -37,9 +37,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from graphs.devserver import ROOT, free_port, wait_until
+from deploy.devserver import ROOT, free_port, wait_ok, wait_until
 
 __all__ = [
     "RUNTIME_PIN",
@@ -360,16 +358,8 @@ def run_cluster(
             cleanup.push(lambda: _stop_group(proc))
             node = Node(f"http://127.0.0.1:{port}", port, proc, log)
 
-            def ready() -> bool:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"langhost serve exited early:\n{node.log_text()[-4000:]}")
-                try:
-                    return httpx.get(f"{node.url}/ok", timeout=1).status_code == 200
-                except httpx.HTTPError:
-                    return False
-
             try:
-                wait_until(ready, startup_timeout, 0.25, f"langhost serve on port {port}")
+                wait_ok(proc, node.url, node.log_text, startup_timeout, "langhost serve")
             except TimeoutError as err:
                 text = node.log_text()
                 raise TimeoutError(f"{err}; its log:\n{text[:3000]}\n…\n{text[-2000:]}") from None

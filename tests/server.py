@@ -1,6 +1,6 @@
-"""Test access to the dev-server launcher (it lives in ``graphs.devserver``)."""
+"""Test access to the dev-server launcher (it lives in ``deploy.devserver``)."""
 
-from graphs.devserver import ROOT, Server, free_port, run_server, wait_until
+from deploy.devserver import ROOT, Server, free_port, run_server, wait_until
 
 __all__ = [
     "FAST_REDELIVERY",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
-from graphs.devserver import ROOT
+from deploy.devserver import ROOT
 
 REFERENCE = re.compile(r"(tests/[\w/]+\.py)::(\w+)")
 SOURCES = ["README.md", "docs", "deploy", "tests", "bench", "graphs", "sdk_client"]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.devserver import ROOT
 from deploy.local_cluster import runtime_config
-from graphs.devserver import ROOT
 
 ORIGINAL = json.loads((ROOT / "langgraph.json").read_text())
 

@@ -32,7 +32,7 @@ def indexed_store(local_embeddings):
     """A fresh in-memory store with the semantic index langgraph.json declares."""
     import json
 
-    from graphs.devserver import ROOT
+    from deploy.devserver import ROOT
 
     index = json.loads((ROOT / "langgraph.json").read_text())["store"]["index"]
     return InMemoryStore(index={**index, "embed": local_embeddings})

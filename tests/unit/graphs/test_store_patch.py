@@ -18,8 +18,8 @@ from langgraph.store.base import BaseStore, Op, PutOp, Result
 from langgraph.store.base.batch import AsyncBatchedBaseStore
 from langgraph.store.memory import InMemoryStore
 
+from deploy.devserver import ROOT
 from graphs import store_patch
-from graphs.devserver import ROOT
 
 TEXT = "I live in Lisbon."
 OTHER = "I work at Initech."

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from graphs.devserver import ROOT, write_config
+from deploy.devserver import ROOT, write_config
 
 
 def test_embed_path_is_made_absolute_and_resolves(tmp_path):

@@ -10,11 +10,11 @@ is absolute (the server resolves that path from its working directory).
 
 As a command it runs another command against a fresh server::
 
-    python -m graphs.devserver -- python -m sdk_client.demo
+    python -m deploy.devserver -- python -m sdk_client.demo
 
 (the inner command gets ``LANGGRAPH_API_URL``), or just serves until Ctrl-C::
 
-    python -m graphs.devserver --port 2024
+    python -m deploy.devserver --port 2024
 """
 
 from __future__ import annotations
@@ -63,6 +63,26 @@ def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+def wait_ok(
+    proc: subprocess.Popen[bytes],
+    url: str,
+    log_text: Callable[[], str],
+    timeout: float,
+    name: str,
+) -> None:
+    """Wait until the server process answers ``/ok``; fail early, with its log, if it exits."""
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited early:\n{log_text()[-4000:]}")
+        try:
+            return httpx.get(f"{url}/ok", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(ready, timeout, 0.25, f"{name} on {url}")
 
 
 @dataclass
@@ -216,16 +236,7 @@ def run_server(
         )
     server = Server(f"http://127.0.0.1:{port}", port, proc.pid, log, workdir, proc)
     try:
-
-        def ready() -> bool:
-            if proc.poll() is not None:
-                raise RuntimeError(f"langgraph dev exited early:\n{server.log_text()[-3000:]}")
-            try:
-                return httpx.get(f"{server.url}/ok", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        wait_until(ready, startup_timeout, 0.25, f"langgraph dev on port {port}")
+        wait_ok(proc, server.url, server.log_text, startup_timeout, "langgraph dev")
         yield server
     finally:
         _stop(proc)
@@ -252,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in args:
         command = args[args.index("--") + 1 :]
         args = args[: args.index("--")]
-    parser = argparse.ArgumentParser(prog="python -m graphs.devserver", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m deploy.devserver", description=__doc__)
     parser.add_argument("--port", type=int, default=None, help="default: a free port")
     parser.add_argument("--jobs", type=int, default=10, help="runs executed at once")
     opts = parser.parse_args(args)
