@@ -46,7 +46,7 @@ def test_build_submission_validates_everything_first():
         thread_id="t",
     )
     assert sub.namespace == ("m", "u1")
-    assert sub.due_at == pytest.approx(sub.submitted_at + 2)
+    assert sub.due_at == pytest.approx(sub.submitted_at + 2, abs=1e-6)
 
 
 def _sub(ns=("m",), after=5.0, thread="t"):
