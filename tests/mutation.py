@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import fnmatch
+import json
 import os
 import re
 import shutil
@@ -100,9 +102,15 @@ def results() -> dict[str, str]:
     return {name: status for name, status in pairs}
 
 
-def of_module(module: str, statuses: dict[str, str]) -> dict[str, str]:
-    import fnmatch
+def durations() -> dict[str, float]:
+    """Seconds each mutant's tests ran, as mutmut recorded them (its .meta files)."""
+    out: dict[str, float] = {}
+    for meta in (WORK / "mutants").rglob("*.meta"):
+        out.update(json.loads(meta.read_text()).get("durations_by_key", {}))
+    return out
 
+
+def of_module(module: str, statuses: dict[str, str]) -> dict[str, str]:
     pats = MODULES[module]
     return {n: s for n, s in statuses.items() if any(fnmatch.fnmatch(n, p) for p in pats)}
 
@@ -112,19 +120,20 @@ def equivalent() -> set[str]:
     return set(_NAME.findall(DOC.read_text())) if DOC.exists() else set()
 
 
-def table(rows: list[tuple[str, dict[str, str], float | None]]) -> str:
+def table(rows: list[tuple[str, dict[str, str]]]) -> str:
+    """Per module: mutants, killed, survivors (and how many are listed), test seconds."""
     lines = [
-        "| module | mutants | killed | survived | listed below | seconds (2 jobs) |",
+        "| module | mutants | killed | survived | of which listed | test seconds |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    listed = equivalent()
-    for module, mine, seconds in rows:
+    listed, spent = equivalent(), durations()
+    for module, mine in rows:
         survived = [n for n, s in mine.items() if s in SURVIVED]
         killed = sum(s in KILLED for s in mine.values())
-        shown = "" if seconds is None else f"{seconds:.0f}"
+        seconds = sum(spent.get(n, 0.0) for n in mine)
         lines.append(
             f"| {module} | {len(mine)} | {killed} | {len(survived)} | "
-            f"{sum(n in listed for n in survived)} | {shown} |"
+            f"{sum(n in listed for n in survived)} | {seconds:.0f} |"
         )
     return "\n".join(lines)
 
@@ -152,25 +161,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--write rewrites the whole table: run every module")
 
     sync_tree()
-    seconds: dict[str, float] = {}
     for module in modules if not args.no_run else ():
         print(f"mutation: {module} ...", flush=True)
-        seconds[module] = run(module, args.jobs)
+        print(f"mutation: {module} took {run(module, args.jobs):.0f} s", flush=True)
     statuses = results()
-    rows = [(m, of_module(m, statuses), seconds.get(m)) for m in modules]
+    rows = [(m, of_module(m, statuses)) for m in modules]
     print(table(rows))
 
     listed = equivalent()
-    unlisted = [
-        n for _, mine, _ in rows for n, s in mine.items() if s in SURVIVED and n not in listed
-    ]
-    unchecked = [n for _, mine, _ in rows for n, s in mine.items() if s not in (*SURVIVED, *KILLED)]
+    mine = {n: s for _, of in rows for n, s in of.items()}
+    unlisted = [n for n, s in mine.items() if s in SURVIVED and n not in listed]
+    unchecked = sorted({s for s in mine.values() if s not in (*SURVIVED, *KILLED)})
     for name in unlisted:
         print(f"\nSURVIVED {name} ({statuses[name]})\n{show(name)}")
     if unchecked:
-        print(
-            f"\n{len(unchecked)} mutants not tested ({', '.join(sorted({statuses[n] for n in unchecked}))})"
-        )
+        print(f"\nsome mutants were not tested: {', '.join(unchecked)} (see `mutmut results`)")
     if args.write and DOC.exists():
         DOC.write_text(_TABLE.sub(lambda m: m[1] + table(rows) + m[2], DOC.read_text()))
     print(f"\n{len(unlisted)} survivors neither killed nor listed in docs/mutation.md")
