@@ -15,6 +15,7 @@ from graphs.auth import (
     owned_assistants,
     owned_by_caller,
     owned_crons,
+    presented_key,
     scope_store,
 )
 
@@ -183,3 +184,30 @@ async def test_a_wrong_internal_secret_is_an_ordinary_request(keyed):
 async def test_in_open_mode_the_servers_own_requests_are_the_local_user(monkeypatch):
     monkeypatch.setattr(graphs.access, "ACCESS", Access())
     assert await authenticate(internal(b"alice")) == {"identity": "local", "permissions": []}
+
+
+@pytest.mark.parametrize(
+    ("headers", "key"),
+    [
+        ({b"authorization": b"Bearer tok en"}, "tok en"),
+        ({b"authorization": b"bearer  tok "}, "tok"),
+        ({b"authorization": b"Basic tok"}, None),
+        ({b"authorization": b"Bearer "}, None),
+        ({b"authorization": b"Bearer \xff"}, "\ufffd"),
+        ({b"x-api-key": b"k\xff", b"authorization": b"Bearer other"}, "k\ufffd"),
+    ],
+)
+def test_the_key_a_request_presents(headers, key):
+    assert presented_key(headers) == key
+
+
+async def test_a_run_whose_identity_lost_its_key_is_refused(keyed):
+    with pytest.raises(Auth.exceptions.HTTPException) as info:
+        await owned_by_caller(ctx("threads", "read", "carol"), {})
+    assert refused(info, 403) == "no API-key identity"
+
+
+async def test_only_an_assistants_created_by_is_the_servers(keyed):
+    value: dict[str, Any] = {"metadata": {"created_by": "me"}}
+    assert await owned_by_caller(ctx("threads", "create"), value) == {"owner": "alice"}
+    assert value["metadata"] == {"created_by": "me", "owner": "alice"}

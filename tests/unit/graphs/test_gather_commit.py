@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from langgraph.store.memory import InMemoryStore
 
 from graphs.memory_manager.commit import RECEIPT_MAX_AGE_S, _apply
@@ -18,6 +19,7 @@ from sdk_client.contract import (
     normalize_payload,
     receipts_namespace,
 )
+from sdk_client.errors import InvalidPayloadError
 
 THREAD = "11111111-2222-3333-4444-555555555555"
 INBOX_ONLY = {"messages": [], "redelivery": 1}  # a redeliverer's run: the inbox, nothing of its own
@@ -125,3 +127,18 @@ async def test_a_staged_delete_removes_the_memory_and_is_counted():
     changes = await _apply(store, ops)  # type: ignore[arg-type]
     assert changes == {"created": [], "updated": [], "deleted": ["memories/m1"]}
     assert store.get(("memories",), "m1") is None
+
+
+async def test_a_submission_without_a_delay_is_due_when_submitted(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1000.0, None))
+    out = await app.ainvoke(INBOX_ONLY, config())
+    assert out["timing"]["due_at"] == 1000.0
+
+
+async def test_a_bad_namespace_fails_the_run_naming_where_it_came_from(app, store):
+    with pytest.raises(InvalidPayloadError, match=r"^context\.namespace: no value for placeholder"):
+        await app.ainvoke(INBOX_ONLY, config(), context={"namespace": ["m", "{user_id}"]})
+    bad = {**entry("a", "I love tea.", 1.0), "namespace": ["a.b"]}
+    store.put(inbox_namespace(THREAD), "a", bad)
+    with pytest.raises(InvalidPayloadError, match=r"^inbox\.namespace\[0\]: label 'a\.b'"):
+        await app.ainvoke(INBOX_ONLY, config())

@@ -110,6 +110,8 @@ def test_oversized_message_is_refused_not_truncated():
     big = "x" * (MAX_MESSAGE_CHARS + 1)
     with pytest.raises(InvalidPayloadError, match="characters"):
         normalize_payload({"messages": [{"role": "user", "content": big}]})
+    [kept] = normalize_payload({"messages": [{"role": "user", "content": big[1:]}]})
+    assert kept["content"] == big[1:]  # exactly the limit is fine
 
 
 @pytest.mark.parametrize(
