@@ -12,6 +12,7 @@ import pytest
 from langgraph.store.memory import InMemoryStore
 
 from graphs.memory_manager.commit import RECEIPT_MAX_AGE_S, _apply
+from graphs.memory_manager.gather import read_inbox
 from sdk_client.contract import (
     DELIVERY_KEY,
     delivery_namespace,
@@ -41,8 +42,9 @@ def entry(key: str, text: str, submitted_at: float, after: float | None = 1.0) -
 
 
 async def test_timing_comes_from_the_inbox_submissions(app, store):
-    store.put(inbox_namespace(THREAD), "late", entry("late", "I live in Paris.", 2000.0, 30.0))
-    store.put(inbox_namespace(THREAD), "early", entry("early", "I love tea.", 1000.0, None))
+    # keys in the opposite order of the times: the order must come from submitted_at
+    store.put(inbox_namespace(THREAD), "a-late", entry("late", "I live in Paris.", 2000.0, 30.0))
+    store.put(inbox_namespace(THREAD), "z-early", entry("early", "I love tea.", 1000.0, None))
     out = await app.ainvoke(INBOX_ONLY, config())
     timing = out["timing"]
     assert (timing["first_submitted_at"], timing["last_submitted_at"], timing["due_at"]) == (
@@ -142,3 +144,19 @@ async def test_a_bad_namespace_fails_the_run_naming_where_it_came_from(app, stor
     store.put(inbox_namespace(THREAD), "a", bad)
     with pytest.raises(InvalidPayloadError, match=r"^inbox\.namespace\[0\]: label 'a\.b'"):
         await app.ainvoke(INBOX_ONLY, config())
+
+
+async def test_the_inbox_is_read_page_by_page_to_its_end():
+    store = InMemoryStore()
+    for i in range(501):
+        store.put(inbox_namespace(THREAD), f"k{i:03}", {"submissions": [{"submitted_at": -i}]})
+    items = await read_inbox(store, THREAD)
+    assert [i.key for i in items] == [f"k{i:03}" for i in reversed(range(501))]
+
+
+async def test_commit_leaves_results_not_scratch_in_the_threads_state(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1.0))
+    await app.ainvoke(INBOX_ONLY, config())
+    values = (await app.aget_state(config())).values
+    assert values["batches"] == values["ops"] == values["inbox_keys"] == []
+    assert values["submissions"] == ["a"]

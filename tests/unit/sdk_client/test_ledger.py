@@ -214,6 +214,7 @@ def test_news_of_a_thread_nothing_waits_on_any_more_changes_nothing():
     [sub], [fut] = _accepted(ledger)
     assert ledger.cancel_thread(T, "t") == 1
     for late in (
+        lambda: ledger.not_accepted([sub], ValueError("x"), "creating the run", "http://x"),
         lambda: ledger.lost(T, "run-1", [sub.submission_id]),
         lambda: ledger.run_failed(T, "run-1", "error", [sub.submission_id]),
         lambda: ledger.retrying(T, [sub.submission_id], Delivery()),
