@@ -185,6 +185,7 @@ def test_a_shut_down_ledger_says_so():
     ledger.close(cancel_futures=True)
     exc = fut.exception(timeout=0)
     assert str(exc) == f"submission {sub.submission_id} cancelled by shutdown()"
+    assert ledger.pending() == [] and ledger.drained()
     assert (exc.submission_id, exc.thread_id, fut.stage) == (
         sub.submission_id,
         sub.thread_id,
@@ -225,6 +226,7 @@ def test_news_of_a_thread_nothing_waits_on_any_more_changes_nothing():
         late()
     assert fut.stage is Stage.CANCELLED and ledger.pending() == []
     assert ledger.due_threads(1e12) == []
+    assert ledger.may_be_running(T, 1e12) == []  # its runs are forgotten too
 
 
 def test_a_future_cancelled_while_its_group_was_sent_stays_cancelled():
