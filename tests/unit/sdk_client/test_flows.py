@@ -611,12 +611,9 @@ def test_on_a_keyed_server_every_thread_key_maps_through_the_key():
         features=ServerFeatures(known=True),
     )
     tid = validate_thread_id("chat", api_key="K" * 16)
-    assert next(flows.status("chat")) == Call(
-        "runs.list", (tid,), {"status": "running", "limit": 100}
-    )
-    assert next(flows.cancel("chat")) == Call(
-        "runs.list", (tid,), {"status": "running", "limit": 100}
-    )
+    for flow in (flows.status("chat"), flows.cancel("chat")):
+        step = next(flow)
+        assert (step.method, step.args) == ("runs.list", (tid,))
     assert next(flows.redrive("chat")).args[0] == delivery_namespace(tid)
 
 
