@@ -6,7 +6,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve test test-unit test-integration browser-test reliability security lint bench bench-smoke graph report scaleout scaleout-test clean
+.PHONY: setup demo serve test test-unit test-integration browser-test reliability security lint bench bench-smoke graph report scaleout scaleout-test mutation clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -67,6 +67,9 @@ scaleout-test: setup  ## the scale-out tests (CI runs them): Postgres + Redis + 
 
 scaleout: scaleout-test  ## the scale-out tests, then the 1 vs 2 processes benchmark
 	$(BIN)/python -m bench.scaleout
+
+mutation: setup  ## mutmut over the promise-carrying modules, unit tests only (docs/mutation.md); MODULES="contract ledger" for some
+	$(BIN)/python -m tests.mutation $(MODULES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

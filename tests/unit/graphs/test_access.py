@@ -73,3 +73,22 @@ def test_open_mode_says_so_loudly(caplog):
     assert "OPEN MODE" in warnings[0] and "127.0.0.1" in warnings[0]
     assert "MEMORY_STUDIO_ACCESS is on" in warnings[1]
     assert len(warnings) == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("alice:" + "k" * 16 + ",bob", "MEMORY_API_KEYS entry 2: expected identity:key, got 'bob'"),
+        (":" + "k" * 16, "MEMORY_API_KEYS entry 1: expected identity:key, got ':" + "k" * 16 + "'"),
+        ("alice:", "MEMORY_API_KEYS entry 1: expected identity:key, got 'alice:'"),
+        ("x" * 50, f"MEMORY_API_KEYS entry 1: expected identity:key, got '{'x' * 40}'"),
+    ],
+)
+def test_a_malformed_key_entry_is_named_by_its_place(raw, message):
+    with pytest.raises(ValueError) as info:
+        parse_api_keys(raw)
+    assert str(info.value) == message
+
+
+def test_a_key_may_contain_colons():
+    assert parse_api_keys("alice:" + "k:" * 8) == {"k:" * 8: "alice"}

@@ -15,6 +15,7 @@ from graphs.auth import (
     owned_assistants,
     owned_by_caller,
     owned_crons,
+    presented_key,
     scope_store,
 )
 
@@ -143,3 +144,70 @@ async def test_operator_is_unrestricted_and_strangers_refused(keyed):
     with pytest.raises(Auth.exceptions.HTTPException) as err:
         await owned_by_caller(ctx("threads", "create_run", "mallory"), {})
     refused(err, 403)
+
+
+def internal(identity: bytes | None, secret: str | None = None) -> dict[bytes, bytes]:
+    """Headers of the server's own request (the redeliverer's) acting for ``identity``."""
+    headers = {
+        graphs.access.INTERNAL_HEADER.encode(): (secret or graphs.access.INTERNAL_SECRET).encode()
+    }
+    if identity is not None:
+        headers[graphs.access.AS_HEADER.encode()] = identity
+    return headers
+
+
+async def test_the_servers_own_requests_act_for_the_owner_they_name(keyed):
+    assert await authenticate(internal(b"bob")) == {"identity": "bob", "permissions": []}
+    assert await authenticate({**internal(b"alice"), b"x-api-key": b"b" * 16}) == {
+        "identity": "alice",
+        "permissions": [],
+    }
+
+
+@pytest.mark.parametrize(
+    "identity", [b"carol", None, b"\xffalice"], ids=["unknown", "none", "not utf-8"]
+)
+async def test_the_servers_own_requests_name_a_known_identity(keyed, identity):
+    with pytest.raises(Auth.exceptions.HTTPException) as info:
+        await authenticate(internal(identity))
+    assert refused(info, 401) == "unknown identity"
+
+
+async def test_a_wrong_internal_secret_is_an_ordinary_request(keyed):
+    forged = internal(b"alice", secret="x" * 43)
+    with pytest.raises(Auth.exceptions.HTTPException) as info:
+        await authenticate(forged)
+    assert refused(info, 401).startswith("missing API key")
+    assert (await authenticate({**forged, b"x-api-key": b"b" * 16}))["identity"] == "bob"
+
+
+async def test_in_open_mode_the_servers_own_requests_are_the_local_user(monkeypatch):
+    monkeypatch.setattr(graphs.access, "ACCESS", Access())
+    assert await authenticate(internal(b"alice")) == {"identity": "local", "permissions": []}
+
+
+@pytest.mark.parametrize(
+    ("headers", "key"),
+    [
+        ({b"authorization": b"Bearer tok en"}, "tok en"),
+        ({b"authorization": b"bearer  tok "}, "tok"),
+        ({b"authorization": b"Basic tok"}, None),
+        ({b"authorization": b"Bearer "}, None),
+        ({b"authorization": b"Bearer \xff"}, "\ufffd"),
+        ({b"x-api-key": b"k\xff", b"authorization": b"Bearer other"}, "k\ufffd"),
+    ],
+)
+def test_the_key_a_request_presents(headers, key):
+    assert presented_key(headers) == key
+
+
+async def test_a_run_whose_identity_lost_its_key_is_refused(keyed):
+    with pytest.raises(Auth.exceptions.HTTPException) as info:
+        await owned_by_caller(ctx("threads", "read", "carol"), {})
+    assert refused(info, 403) == "no API-key identity"
+
+
+async def test_only_an_assistants_created_by_is_the_servers(keyed):
+    value: dict[str, Any] = {"metadata": {"created_by": "me"}}
+    assert await owned_by_caller(ctx("threads", "create"), value) == {"owner": "alice"}
+    assert value["metadata"] == {"created_by": "me", "owner": "alice"}

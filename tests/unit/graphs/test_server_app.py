@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from starlette.testclient import TestClient
 
 import graphs.access
+import graphs.server_app
 from graphs.access import Access, parse_api_keys
-from graphs.server_app import app, body_error
+from graphs.server_app import (
+    GuardRequests,
+    _content_length,
+    _origin_allowed,
+    _read_body,
+    _replay,
+    _TooLarge,
+    app,
+    body_error,
+)
 
 KEY = "k" * 16
 
@@ -81,3 +94,124 @@ def test_meta_says_what_clients_can_rely_on(client):
     body = client.get("/reflect/meta").json()
     assert body["graph_id"] == "memory_manager" and body["capture"] is True
     assert body["redelivery"]["attempts"] == 5
+
+
+class Backend:
+    """The server behind the guard: records what reaches it and echoes the body back."""
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            self.seen.append((scope, receive, send))
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        self.seen.append((scope["method"], scope["path"], body))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture
+def backend() -> Backend:
+    return Backend()
+
+
+@pytest.fixture
+def guarded(backend) -> TestClient:
+    return TestClient(GuardRequests(backend), base_url="https://testserver")
+
+
+def test_what_passes_reaches_the_server_untouched(guarded, backend):
+    body = json.dumps({"assistant_id": "memory_manager", "after_seconds": 5}).encode()
+    r = guarded.post("/threads/t/runs", content=body)
+    assert (r.status_code, r.content) == (200, body)
+    assert guarded.get("/threads/t").status_code == 200
+    assert guarded.patch("/threads/t", json={"input": "text"}).status_code == 200  # not a cron
+    assert backend.seen == [("POST", "/threads/t/runs", body), ("GET", "/threads/t", b""),
+                            ("PATCH", "/threads/t", b'{"input":"text"}')]  # fmt: skip
+
+
+async def test_other_connections_pass_through(backend):
+    scope, receive, send = {"type": "lifespan"}, object(), object()
+    await GuardRequests(backend)(scope, receive, send)
+    assert backend.seen == [(scope, receive, send)]
+
+
+def test_refusals_are_json_with_their_length(guarded):
+    r = guarded.post("/runs", json={"after_seconds": -1})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/json"
+    assert int(r.headers["content-length"]) == len(r.content)
+    assert r.json() == {"detail": "after_seconds: expected a number from 0 to 2592000, got -1"}
+    assert body_error(b'{"input": 3}', check_runs=True) == (
+        "input: expected an object like {'messages': [...]}, got int"
+    )
+    deep = guarded.post("/store/items", content=b"[" * 5000 + b"]" * 5000)
+    assert deep.json() == {"detail": "body: JSON nested too deeply"}
+
+
+def test_a_body_of_exactly_the_limit_passes(guarded, keyed):
+    assert guarded.post("/store/items", content=b"x" * 4096).status_code == 200
+    assert guarded.post("/store/items", content=b"x" * 4097).status_code == 413
+
+
+def messages(*items: dict[str, Any]):
+    queue = list(items)
+
+    async def receive() -> dict[str, Any]:
+        return queue.pop(0)
+
+    return receive
+
+
+@pytest.mark.parametrize(
+    ("received", "limit", "body"),
+    [
+        ([{"type": "http.request", "body": b"ab", "more_body": True},
+          {"type": "http.request", "body": b"cd"}], 4, b"abcd"),
+        ([{"type": "http.request", "more_body": True}, {"type": "http.request", "body": b"z"}], 1, b"z"),
+        ([{"type": "http.request", "body": b"ab", "more_body": True}, {"type": "http.disconnect"}], 9, None),
+    ],
+    ids=["chunks", "a chunk without body", "client gone"],
+)  # fmt: skip
+async def test_the_body_is_read_whole_in_chunks(received, limit, body):
+    assert await _read_body(messages(*received), limit) == body
+
+
+async def test_chunks_count_towards_the_limit_together():
+    chunks = [{"type": "http.request", "body": b"abc", "more_body": True}] * 2
+    with pytest.raises(_TooLarge):
+        await _read_body(messages(*chunks), 5)
+
+
+async def test_the_body_read_is_replayed_once_then_the_connection_speaks():
+    receive = _replay(b"abc", messages({"type": "http.disconnect"}))
+    assert await receive() == {"type": "http.request", "body": b"abc", "more_body": False}
+    assert await receive() == {"type": "http.disconnect"}
+
+
+def test_content_length_and_headers_are_read_from_the_scope():
+    assert _content_length({"headers": [(b"content-length", b"5000")]}) == 5000
+    assert _content_length({"headers": [(b"content-length", b"five")]}) == 0
+    assert _content_length({"headers": []}) == 0
+
+
+def test_same_origin_counts_the_scheme(monkeypatch):
+    scope = {"headers": [(b"host", b"h:1")]}
+    assert _origin_allowed(scope, "http://h:1")  # no scheme in the scope: http
+    assert not _origin_allowed({**scope, "scheme": "https"}, "http://h:1")
+    assert _origin_allowed({**scope, "scheme": "https"}, "https://h:1")
+    monkeypatch.setattr(graphs.server_app, "allowed_origins", lambda: ("https://app.example",))
+    assert _origin_allowed(scope, "https://app.example")
+    assert not _origin_allowed(scope, "https://evil.example")
+    monkeypatch.setattr(graphs.server_app, "allowed_origins", lambda: ("*",))
+    assert _origin_allowed(scope, "https://evil.example")
+
+
+def test_keyed_meta_routes_with_a_trailing_slash(client, keyed):
+    r = client.get("/metrics/")
+    assert r.status_code == 401 and r.json() == {"detail": "missing or unknown API key"}

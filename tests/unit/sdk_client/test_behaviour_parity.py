@@ -5,7 +5,7 @@ equal. One scripted server (an ``httpx.MockTransport`` handler) answers both
 executors through the same story: a submission accepted and processed, one
 superseded by a newer one, one enqueued behind a running run (cancelling our
 pending one), one whose run another client superseded (followed), one the
-server lost, one whose run failed, one cancelled, and two the server refused.
+server lost, one whose run failed, one cancelled, two the server refused, and the failed one run again (retry).
 Each thread's requests, in order, and every Future's outcome must be equal.
 """
 
@@ -218,7 +218,14 @@ class Cancel:
     thread: str
 
 
-Act = Submit | Accepted | Settled | Status | Cancel
+@dataclass(frozen=True)
+class Retry:
+    """``executor.retry(thread)``; the answer is whether a run was created."""
+
+    thread: str
+
+
+Act = Submit | Accepted | Settled | Status | Cancel | Retry
 
 
 def story() -> Generator[Act, Any, dict[str, Any]]:
@@ -248,6 +255,7 @@ def story() -> Generator[Act, Any, dict[str, Any]]:
     out["cancel"] = yield Cancel("cancelled")
     yield Settled(fut)
     out["cancelled"] = fut
+    out["retry"] = yield Retry("failed")  # run the failed thread's work again
     return out
 
 
@@ -295,6 +303,8 @@ def act_sync(ex: ReflectionExecutor, act: Act) -> Any:
         return concurrent.futures.wait([act.fut], timeout=SETTLE)
     if isinstance(act, Status):
         return ex.status(act.thread)
+    if isinstance(act, Retry):
+        return ex.retry(act.thread)
     return ex.cancel(act.thread)
 
 
@@ -320,6 +330,8 @@ async def act_async(ex: AsyncReflectionExecutor, act: Act) -> Any:
         return await asyncio.wait([asyncio.wrap_future(act.fut)], timeout=SETTLE)
     if isinstance(act, Status):
         return await ex.status(act.thread)
+    if isinstance(act, Retry):
+        return await ex.retry(act.thread)
     return await ex.cancel(act.thread)
 
 
@@ -357,6 +369,11 @@ def test_both_executors_send_the_same_requests_and_resolve_the_same_futures():
     assert sync_out["refused-run"] == ("failed", None, "NotAcceptedError", None)
     assert sync_out["cancelled"] == ("cancelled", "run-1", "SubmissionCancelledError", None)
     assert sync_out["cancel"] == 1
+    assert sync_out["retry"] is True
+    assert [(m, path) for m, path, _, _ in sync_server.log["failed"][-2:]] == [
+        ("DELETE", "/store/items"),
+        ("POST", "/threads/failed/runs"),
+    ]
     assert isinstance(sync_out["status"], ThreadStatus) and sync_out["status"].state == "pending"
     posts = [
         (path, body) for method, path, _, body in sync_server.log["enqueued"] if method == "POST"

@@ -1,3 +1,4 @@
+import hashlib
 import math
 import uuid
 
@@ -7,6 +8,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from sdk_client.contract import (
     MAX_MESSAGE_CHARS,
     message_id,
+    normalize_message,
     normalize_payload,
     resolve_namespace,
     validate_after_seconds,
@@ -108,6 +110,8 @@ def test_oversized_message_is_refused_not_truncated():
     big = "x" * (MAX_MESSAGE_CHARS + 1)
     with pytest.raises(InvalidPayloadError, match="characters"):
         normalize_payload({"messages": [{"role": "user", "content": big}]})
+    [kept] = normalize_payload({"messages": [{"role": "user", "content": big[1:]}]})
+    assert kept["content"] == big[1:]  # exactly the limit is fine
 
 
 @pytest.mark.parametrize(
@@ -183,3 +187,44 @@ def test_bad_after_seconds(value):
 def test_after_seconds_takes_fractions():
     assert validate_after_seconds(0.5) == 0.5
     assert validate_after_seconds(0) == 0.0
+
+
+def test_message_ids_are_m_dash_32_hex_of_role_and_content():
+    # Stored in the graph's state and receipts: a change would re-process every history.
+    digest = hashlib.sha256(b"user\x00hi").hexdigest()
+    assert message_id("user", "hi") == f"m-{digest[:32]}"
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: normalize_message({"content": "x"}),
+            "messages[0]: message has neither 'role' nor 'type'",
+        ),
+        (
+            lambda: validate_namespace(5),
+            "namespace: expected a string or a sequence of strings, got int",
+        ),
+        (lambda: validate_thread_id(5), "thread_id: expected a string or uuid.UUID, got int"),
+        (lambda: resolve_namespace([], {}, "ctx.ns"), "ctx.ns: must have at least one label"),
+        (
+            lambda: resolve_namespace(("m", "{user-id}", "{a b}"), {}, "f"),
+            "f: placeholder(s) '{user-id}', '{a b}' in ['m', '{user-id}', '{a b}'] must be "
+            "names like {user_id}",
+        ),
+        (
+            lambda: resolve_namespace(("{a}", "{b}"), {"b": ""}, "f"),
+            "f: no value for placeholder(s) a, b in ['{a}', '{b}']; pass them in "
+            "config['configurable'] (e.g. config={'configurable': {'a': ...}})",
+        ),
+        (
+            lambda: resolve_namespace(("m", "{a}"), {"a": "x.y"}, "f"),
+            "f[1]: label 'x.y' must not contain '.'",
+        ),
+    ],
+)
+def test_errors_name_the_field_and_say_what_to_do(call, message):
+    with pytest.raises(InvalidPayloadError) as info:
+        call()
+    assert str(info.value) == message

@@ -7,6 +7,7 @@ script, which then answers it (a value, or an exception thrown in at the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -17,9 +18,14 @@ from sdk_client import _flows
 from sdk_client._flows import Flows, ServerFeatures
 from sdk_client._ledger import STARTED_MARGIN, Ledger, RunPlan
 from sdk_client._retry import RetryPolicy
-from sdk_client._sansio import Call, Flow, Sleep, Wait, run_sync
-from sdk_client._submission import Submission, build_submission
-from sdk_client.contract import inbox_namespace, receipts_namespace, validate_thread_id
+from sdk_client._sansio import Call, Flow, Sleep, Wait, run_async, run_sync
+from sdk_client._submission import Submission, build_submission, coalesce
+from sdk_client.contract import (
+    delivery_namespace,
+    inbox_namespace,
+    receipts_namespace,
+    validate_thread_id,
+)
 from sdk_client.errors import (
     FlushTimeoutError,
     InvalidPayloadError,
@@ -588,3 +594,69 @@ def test_status_shows_the_servers_redelivery():
         status.delivery is not None
         and status.delivery.describe() == "parked after 5 attempts: boom"
     )
+
+
+# ------------------------------------------------------------- more that must hold
+
+
+def test_on_a_keyed_server_every_thread_key_maps_through_the_key():
+    s = Setup()
+    flows = Flows(
+        s.ledger,
+        s.flows.retry,
+        "memory_manager",
+        ("memories",),
+        "http://test",
+        api_key="K" * 16,
+        features=ServerFeatures(known=True),
+    )
+    tid = validate_thread_id("chat", api_key="K" * 16)
+    for flow in (flows.status("chat"), flows.cancel("chat")):
+        step = next(flow)
+        assert (step.method, step.args) == ("runs.list", (tid,))
+    assert next(flows.redrive("chat")).args[0] == delivery_namespace(tid)
+
+
+def test_send_records_when_the_run_falls_due():
+    s = Setup()
+    sub, _ = s.submit(after=60)
+    [req] = coalesce([sub], now=s.now)  # the sender's clock is the flows' here
+    flow = s.flows.send(req, [sub])
+    assert play(flow, [(put(sub), None), (create(sub, after=60), {"run_id": "r1"})])
+    assert s.ledger.due_threads(NOW + 59) == [] and s.ledger.due_threads(NOW + 60) == [
+        sub.thread_id
+    ]
+    assert s.ledger.may_be_running(sub.thread_id, NOW + 59) == []
+
+
+def test_a_flush_past_its_deadline_waits_no_longer():
+    s = Setup()
+    _, fut = s.submit()
+    flow = s.flows.flush(0.0)
+    step = next(flow)
+    assert (step.future, step.timeout, step.until) == (fut, 0.0, "resolved")
+    with pytest.raises(
+        FlushTimeoutError, match=r"not processed within 0.0 s \(stage: handed_over\)"
+    ):
+        flow.send(False)
+
+
+def waits(until: str, timeout: float | None) -> Flow[list[Any]]:
+    def flow() -> Flow[list[Any]]:
+        fut = SubmissionFuture("s", "t")
+        early = yield Wait(fut, timeout, until)  # type: ignore[arg-type]
+        fut._mark_accepted("r")
+        fut._mark_processed(None)  # type: ignore[arg-type]
+        late = yield Wait(fut, timeout, until)  # type: ignore[arg-type]
+        return [early, late]
+
+    return flow()
+
+
+def test_the_drivers_wait_for_futures_as_the_flow_asks():
+    assert run_sync(waits("resolved", 0.01)) == [False, True]
+    assert asyncio.run(run_async(waits("resolved", 0.01))) == [False, True]
+    with pytest.raises(TimeoutError):
+        run_sync(waits("accepted", 0.01))
+    with pytest.raises(TimeoutError):
+        asyncio.run(run_async(waits("accepted", 0.01)))

@@ -9,8 +9,9 @@ from sdk_client.errors import (
     NotAcceptedError,
     ProcessingFailedError,
     SubmissionCancelledError,
+    SubmissionLostError,
 )
-from sdk_client.types import Stage
+from sdk_client.types import Delivery, Stage
 
 PAYLOAD = {"messages": [{"role": "user", "content": "I love tea."}]}
 
@@ -121,3 +122,141 @@ def test_ledger_close_cancels_only_unsent_and_refuses_new_submissions():
     assert f_sent.stage is Stage.ACCEPTED and not ledger.drained()
     with pytest.raises(ExecutorShutdownError):
         ledger.add(_sub())
+
+
+T = _sub().thread_id
+
+
+def _accepted(ledger, thread=T, run="run-1", n=1, after=0.0):
+    subs = [_sub(after=after) for _ in range(n)]
+    futs = [ledger.add(s) for s in subs]
+    ledger.accepted(thread or T, run, subs, due_at=subs[-1].due_at)
+    return subs, futs
+
+
+@pytest.mark.parametrize(
+    ("fail", "error", "says"),
+    [
+        (
+            lambda ledger, sid: ledger.lost(T, "run-1", [sid]),
+            SubmissionLostError,
+            f"was accepted (run run-1, thread {T}) but the server no longer holds it: the run "
+            "and the inbox entry are gone and no receipt says it was processed (a server "
+            "restarted without its latest data?); submit it again",
+        ),
+        (
+            lambda ledger, sid: ledger.run_failed(T, "run-1", "timeout", [sid]),
+            ProcessingFailedError,
+            f"run run-1 on thread {T} ended with status 'timeout'; the submission stays in the "
+            "thread's inbox and the next run on the thread processes it",
+        ),
+        (
+            lambda ledger, sid: ledger.parked(
+                T, "run-1", [sid], Delivery(attempts=3, last_error="boom")
+            ),
+            ProcessingFailedError,
+            "is parked after 3 attempts (last: boom); it stays in the thread's inbox until "
+            "`memory-reflect retry` (executor.retry()) or the thread's next submission runs it again",
+        ),
+        (
+            lambda ledger, sid: ledger.cancel_thread(T, "chat"),
+            SubmissionCancelledError,
+            "cancelled by cancel('chat')",
+        ),
+    ],
+    ids=["lost", "failed", "parked", "cancelled"],
+)
+def test_a_failed_future_says_what_happened_and_names_its_ids(fail, error, says):
+    ledger = Ledger()
+    [sub], [fut] = _accepted(ledger)
+    fail(ledger, sub.submission_id)
+    exc = fut.exception(timeout=0)
+    assert type(exc) is error and says in str(exc)
+    assert (exc.submission_id, exc.thread_id) == (sub.submission_id, T)
+    assert ledger.pending() == [] and ledger.unprocessed(T)[1] == []
+    if error is not SubmissionCancelledError:  # the thread is forgotten: nothing waits there
+        assert exc.run_id == "run-1" and ledger.unprocessed(T) == (None, [])
+
+
+def test_a_shut_down_ledger_says_so():
+    ledger = Ledger()
+    sub = _sub()
+    fut = ledger.add(sub)
+    ledger.close(cancel_futures=True)
+    exc = fut.exception(timeout=0)
+    assert str(exc) == f"submission {sub.submission_id} cancelled by shutdown()"
+    assert ledger.pending() == [] and ledger.drained()
+    assert (exc.submission_id, exc.thread_id, fut.stage) == (
+        sub.submission_id,
+        sub.thread_id,
+        Stage.CANCELLED,
+    )
+    with pytest.raises(ExecutorShutdownError) as info:
+        ledger.add(_sub())
+    assert str(info.value) == "submit(): the executor has been shut down"
+
+
+def test_not_accepted_names_the_thread_and_the_errors_type():
+    ledger = Ledger()
+    sub = _sub()
+    fut = ledger.add(sub)
+    ledger.not_accepted([sub], ValueError("nope"), "writing the inbox", "http://x")
+    exc = fut.exception(timeout=0)
+    assert str(exc) == (
+        f"submission {sub.submission_id} was not accepted (writing the inbox failed after "
+        "retries): ValueError: nope"
+    )
+    assert exc.thread_id == sub.thread_id
+
+
+def test_news_of_a_thread_nothing_waits_on_any_more_changes_nothing():
+    # The watcher may learn about a run after cancel() resolved its Futures.
+    ledger = Ledger()
+    [sub], [fut] = _accepted(ledger)
+    assert ledger.cancel_thread(T, "t") == 1
+    for late in (
+        lambda: ledger.not_accepted([sub], ValueError("x"), "creating the run", "http://x"),
+        lambda: ledger.lost(T, "run-1", [sub.submission_id]),
+        lambda: ledger.run_failed(T, "run-1", "error", [sub.submission_id]),
+        lambda: ledger.retrying(T, [sub.submission_id], Delivery()),
+        lambda: ledger.receipts(T, [{"key": sub.submission_id, "value": {}}]),
+        lambda: ledger.plan_run(T, {"run-1": "success"}),
+        lambda: ledger.cancel_thread(T, "t"),
+    ):
+        late()
+    assert fut.stage is Stage.CANCELLED and ledger.pending() == []
+    assert ledger.due_threads(1e12) == []
+    assert ledger.may_be_running(T, 1e12) == []  # its runs are forgotten too
+
+
+def test_a_future_cancelled_while_its_group_was_sent_stays_cancelled():
+    ledger = Ledger()
+    subs = [_sub(), _sub()]
+    first, second = (ledger.add(s) for s in subs)
+    ledger.cancel_thread(subs[0].thread_id, "t")
+    third_sub = _sub()
+    third = ledger.add(third_sub)
+    ledger.accepted(third_sub.thread_id, "run-1", [*subs, third_sub])
+    assert first.stage is second.stage is Stage.CANCELLED
+    assert (third.stage, third.run_id) == (Stage.ACCEPTED, "run-1")
+
+
+def test_a_run_falls_due_when_accepted_says():
+    ledger = Ledger()
+    sub = _sub(after=60)
+    ledger.add(sub)
+    ledger.accepted(T, "run-1", [sub], due_at=1000.0)
+    assert ledger.may_be_running(T, 1000.0 - STARTED_MARGIN - 0.01) == []
+    assert ledger.may_be_running(T, 1000.0 - STARTED_MARGIN) == ["run-1"]
+    ledger2 = Ledger()
+    ledger2.add(sub)
+    ledger2.accepted(T, "run-1", [sub])  # due at once by default
+    assert ledger2.may_be_running(T, 0.0) == ["run-1"]
+
+
+def test_unsent_is_what_the_server_does_not_hold_yet():
+    ledger = Ledger()
+    held, unsent = _sub(), _sub()
+    ledger.add(held), ledger.add(unsent)
+    ledger.accepted(T, "run-1", [held])
+    assert [f.submission_id for f in ledger.unsent()] == [unsent.submission_id]

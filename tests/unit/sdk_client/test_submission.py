@@ -46,7 +46,7 @@ def test_build_submission_validates_everything_first():
         thread_id="t",
     )
     assert sub.namespace == ("m", "u1")
-    assert sub.due_at == pytest.approx(sub.submitted_at + 2)
+    assert sub.due_at == pytest.approx(sub.submitted_at + 2, abs=1e-6)
 
 
 def _sub(ns=("m",), after=5.0, thread="t"):
@@ -100,3 +100,47 @@ def test_the_builder_checks_its_template_once_and_each_filled_namespace_every_ti
         per_user.build(PAYLOAD, None, 0, "t")
     with pytest.raises(InvalidPayloadError, match=r"namespace\[1\]"):
         per_user.build(PAYLOAD, {"configurable": {"user_id": "a.b"}}, 0, "t")
+
+
+def test_a_keyed_executors_threads_map_through_its_key_from_every_source():
+    key = "K" * 16
+    keyed = validate_thread_id("chat", api_key=key)
+    config = {"configurable": {"thread_id": "chat"}}
+    assert resolve_thread_id("chat", None, key) == keyed
+    assert resolve_thread_id(NOT_GIVEN, config, key) == keyed
+    sub = build_submission(
+        PAYLOAD, ("m",), config=config, after_seconds=0, thread_id=NOT_GIVEN, api_key=key
+    )
+    assert sub.thread_id == keyed != validate_thread_id("chat")
+
+
+def test_a_bad_thread_in_the_config_is_named_there():
+    with pytest.raises(InvalidPayloadError) as info:
+        resolve_thread_id(NOT_GIVEN, {"configurable": {"thread_id": 5}})
+    assert (
+        str(info.value) == "config.configurable.thread_id: expected a string or uuid.UUID, got int"
+    )
+    with pytest.raises(InvalidPayloadError) as info:
+        resolve_thread_id(NOT_GIVEN, None)
+    assert str(info.value) == (
+        "thread_id: no thread to submit to. Pass thread_id=... (any string or UUID; one per "
+        "conversation), or config={'configurable': {'thread_id': ...}}, or call submit() "
+        "inside a LangGraph node or entrypoint"
+    )
+    assert repr(NOT_GIVEN) == "NOT_GIVEN"
+
+
+def test_coalescing_alternating_namespaces_keeps_every_group_in_order():
+    a, b, c, d = _sub(("m",)), _sub(("o",)), _sub(("o",)), _sub(("m",))
+    reqs = coalesce([a, b, c, d], now=d.submitted_at)
+    groups = [[s["submission_id"] for s in r.inbox_entry["submissions"]] for r in reqs]
+    assert groups == [[a.submission_id], [b.submission_id, c.submission_id], [d.submission_id]]
+    assert [r.inbox_entry["namespace"] for r in reqs] == [["m"], ["o"], ["m"]]
+
+
+def test_the_delay_left_is_sent_in_milliseconds():
+    s = _sub(after=5.0)
+    assert coalesce([s], now=s.submitted_at + 1.23456)[0].after_seconds == round(5.0 - 1.23456, 3)
+    assert s.record()["after_seconds"] == 5.0 and set(s.record()) == {
+        "submission_id", "messages", "submitted_at", "after_seconds",
+    }  # fmt: skip

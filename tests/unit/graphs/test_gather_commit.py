@@ -1,0 +1,162 @@
+"""gather and commit in detail: what is read, in which order, and what is written back.
+
+test_graph.py runs the whole graph for its outcomes; these pin the details a run's
+caller and the next run rely on: timing, receipts, the delivery record, pruning.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from langgraph.store.memory import InMemoryStore
+
+from graphs.memory_manager.commit import RECEIPT_MAX_AGE_S, _apply
+from graphs.memory_manager.gather import read_inbox
+from sdk_client.contract import (
+    DELIVERY_KEY,
+    delivery_namespace,
+    inbox_namespace,
+    normalize_payload,
+    receipts_namespace,
+)
+from sdk_client.errors import InvalidPayloadError
+
+THREAD = "11111111-2222-3333-4444-555555555555"
+INBOX_ONLY = {"messages": [], "redelivery": 1}  # a redeliverer's run: the inbox, nothing of its own
+
+
+def config(**configurable):
+    return {"configurable": {"thread_id": THREAD, **configurable}}
+
+
+def entry(key: str, text: str, submitted_at: float, after: float | None = 1.0) -> dict:
+    sub = {
+        "submission_id": key,
+        "messages": normalize_payload({"messages": [{"role": "user", "content": text}]}),
+        "submitted_at": submitted_at,
+    }
+    if after is not None:
+        sub["after_seconds"] = after
+    return {"namespace": ["memories"], "submissions": [sub]}
+
+
+async def test_timing_comes_from_the_inbox_submissions(app, store):
+    # keys in the opposite order of the times: the order must come from submitted_at
+    store.put(inbox_namespace(THREAD), "a-late", entry("late", "I live in Paris.", 2000.0, 30.0))
+    store.put(inbox_namespace(THREAD), "z-early", entry("early", "I love tea.", 1000.0, None))
+    out = await app.ainvoke(INBOX_ONLY, config())
+    timing = out["timing"]
+    assert (timing["first_submitted_at"], timing["last_submitted_at"], timing["due_at"]) == (
+        1000.0,
+        2000.0,
+        2030.0,
+    )
+    # oldest submission first, whatever the keys say
+    assert [m["submission_id"] for m in out["processed"]] == ["early", "late"]
+
+
+async def test_a_redelivery_run_processes_the_inbox_and_an_input_with_messages_too(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1.0))
+    out = await app.ainvoke({"messages": [], "redelivery": 1, "submission_id": "r"}, config())
+    assert out["submissions"] == ["a"]
+    msg = {"role": "user", "content": "My name is Ann."}
+    out = await app.ainvoke({"messages": [msg], "redelivery": 1, "submission_id": "own"}, config())
+    assert out["submissions"] == ["own"]
+
+
+async def test_every_inbox_entry_is_read_past_the_stores_default_page(app, store):
+    for i in range(12):
+        store.put(
+            inbox_namespace(THREAD), f"k{i:02}", entry(f"s{i}", f"Fact number {i}.", float(i))
+        )
+    out = await app.ainvoke(INBOX_ONLY, config())
+    assert out["submissions"] == [f"s{i}" for i in range(12)]
+    assert store.search(inbox_namespace(THREAD), limit=100) == []
+
+
+async def test_receipts_name_the_run_and_what_it_changed(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1.0))
+    before = time.time()
+    out = await app.ainvoke(INBOX_ONLY, config(run_id="run-9"))
+    assert out["run_id"] == "run-9"
+    [item] = store.search(receipts_namespace(THREAD))
+    receipt = item.value
+    assert item.key == "a" and receipt["submission_id"] == "a" and receipt["run_id"] == "run-9"
+    assert receipt["message_ids"] == [m["id"] for m in out["processed"]]
+    assert receipt["created"] == out["changes"]["created"] and len(receipt["created"]) == 1
+    assert receipt["updated"] == receipt["deleted"] == []
+    assert before <= receipt["processed_at"] <= time.time()
+
+
+async def test_the_run_id_may_come_from_the_runs_metadata(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1.0))
+    out = await app.ainvoke(INBOX_ONLY, {**config(), "metadata": {"run_id": "run-m"}})
+    assert out["run_id"] == "run-m"
+    assert store.get(receipts_namespace(THREAD), "a").value["run_id"] == "run-m"
+
+
+async def test_an_input_without_a_submission_id_leaves_no_receipt(app, store):
+    out = await app.ainvoke({"messages": [{"role": "user", "content": "I love tea."}]}, config())
+    assert out["submissions"] == [] and len(out["processed"]) == 1
+    assert store.search(receipts_namespace(THREAD)) == []
+
+
+async def test_a_commit_clears_the_delivery_record(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1.0))
+    store.put(delivery_namespace(THREAD), DELIVERY_KEY, {"attempts": 2, "parked": True})
+    await app.ainvoke(INBOX_ONLY, config())
+    assert store.get(delivery_namespace(THREAD), DELIVERY_KEY) is None
+
+
+async def test_old_receipts_nobody_came_back_for_are_pruned(app, store):
+    now = time.time()
+    ns = receipts_namespace(THREAD)
+    store.put(ns, "old", {"submission_id": "old", "processed_at": now - RECEIPT_MAX_AGE_S - 60})
+    store.put(ns, "fresh", {"submission_id": "fresh", "processed_at": now - 60})
+    store.put(ns, "undated", {"submission_id": "undated"})
+    await app.ainvoke(INBOX_ONLY, config())
+    assert sorted(i.key for i in store.search(ns, limit=100)) == ["fresh"]
+
+
+async def test_a_staged_delete_removes_the_memory_and_is_counted():
+    store = InMemoryStore()
+    store.put(("memories",), "m1", {"kind": "Memory", "content": {"content": "x"}})
+    ops = [
+        {"namespace": ["memories"], "key": "m1", "value": None},
+        {"namespace": ["memories"], "key": "never-there", "value": None},
+    ]
+    changes = await _apply(store, ops)  # type: ignore[arg-type]
+    assert changes == {"created": [], "updated": [], "deleted": ["memories/m1"]}
+    assert store.get(("memories",), "m1") is None
+
+
+async def test_a_submission_without_a_delay_is_due_when_submitted(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1000.0, None))
+    out = await app.ainvoke(INBOX_ONLY, config())
+    assert out["timing"]["due_at"] == 1000.0
+
+
+async def test_a_bad_namespace_fails_the_run_naming_where_it_came_from(app, store):
+    with pytest.raises(InvalidPayloadError, match=r"^context\.namespace: no value for placeholder"):
+        await app.ainvoke(INBOX_ONLY, config(), context={"namespace": ["m", "{user_id}"]})
+    bad = {**entry("a", "I love tea.", 1.0), "namespace": ["a.b"]}
+    store.put(inbox_namespace(THREAD), "a", bad)
+    with pytest.raises(InvalidPayloadError, match=r"^inbox\.namespace\[0\]: label 'a\.b'"):
+        await app.ainvoke(INBOX_ONLY, config())
+
+
+async def test_the_inbox_is_read_page_by_page_to_its_end():
+    store = InMemoryStore()
+    for i in range(501):
+        store.put(inbox_namespace(THREAD), f"k{i:03}", {"submissions": [{"submitted_at": -i}]})
+    items = await read_inbox(store, THREAD)
+    assert [i.key for i in items] == [f"k{i:03}" for i in reversed(range(501))]
+
+
+async def test_commit_leaves_results_not_scratch_in_the_threads_state(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1.0))
+    await app.ainvoke(INBOX_ONLY, config())
+    values = (await app.aget_state(config())).values
+    assert values["batches"] == values["ops"] == values["inbox_keys"] == []
+    assert values["submissions"] == ["a"]
