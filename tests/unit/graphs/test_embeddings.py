@@ -48,6 +48,18 @@ def test_missing_extra_is_a_clear_error(monkeypatch):
         ConfiguredEmbeddings("local")
 
 
+def test_local_model_threads_default_to_one_and_a_bad_value_stops_the_start(monkeypatch):
+    monkeypatch.delenv("MEMORY_EMBEDDING_THREADS", raising=False)
+    assert ConfiguredEmbeddings("local")._threads == 1
+    monkeypatch.setenv("MEMORY_EMBEDDING_THREADS", "2")
+    assert ConfiguredEmbeddings("local")._threads == 2
+    for bad in ("0", "two"):
+        monkeypatch.setenv("MEMORY_EMBEDDING_THREADS", bad)
+        with pytest.raises(ValueError, match=f"MEMORY_EMBEDDING_THREADS='{bad}'"):
+            ConfiguredEmbeddings("local")
+    assert ConfiguredEmbeddings("fake:model")._threads == 1  # a provider's: not read
+
+
 def test_wrong_vector_size_names_the_setting():
     e = ConfiguredEmbeddings("fake:model")
     e._inner = FixedSize(12)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langgraph.store.base import GetOp, SearchOp
 from langgraph.store.memory import InMemoryStore
 
 import graphs.memory_manager.extractors as extractors
@@ -133,3 +134,38 @@ def test_langmem_uses_the_cached_extractor():
 
     extractors.install()
     assert extraction.create_extractor is cached_create_extractor
+
+
+class CountingEmbeddings:
+    """Deterministic vectors; counts the texts embedded."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        self.texts.extend(texts)
+        return [[float(len(t)), 1.0] for t in texts]
+
+
+async def test_a_query_search_of_an_empty_namespace_embeds_nothing_and_finds_nothing():
+    embed = CountingEmbeddings()
+    store = InMemoryStore(index={"dims": 2, "embed": embed, "fields": ["text"]})
+    await store.aput(("memories", "bob"), "k", {"text": "likes tea"})
+    embed.texts.clear()
+    with extractors.run_store(store):
+        alice = await extractors._RUN_STORE.asearch(("memories", "alice"), query="what to drink")
+        assert alice == []
+        assert embed.texts == []  # nothing to rank: the query is not embedded
+        bob = await extractors._RUN_STORE.asearch(("memories", "bob"), query="what to drink")
+    assert [item.key for item in bob] == ["k"]
+    assert embed.texts == ["what to drink"]
+    # Unchanged for every other op, and in a mixed batch each op gets its own answer.
+    with extractors.run_store(store):
+        got = await extractors._RUN_STORE.abatch(
+            [
+                SearchOp(("memories", "alice"), query="tea"),
+                GetOp(("memories", "bob"), "k"),
+                SearchOp(("memories", "bob"), query="tea"),
+            ]
+        )
+    assert got[0] == [] and got[1].value == {"text": "likes tea"} and len(got[2]) == 1

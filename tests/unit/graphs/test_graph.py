@@ -139,3 +139,16 @@ async def test_an_extraction_failure_writes_nothing_and_keeps_the_inbox(app, sto
     monkeypatch.undo()
     await app.ainvoke({"messages": [user("I live in Oslo.")]}, CONFIG)
     assert memories(store) == ["User likes tea.", "User lives in Oslo."]
+
+
+def test_the_context_schema_is_rendered_once_and_equal_to_langgraphs():
+    from langgraph.graph.state import CompiledStateGraph
+
+    from graphs.memory_manager.graph import _compiled, graph
+
+    run_copy = graph.copy({"store": None})  # what the server does for each run
+    first = run_copy.get_context_jsonschema()
+    assert first == CompiledStateGraph.get_context_jsonschema(_compiled)
+    assert first is not None
+    first["title"] = "changed by a caller"
+    assert run_copy.get_context_jsonschema() == _compiled.get_context_jsonschema()
