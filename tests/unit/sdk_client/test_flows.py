@@ -562,8 +562,14 @@ def test_parked_work_fails_its_futures_saying_how_to_run_it_again():
     record = {"value": {"attempts": 5, "max_attempts": 5, "next_at": None, "parked": True,
                         "last_error": "run run-6 ended error: model down"}}  # fmt: skip
     play(s.flows.watch(), _failed_run_script(sub.thread_id, "run-1", record))
-    with pytest.raises(ProcessingFailedError, match="parked after 5 attempts.*model down"):
+    with pytest.raises(ProcessingFailedError, match="parked after 5 attempts.*model down") as info:
         fut.result(timeout=0)
+    err = info.value  # the caller learns which run failed, on which thread
+    assert (err.run_id, err.thread_id, err.submission_id) == (
+        "run-1",
+        sub.thread_id,
+        sub.submission_id,
+    )
 
 
 def test_redrive_resets_the_count_and_creates_a_run_unless_one_is_on_its_way():
@@ -721,22 +727,6 @@ def test_after_a_failed_run_the_servers_next_attempt_is_the_run_watched():
     # run-2 fails too and nothing newer follows: the next question is about run-2.
     assert next(s.flows.check_run(tid, "run-2", [sub.submission_id])) == Call(
         "runs.get", (tid, "run-2")
-    )
-
-
-def test_parked_work_names_the_run_that_failed_and_its_thread():
-    s = Setup(redelivery=True)
-    sub, fut = s.accept("run-1")
-    record = {"value": {"attempts": 5, "max_attempts": 5, "next_at": None, "parked": True,
-                        "last_error": "model down"}}  # fmt: skip
-    play(s.flows.watch(), _failed_run_script(sub.thread_id, "run-1", record))
-    with pytest.raises(ProcessingFailedError) as info:
-        fut.result(timeout=0)
-    err = info.value
-    assert (err.run_id, err.thread_id, err.submission_id) == (
-        "run-1",
-        sub.thread_id,
-        sub.submission_id,
     )
 
 
