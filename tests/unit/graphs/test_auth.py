@@ -211,3 +211,24 @@ async def test_only_an_assistants_created_by_is_the_servers(keyed):
     value: dict[str, Any] = {"metadata": {"created_by": "me"}}
     assert await owned_by_caller(ctx("threads", "create"), value) == {"owner": "alice"}
     assert value["metadata"] == {"created_by": "me", "owner": "alice"}
+
+
+async def test_refusals_say_which_field_the_server_sets(keyed):
+    with pytest.raises(Auth.exceptions.HTTPException) as err:
+        await owned_by_caller(ctx("threads", "create"), {"metadata": {"owner": "bob"}})
+    assert refused(err, 403) == "metadata.owner is set by the server; leave it out"
+    with pytest.raises(Auth.exceptions.HTTPException) as err:
+        await owned_assistants(ctx("assistants", "create"), {"metadata": {"created_by": "x"}})
+    assert refused(err, 403) == "metadata.created_by is set by the server; leave it out"
+    payload = {"config": {"configurable": {"langgraph_auth_user_id": "bob"}}}
+    with pytest.raises(Auth.exceptions.HTTPException) as err:
+        await owned_crons(ctx("crons", "create"), {"payload": payload, "metadata": {}})
+    assert refused(err, 403) == (
+        "cron payload: 'langgraph_auth_user_id' is set by the server; leave it out"
+    )
+
+
+@pytest.mark.parametrize("configurable", [None, ["langgraph_auth_user_id"]])
+async def test_a_configurable_that_is_no_object_is_left_to_the_servers_checks(keyed, configurable):
+    value: dict[str, Any] = {"payload": {"config": {"configurable": configurable}}, "metadata": {}}
+    assert await owned_crons(ctx("crons", "create"), value) == {"owner": "alice"}

@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
-from graphs.memory_manager.commit import RECEIPT_MAX_AGE_S, _apply
+from graphs.memory_manager.commit import RECEIPT_MAX_AGE_S, _apply, index_fields
 from graphs.memory_manager.gather import read_inbox
 from sdk_client.contract import (
     DELIVERY_KEY,
@@ -160,3 +161,92 @@ async def test_commit_leaves_results_not_scratch_in_the_threads_state(app, store
     values = (await app.aget_state(config())).values
     assert values["batches"] == values["ops"] == values["inbox_keys"] == []
     assert values["submissions"] == ["a"]
+
+
+def resend(original: dict, key: str, submitted_at: float) -> dict:
+    """The same messages (same ids) submitted again under another submission id."""
+    [sub] = original["submissions"]
+    return {
+        **original,
+        "submissions": [{**sub, "submission_id": key, "submitted_at": submitted_at}],
+    }
+
+
+async def test_a_message_sent_twice_in_one_run_is_processed_once_and_reported_skipped(app, store):
+    first = entry("a", "I love tea.", 1.0)
+    store.put(inbox_namespace(THREAD), "a", first)
+    store.put(inbox_namespace(THREAD), "b", resend(first, "b", 2.0))
+    out = await app.ainvoke(INBOX_ONLY, config())
+    [msg] = first["submissions"][0]["messages"]
+    assert [m["id"] for m in out["processed"]] == [msg["id"]]
+    assert out["skipped_message_ids"] == [msg["id"]]
+    assert sorted(i.key for i in store.search(receipts_namespace(THREAD))) == ["a", "b"]
+
+
+async def test_a_resubmission_of_processed_messages_still_gets_its_receipt(app, store):
+    first = entry("a", "I love tea.", 1.0)
+    store.put(inbox_namespace(THREAD), "a", first)
+    await app.ainvoke(INBOX_ONLY, config())
+    store.put(inbox_namespace(THREAD), "b", resend(first, "b", 2.0))
+    out = await app.ainvoke(INBOX_ONLY, config())
+    assert out["processed"] == [] and out["submissions"] == ["b"]
+    assert store.get(receipts_namespace(THREAD), "b").value["message_ids"] == []
+
+
+async def test_a_malformed_inbox_submission_is_named_by_its_inbox_key(app, store):
+    bad = {"namespace": ["memories"], "submissions": [{"submission_id": "a", "messages": "hi"}]}
+    store.put(inbox_namespace(THREAD), "k1", bad)
+    with pytest.raises(InvalidPayloadError, match=r"^inbox\[k1\]\.messages: expected a list"):
+        await app.ainvoke(INBOX_ONLY, config())
+
+
+async def test_a_run_without_a_thread_processes_its_input_alone(store):
+    from graphs.memory_manager.graph import builder
+
+    app = builder.compile(store=store)  # in-process, no checkpointer: no thread at all
+    out = await app.ainvoke({"messages": [{"role": "user", "content": "I love tea."}]})
+    assert len(out["processed"]) == 1 and out["submissions"] == []
+
+
+async def test_a_run_without_an_id_writes_receipts_with_an_empty_run_id(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1.0))
+    out = await app.ainvoke(INBOX_ONLY, config())
+    assert out["run_id"] is None
+    assert store.get(receipts_namespace(THREAD), "a").value["run_id"] == ""
+
+
+class _Recorder:
+    """An embedding function that records every text it is asked to embed."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        self.texts.extend(texts)
+        return [[1.0, 0.0] for _ in texts]
+
+
+async def test_receipts_never_enter_the_vector_index_whatever_fields_it_embeds():
+    from graphs.memory_manager.graph import builder
+
+    embed = _Recorder()  # "$": a deployment that embeds whole documents
+    store = InMemoryStore(index={"dims": 2, "embed": embed, "fields": ["$"]})
+    app = builder.compile(store=store, checkpointer=InMemorySaver())
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1.0), index=False)
+    out = await app.ainvoke(INBOX_ONLY, config(run_id="run-r"))
+    assert store.get(receipts_namespace(THREAD), "a") is not None and out["changes"]["created"]
+    assert embed.texts and not any("run-r" in t for t in embed.texts)  # memories only
+
+
+@pytest.mark.parametrize(
+    ("value", "fields"),
+    [
+        ({"kind": "Memory", "content": {"content": "I love tea."}}, ["content.content"]),
+        ({"kind": "Note", "content": {"content": "I love tea."}}, None),
+        ({"kind": "Memory", "content": {"content": "tea", "tags": ["x"]}}, None),
+        ({"kind": "Memory", "content": "I love tea."}, None),
+    ],
+    ids=["Memory", "another kind", "Memory with more fields", "Memory not an object"],
+)
+def test_only_a_plain_memory_is_embedded_by_its_text_alone(value, fields):
+    assert index_fields(value) == fields

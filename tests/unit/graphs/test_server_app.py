@@ -215,3 +215,19 @@ def test_same_origin_counts_the_scheme(monkeypatch):
 def test_keyed_meta_routes_with_a_trailing_slash(client, keyed):
     r = client.get("/metrics/")
     assert r.status_code == 401 and r.json() == {"detail": "missing or unknown API key"}
+
+
+async def test_after_the_replayed_body_the_server_hears_the_connection_itself():
+    heard: list[Any] = []
+
+    async def server(scope, receive, send) -> None:
+        heard.append(await receive())
+        heard.append(await receive())  # e.g. a streaming handler waiting for a disconnect
+
+    scope = {"type": "http", "method": "POST", "path": "/threads/search", "headers": []}
+    client = messages({"type": "http.request", "body": b"{}"}, {"type": "http.disconnect"})
+    await GuardRequests(server)(scope, client, messages())
+    assert heard == [
+        {"type": "http.request", "body": b"{}", "more_body": False},
+        {"type": "http.disconnect"},
+    ]

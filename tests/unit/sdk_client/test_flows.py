@@ -562,8 +562,14 @@ def test_parked_work_fails_its_futures_saying_how_to_run_it_again():
     record = {"value": {"attempts": 5, "max_attempts": 5, "next_at": None, "parked": True,
                         "last_error": "run run-6 ended error: model down"}}  # fmt: skip
     play(s.flows.watch(), _failed_run_script(sub.thread_id, "run-1", record))
-    with pytest.raises(ProcessingFailedError, match="parked after 5 attempts.*model down"):
+    with pytest.raises(ProcessingFailedError, match="parked after 5 attempts.*model down") as info:
         fut.result(timeout=0)
+    err = info.value  # the caller learns which run failed, on which thread
+    assert (err.run_id, err.thread_id, err.submission_id) == (
+        "run-1",
+        sub.thread_id,
+        sub.submission_id,
+    )
 
 
 def test_redrive_resets_the_count_and_creates_a_run_unless_one_is_on_its_way():
@@ -660,3 +666,89 @@ def test_the_drivers_wait_for_futures_as_the_flow_asks():
         run_sync(waits("accepted", 0.01))
     with pytest.raises(TimeoutError):
         asyncio.run(run_async(waits("accepted", 0.01)))
+
+
+# ------------------------------------------ ids and paths a mutation run found unpinned
+
+
+def test_an_unreachable_server_is_named_with_how_to_start_it():
+    s = Setup(RetryPolicy(max_attempts=1))
+    sub, fut = s.submit()
+    script = [(put(sub), None), (create(sub), httpx.ConnectError("refused")),
+              (Call("store.delete_item", (inbox_namespace(sub.thread_id), sub.submission_id)), None)]  # fmt: skip
+    assert play(send_flow(s, sub), script) is False
+    with pytest.raises(NotAcceptedError) as info:
+        fut.result(timeout=0)
+    assert str(info.value).endswith(
+        "(creating the run failed after retries): ConnectError: refused "
+        "(is the server running at http://test? start it with `langgraph dev`)"
+    )
+
+
+def test_asking_whether_our_run_started_is_retried_like_the_send():
+    s = Setup()
+    first, _ = s.accept("run-1")  # due now: it may be running
+    tid = first.thread_id
+    sub, fut = s.submit()
+    script = [
+        (put(sub), None),
+        (Call("runs.get", (tid, "run-1")), ServerSays(503)),
+        (Sleep(0.0), None),
+        (Call("runs.get", (tid, "run-1")), {"status": "running"}),
+        (create(sub, "enqueue"), {"run_id": "run-2"}),
+    ]
+    assert play(send_flow(s, sub), script)
+    assert (fut.stage, fut.run_id) == (Stage.ACCEPTED, "run-2")
+
+
+def test_a_thread_cancelled_while_its_receipts_are_deleted_is_asked_nothing_more():
+    s = Setup()
+    done, fut = s.accept("run-1")
+    _, other = s.accept("run-1")
+    tid = done.thread_id
+    flow = s.flows.watch()
+    assert next(flow) == search(receipts_namespace(tid))
+    step = flow.send({"items": [receipt(done, "run-1")]})
+    assert step == Call("store.delete_item", (receipts_namespace(tid), done.submission_id))
+    assert s.ledger.cancel_thread(tid, "t") == 1  # the caller cancels meanwhile
+    with pytest.raises(StopIteration):  # no question about run-1: nothing of ours waits
+        flow.send(None)
+    assert fut.result(timeout=0).run_id == "run-1"
+    with pytest.raises(SubmissionCancelledError):
+        other.result(timeout=0)
+
+
+def test_after_a_failed_run_the_servers_next_attempt_is_the_run_watched():
+    s = Setup(redelivery=True)
+    sub, fut = s.accept("run-1")
+    tid = sub.thread_id
+    play(s.flows.watch(), _failed_run_script(tid, "run-2", None))
+    assert not fut.done() and s.ledger.unprocessed(tid) == ("run-2", [sub.submission_id])
+    # run-2 fails too and nothing newer follows: the next question is about run-2.
+    assert next(s.flows.check_run(tid, "run-2", [sub.submission_id])) == Call(
+        "runs.get", (tid, "run-2")
+    )
+
+
+def test_status_names_the_thread_asked_about():
+    s = Setup()
+    tid = validate_thread_id("chat")
+    script = [
+        (runs(tid, "running"), []),
+        (runs(tid, "pending"), []),
+        (search(inbox_namespace(tid)), {"items": []}),
+    ]
+    assert play(s.flows.status("chat"), script).thread_id == tid
+
+
+def test_search_reads_the_namespace_asked_for():
+    s = Setup()
+    call = Call(
+        "store.search_items",
+        (("notes", "ann"),),
+        {"query": None, "filter": {"k": 1}, "limit": 3, "offset": 2},
+    )
+    got = play(s.flows.search(None, {"k": 1}, 3, 2, ["notes", "ann"]), [(call, {"items": []})])
+    assert got == []
+    with pytest.raises(InvalidPayloadError, match="namespace"):
+        s.flows.search(None, None, 3, 0, ["bad.label"])

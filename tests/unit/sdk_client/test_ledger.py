@@ -260,3 +260,36 @@ def test_unsent_is_what_the_server_does_not_hold_yet():
     ledger.add(held), ledger.add(unsent)
     ledger.accepted(T, "run-1", [held])
     assert [f.submission_id for f in ledger.unsent()] == [unsent.submission_id]
+
+
+def test_a_processed_result_names_its_thread():
+    ledger = Ledger()
+    a = _sub(after=0)
+    fut = ledger.add(a)
+    ledger.accepted("t-uuid", "run-1", [a], due_at=a.due_at)
+    receipt = {"key": a.submission_id, "value": {"submission_id": a.submission_id}}
+    ledger.receipts("t-uuid", [receipt])
+    assert fut.result(timeout=0).thread_id == "t-uuid"
+
+
+def test_a_long_lived_ledger_keeps_nothing_per_finished_thread():
+    # The promise is memory: an executor serving many conversations must not grow
+    # with every thread it ever served, so the per-thread tables are looked at.
+    ledger = Ledger()
+    for i in range(50):
+        a = _sub(after=0, thread=f"t{i}")
+        ledger.add(a)
+        ledger.accepted(f"t{i}", f"run-{i}", [a], due_at=a.due_at)
+        ledger.receipts(f"t{i}", [{"key": a.submission_id, "value": {"submission_id": "x"}}])
+    assert (ledger._waiting, ledger._last_run, ledger._runs) == ({}, {}, {})
+
+
+def test_after_a_cancel_the_threads_runs_are_no_longer_ours_to_ask_about():
+    ledger = Ledger()
+    a = _sub(after=0)
+    ledger.add(a)
+    ledger.accepted("t-uuid", "run-1", [a], due_at=a.due_at)
+    assert ledger.may_be_running("t-uuid", a.due_at) == ["run-1"]
+    ledger.cancel_thread("t-uuid", "t")
+    assert ledger.may_be_running("t-uuid", a.due_at + 60) == []
+    assert ledger.plan_run("t-uuid", {}) == RunPlan()
