@@ -239,30 +239,49 @@ def run_server(
         wait_ok(proc, server.url, server.log_text, startup_timeout, "langgraph dev")
         yield server
     finally:
-        _stop(proc)
+        stop_group(proc)
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop_group(
+    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15.0
+) -> None:
+    """Stop a process started in its own session, and its children; SIGKILL if it hangs."""
     if proc.poll() is not None:
         return
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=timeout)
     except (ProcessLookupError, subprocess.TimeoutExpired):
         with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
+        proc.wait(timeout=10)
+
+
+def split_command(argv: list[str] | None) -> tuple[list[str], list[str]]:
+    """``[options] -- command...`` split in two (``argv`` None: the process's own)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--" not in args:
+        return args, []
+    cut = args.index("--")
+    return args[:cut], args[cut + 1 :]
+
+
+def serve_or_run(command: list[str], env: Mapping[str, str]) -> int:
+    """Run ``command`` with ``env`` added and return its exit code; none: wait for Ctrl-C."""
+    if command:
+        return subprocess.call(command, env={**os.environ, **env})
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Serve until Ctrl-C, or run the command after ``--`` against the server and stop it."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    command: list[str] = []
-    if "--" in args:
-        command = args[args.index("--") + 1 :]
-        args = args[: args.index("--")]
+    args, command = split_command(argv)
     parser = argparse.ArgumentParser(prog="python -m deploy.devserver", description=__doc__)
     parser.add_argument("--port", type=int, default=None, help="default: a free port")
     parser.add_argument("--jobs", type=int, default=10, help="runs executed at once")
@@ -271,13 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     with run_server(port=opts.port, jobs=opts.jobs) as server:
         print(f"langgraph dev serving memory_manager at {server.url} (log: {server.log})")
-        if not command:
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                return 0
-        return subprocess.call(command, env={**os.environ, "LANGGRAPH_API_URL": server.url})
+        return serve_or_run(command, {"LANGGRAPH_API_URL": server.url})
 
 
 if __name__ == "__main__":

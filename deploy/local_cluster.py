@@ -31,13 +31,20 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.devserver import ROOT, free_port, wait_ok, wait_until
+from deploy.devserver import (
+    ROOT,
+    free_port,
+    serve_or_run,
+    split_command,
+    stop_group,
+    wait_ok,
+    wait_until,
+)
 
 __all__ = [
     "RUNTIME_PIN",
@@ -219,18 +226,6 @@ class _Cleanup:
                 self._actions.pop()()
 
 
-def _stop_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, sig)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
 def _spawn(
     cmd: list[str], log: Path, env: Mapping[str, str], **kw: object
 ) -> subprocess.Popen[bytes]:
@@ -266,7 +261,7 @@ def _start_postgres(pg_bin: Path, workdir: Path, cleanup: _Cleanup) -> str:
            "-k", str(sock), "-c", "max_connections=300", "-c", "fsync=off"]  # fmt: skip
     proc = _spawn(cmd, log, os.environ, preexec_fn=demote)
     # SIGINT is Postgres's "fast" shutdown.
-    cleanup.push(lambda: _stop_group(proc, signal.SIGINT))
+    cleanup.push(lambda: stop_group(proc, signal.SIGINT, timeout=20))
 
     def ready() -> bool:
         if proc.poll() is not None:
@@ -287,7 +282,7 @@ def _start_redis(redis_bin: str, workdir: Path, cleanup: _Cleanup) -> str:
     cmd = [redis_bin, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
            "--appendonly", "no", "--dir", str(workdir), "--protected-mode", "yes"]  # fmt: skip
     proc = _spawn(cmd, log, os.environ)
-    cleanup.push(lambda: _stop_group(proc))
+    cleanup.push(lambda: stop_group(proc, timeout=20))
 
     def ready() -> bool:
         if proc.poll() is not None:
@@ -355,7 +350,7 @@ def run_cluster(
                    "--redis-uri", redis_uri, "--n-jobs-per-worker", str(jobs),
                    "--server-log-level", "WARNING"]  # fmt: skip
             proc = _spawn(cmd, log, server_env, cwd=ROOT)
-            cleanup.push(lambda: _stop_group(proc))
+            cleanup.push(lambda: stop_group(proc, timeout=20))
             node = Node(f"http://127.0.0.1:{port}", port, proc, log)
 
             try:
@@ -377,11 +372,7 @@ def run_cluster(
 
 def main(argv: list[str] | None = None) -> int:
     """Serve until Ctrl-C, or run the command after ``--`` against the cluster and stop it."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    command: list[str] = []
-    if "--" in args:
-        command = args[args.index("--") + 1 :]
-        args = args[: args.index("--")]
+    args, command = split_command(argv)
     parser = argparse.ArgumentParser(
         prog="python -m deploy.local_cluster",
         description=__doc__,
@@ -397,14 +388,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"postgres {cluster.database_uri}\nredis {cluster.redis_uri}", flush=True)
         for node in cluster.nodes:
             print(f"langhost serve (pid {node.pid}) at {node.url}, log {node.log}", flush=True)
-        if not command:
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                return 0
-        env = {**os.environ, "LANGGRAPH_API_URLS": urls, "LANGGRAPH_API_URL": cluster.urls[0]}
-        return subprocess.call(command, env=env)
+        return serve_or_run(
+            command, {"LANGGRAPH_API_URLS": urls, "LANGGRAPH_API_URL": cluster.urls[0]}
+        )
 
 
 if __name__ == "__main__":
