@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import IO, Any, NoReturn
 
 import click
@@ -46,6 +46,7 @@ from sdk_client.errors import (
     ProcessingFailedError,
 )
 from sdk_client.executor import ReflectionExecutor
+from sdk_client.types import ModelUsage
 
 __all__ = ["EXIT_CODES", "cli", "main"]
 
@@ -281,6 +282,7 @@ def submit(
                 created=result.created,
                 updated=result.updated,
                 deleted=result.deleted,
+                usage=None if result.usage is None else asdict(result.usage),
             )
     if as_json:
         click.echo(json.dumps(out))
@@ -292,6 +294,8 @@ def submit(
     for kind in ("created", "updated", "deleted"):
         for path in out.get(kind, []):
             click.echo(f"  {kind}: {path}")
+    if out.get("usage") is not None:
+        click.echo(f"  model: {ModelUsage(**out['usage']).describe()}")
 
 
 # ----------------------------------------------------- status/watch/flush

@@ -64,6 +64,7 @@ def test_submit_from_file_and_wait_processed_then_memories(run, ns, tmp_path):
     assert out.startswith("processed: submission ")
     (path,) = [line.split("created: ")[1] for line in out.splitlines() if "created: " in line]
     assert path.startswith(ns + "/")
+    assert "  model: no model calls" in out.splitlines(), "the offline extractor calls no model"
 
     listing = run("memories", "list", "-n", ns)
     assert "1 memory in " + ns in listing and "User lives in Porto." in listing
