@@ -76,6 +76,8 @@ class Ledger:
         self._lock = threading.Lock()
         self.closed = False
         self._futures: dict[str, SubmissionFuture] = {}
+        # Handed over, not yet accepted or failed: what a delivery at exit resends.
+        self._unsent: dict[str, Submission] = {}
         self._waiting: dict[str, dict[str, tuple[SubmissionFuture, float]]] = {}
         self._last_run: dict[str, str] = {}
         # Per thread: our runs not known finished → when each falls due (our clock).
@@ -94,6 +96,7 @@ class Ledger:
             if self.closed:
                 raise ExecutorShutdownError("submit(): the executor has been shut down")
             self._futures[sub.submission_id] = fut
+            self._unsent[sub.submission_id] = sub
         return fut
 
     def requests(self, group: Sequence[Submission]) -> list[tuple[Request, list[Submission]]]:
@@ -159,6 +162,7 @@ class Ledger:
             self._runs[thread_id] = runs
             waiting = self._waiting.setdefault(thread_id, {})
             for sub in subs:
+                self._unsent.pop(sub.submission_id, None)
                 fut = self._futures.get(sub.submission_id)
                 if fut is None or fut.done():  # cancelled while it was being sent
                     continue
@@ -172,6 +176,8 @@ class Ledger:
         detail = not_accepted_detail(err, url)
         with self._lock:
             futures = [(sub, self._futures.pop(sub.submission_id, None)) for sub in subs]
+            for sub in subs:
+                self._unsent.pop(sub.submission_id, None)
         for sub, fut in futures:
             if fut is not None:
                 exc = NotAcceptedError(
@@ -303,6 +309,7 @@ class Ledger:
             }
             for sid in futures:
                 self._futures.pop(sid, None)
+                self._unsent.pop(sid, None)
         futures.update({sid: f for sid, (f, _) in waiting.items()})
         for sid, fut in futures.items():
             fut._mark_failed(
@@ -329,6 +336,7 @@ class Ledger:
             if cancel_futures:
                 for fut in unsent:
                     self._futures.pop(fut.submission_id, None)
+                    self._unsent.pop(fut.submission_id, None)
         if cancel_futures:
             for fut in unsent:
                 fut._mark_failed(
@@ -351,6 +359,15 @@ class Ledger:
     def unsent(self) -> list[SubmissionFuture]:
         """Futures the server does not hold yet."""
         return [f for f in self.pending() if f.stage is Stage.HANDED_OVER]
+
+    def unsent_submissions(self) -> list[Submission]:
+        """The submissions of :meth:`unsent`, oldest first (what a delivery at exit sends)."""
+        with self._lock:
+            return [
+                sub
+                for sid, sub in self._unsent.items()
+                if sid in self._futures and self._futures[sid].stage is Stage.HANDED_OVER
+            ]
 
     def drained(self) -> bool:
         """Closed, and nothing left to watch: the watcher may stop."""

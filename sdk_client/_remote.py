@@ -14,11 +14,13 @@ from __future__ import annotations
 import abc
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextvars import ContextVar
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 
 import httpx
+from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from sdk_client._exit import warn_lost_at_exit
 from sdk_client._flows import Flows
@@ -37,7 +39,8 @@ logger = logging.getLogger("sdk_client")
 
 T = TypeVar("T")
 P = ParamSpec("P")
-E = TypeVar("E", bound="RemoteExecutor")
+E = TypeVar("E", bound="RemoteExecutor[Any]")
+TransportT = TypeVar("TransportT", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
 # Set while an async twin calls the method it mirrors: _drive then hands back an
 # awaitable instead of doing the I/O. Reset before the twin awaits, so it never
@@ -79,10 +82,12 @@ def _validate_reflector(reflector: Any) -> str:
     )
 
 
-class RemoteExecutor(abc.ABC):
+class RemoteExecutor(abc.ABC, Generic[TransportT]):
     """The part of :class:`ReflectionExecutor` and :class:`AsyncReflectionExecutor` without I/O.
 
-    The methods that talk to the server are written once (:class:`RemoteMethods`),
+    Its constructor is the executors' one, written once: both take the same
+    arguments, and ``TransportT`` is the httpx transport flavour of each. The
+    methods that talk to the server are written once too (:class:`RemoteMethods`),
     each as the flow it runs (:mod:`sdk_client._flows`) handed to ``_drive``.
 
     Attributes:
@@ -95,18 +100,54 @@ class RemoteExecutor(abc.ABC):
     namespace: tuple[str, ...]
     url: str
 
-    def _configure(
+    def __init__(
         self,
         reflector: str,
         namespace: str | Sequence[str],
-        url: str | None,
-        api_key: str | None,
-        timeout: float | httpx.Timeout | None,
-        retry: RetryPolicy | None,
-        poll_interval: float,
         /,
+        *,
+        url: str | None = None,
+        client: LangGraphClient | None = None,
+        sync_client: SyncLangGraphClient | None = None,
+        api_key: str | None = NOT_GIVEN,
+        timeout: float | httpx.Timeout | None = None,
+        transport: TransportT | None = None,
+        retry: RetryPolicy | None = None,
+        poll_interval: float = 0.5,
+        sender_threads: int = 8,
+        exit_timeout: float = 10.0,
     ) -> None:
-        """Validate and resolve the constructor's arguments; build the Ledger and the flows."""
+        """Set up an executor; nothing is sent until the first ``submit()``.
+
+        Args:
+            reflector: The graph id (or assistant id) on the server, e.g. ``"memory_manager"``.
+            namespace: Memory namespace, a string or tuple of labels; ``{name}``
+                placeholders are filled from ``config["configurable"]`` at submit time.
+            url: Server URL. Default: ``$LANGGRAPH_API_URL``, else ``http://127.0.0.1:2024``.
+            client: An async ``langgraph_sdk`` client to use instead of building one
+                (the sync executor uses it for ``asearch()`` only; default: a
+                short-lived one per call there, so any event loop works).
+            sync_client: A sync ``langgraph_sdk`` client to use instead of building
+                one (the async executor uses it only at interpreter exit, see
+                ``exit_timeout``).
+            api_key: Sent as ``x-api-key``. Not given: ``$LANGGRAPH_API_KEY``, else
+                ``$LANGSMITH_API_KEY``, else ``$LANGCHAIN_API_KEY``, as langgraph-sdk does;
+                ``None``: send none.
+            timeout: Per-request HTTP timeout (default: 5 s connect, 30 s read/write).
+            transport: An httpx transport for the client the executor builds (e.g.
+                ``httpx.MockTransport`` in tests): ``httpx.BaseTransport`` for
+                :class:`ReflectionExecutor`, ``httpx.AsyncBaseTransport`` for
+                :class:`AsyncReflectionExecutor`.
+            retry: How to retry failed HTTP calls (default :class:`RetryPolicy()`).
+            poll_interval: Seconds between checks for processed submissions.
+            sender_threads: Background senders (threads, or tasks on the async
+                executor's event loop; default 8). One thread always uses the same
+                one, so its submissions reach the server in order.
+            exit_timeout: At interpreter exit, how long to wait for handed-over
+                submissions to be accepted before warning about the rest. The async
+                executor's event loop is gone by then, so it sends them itself,
+                over ``sync_client``.
+        """
         self.reflector = _validate_reflector(reflector)
         self.namespace = validate_namespace(namespace)
         self._http = HttpSettings.resolve(url, api_key, timeout)
@@ -114,6 +155,7 @@ class RemoteExecutor(abc.ABC):
         # Keyed servers: conversation keys map to threads through the key (contract).
         self._api_key = self._http.api_key or None
         self._poll_interval = poll_interval
+        self._exit_timeout = exit_timeout
         self._ledger = Ledger()
         self._builder = SubmissionBuilder(self.namespace, self._api_key)
         self._flows = Flows(
@@ -124,6 +166,17 @@ class RemoteExecutor(abc.ABC):
             url=self.url,
             api_key=self._api_key,
         )
+        self._set_up(client, sync_client, transport, sender_threads)
+
+    @abc.abstractmethod
+    def _set_up(
+        self,
+        client: LangGraphClient | None,
+        sync_client: SyncLangGraphClient | None,
+        transport: TransportT | None,
+        sender_threads: int,
+    ) -> None:
+        """The executor's own plumbing: its clients, and its senders and watcher."""
 
     def submit(
         self,
@@ -188,21 +241,23 @@ class RemoteExecutor(abc.ABC):
         """Run ``flow`` to its end on the async client."""
 
     def _at_exit(self) -> None:
-        """At interpreter exit: name what the server never got (see :mod:`sdk_client._exit`)."""
+        """At interpreter exit: give ``unsent`` ``exit_timeout`` to be accepted, name the rest.
+
+        See :mod:`sdk_client._exit`.
+        """
         unsent = self._ledger.unsent()
         if unsent:
-            self._wait_at_exit(unsent)
+            deadline = time.monotonic() + self._exit_timeout
+            self._send_at_exit()
+            for fut in unsent:
+                fut._wait_accepted_stage(max(0.0, deadline - time.monotonic()))
         warn_lost_at_exit(logger, self.url, unsent)
 
-    def _wait_at_exit(self, unsent: list[SubmissionFuture]) -> None:
-        """Let the senders try to get ``unsent`` accepted; the async executor cannot.
-
-        Its event loop, where its senders ran, is gone by interpreter exit.
-        """
-        return
+    def _send_at_exit(self) -> None:
+        """Make sure something still sends the unsent submissions (the sync senders do)."""
 
 
-class RemoteMethods(RemoteExecutor):
+class RemoteMethods(RemoteExecutor[TransportT]):
     """The methods that talk to the server, written once, in their sync form.
 
     :class:`ReflectionExecutor` inherits them; :class:`AsyncReflectionExecutor`

@@ -19,19 +19,18 @@ its HTTP client and tasks live there.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import threading
 from types import TracebackType
 from typing import TypeVar
 
 import httpx
-from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from sdk_client import _exit
 from sdk_client._remote import RemoteExecutor, RemoteMethods, async_twin
-from sdk_client._retry import RetryPolicy
-from sdk_client._sansio import Flow, run_async
-from sdk_client._senders import next_batch, sender_for
-from sdk_client._submission import NOT_GIVEN, Submission
+from sdk_client._sansio import Flow, run_async, run_sync
+from sdk_client._senders import group_by_thread, next_batch, sender_for
+from sdk_client._submission import Submission
 from sdk_client.types import SubmissionFuture
 
 __all__ = ["AsyncReflectionExecutor"]
@@ -39,37 +38,29 @@ __all__ = ["AsyncReflectionExecutor"]
 T = TypeVar("T")
 
 
-class AsyncReflectionExecutor(RemoteExecutor):
+class AsyncReflectionExecutor(RemoteExecutor[httpx.AsyncBaseTransport]):
     """Submit conversations to a deployed memory-manager graph from async code.
 
-    It takes the arguments of :class:`~sdk_client.ReflectionExecutor`, with the
-    same names and defaults (the parity test keeps them so), except that:
-    ``client`` is the async ``langgraph_sdk`` client to use instead of building
-    one; ``transport`` is an async httpx transport (e.g. ``httpx.MockTransport``
-    in tests); ``sender_threads`` counts sender tasks; and there is no
-    ``sync_client`` nor ``exit_timeout``: the event loop is gone at interpreter
-    exit, so ``await wait_accepted()`` before it ends.
+    It takes the arguments of :class:`~sdk_client.ReflectionExecutor` (one
+    constructor, written once), except that ``transport`` is an async httpx
+    transport (e.g. ``httpx.MockTransport`` in tests) and ``sender_threads``
+    counts sender tasks. ``client`` is the async ``langgraph_sdk`` client all
+    its methods use; ``sync_client`` serves only at interpreter exit, when the
+    event loop its senders ran on is gone: it then sends, within
+    ``exit_timeout``, what was handed over but never sent.
     """
 
-    def __init__(
+    def _set_up(
         self,
-        reflector: str,
-        namespace: str | Sequence[str],
-        /,
-        *,
-        url: str | None = None,
-        client: LangGraphClient | None = None,
-        api_key: str | None = NOT_GIVEN,
-        timeout: float | httpx.Timeout | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        poll_interval: float = 0.5,
-        sender_threads: int = 8,
+        client: LangGraphClient | None,
+        sync_client: SyncLangGraphClient | None,
+        transport: httpx.AsyncBaseTransport | None,
+        sender_threads: int,
     ) -> None:
-        self._configure(reflector, namespace, url, api_key, timeout, retry, poll_interval)
         self._transport = transport
         self._client = client
         self._owns_client = client is None
+        self._exit_client = sync_client
         self._sender_count = sender_threads
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queues: list[asyncio.Queue[Submission | None]] = []
@@ -194,6 +185,29 @@ class AsyncReflectionExecutor(RemoteExecutor):
         if self._owns_client and self._client is not None:
             await self._client.aclose()
             self._client = None
+
+    # ------------------------------------------------------------------- exit
+
+    def _send_at_exit(self) -> None:
+        """Send what the event loop left unsent, from a thread: the loop is gone at exit.
+
+        The same flows as the sender tasks, driven with a sync client. A
+        submission cut off mid-send is sent again whole: the inbox write and
+        the rollback run are both safe to repeat.
+        """
+        if self._loop is not None and self._loop.is_running():
+            return  # a loop in another thread still runs the senders
+        subs = self._ledger.unsent_submissions()
+        if subs:
+            threading.Thread(
+                target=self._send_now, args=(subs,), daemon=True, name="reflect-exit-send"
+            ).start()
+
+    def _send_now(self, subs: list[Submission]) -> None:
+        client = self._exit_client or self._http.sync_client()
+        for group in group_by_thread(subs):
+            for request, batch in self._ledger.requests(group):
+                run_sync(self._flows.send(request, batch), client)
 
     async def __aenter__(self) -> AsyncReflectionExecutor:
         return self

@@ -29,8 +29,7 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
@@ -41,10 +40,9 @@ from sdk_client import _exit
 from sdk_client._exit import ShutdownOnExit
 from sdk_client._http import DEFAULT_URL
 from sdk_client._remote import RemoteMethods, async_twin
-from sdk_client._retry import RetryPolicy
 from sdk_client._sansio import Flow, run_async, run_sync
 from sdk_client._senders import next_batch, sender_for
-from sdk_client._submission import NOT_GIVEN, Submission
+from sdk_client._submission import Submission
 from sdk_client.types import SubmissionFuture
 
 __all__ = ["DEFAULT_URL", "ReflectionExecutor"]
@@ -52,54 +50,27 @@ __all__ = ["DEFAULT_URL", "ReflectionExecutor"]
 T = TypeVar("T")
 
 
-class ReflectionExecutor(ShutdownOnExit, RemoteMethods):
+class ReflectionExecutor(ShutdownOnExit, RemoteMethods[httpx.BaseTransport]):
     """Submit conversations to a deployed memory-manager graph, debounced per thread.
 
-    Args:
-        reflector: The graph id (or assistant id) on the server, e.g. ``"memory_manager"``.
-        namespace: Memory namespace, a string or tuple of labels; ``{name}``
-            placeholders are filled from ``config["configurable"]`` at submit time.
-        url: Server URL. Default: ``$LANGGRAPH_API_URL``, else ``http://127.0.0.1:2024``.
-        client: An async ``langgraph_sdk`` client for the async methods (default: a
-            short-lived one per call, so any event loop works).
-        sync_client: A sync ``langgraph_sdk`` client to use instead of building one.
-        api_key: Sent as ``x-api-key``. Not given: ``$LANGGRAPH_API_KEY``, else
-            ``$LANGSMITH_API_KEY``, else ``$LANGCHAIN_API_KEY``, as langgraph-sdk does;
-            ``None``: send none.
-        timeout: Per-request HTTP timeout (default: 5 s connect, 30 s read/write).
-        transport: An httpx transport for the sync client (e.g. ``httpx.MockTransport``
-            in tests).
-        retry: How to retry failed HTTP calls (default :class:`RetryPolicy()`).
-        poll_interval: Seconds between checks for processed submissions.
-        sender_threads: Background senders (default 8); one thread always uses the same one,
-            so its submissions reach the server in order.
-        exit_timeout: At interpreter exit, how long to wait for handed-over
-            submissions to be accepted before warning about the rest.
+    ``ReflectionExecutor(reflector, namespace, /, *, url=None, ...)``: the
+    constructor's arguments are described on :meth:`__init__`, written once for
+    both executors (:class:`~sdk_client._remote.RemoteExecutor`); ``transport``
+    here is a sync ``httpx.BaseTransport``. Its senders and watcher are
+    daemon threads.
     """
 
-    def __init__(
+    def _set_up(
         self,
-        reflector: str,
-        namespace: str | Sequence[str],
-        /,
-        *,
-        url: str | None = None,
-        client: LangGraphClient | None = None,
-        sync_client: SyncLangGraphClient | None = None,
-        api_key: str | None = NOT_GIVEN,
-        timeout: float | httpx.Timeout | None = None,
-        transport: httpx.BaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        poll_interval: float = 0.5,
-        sender_threads: int = 8,
-        exit_timeout: float = 10.0,
+        client: LangGraphClient | None,
+        sync_client: SyncLangGraphClient | None,
+        transport: httpx.BaseTransport | None,
+        sender_threads: int,
     ) -> None:
-        self._configure(reflector, namespace, url, api_key, timeout, retry, poll_interval)
         self._client = sync_client or self._http.sync_client(transport)
         self._aclient = client
         # Close only what we built; an injected client belongs to the caller.
         self._owned_http = [] if sync_client else [self._client.http.client]
-        self._exit_timeout = exit_timeout
         self._wake = threading.Event()
         self._queues = [queue.SimpleQueue[Submission | None]() for _ in range(sender_threads)]
         self._senders = [
@@ -185,9 +156,3 @@ class ReflectionExecutor(ShutdownOnExit, RemoteMethods):
         if wait and not self._ledger.pending():
             self._watcher.join(timeout=self._poll_interval * 4)
         _exit.forget(self)
-
-    def _wait_at_exit(self, unsent: list[SubmissionFuture]) -> None:
-        """Give the sender threads up to ``exit_timeout`` to have ``unsent`` accepted."""
-        deadline = time.monotonic() + self._exit_timeout
-        for fut in unsent:
-            fut._wait_accepted_stage(max(0.0, deadline - time.monotonic()))

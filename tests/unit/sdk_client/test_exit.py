@@ -31,7 +31,7 @@ ASYNC_SCRIPT = textwrap.dedent(
     async def main():
         ex = AsyncReflectionExecutor(
             "memory_manager", "memories", url=sys.argv[1], api_key=None,
-            retry=RetryPolicy(max_attempts=100, initial_delay=1.0),
+            retry=RetryPolicy(max_attempts=100, initial_delay=1.0), exit_timeout=0.5,
         )
         fut = ex.submit({"messages": [{"role": "user", "content": "I love tea."}]}, thread_id="t")
         print(fut.submission_id, flush=True)

@@ -260,6 +260,22 @@ def test_unsent_is_what_the_server_does_not_hold_yet():
     ledger.add(held), ledger.add(unsent)
     ledger.accepted(T, "run-1", [held])
     assert [f.submission_id for f in ledger.unsent()] == [unsent.submission_id]
+    assert ledger.unsent_submissions() == [unsent]
+
+
+def test_unsent_submissions_are_kept_only_until_the_server_answers_or_a_cancel():
+    # What a delivery at exit resends: nothing accepted, failed or cancelled, and
+    # the table empties as answers come, so a long-lived executor does not grow.
+    ledger = Ledger()
+    held, failed, cancelled, closed, left = (_sub(thread=t) for t in "abcde")
+    for sub in (held, failed, cancelled, closed, left):
+        ledger.add(sub)
+    ledger.accepted("a-uuid", "run-1", [held])
+    ledger.not_accepted([failed], OSError("down"), "writing the inbox", "http://x")
+    ledger.cancel_thread(cancelled.thread_id, "c")
+    assert ledger.unsent_submissions() == [closed, left]
+    ledger.close(cancel_futures=True)
+    assert ledger.unsent_submissions() == [] and ledger._unsent == {}
 
 
 def test_a_processed_result_names_its_thread():

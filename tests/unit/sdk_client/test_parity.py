@@ -7,9 +7,12 @@ listed here with its reason, so a new one fails until someone writes it down.
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import Any, get_args
+
+import httpx
 
 from sdk_client import AsyncReflectionExecutor, ReflectionExecutor, SubmissionFuture, ThreadStatus
+from sdk_client._remote import RemoteExecutor
 
 # Methods that do I/O are coroutines on the async executor; submit() only queues.
 ASYNC_METHODS = {"status", "cancel", "retry", "search", "wait_accepted", "flush", "shutdown"}
@@ -20,11 +23,6 @@ SYNC_ONLY = {
     "__exit__": "see __enter__",
 }
 ASYNC_ONLY = {"__aenter__": "see __enter__", "__aexit__": "see __enter__"}
-# Constructor parameters of the sync executor only, with why.
-SYNC_INIT_ONLY = {
-    "sync_client": "the async executor has only an async client (`client`)",
-    "exit_timeout": "the async executor's loop is gone at interpreter exit; await wait_accepted()",
-}
 # Annotations that name the sync/async flavour of the same thing.
 FLAVOURS = {"httpx.BaseTransport": "httpx.AsyncBaseTransport"}
 
@@ -93,16 +91,32 @@ def test_drift_is_caught():
     assert "status: async side should be a coroutine" in problems
 
 
-def test_same_constructor_but_for_the_listed_differences():
-    sync = [
-        shape(p)
-        for p in inspect.signature(ReflectionExecutor.__init__).parameters.values()
-        if p.name not in SYNC_INIT_ONLY
-    ]
-    async_ = [
-        shape(p) for p in inspect.signature(AsyncReflectionExecutor.__init__).parameters.values()
-    ]
-    assert sync == async_
+def test_one_constructor_written_once_for_both():
+    """Neither executor spells out its own: both take RemoteExecutor.__init__ as it is."""
+    for cls in (ReflectionExecutor, AsyncReflectionExecutor):
+        assert "__init__" not in vars(cls), cls.__name__
+        assert cls.__init__ is RemoteExecutor.__init__
+    # Only the transport's flavour differs, and the type parameter says which.
+    assert get_args(ReflectionExecutor.__orig_bases__[-1]) == (httpx.BaseTransport,)
+    assert get_args(AsyncReflectionExecutor.__orig_bases__[-1]) == (httpx.AsyncBaseTransport,)
+
+
+def test_both_executors_are_built_from_the_same_arguments():
+    kwargs = dict(
+        url="http://127.0.0.1:9", api_key=None, poll_interval=0.25, sender_threads=3,
+        exit_timeout=1.5,
+    )  # fmt: skip
+    sync = ReflectionExecutor("memory_manager", ("m", "{user_id}"), **kwargs)
+    async_ = AsyncReflectionExecutor("memory_manager", ("m", "{user_id}"), **kwargs)
+    try:
+        for ex in (sync, async_):
+            assert (ex.reflector, ex.namespace, ex.url) == (
+                "memory_manager", ("m", "{user_id}"), "http://127.0.0.1:9",
+            )  # fmt: skip
+            assert (ex._poll_interval, ex._exit_timeout) == (0.25, 1.5)
+        assert len(sync._queues) == 3 and async_._sender_count == 3
+    finally:
+        sync.shutdown()
 
 
 def test_asearch_twin_matches_search():
