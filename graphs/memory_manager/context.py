@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeVar
 from langgraph.runtime import Runtime
 from pydantic import ConfigDict, with_config
 
+from graphs.envvars import parse_int, parse_number
 from graphs.memory_manager.prompts import DEFAULT_INSTRUCTIONS
 from sdk_client.contract import parse_namespace, validate_namespace
 from sdk_client.errors import InvalidPayloadError, InvalidPayloadTypeError
@@ -59,17 +60,11 @@ def _as_bool(var: str, raw: str) -> bool:
 
 
 def _as_int(var: str, raw: str) -> int:
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise InvalidPayloadError(f"{var}={raw!r}: expected an integer") from None
+    return parse_int(var, raw, error=InvalidPayloadError)
 
 
 def _as_float(var: str, raw: str) -> float:
-    try:
-        return float(raw.strip())
-    except ValueError:
-        raise InvalidPayloadError(f"{var}={raw!r}: expected a number") from None
+    return parse_number(var, raw, error=InvalidPayloadError)
 
 
 def _as_schemas(var: str, raw: str) -> list[dict[str, Any]] | None:
