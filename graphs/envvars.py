@@ -10,7 +10,7 @@ the same functions, raising their own error type (a run's, not the server's).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 __all__ = ["env_int", "env_number", "parse_int", "parse_number"]
 
@@ -19,22 +19,14 @@ def parse_number(
     name: str, raw: str, minimum: float | None = None, error: type[Exception] = ValueError
 ) -> float:
     """``raw`` (the value of ``name``) as a float >= ``minimum``, else ``error`` naming both."""
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise error(f"{name}={raw!r}: expected a number") from None
-    return _at_least(name, raw, value, minimum, error)
+    return _parse(name, raw, float, "a number", minimum, error)
 
 
 def parse_int(
     name: str, raw: str, minimum: int | None = None, error: type[Exception] = ValueError
 ) -> int:
     """``raw`` (the value of ``name``) as an integer >= ``minimum``, else ``error`` naming both."""
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise error(f"{name}={raw!r}: expected an integer") from None
-    return int(_at_least(name, raw, value, minimum, error))
+    return int(_parse(name, raw, int, "an integer", minimum, error))
 
 
 def env_number(env: Mapping[str, str], name: str, default: float, minimum: float = 0) -> float:
@@ -49,9 +41,18 @@ def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -
     return parse_int(name, raw, minimum) if raw else default
 
 
-def _at_least(
-    name: str, raw: str, value: float, minimum: float | None, error: type[Exception]
+def _parse(
+    name: str,
+    raw: str,
+    convert: Callable[[str], float],
+    expected: str,
+    minimum: float | None,
+    error: type[Exception],
 ) -> float:
+    try:
+        value = convert(raw.strip())
+    except ValueError:
+        raise error(f"{name}={raw!r}: expected {expected}") from None
     if minimum is not None and value < minimum:
         raise error(f"{name}={raw!r}: expected a number >= {minimum:g}")
     return value

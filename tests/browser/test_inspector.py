@@ -115,6 +115,16 @@ def test_burst_supersedes_and_ends_in_one_run(server: Server, page) -> None:
     assert "Lisbon" in text and "Miso" in text
     page.screenshot(path=str(SHOTS / "inspector-memories.png"))
 
+    # A later turn replaces a value: the memory's history says what it was and is now.
+    with ReflectionExecutor("memory_manager", ("memories", "{user_id}"), url=server.url) as ex:
+        ex.submit({"messages": [{"role": "user", "content": "I moved to Porto."}]},
+                  {"configurable": {"user_id": user}}, thread_id=key).result(timeout=60)  # fmt: skip
+    page.reload()
+    updated = page.locator("#memory-table .history [data-text='updated']")
+    updated.wait_for()
+    was_now = updated.inner_text()
+    assert was_now.index("User lives in Lisbon.") < was_now.index("User lives in Porto.")
+
     # The thread is listed, idle, with its last result.
     page.goto(f"{server.url}/inspector/?poll=250#/threads")
     row = page.locator(f"tr[data-thread-id='{validate_thread_id(key)}']")

@@ -32,6 +32,13 @@ SCRIPT = textwrap.dedent(
 )
 
 
+def run_script(script: str, url: str, user: str) -> subprocess.CompletedProcess[str]:
+    """``script`` in a Python process of its own, given the server's url and the user."""
+    return subprocess.run(
+        [sys.executable, "-c", script, url, user], capture_output=True, text=True, timeout=60
+    )
+
+
 def two_memories(url: str, user: str) -> set[str]:
     """The texts in the user's namespace, once there are two (the scripts' two turns)."""
     with get_sync_client(url=url, api_key=None) as sdk:
@@ -45,12 +52,7 @@ def two_memories(url: str, user: str) -> set[str]:
 
 def test_accepted_submissions_survive_a_killed_caller(server):
     user = f"k-{uuid.uuid4().hex[:6]}"
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, server.url, user],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_script(SCRIPT, server.url, user)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert proc.stdout.strip() == "accepted"
     assert two_memories(server.url, user) == {"User lives in Nairobi.", "User likes running."}
@@ -78,12 +80,7 @@ ASYNC_SCRIPT = textwrap.dedent(
 def test_async_submissions_left_unsent_by_a_finished_loop_are_sent_at_exit(server):
     """asyncio.run() returned under the sender tasks: the exit hook sends, nothing is named lost."""
     user = f"a-{uuid.uuid4().hex[:6]}"
-    proc = subprocess.run(
-        [sys.executable, "-c", ASYNC_SCRIPT, server.url, user],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_script(ASYNC_SCRIPT, server.url, user)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "handed_over"
     assert "NOT accepted" not in proc.stderr, proc.stderr

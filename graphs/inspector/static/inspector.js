@@ -488,7 +488,7 @@ async function memoriesBody(nsText, query, page, namespaces) {
       ? (typeof item.value.content === "string" ? item.value.content : item.value.content.content ?? JSON.stringify(item.value.content))
       : JSON.stringify(item.value);
     const history = (changedBy.get(path) || []).map((h) =>
-      `<li>${esc(h.kind)} by run <code>${esc(short(h.runId))}</code> on <a href="#/thread/${esc(h.threadId)}">thread ${esc(short(h.threadId))}</a> at ${esc(fmtTime(h.at))}</li>`).join("");
+      `<li>${esc(h.kind)} by run <code>${esc(short(h.runId))}</code> on <a href="#/thread/${esc(h.threadId)}">thread ${esc(short(h.threadId))}</a> at ${esc(fmtTime(h.at))}${h.kind === "updated" && h.text ? `: ${changeText(h.kind, h.text)}` : ""}</li>`).join("");
     return `<tr class="memory" data-key="${esc(item.key)}">
       <td><code>${esc(path)}</code></td><td>${esc(content)}${item.score != null ? ` <span class="muted">(score ${Number(item.score).toFixed(2)})</span>` : ""}
       ${history ? `<ul class="history">${history}</ul>` : ""}</td>
@@ -513,7 +513,8 @@ async function changeHistory() {
     for (const kind of ["created", "updated", "deleted"]) {
       for (const path of (v.changes && v.changes[kind]) || []) {
         const list = byPath.get(path) || [];
-        list.push({ kind, runId: v.run_id, threadId: t.thread_id, at: v.timing && v.timing.finished_at });
+        const text = (v.change_text || {})[path];
+        list.push({ kind, runId: v.run_id, threadId: t.thread_id, at: v.timing && v.timing.finished_at, text });
         byPath.set(path, list);
       }
     }
