@@ -115,10 +115,11 @@ def test_burst_supersedes_and_ends_in_one_run(server: Server, page) -> None:
     assert "Lisbon" in text and "Miso" in text
     page.screenshot(path=str(SHOTS / "inspector-memories.png"))
 
-    # A later turn replaces a value: the memory's history says what it was and is now.
+    # A later turn (another chat) replaces a value: the history says what it was and is now.
     with ReflectionExecutor("memory_manager", ("memories", "{user_id}"), url=server.url) as ex:
         ex.submit({"messages": [{"role": "user", "content": "I moved to Porto."}]},
-                  {"configurable": {"user_id": user}}, thread_id=key).result(timeout=60)  # fmt: skip
+                  {"configurable": {"user_id": user}}, thread_id=f"{key}-later",
+                  ).result(timeout=60)  # fmt: skip
     page.reload()
     updated = page.locator("#memory-table .history [data-text='updated']")
     updated.wait_for()
