@@ -361,13 +361,13 @@ class Ledger:
         return [f for f in self.pending() if f.stage is Stage.HANDED_OVER]
 
     def unsent_submissions(self) -> list[Submission]:
-        """The submissions of :meth:`unsent`, oldest first (what a delivery at exit sends)."""
+        """The submissions of :meth:`unsent`, oldest first (what a delivery at exit sends).
+
+        Every way out of ``HANDED_OVER`` (accepted, not accepted, cancelled) drops the
+        submission from this table, under the same lock as its Future.
+        """
         with self._lock:
-            return [
-                sub
-                for sid, sub in self._unsent.items()
-                if sid in self._futures and self._futures[sid].stage is Stage.HANDED_OVER
-            ]
+            return list(self._unsent.values())
 
     def drained(self) -> bool:
         """Closed, and nothing left to watch: the watcher may stop."""
