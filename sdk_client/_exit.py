@@ -1,8 +1,9 @@
 """At interpreter exit, nothing handed over to a remote executor is dropped silently.
 
 Live executors register here; one exit hook asks each to finish what it can
-(the sync executor waits ``exit_timeout`` for its senders, the async one's
-event loop is gone by then) and to name, in a warning, what is still unsent.
+within its ``exit_timeout`` (the sync executor's sender threads go on sending;
+the async one's event loop is gone by then, so it sends over a sync client)
+and to name, in a warning, what is still unsent.
 
 Leaving a ``with`` block is the other exit: :class:`ShutdownOnExit` gives the
 sync executors (remote and local) their context manager.
