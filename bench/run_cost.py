@@ -113,6 +113,12 @@ def _busy(client: SyncLangGraphClient) -> int:
     return int(client.threads.count(status="busy"))
 
 
+def _ended_ok(client: SyncLangGraphClient, graph: str) -> int:
+    # A thread is idle once its run succeeded ("error" if it failed); each wave's
+    # threads are new, so the count's growth is how many of the wave's runs succeeded.
+    return int(client.threads.count(status="idle", metadata={"graph_id": graph}))
+
+
 def wave(
     server: Server,
     graph: str,
@@ -129,6 +135,7 @@ def wave(
     client = sdk_client(server.url)
     try:
         wait_until(lambda: _busy(client) == 0, 300, 0.5, "an idle server")
+        ended_ok0 = _ended_ok(client, graph)
         cpu0 = server_cpu_s(server)
         due = time.time() + due_in
         for i in range(threads):
@@ -137,10 +144,12 @@ def wave(
         drained = time.time() - due
         cpu = server_cpu_s(server) - cpu0
         stored = memories(client, _namespace(graph, model, tag))
+        ended_ok = _ended_ok(client, graph) - ended_ok0
     finally:
         client.http.client.close()
     return {
         "threads": threads,
+        "runs_ended_ok": ended_ok,
         "memories": stored,
         "server_cpu_s": round(cpu, 2),
         "cpu_ms_per_run": round(1000 * cpu / threads, 1),

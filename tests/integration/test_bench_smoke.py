@@ -52,7 +52,7 @@ def test_run_cost_smoke(tmp_path, capsys):
     assert list(rows) == [name for name, _, _ in run_cost._CASES]
     # Correctness, not timing: every run ran, and the memory runs wrote their memories
     # (the offline extractor two facts a turn, the scripted model one memory a turn).
-    assert [r["threads"] for r in rows.values()] == [10, 10, 10]
+    assert [r["runs_ended_ok"] for r in rows.values()] == [10, 10, 10]
     assert [r["memories"] for r in rows.values()] == [0, 20, 10]
     assert all(r["server_cpu_s"] > 0 for r in rows.values())
     (first,) = record["first_runs"]

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from langchain_openai import ChatOpenAI
 
-from tests.llm_endpoint import ScriptedEndpoint, count_tokens, run_llm_endpoint, script
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[ScriptedEndpoint]:
-    with run_llm_endpoint() as llm:
-        yield llm
+from tests.llm_endpoint import ScriptedEndpoint, count_tokens, script
 
 
 def chat(endpoint: ScriptedEndpoint, **kwargs) -> ChatOpenAI:
@@ -38,11 +30,11 @@ def test_the_prompt_counts_the_tools_it_offers_and_grows_with_the_conversation()
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
 
-def test_langchain_openai_reads_the_usage_the_endpoint_reports(endpoint):
-    reply = chat(endpoint).bind_tools([{"type": "function", "function": {
+def test_langchain_openai_reads_the_usage_the_endpoint_reports(llm):
+    reply = chat(llm).bind_tools([{"type": "function", "function": {
         "name": "Memory", "parameters": {"type": "object", "properties": {
             "content": {"type": "string"}}}}}]).invoke("I live in Porto.")  # fmt: skip
-    reported = endpoint.usage[-1]
+    reported = llm.usage[-1]
     assert reported is not None and reply.tool_calls
     assert reply.usage_metadata is not None
     assert reply.usage_metadata["input_tokens"] == reported["prompt_tokens"] > 0
@@ -50,15 +42,15 @@ def test_langchain_openai_reads_the_usage_the_endpoint_reports(endpoint):
     assert reply.usage_metadata["total_tokens"] == reported["total_tokens"]
 
 
-def test_streamed_replies_carry_usage_too(endpoint):
-    chunks = list(chat(endpoint, stream_usage=True).stream("I love tea."))
+def test_streamed_replies_carry_usage_too(llm):
+    chunks = list(chat(llm, stream_usage=True).stream("I love tea."))
     total = sum(chunks[1:], chunks[0])
     assert total.usage_metadata is not None
-    assert total.usage_metadata["input_tokens"] == endpoint.usage[-1]["prompt_tokens"]
+    assert total.usage_metadata["input_tokens"] == llm.usage[-1]["prompt_tokens"]
 
 
-def test_a_failed_call_reports_no_usage(endpoint):
-    endpoint.fail_next = 1
+def test_a_failed_call_reports_no_usage(llm):
+    llm.fail_next = 1
     with pytest.raises(Exception, match="scripted failure"):
-        chat(endpoint, max_retries=0).invoke("hi")
-    assert endpoint.usage[-1] is None and len(endpoint.usage) == len(endpoint.requests)
+        chat(llm, max_retries=0).invoke("hi")
+    assert llm.usage[-1] is None and len(llm.usage) == len(llm.requests)

@@ -1,6 +1,12 @@
 """Fixtures for running the graph in-process."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import pytest
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
@@ -42,3 +48,26 @@ def indexed_store(local_embeddings):
 def indexed_app(indexed_store):
     """The graph compiled with the indexed store."""
     return builder.compile(store=indexed_store, checkpointer=InMemorySaver())
+
+
+FAKE_MODEL = "fake:tool-caller"
+"""The model string the runs of :func:`fake_model` ask for (``context={"model": ...}``)."""
+
+
+class ToolCallingFake(GenericFakeChatModel):
+    """Replies with the next scripted message; tools bound to it are accepted and ignored."""
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolCallingFake:
+        return self
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    """``fake_model(*replies)``: runs asking for FAKE_MODEL get these replies, in order."""
+    import graphs.memory_manager.extractors as extractors
+
+    def install(*replies: AIMessage) -> None:
+        fake = ToolCallingFake(messages=iter(replies))
+        monkeypatch.setitem(extractors._models, (FAKE_MODEL, 60.0), fake)
+
+    return install

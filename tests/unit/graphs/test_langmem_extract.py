@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-import graphs.memory_manager.extractors as extractors
 from tests.schemas import PREFERENCE, USER
+from tests.unit.graphs.conftest import FAKE_MODEL as MODEL
 
 CONFIG = {"configurable": {"thread_id": "22222222-3333-4444-5555-666666666666"}}
-MODEL = "fake:tool-caller"
-
-
-class ToolCallingFake(GenericFakeChatModel):
-    """Replies with the next scripted message; tools bound to it are accepted and ignored."""
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolCallingFake:
-        return self
 
 
 def calls(name: str, *args: dict[str, Any]) -> AIMessage:
@@ -27,16 +17,6 @@ def calls(name: str, *args: dict[str, Any]) -> AIMessage:
         content="",
         tool_calls=[{"name": name, "args": a, "id": f"call_{i}"} for i, a in enumerate(args)],
     )
-
-
-@pytest.fixture
-def fake_model(monkeypatch):
-    def install(*replies: AIMessage) -> None:
-        monkeypatch.setitem(
-            extractors._models, (MODEL, 60.0), ToolCallingFake(messages=iter(replies))
-        )
-
-    return install
 
 
 async def test_langmem_memories_land_in_langmem_format(app, store, fake_model):

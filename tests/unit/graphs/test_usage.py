@@ -6,12 +6,10 @@ import asyncio
 from typing import Any
 from uuid import uuid4
 
-import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, Generation, LLMResult
 
-import graphs.memory_manager.extractors as extractors
 from graphs.memory_manager.usage import (
     UsageRecorder,
     no_usage,
@@ -21,10 +19,10 @@ from graphs.memory_manager.usage import (
     usage_of,
 )
 from sdk_client.contract import receipts_namespace
+from tests.unit.graphs.conftest import FAKE_MODEL
 
 THREAD = "33333333-4444-5555-6666-777777777777"
 CONFIG = {"configurable": {"thread_id": THREAD}}
-MODEL = "fake:usage"
 
 
 def reply(prompt: int, completion: int, text: str = "ok") -> AIMessage:
@@ -138,31 +136,15 @@ async def test_an_offline_run_records_zero_model_calls(app, store):
     assert out["usage"] == no_usage()
 
 
-class ToolCallingFake(GenericFakeChatModel):
-    """Replies with the next scripted message; tools bound to it are accepted and ignored."""
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolCallingFake:
-        return self
-
-
-@pytest.fixture
-def llm_reply(monkeypatch):
-    def install(message: AIMessage) -> None:
-        fake = ToolCallingFake(messages=iter([message]))
-        monkeypatch.setitem(extractors._models, (MODEL, 60.0), fake)
-
-    return install
-
-
-async def test_an_llm_run_records_its_usage_in_state_and_receipts(app, store, llm_reply):
+async def test_an_llm_run_records_its_usage_in_state_and_receipts(app, store, fake_model):
     message = AIMessage(
         content="",
         tool_calls=[{"name": "Memory", "args": {"content": "User likes tea."}, "id": "c0"}],
         usage_metadata={"input_tokens": 321, "output_tokens": 17, "total_tokens": 338},
     )
-    llm_reply(message)
+    fake_model(message)
     payload = {"messages": [{"role": "user", "content": "I love tea."}], "submission_id": "s1"}
-    out = await app.ainvoke(payload, CONFIG, context={"model": MODEL})
+    out = await app.ainvoke(payload, CONFIG, context={"model": FAKE_MODEL})
     usage = out["usage"]
     assert (usage["model_calls"], usage["prompt_tokens"], usage["completion_tokens"]) == (
         1,

@@ -5,18 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 
 from sdk_client._http import DEFAULT_TIMEOUT, DEFAULT_URL, HttpSettings
 from sdk_client._submission import NOT_GIVEN
-
-KEY_VARS = ("LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY", "LANGGRAPH_API_URL")
-
-
-@pytest.fixture(autouse=True)
-def clean_environ(monkeypatch):
-    for var in KEY_VARS:
-        monkeypatch.delenv(var, raising=False)
 
 
 def test_argument_then_env_then_default(monkeypatch):
