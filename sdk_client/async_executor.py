@@ -205,9 +205,13 @@ class AsyncReflectionExecutor(RemoteExecutor[httpx.AsyncBaseTransport]):
 
     def _send_now(self, subs: list[Submission]) -> None:
         client = self._exit_client or self._http.sync_client()
-        for group in group_by_thread(subs):
-            for request, batch in self._ledger.requests(group):
-                run_sync(self._flows.send(request, batch), client)
+        try:
+            for group in group_by_thread(subs):
+                for request, batch in self._ledger.requests(group):
+                    run_sync(self._flows.send(request, batch), client)
+        finally:
+            if client is not self._exit_client:  # ours: close it; an injected one is the caller's
+                client.http.client.close()
 
     async def __aenter__(self) -> AsyncReflectionExecutor:
         return self

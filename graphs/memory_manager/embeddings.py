@@ -232,9 +232,11 @@ class ConfiguredEmbeddings(Embeddings):
         self.provider = check_provider(
             os.environ.get(ENV_VAR, "") if provider is None else provider
         )
-        # Read now, so a bad value stops the server at start rather than its first write.
-        self._threads = env_int(os.environ, THREADS_VAR, 1, 1) if self.provider == LOCAL else 1
-        self._runtime = check_runtime(os.environ.get(RUNTIME_VAR, ""))
+        # Read now, so a bad value stops the server at start rather than its first write;
+        # only for the local model, the one they are about.
+        local = self.provider == LOCAL
+        self._threads = env_int(os.environ, THREADS_VAR, 1, 1) if local else 1
+        self._runtime = check_runtime(os.environ.get(RUNTIME_VAR, "") if local else "")
         self._inner: Embeddings | None = None
         self._lock = threading.Lock()
         self._cache = VectorCache()

@@ -25,7 +25,7 @@ import functools
 import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -77,7 +77,16 @@ def _memory_type(schema_json: str) -> Any:
     return create_model_from_schema(json_schema)
 
 
-_run_store: contextvars.ContextVar[BaseStore] = contextvars.ContextVar("memory_run_store")
+@dataclass
+class _Run:
+    """What the shared managers see of the run being executed."""
+
+    store: BaseStore
+    filled: set[tuple[str, ...]] = field(default_factory=set)
+    """Namespaces this run found holding an item: their searches need no emptiness check."""
+
+
+_run_store: contextvars.ContextVar[_Run] = contextvars.ContextVar("memory_run_store")
 
 
 class _RunStore(BaseStore):
@@ -91,30 +100,35 @@ class _RunStore(BaseStore):
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` on the current run's store."""
-        return _run_store.get().batch(ops)
+        return _run_store.get().store.batch(ops)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` on the current run's store; a query search of an empty namespace is []."""
-        store = _run_store.get()
+        run = _run_store.get()
         ops = list(ops)
-        empty = await _empty_query_searches(store, ops)
+        empty = await _empty_query_searches(run, ops)
         asked = [op for i, op in enumerate(ops) if i not in empty]
-        answers = iter(await store.abatch(asked) if asked else [])
+        answers = iter(await run.store.abatch(asked) if asked else [])
         return [[] if i in empty else next(answers) for i in range(len(ops))]
 
 
-async def _empty_query_searches(store: BaseStore, ops: Sequence[Op]) -> set[int]:
-    """Indices of the query searches in ``ops`` whose namespace holds no item."""
+async def _empty_query_searches(run: _Run, ops: Sequence[Op]) -> set[int]:
+    """Indices of the query searches in ``ops`` whose namespace holds no item.
+
+    A namespace found holding an item is not asked again in the same run (a returning
+    user's searches go straight to the store): at worst, after a staged delete, a
+    search is embedded that would have found nothing anyway.
+    """
     searches = {
         i: op.namespace_prefix for i, op in enumerate(ops) if isinstance(op, SearchOp) and op.query
     }
-    prefixes = list(dict.fromkeys(searches.values()))
+    prefixes = [p for p in dict.fromkeys(searches.values()) if p not in run.filled]
     if not prefixes:
         return set()
     # One item is enough to know; no query, so nothing is embedded.
-    found = await store.abatch([SearchOp(prefix, limit=1) for prefix in prefixes])
-    empty = {prefix for prefix, items in zip(prefixes, found, strict=True) if not items}
-    return {i for i, prefix in searches.items() if prefix in empty}
+    found = await run.store.abatch([SearchOp(prefix, limit=1) for prefix in prefixes])
+    run.filled.update(prefix for prefix, items in zip(prefixes, found, strict=True) if items)
+    return {i for i, prefix in searches.items() if prefix in prefixes and prefix not in run.filled}
 
 
 _RUN_STORE = _RunStore()
@@ -123,7 +137,7 @@ _RUN_STORE = _RunStore()
 @contextlib.contextmanager
 def run_store(store: BaseStore) -> Iterator[None]:
     """Within the block, managers from :func:`manager` read and write ``store``."""
-    token = _run_store.set(store)
+    token = _run_store.set(_Run(store))
     try:
         yield
     finally:

@@ -60,6 +60,15 @@ def test_local_model_threads_default_to_one_and_a_bad_value_stops_the_start(monk
     assert ConfiguredEmbeddings("fake:model")._threads == 1  # a provider's: not read
 
 
+def test_local_model_runtime_is_read_at_start_and_only_for_the_local_model(monkeypatch):
+    monkeypatch.setenv("MEMORY_EMBEDDING_RUNTIME", "torch")
+    assert ConfiguredEmbeddings("local")._runtime == "torch"
+    monkeypatch.setenv("MEMORY_EMBEDDING_RUNTIME", "gpu")
+    with pytest.raises(ValueError, match="MEMORY_EMBEDDING_RUNTIME='gpu'"):
+        ConfiguredEmbeddings("local")
+    assert ConfiguredEmbeddings("fake:model").provider == "fake:model"  # a provider's: not read
+
+
 def test_wrong_vector_size_names_the_setting():
     e = ConfiguredEmbeddings("fake:model")
     e._inner = FixedSize(12)

@@ -169,3 +169,33 @@ async def test_a_query_search_of_an_empty_namespace_embeds_nothing_and_finds_not
             ]
         )
     assert got[0] == [] and got[1].value == {"text": "likes tea"} and len(got[2]) == 1
+
+
+class RecordingStore(InMemoryStore):
+    """Records each batch of ops it is asked."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.asked: list[list[str]] = []
+
+    async def abatch(self, ops):
+        ops = list(ops)
+        self.asked.append([type(op).__name__ + ("(query)" if getattr(op, "query", None) else "")
+                           for op in ops])  # fmt: skip
+        return await super().abatch(ops)
+
+
+async def test_a_run_asks_once_whether_a_namespace_holds_anything():
+    # A returning user's searches: one emptiness check for the run, then straight to
+    # the store; another run starts over (its namespace may have changed meanwhile).
+    store = RecordingStore(index={"dims": 2, "embed": CountingEmbeddings(), "fields": ["text"]})
+    await store.aput(("memories", "bob"), "k", {"text": "likes tea"})
+    store.asked.clear()
+    with extractors.run_store(store):
+        for query in ("tea", "coffee"):
+            await extractors._RUN_STORE.asearch(("memories", "bob"), query=query)
+    assert store.asked == [["SearchOp"], ["SearchOp(query)"], ["SearchOp(query)"]]
+    store.asked.clear()
+    with extractors.run_store(store):
+        await extractors._RUN_STORE.asearch(("memories", "bob"), query="tea")
+    assert store.asked == [["SearchOp"], ["SearchOp(query)"]]
