@@ -52,6 +52,7 @@ __all__ = [
     "UsageRecord",
     "delivery_namespace",
     "inbox_namespace",
+    "memory_text",
     "message_id",
     "namespace_placeholders",
     "normalize_message",
@@ -290,6 +291,17 @@ def normalize_payload(payload: Any, root: str = "payload") -> list[Message]:
     if not messages:
         raise InvalidPayloadError(f"{root}.messages: must hold at least one message")
     return [normalize_message(m, f"{root}.messages[{i}]") for i, m in enumerate(messages)]
+
+
+def memory_text(value: Mapping[str, Any]) -> str:
+    """A stored memory's readable text: langmem's ``content.content``, else its content as JSON.
+
+    One reading for everything that shows memories (the CLI, the runs' change texts).
+    """
+    content = value.get("content", value)
+    if isinstance(content, Mapping) and set(content) == {"content"}:
+        content = content["content"]
+    return content if isinstance(content, str) else json.dumps(content, sort_keys=True)
 
 
 def validate_namespace(namespace: Any, field: str = "namespace") -> tuple[str, ...]:

@@ -21,9 +21,9 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
-from graphs.memory_manager.change_text import records_change_text
+from graphs.memory_manager.change_text import change_text
 from graphs.memory_manager.context import Context
-from graphs.memory_manager.runs import require_store, thread_id_of
+from graphs.memory_manager.runs import memory_path, require_store, thread_id_of
 from graphs.memory_manager.state import Batch, Changes, StagedOp, State, Usage
 from graphs.memory_manager.usage import usage_of
 from sdk_client.contract import (
@@ -40,10 +40,6 @@ RECEIPT_MAX_AGE_S = 24 * 3600
 """Receipts older than this are pruned when a later run on the thread commits."""
 
 
-def _path(namespace: list[str] | tuple[str, ...], key: str) -> str:
-    return "/".join([*namespace, key])
-
-
 def index_fields(value: dict[str, Any]) -> list[str] | None:
     """The fields to embed for a memory: a langmem ``Memory`` by its text alone.
 
@@ -58,12 +54,15 @@ def index_fields(value: dict[str, Any]) -> list[str] | None:
     return None
 
 
-async def _apply(store: BaseStore, ops: list[StagedOp]) -> Changes:
+async def _apply(store: BaseStore, ops: list[StagedOp]) -> tuple[Changes, dict[str, Any]]:
+    """Write the staged ops; what changed, and each path's value before the run wrote it."""
     changes: Changes = {"created": [], "updated": [], "deleted": []}
+    before: dict[str, Any] = {}
     for op in ops:
         namespace = tuple(op["namespace"])
         existing = await store.aget(namespace, op["key"])
-        path = _path(namespace, op["key"])
+        path = memory_path(namespace, op["key"])
+        before.setdefault(path, None if existing is None else existing.value)
         if op["value"] is None:
             if existing is not None:
                 await store.adelete(namespace, op["key"])
@@ -71,7 +70,7 @@ async def _apply(store: BaseStore, ops: list[StagedOp]) -> Changes:
         elif existing is None or existing.value != op["value"]:
             await store.aput(namespace, op["key"], op["value"], index=index_fields(op["value"]))
             changes["created" if existing is None else "updated"].append(path)
-    return changes
+    return changes, before
 
 
 async def _write_receipts(
@@ -106,12 +105,12 @@ async def _prune_receipts(store: BaseStore, thread_id: str) -> None:
             await store.adelete(item.namespace, item.key)
 
 
-@records_change_text  # adds "change_text": each changed memory's text, before and after
 async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Apply staged writes, write receipts, then delete the inbox items gathered."""
     store = require_store(runtime)
     batches = state.get("batches") or []
-    changes = await _apply(store, state.get("ops") or [])
+    ops = state.get("ops") or []
+    changes, before = await _apply(store, ops)
     thread_id = thread_id_of(get_config().get("configurable", {}))
     if thread_id:
         run_id = state.get("run_id")
@@ -130,6 +129,7 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         # Lets a client find a namespace's threads (the CLI's status/watch) from thread values.
         "namespaces": [b["namespace"] for b in batches],
         "changes": changes,
+        "change_text": change_text(changes, ops, before),  # each changed memory's text
         "seen_message_ids": [m["id"] for m in processed],
         "timing": {**(state.get("timing") or {}), "finished_at": time.time()},
         # Clear the working fields so the thread state shows results, not scratch data.

@@ -6,7 +6,7 @@ reaches into another step's module for them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langgraph.config import get_config
@@ -16,7 +16,12 @@ from langgraph.store.base import BaseStore
 from graphs.memory_manager.context import Context
 from graphs.memory_manager.scoped import ScopedStore, store_prefix
 
-__all__ = ["placeholder_values", "require_store", "run_id", "thread_id_of"]
+__all__ = ["memory_path", "placeholder_values", "require_store", "run_id", "thread_id_of"]
+
+
+def memory_path(namespace: Sequence[str], key: str) -> str:
+    """How ``changes`` and ``change_text`` name a memory: its namespace and key, ``/``-joined."""
+    return "/".join([*namespace, key])
 
 
 def require_store(runtime: Runtime[Context]) -> BaseStore:

@@ -7,7 +7,6 @@ function of its arguments, so it is tested without a server or a terminal.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from rich import box
 from rich.table import Table
 
 from sdk_client.cli.views import LastRun, ThreadView
+from sdk_client.contract import memory_text
 
 __all__ = [
     "events",
@@ -182,14 +182,6 @@ def events(
     "happened" to it that the watcher saw).
     """
     return [(v, msg) for v in new for msg in _thread_events(old.get(v.thread_id), v, now)]
-
-
-def memory_text(value: Mapping[str, Any]) -> str:
-    """The readable part of a stored memory: langmem's ``content.content``, else JSON."""
-    content = value.get("content", value)
-    if isinstance(content, Mapping) and set(content) == {"content"}:
-        content = content["content"]
-    return content if isinstance(content, str) else json.dumps(content, sort_keys=True)
 
 
 def _when(stamp: Any) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from langgraph.store.memory import InMemoryStore
 
+from graphs.memory_manager import commit
 from graphs.memory_manager.change_text import (
     MAX_CHARS,
     change_text,
     memory_text,
-    values_before,
 )
 
 THREAD = "44444444-5555-6666-7777-888888888888"
@@ -41,8 +41,8 @@ async def test_before_and_after_of_created_updated_and_deleted():
         {"namespace": ["m"], "key": "old", "value": memory("User lives in Rome.")},
         {"namespace": ["m"], "key": "gone", "value": None},
     ]
-    before = await values_before(store, ops)
-    changes = {"created": ["m/new"], "updated": ["m/old"], "deleted": ["m/gone"]}
+    changes, before = await commit._apply(store, ops)
+    assert changes == {"created": ["m/new"], "updated": ["m/old"], "deleted": ["m/gone"]}
     assert change_text(changes, ops, before) == {
         "m/new": {"before": None, "after": "User likes tea."},
         "m/old": {"before": "User lives in Paris.", "after": "User lives in Rome."},
@@ -50,8 +50,22 @@ async def test_before_and_after_of_created_updated_and_deleted():
     }
 
 
-async def test_nothing_staged_reads_nothing():
-    assert await values_before(InMemoryStore(), []) == {}
+async def test_before_is_the_value_the_run_found_not_its_own_earlier_write():
+    store = InMemoryStore()
+    await store.aput(("m",), "k", memory("User lives in Paris."))
+    ops = [
+        {"namespace": ["m"], "key": "k", "value": memory("User lives in Rome.")},
+        {"namespace": ["m"], "key": "k", "value": memory("User lives in Oslo.")},
+    ]
+    changes, before = await commit._apply(store, ops)
+    assert change_text(changes, ops, before)["m/k"] == {
+        "before": "User lives in Paris.",
+        "after": "User lives in Oslo.",
+    }
+    assert await commit._apply(InMemoryStore(), []) == (
+        {"created": [], "updated": [], "deleted": []},
+        {},
+    )
 
 
 async def test_a_run_leaves_the_text_of_an_update_in_its_state(app, store):

@@ -127,7 +127,7 @@ async def test_a_staged_delete_removes_the_memory_and_is_counted():
         {"namespace": ["memories"], "key": "m1", "value": None},
         {"namespace": ["memories"], "key": "never-there", "value": None},
     ]
-    changes = await _apply(store, ops)  # type: ignore[arg-type]
+    changes, _ = await _apply(store, ops)  # type: ignore[arg-type]
     assert changes == {"created": [], "updated": [], "deleted": ["memories/m1"]}
     assert store.get(("memories",), "m1") is None
 
