@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sdk_client.types import Delivery, ModelUsage, ThreadStatus
+from sdk_client.types import Delivery, ThreadStatus
 
 __all__ = [
     "FAILED_RUN",
@@ -19,7 +19,6 @@ __all__ = [
     "missing",
     "not_found",
     "thread_status",
-    "usage_of",
 ]
 
 FAILED_RUN = frozenset({"error", "timeout", "interrupted"})
@@ -69,12 +68,6 @@ def thread_status(
 def delivery_of(item: Mapping[str, Any] | None) -> Delivery | None:
     """A thread's delivery record (a store item, or None) as a :class:`Delivery`."""
     return Delivery.from_record(item["value"]) if item else None
-
-
-def usage_of(record: Mapping[str, Any] | None) -> ModelUsage | None:
-    """The ``usage`` a run left in its thread state or a receipt; None if it recorded none."""
-    usage = (record or {}).get("usage")
-    return ModelUsage.from_record(usage) if isinstance(usage, Mapping) else None
 
 
 def missing(

@@ -209,7 +209,7 @@ class Flows:
 
     def check_thread(self, thread_id: str) -> Flow[None]:
         """Resolve what the thread's receipts say was processed; follow the run for the rest."""
-        receipts = yield from self._read_all(receipts_namespace(thread_id))
+        receipts = yield from self.read_all(receipts_namespace(thread_id))
         for key in self.ledger.receipts(thread_id, receipts):
             try:
                 yield Call("store.delete_item", (receipts_namespace(thread_id), key))
@@ -233,8 +233,8 @@ class Flows:
             # Gone with nothing newer, or finished without a receipt for these: either
             # they still wait in the inbox, or the server lost them. Never report them
             # processed. The inbox is read before the receipts (see missing()).
-            inbox = yield from self._read_all(inbox_namespace(thread_id))
-            receipts = yield from self._read_all(receipts_namespace(thread_id))
+            inbox = yield from self.read_all(inbox_namespace(thread_id))
+            receipts = yield from self.read_all(receipts_namespace(thread_id))
             self.ledger.lost(thread_id, run_id, missing(left, inbox, receipts))
         elif status in FAILED_RUN:
             yield from self._failed(thread_id, run_id, status, left)
@@ -311,7 +311,7 @@ class Flows:
     def _status(self, tid: str) -> Flow[ThreadStatus]:
         features = yield from self.server_features()
         runs = yield from self.inflight(tid)
-        inbox = yield from self._read_all(inbox_namespace(tid))
+        inbox = yield from self.read_all(inbox_namespace(tid))
         delivery = (yield from self.delivery(tid)) if features.redelivery else None
         return thread_status(tid, runs, inbox_count(inbox), delivery)
 
@@ -330,13 +330,7 @@ class Flows:
     @staticmethod
     def _all_runs(thread_id: str, status: str) -> Flow[list[Mapping[str, Any]]]:
         """Every run of the thread in ``status``, page by page."""
-        runs: list[Mapping[str, Any]] = []
-        while True:
-            options = {"status": status, "limit": RUNS_PAGE, "offset": len(runs)}
-            page = yield Call("runs.list", (thread_id,), options)
-            runs.extend(page)
-            if len(page) < RUNS_PAGE:
-                return runs
+        return (yield from _pages("runs.list", (thread_id,), {"status": status}, RUNS_PAGE))
 
     def cancel(self, thread_id: Any) -> Flow[int]:
         """Cancel a thread's runs, inbox and this executor's Futures; how many Futures.
@@ -352,7 +346,7 @@ class Flows:
                 yield Call("runs.cancel", (tid, str(run["run_id"])), {"action": "rollback"})
             except Exception as err:  # finished or deleted meanwhile
                 logger.debug("cancel of run %s: %s", run["run_id"], err)
-        inbox = yield from self._read_all(inbox_namespace(tid))
+        inbox = yield from self.read_all(inbox_namespace(tid))
         for item in inbox:
             yield Call("store.delete_item", (inbox_namespace(tid), item["key"]))
         return self.ledger.cancel_thread(tid, asked)
@@ -380,15 +374,9 @@ class Flows:
         return [{**item, "namespace": tuple(item["namespace"])} for item in found["items"]]
 
     @staticmethod
-    def _read_all(namespace: tuple[str, ...]) -> Flow[list[dict[str, Any]]]:
-        """Every item in ``namespace``, page by page (a short page is the last)."""
-        items: list[dict[str, Any]] = []
-        while True:
-            options = {"limit": STORE_PAGE, "offset": len(items)}
-            page = (yield Call("store.search_items", (namespace,), options))["items"]
-            items.extend(page)
-            if len(page) < STORE_PAGE:
-                return items
+    def read_all(namespace: tuple[str, ...]) -> Flow[list[dict[str, Any]]]:
+        """Every item in ``namespace`` (or below it), page by page."""
+        return (yield from _pages("store.search_items", (namespace,), {}, STORE_PAGE, "items"))
 
     # --------------------------------------------------------------- waiting
 
@@ -419,3 +407,19 @@ def _flush_timeout(fut: SubmissionFuture, timeout: float | None) -> FlushTimeout
         f"flush(): submission {fut.submission_id} not processed within {timeout} s "
         f"(stage: {fut.stage.value})"
     )
+
+
+def _pages(
+    method: str, args: tuple[Any, ...], options: dict[str, Any], size: int, key: str | None = None
+) -> Flow[list[Any]]:
+    """Every page of a listing call (``limit``/``offset``; a short page is the last).
+
+    ``key``: where the answer holds the page (``"items"`` for the store); None: it is one.
+    """
+    found: list[Any] = []
+    while True:
+        answer = yield Call(method, args, {**options, "limit": size, "offset": len(found)})
+        page = answer if key is None else answer[key]
+        found.extend(page)
+        if len(page) < size:
+            return found

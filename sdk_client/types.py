@@ -6,7 +6,7 @@ import asyncio
 import enum
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -79,6 +79,12 @@ class ModelUsage:
             model_seconds=float(seconds) if isinstance(seconds, int | float) else 0.0,
         )
 
+    @classmethod
+    def of(cls, record: Mapping[str, Any] | None) -> ModelUsage | None:
+        """The ``usage`` a run left in its thread state or a receipt; None if it recorded none."""
+        usage = (record or {}).get("usage")
+        return cls.from_record(usage) if isinstance(usage, Mapping) else None
+
     def describe(self) -> str:
         """One line for people: ``2 model calls, 1,234 → 56 tokens, 840 ms``."""
         if not self.model_calls:
@@ -129,9 +135,7 @@ class SubmissionResult:
             updated=list(receipt.get("updated", [])),
             deleted=list(receipt.get("deleted", [])),
             processed_at=float(receipt.get("processed_at", 0.0)),
-            usage=ModelUsage.from_record(receipt["usage"])
-            if isinstance(receipt.get("usage"), dict)
-            else None,
+            usage=ModelUsage.of(receipt),
         )
 
 

@@ -16,7 +16,7 @@ import httpx
 from langgraph_sdk.client import SyncLangGraphClient
 
 from sdk_client import contract
-from sdk_client._answers import delivery_of, inbox_count, thread_status, usage_of
+from sdk_client._answers import delivery_of, inbox_count, thread_status
 from sdk_client._flows import Flows
 from sdk_client._sansio import run_sync
 from sdk_client.contract import (
@@ -36,9 +36,6 @@ __all__ = [
     "snapshot",
     "thread_ids_in",
 ]
-
-
-_PAGE = 500
 
 
 def parse_namespace(text: str) -> tuple[str, ...]:
@@ -81,7 +78,7 @@ class LastRun:
             deleted=list(changes.get("deleted", [])),
             namespaces=[tuple(ns) for ns in values.get("namespaces") or []],
             finished_at=timing.get("finished_at"),
-            usage=usage_of(values),
+            usage=ModelUsage.of(values),
         )
 
 
@@ -105,12 +102,7 @@ class ThreadView:
 
 
 def _inbox_items(client: SyncLangGraphClient, prefix: Sequence[str]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    while True:
-        page = client.store.search_items(tuple(prefix), limit=_PAGE, offset=len(items))["items"]
-        items.extend(dict(i) for i in page)
-        if len(page) < _PAGE:
-            return items
+    return run_sync(Flows.read_all(tuple(prefix)), client)
 
 
 def _inbox_by_thread(items: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sdk_client._answers import inbox_count, missing, not_found, thread_status, usage_of
+from sdk_client._answers import inbox_count, missing, not_found, thread_status
 from sdk_client.types import ModelUsage, SubmissionResult
 
 
@@ -35,12 +35,12 @@ def test_not_found_is_a_404_answer():
 def test_usage_reads_a_run_record_and_none_when_absent():
     record = {"usage": {"model_calls": 2, "prompt_tokens": 1234, "completion_tokens": 56,
                         "model_seconds": 0.84}}  # fmt: skip
-    usage = usage_of(record)
+    usage = ModelUsage.of(record)
     assert usage == ModelUsage(2, 1234, 56, 0.84) and usage.total_tokens == 1290
     assert usage.describe() == "2 model calls, 1,234 → 56 tokens, 840 ms"
-    assert usage_of({"run_id": "r"}) is None  # a server that does not record usage
-    assert usage_of(None) is None
-    assert usage_of({"usage": {}}) == ModelUsage()
+    assert ModelUsage.of({"run_id": "r"}) is None  # a server that does not record usage
+    assert ModelUsage.of(None) is None
+    assert ModelUsage.of({"usage": {}}) == ModelUsage()
     assert ModelUsage().describe() == "no model calls"
 
 
