@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -49,20 +48,6 @@ from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
 
 RESULTS = Path(__file__).with_name("results")
 _NOOP_GRAPHS = {NOOP: str(ROOT / "bench" / "noop_graph.py") + ":graph"}
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def server_cpu_s(server: Server) -> float:
-    """CPU seconds (user + system) used so far by the server's process group."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == server.pid:  # the process group id
-                total += int(fields[11]) + int(fields[12])  # utime, stime in ticks
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / _CLK_TCK
 
 
 def _turn(i: int, returning: bool) -> str:
@@ -136,13 +121,13 @@ def wave(
     try:
         wait_until(lambda: _busy(client) == 0, 300, 0.5, "an idle server")
         ended_ok0 = _ended_ok(client, graph)
-        cpu0 = server_cpu_s(server)
+        cpu0 = server.cpu_seconds()
         due = time.time() + due_in
         for i in range(threads):
             _create(client, graph, i, max(0.0, due - time.time()), model, tag, returning)
         wait_until(lambda: _busy(client) == 0, 1800, 0.5, f"{threads} {graph} runs done")
         drained = time.time() - due
-        cpu = server_cpu_s(server) - cpu0
+        cpu = server.cpu_seconds() - cpu0
         stored = memories(client, _namespace(graph, model, tag))
         ended_ok = _ended_ok(client, graph) - ended_ok0
     finally:

@@ -109,29 +109,28 @@ class Server:
         Returns:
             The exit code, or None if the server had already exited.
         """
-        proc = self._proc
-        if proc is None or proc.poll() is not None:
-            return None
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-        try:
-            return proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            return proc.wait(timeout=5)
+        return None if self._proc is None else stop_group(self._proc, sig, timeout)
 
     def rss_bytes(self) -> int:
         """Resident memory of the server's process group, in bytes (Linux ``/proc``)."""
-        total = 0
-        for status in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = status.read_text().rsplit(")", 1)[1].split()
-                if int(fields[2]) == self.pid:  # fields[2] is the process group id
-                    total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # rss in pages
-            except (OSError, IndexError, ValueError):
-                continue  # the process went away meanwhile
-        return total
+        pages = sum(int(fields[21]) for fields in _group_stats(self.pid))  # rss, in pages
+        return pages * os.sysconf("SC_PAGE_SIZE")
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server's process group has used so far (``/proc``)."""
+        ticks = sum(int(fields[11]) + int(fields[12]) for fields in _group_stats(self.pid))
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _group_stats(pgid: int) -> Iterator[list[str]]:
+    """The ``/proc/<pid>/stat`` fields after the command name, of each process in a group."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # fields[2] is the process group id
+                yield fields
+        except (OSError, IndexError, ValueError):
+            continue  # the process went away meanwhile
 
 
 def _langgraph_bin() -> str:
@@ -246,17 +245,21 @@ def run_server(
 
 def stop_group(
     proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15.0
-) -> None:
-    """Stop a process started in its own session, and its children; SIGKILL if it hangs."""
+) -> int | None:
+    """Stop a process started in its own session, and its children; SIGKILL if it hangs.
+
+    Returns:
+        Its exit code, or None if it had already exited.
+    """
     if proc.poll() is not None:
-        return
+        return None
     try:
         os.killpg(proc.pid, sig)
-        proc.wait(timeout=timeout)
+        return proc.wait(timeout=timeout)
     except (ProcessLookupError, subprocess.TimeoutExpired):
         with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        return proc.wait(timeout=10)
 
 
 def split_command(argv: list[str] | None) -> tuple[list[str], list[str]]:

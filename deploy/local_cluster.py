@@ -215,9 +215,9 @@ class _Cleanup:
     """Stop-by-PID actions, run once, in reverse order, from ``finally`` or ``atexit``."""
 
     def __init__(self) -> None:
-        self._actions: list[Callable[[], None]] = []
+        self._actions: list[Callable[[], object]] = []
 
-    def push(self, action: Callable[[], None]) -> None:
+    def push(self, action: Callable[[], object]) -> None:
         self._actions.append(action)
 
     def __call__(self) -> None:
