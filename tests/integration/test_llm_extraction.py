@@ -227,8 +227,9 @@ def test_memory_types_per_assistant_collection_inserts_profile_patches(llm_serve
 
 def test_a_runs_model_usage_shows_in_its_result_status_and_the_inspector(executor, llm, llm_server):
     user = f"tok-{uuid.uuid4().hex[:6]}"
-    before = llm.calls
-    futures = [submit(executor, user, turn, after=2.0) for turn in TURNS[:2]]
+    # The two turns queue behind a held run, so they are one run however slow the machine.
+    before = llm.calls + 1  # the held run's model call comes first
+    _, futures = behind_a_held_run(executor, llm, user, TURNS[2], TURNS[:2])
     results = [f.result(timeout=90) for f in futures]
     with llm.arrived:
         reported = [u for u in llm.usage[before:] if u is not None]
