@@ -12,9 +12,14 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-setup: $(BIN)/python  ## create .venv and install torch (CPU), then the project with its dev dependencies
+setup: $(VENV)/.installed  ## create .venv and install torch (CPU), then the project with its dev dependencies
+
+# Installed once per venv, and again when pyproject.toml changes (the install is
+# editable: code changes need none); every target below starts from here.
+$(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
 
 demo: setup  ## start langgraph dev, run the demo client against it, stop the server
 	$(BIN)/python -m deploy.devserver -- $(BIN)/python -m sdk_client.demo

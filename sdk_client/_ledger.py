@@ -357,8 +357,9 @@ class Ledger:
             return list(self._futures.values())
 
     def unsent(self) -> list[SubmissionFuture]:
-        """Futures the server does not hold yet."""
-        return [f for f in self.pending() if f.stage is Stage.HANDED_OVER]
+        """Futures the server does not hold yet (those of :meth:`unsent_submissions`)."""
+        with self._lock:
+            return [self._futures[sid] for sid in self._unsent]
 
     def unsent_submissions(self) -> list[Submission]:
         """The submissions of :meth:`unsent`, oldest first (what a delivery at exit sends).
