@@ -19,19 +19,20 @@ from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from sdk_client._submission import NOT_GIVEN
 
-__all__ = ["DEFAULT_TIMEOUT", "DEFAULT_URL", "HttpSettings", "env_api_key"]
+__all__ = ["API_KEY_VARS", "DEFAULT_TIMEOUT", "DEFAULT_URL", "HttpSettings", "env_api_key"]
 
 DEFAULT_URL = "http://127.0.0.1:2024"
 """Where ``langgraph dev`` listens by default; used when neither ``url`` nor env says."""
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
 
-_API_KEY_VARS = ("LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY")
+API_KEY_VARS = ("LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY")
+"""Where the API key comes from when none is given, in langgraph-sdk's order (the CLI's too)."""
 
 
 def env_api_key() -> str | None:
     """The API key from the env vars langgraph-sdk reads, in its order; None if unset."""
-    return next((os.environ[v] for v in _API_KEY_VARS if os.environ.get(v)), None)
+    return next((os.environ[v] for v in API_KEY_VARS if os.environ.get(v)), None)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from langgraph_sdk.client import SyncLangGraphClient
 from rich.console import Console
 from rich.live import Live
 
-from sdk_client._http import DEFAULT_URL, HttpSettings
+from sdk_client._http import API_KEY_VARS, DEFAULT_URL, HttpSettings
 from sdk_client.cli import render
 from sdk_client.cli.views import (
     GRAPH_ID,
@@ -186,7 +186,7 @@ def _console() -> Console:
 )
 @click.option(
     "--api-key",
-    envvar=["LANGGRAPH_API_KEY", "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY"],
+    envvar=list(API_KEY_VARS),
     default=None,
     help="Sent as x-api-key, for servers with MEMORY_API_KEYS set (env LANGGRAPH_API_KEY).",
 )
