@@ -1,6 +1,6 @@
 """``python -m bench.report``: the docs' tables of measured figures, from ``bench/results/``.
 
-Every table in ``docs/`` that holds measured figures stands between
+Every table of measured figures (in ``docs/``, and the README's run-cost table) stands between
 ``<!-- table:NAME:begin … -->`` and ``<!-- table:NAME:end -->``, under a line giving the
 run's date and machine. This renders each from its results file and rewrites the block
 (``make report``); ``--check`` only names the stale ones. A unit test does the same
@@ -34,7 +34,6 @@ from bench.tables import (
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-DOCS = ROOT / "docs"
 
 Rows = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
@@ -44,7 +43,7 @@ class Table:
     """One generated table: where it stands, which results file it shows, how."""
 
     name: str
-    page: str  # under docs/
+    page: str  # from the repository root
     source: str  # under bench/results/
     columns: Columns
     rows: Rows
@@ -69,22 +68,26 @@ def _embedder(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**embedder, "packages": len(embedder["packages"])}]
 
 
+def _run_cost(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*record["rows"], *record.get("returning", [])]
+
+
 TABLES = [
-    Table("bench-trace", "benchmarks.md", "bench.json", TRACE_COLUMNS, _key("trace")),
-    Table("bench-growth", "benchmarks.md", "growth.json", GROWTH_COLUMNS, _key("growth")),
-    Table("bench-wave", "benchmarks.md", "bench.json", WAVE_COLUMNS, _key("wave")),
-    Table("run-cost", "benchmarks.md", "run_cost.json", RUN_COST_COLUMNS,
-          lambda record: [*record["rows"], *record.get("returning", [])]),
-    Table("run-cost-first", "benchmarks.md", "run_cost.json", FIRST_RUN_COLUMNS,
+    Table("bench-trace", "docs/benchmarks.md", "bench.json", TRACE_COLUMNS, _key("trace")),
+    Table("bench-growth", "docs/benchmarks.md", "growth.json", GROWTH_COLUMNS, _key("growth")),
+    Table("bench-wave", "docs/benchmarks.md", "bench.json", WAVE_COLUMNS, _key("wave")),
+    Table("run-cost", "docs/benchmarks.md", "run_cost.json", RUN_COST_COLUMNS, _run_cost),
+    Table("readme-run-cost", "README.md", "run_cost.json", RUN_COST_COLUMNS, _run_cost),
+    Table("run-cost-first", "docs/benchmarks.md", "run_cost.json", FIRST_RUN_COLUMNS,
           _key("first_runs")),
-    Table("submit-latency", "benchmarks.md", "submit_latency.json", SUBMIT_LATENCY_COLUMNS,
+    Table("submit-latency", "docs/benchmarks.md", "submit_latency.json", SUBMIT_LATENCY_COLUMNS,
           _key("rows")),
-    Table("quality", "benchmarks.md", "quality.json", QUALITY_COLUMNS, _key("rows")),
-    Table("quality-embedder", "benchmarks.md", "quality.json", EMBEDDER_COLUMNS, _embedder),
-    Table("quality-offline", "extraction.md", "quality.json", OFFLINE_SET_COLUMNS,
+    Table("quality", "docs/benchmarks.md", "quality.json", QUALITY_COLUMNS, _key("rows")),
+    Table("quality-embedder", "docs/benchmarks.md", "quality.json", EMBEDDER_COLUMNS, _embedder),
+    Table("quality-offline", "docs/extraction.md", "quality.json", OFFLINE_SET_COLUMNS,
           lambda record: list(record["offline_set"]["rows"])),
-    Table("scaleout", "benchmarks.md", "scaleout.json", SCALEOUT_COLUMNS, _key("wave")),
-    Table("reliability", "operations.md", "reliability.json", RELIABILITY_COLUMNS,
+    Table("scaleout", "docs/benchmarks.md", "scaleout.json", SCALEOUT_COLUMNS, _key("wave")),
+    Table("reliability", "docs/operations.md", "reliability.json", RELIABILITY_COLUMNS,
           _key("rows")),
 ]  # fmt: skip
 
@@ -107,29 +110,29 @@ def replace_block(text: str, spec: Table, block: str) -> str:
     """
     start, stop = text.find(spec.begin), text.find(spec.end)
     if start < 0 or stop < start or text.count(spec.begin) != 1:
-        raise ValueError(f"docs/{spec.page}: no single block {spec.begin!r} … {spec.end!r}")
+        raise ValueError(f"{spec.page}: no single block {spec.begin!r} … {spec.end!r}")
     return text[:start] + block + text[stop + len(spec.end) :]
 
 
-def rendered_pages(docs: Path = DOCS, results: Path = RESULTS) -> dict[Path, str]:
+def rendered_pages(root: Path = ROOT, results: Path = RESULTS) -> dict[Path, str]:
     """Every page that holds a table, as it should read: ``{path: text}``."""
     pages: dict[Path, str] = {}
     for spec in TABLES:
-        path = docs / spec.page
+        path = root / spec.page
         text = pages.get(path) or path.read_text()
         pages[path] = replace_block(text, spec, render(spec, results))
     return pages
 
 
-def stale(docs: Path = DOCS, results: Path = RESULTS) -> list[str]:
+def stale(root: Path = ROOT, results: Path = RESULTS) -> list[str]:
     """Names of the tables whose committed block differs from what the JSON gives."""
     return [
-        spec.name for spec in TABLES if render(spec, results) not in (docs / spec.page).read_text()
+        spec.name for spec in TABLES if render(spec, results) not in (root / spec.page).read_text()
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rewrite the tables in docs/ (or, with ``--check``, say which are stale)."""
+    """Rewrite the tables in their pages (or, with ``--check``, say which are stale)."""
     parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
     parser.add_argument("--check", action="store_true", help="only report stale tables")
     opts = parser.parse_args(argv)

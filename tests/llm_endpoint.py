@@ -251,6 +251,10 @@ class ScriptedEndpoint:
 
 def _handler(endpoint: ScriptedEndpoint) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, as a provider's API: on HTTP/1.0 the OpenAI client reconnected for
+        # every call, CPU that the server's run-cost figures counted and production does not pay.
+        protocol_version = "HTTP/1.1"
+
         def log_message(self, *args: Any) -> None:  # keep test output quiet
             pass
 
@@ -314,7 +318,9 @@ def _handler(endpoint: ScriptedEndpoint) -> type[BaseHTTPRequestHandler]:
             ]
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
+            self.send_header("connection", "close")  # the stream ends when the socket does
             self.end_headers()
+            self.close_connection = True
             for chunk in chunks:
                 body = {
                     "id": reply["id"],

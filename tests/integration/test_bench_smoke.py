@@ -55,5 +55,9 @@ def test_run_cost_smoke(tmp_path, capsys):
     assert [r["runs_ended_ok"] for r in rows.values()] == [10, 10, 10]
     assert [r["memories"] for r in rows.values()] == [0, 20, 10]
     assert all(r["server_cpu_s"] > 0 for r in rows.values())
+    # Each wave's threads are deleted once it is measured; the users' memories stay, so
+    # their second turn finds the first (10 + 10 in their namespaces).
+    (returning,) = record["returning"]
+    assert (returning["runs_ended_ok"], returning["memories"]) == (10, 20)
     (first,) = record["first_runs"]
     assert first["embedder_ready_logged"]

@@ -12,6 +12,7 @@ import graphs.access
 import graphs.server_app
 from graphs.access import Access, parse_api_keys
 from graphs.server_app import (
+    GC_THRESHOLDS,
     GuardRequests,
     _content_length,
     _origin_allowed,
@@ -20,6 +21,7 @@ from graphs.server_app import (
     _TooLarge,
     app,
     body_error,
+    tune_collector,
 )
 
 KEY = "k" * 16
@@ -231,3 +233,19 @@ async def test_after_the_replayed_body_the_server_hears_the_connection_itself():
         {"type": "http.request", "body": b"{}", "more_body": False},
         {"type": "http.disconnect"},
     ]
+
+
+def test_the_collector_leaves_the_start_up_heap_alone_and_runs_less_often():
+    import gc
+
+    alive: list[object] = []  # a container: one the collector tracks
+    thresholds = gc.get_threshold()
+    try:
+        frozen = tune_collector()
+        assert frozen == gc.get_freeze_count() > 0
+        for generation in (0, 1, 2):  # so no collection walks it again
+            assert not any(o is alive for o in gc.get_objects(generation=generation))
+        assert gc.get_threshold() == GC_THRESHOLDS != thresholds
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
