@@ -55,6 +55,7 @@ security: setup  ## the attack table: every route × 4 attackers on a keyed serv
 bench: setup  ## every contender on one server and scripted model, server CPU per run; tables + bench/results/*.json
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.run_cost
+	$(BIN)/python -m bench.run_parts
 	$(BIN)/python -m bench.submit_latency
 	$(BIN)/python -m bench.quality
 

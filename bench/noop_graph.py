@@ -1,4 +1,7 @@
-"""A graph that does nothing: the server's own cost of a run, for ``bench.run_cost``.
+"""Graphs that do nothing: the server's own cost of a run, for ``bench.run_cost``.
+
+``graph`` has one step; ``three_steps`` has as many as ``memory_manager``, so that the
+difference is what a step costs (``bench.run_parts``).
 
 Bench-only: deployed beside ``memory_manager`` through a langgraph config the
 bench writes to a temporary directory, never through the product's ``langgraph.json``.
@@ -11,9 +14,10 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from typing_extensions import TypedDict
 
-__all__ = ["GRAPH_ID", "graph"]
+__all__ = ["GRAPH_ID", "THREE_STEPS_ID", "graph", "three_steps"]
 
 GRAPH_ID = "noop"
+THREE_STEPS_ID = "noop-three-steps"
 
 
 class _State(TypedDict, total=False):
@@ -24,8 +28,14 @@ def _nothing(state: _State) -> dict[str, Any]:
     return {}
 
 
-_builder = StateGraph(_State)
-_builder.add_node("nothing", _nothing)
-_builder.add_edge(START, "nothing")
-_builder.add_edge("nothing", END)
-graph = _builder.compile()
+def _chain(*steps: str) -> Any:
+    builder = StateGraph(_State)
+    for step in steps:
+        builder.add_node(step, _nothing)
+    for before, after in zip((START, *steps), (*steps, END), strict=True):
+        builder.add_edge(before, after)
+    return builder.compile()
+
+
+graph = _chain("nothing")
+three_steps = _chain("first", "second", "third")

@@ -1,6 +1,6 @@
 """``python -m bench.report``: the docs' tables of measured figures, from ``bench/results/``.
 
-Every table of measured figures (in ``docs/``, and the README's run-cost table) stands between
+Every table of measured figures (in ``docs/``, and the README's run-cost tables) stands between
 ``<!-- table:NAME:begin … -->`` and ``<!-- table:NAME:end -->``, under a line giving the
 run's date and machine. This renders each from its results file and rewrites the block
 (``make report``); ``--check`` only names the stale ones. A unit test does the same
@@ -24,6 +24,7 @@ from bench.tables import (
     QUALITY_COLUMNS,
     RELIABILITY_COLUMNS,
     RUN_COST_COLUMNS,
+    RUN_PARTS_COLUMNS,
     SCALEOUT_COLUMNS,
     SUBMIT_LATENCY_COLUMNS,
     TRACE_COLUMNS,
@@ -72,12 +73,27 @@ def _run_cost(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [*record["rows"], *record.get("returning", [])]
 
 
+def _readme_parts(record: dict[str, Any]) -> list[dict[str, Any]]:
+    # The README's short form: the whole offline run is in its run-cost table already.
+    return [row for row in record["rows"] if row["part"] in README_PARTS]
+
+
+README_PARTS = {
+    "the server's own work (no-op run)", "two more graph steps",
+    "embedding an offline turn's two memories", "the rest of an offline run",
+    "one call of langmem's manager (a first turn)", "… of it, the chat model alone",
+    "the least an LLM-path run can cost",
+}  # fmt: skip
+
+
 TABLES = [
     Table("bench-trace", "docs/benchmarks.md", "bench.json", TRACE_COLUMNS, _key("trace")),
     Table("bench-growth", "docs/benchmarks.md", "growth.json", GROWTH_COLUMNS, _key("growth")),
     Table("bench-wave", "docs/benchmarks.md", "bench.json", WAVE_COLUMNS, _key("wave")),
     Table("run-cost", "docs/benchmarks.md", "run_cost.json", RUN_COST_COLUMNS, _run_cost),
     Table("readme-run-cost", "README.md", "run_cost.json", RUN_COST_COLUMNS, _run_cost),
+    Table("run-parts", "docs/benchmarks.md", "run_parts.json", RUN_PARTS_COLUMNS, _key("rows")),
+    Table("readme-run-parts", "README.md", "run_parts.json", RUN_PARTS_COLUMNS, _readme_parts),
     Table("run-cost-first", "docs/benchmarks.md", "run_cost.json", FIRST_RUN_COLUMNS,
           _key("first_runs")),
     Table("submit-latency", "docs/benchmarks.md", "submit_latency.json", SUBMIT_LATENCY_COLUMNS,

@@ -41,13 +41,18 @@ from langgraph_sdk.client import SyncLangGraphClient
 from bench.harness import sdk_client
 from bench.machine import describe
 from bench.noop_graph import GRAPH_ID as NOOP
+from bench.noop_graph import THREE_STEPS_ID
 from bench.tables import FIRST_RUN_COLUMNS, RUN_COST_COLUMNS, table
 from deploy.devserver import ROOT, Server, run_server, wait_until
 from sdk_client.contract import GRAPH_ID
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
 
 RESULTS = Path(__file__).with_name("results")
-_NOOP_GRAPHS = {NOOP: str(ROOT / "bench" / "noop_graph.py") + ":graph"}
+BENCH_GRAPHS = {
+    NOOP: str(ROOT / "bench" / "noop_graph.py") + ":graph",
+    THREE_STEPS_ID: str(ROOT / "bench" / "noop_graph.py") + ":three_steps",
+}
+"""The graphs the bench's server serves beside the project's."""
 
 
 def _turn(i: int, returning: bool, model: str | None) -> str:
@@ -202,8 +207,9 @@ def _server_env(llm: ScriptedEndpoint) -> dict[str, str | None]:
 
 
 @contextmanager
-def _bench_server(llm: ScriptedEndpoint, jobs: int) -> Iterator[Server]:
-    with run_server(_server_env(llm), jobs=jobs, graphs=_NOOP_GRAPHS) as server:
+def bench_server(llm: ScriptedEndpoint, jobs: int) -> Iterator[Server]:
+    """A ``langgraph dev`` serving the project's graphs and :data:`BENCH_GRAPHS`, offline."""
+    with run_server(_server_env(llm), jobs=jobs, graphs=BENCH_GRAPHS) as server:
         yield server
 
 
@@ -220,7 +226,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     """Every case on one server, then the first-run check on a fresh one."""
     rows: list[dict[str, Any]] = []
     with run_llm_endpoint() as llm:
-        with _bench_server(llm, opts.jobs) as server:
+        with bench_server(llm, opts.jobs) as server:
             for _name, graph, model in _CASES:  # warm up: client libraries, first imports
                 wave(server, graph, 3, 0.5, model, "warm-up")
             for name, graph, model in _CASES:

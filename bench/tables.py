@@ -51,6 +51,11 @@ RUN_COST_COLUMNS: Columns = [
     ("cpu_ms_per_run", "server CPU ms/run"),
     ("vs_noop", "× no-op"), ("drain_s", "wave drained s after due"),
 ]  # fmt: skip
+# run_parts.json (python -m bench.run_parts)
+RUN_PARTS_COLUMNS: Columns = [
+    ("part", "part of a run"), ("cpu_ms", "server CPU ms"), ("vs_noop", "× no-op"),
+    ("how", "measured as"),
+]  # fmt: skip
 FIRST_RUN_COLUMNS: Columns = [
     ("server_ready_s", "server ready s"), ("embedder_ready_logged", "embedder ready logged"),
     ("first_run_s", "1st run s"), ("second_run_s", "2nd run s"), ("tenth_run_s", "10th run s"),

@@ -61,3 +61,17 @@ def test_run_cost_smoke(tmp_path, capsys):
     assert (returning["runs_ended_ok"], returning["memories"]) == (10, 20)
     (first,) = record["first_runs"]
     assert first["embedder_ready_logged"]
+
+
+def test_run_parts_smoke(tmp_path, capsys):
+    from bench import run_parts
+
+    out = tmp_path / "run_parts.json"
+    assert run_parts.main(["--smoke", "--out", str(out)]) == 0  # raises if a run failed
+    record = json.loads(out.read_text())
+    assert "| part of a run |" in capsys.readouterr().out
+    server, library = record["server"], record["library"]
+    assert set(server) == {"noop", "three_steps", "offline", "offline_cached"}
+    assert all(library[name] > 0 for name in ("langmem", "chat_model", "client"))
+    floor = record["rows"][-1]
+    assert abs(floor["cpu_ms"] - (server["noop"] + library["langmem"])) < 0.01
