@@ -7,13 +7,11 @@ in a few minutes on 2 cores; ``--smoke`` is the tiny CI version.
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 from typing import Any
 
 from bench.harness import CONTENDERS, FACTORIES, Bench, Submitter, bench_environment
-from bench.machine import describe
+from bench.machine import header, save
 from bench.tables import GROWTH_COLUMNS, TRACE_COLUMNS, WAVE_COLUMNS, table
 from bench.workloads import Trace, populate, run_trace, run_wave, wait_swept
 
@@ -83,9 +81,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         with bench_environment(jobs=opts.jobs, offline=True) as bench:
             wave_rows.append(_wave(bench, opts, "ours", "offline extractor"))
     return {
-        "machine": describe(),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
+        **header(opts),
         "trace": trace_rows,
         "wave": wave_rows,
         "growth": growth_rows,
@@ -142,14 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     if record["wave"]:
         print("\nQuiet threads falling due in the same second\n")
         print(table(record["wave"], WAVE_COLUMNS))
-    opts.out.parent.mkdir(parents=True, exist_ok=True)
     growth = record.pop("growth")
-    opts.out.write_text(json.dumps(record, indent=2) + "\n")
+    save(record, opts.out)
     print(f"\nwritten to {opts.out}")
     if growth:  # its own file: the long growth runs are not repeated with every bench run
         out = opts.out.with_name("growth.json")
-        out.write_text(json.dumps({**record, "trace": [], "wave": [], "growth": growth},
-                                  indent=2) + "\n")  # fmt: skip
+        save({**record, "trace": [], "wave": [], "growth": growth}, out)
         print(f"written to {out}")
     return 0
 

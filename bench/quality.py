@@ -36,7 +36,7 @@ from typing import Any
 from packaging.requirements import Requirement
 
 from bench import offline_facts
-from bench.machine import describe
+from bench.machine import describe, header, save
 from bench.tables import OFFLINE_SET_COLUMNS, QUALITY_COLUMNS, table
 from deploy.devserver import run_server
 from sdk_client import ReflectionExecutor, RetryPolicy
@@ -247,8 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [run_variant(data, index=True), run_variant(data, index=False)]
     embedder = {**install_cost(), **first_query_latency()}
     record = {
-        "machine": describe(),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
+        **header(),
         "rows": rows,
         "embedder": embedder,
         "offline_set": offline_set(),
@@ -262,8 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         f"then {embedder['next_query_ms']} ms per query."
     )
     _print_offline_set(record["offline_set"], details=False)
-    opts.out.parent.mkdir(parents=True, exist_ok=True)
-    opts.out.write_text(json.dumps(record, indent=2) + "\n")
+    save(record, opts.out)
     return 0
 
 

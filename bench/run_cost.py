@@ -28,7 +28,6 @@ Writes ``bench/results/run_cost.json``; ``make report`` renders it into docs/ben
 from __future__ import annotations
 
 import argparse
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,7 +38,7 @@ from typing import Any
 from langgraph_sdk.client import SyncLangGraphClient
 
 from bench.harness import sdk_client
-from bench.machine import describe
+from bench.machine import header, save
 from bench.noop_graph import GRAPH_ID as NOOP
 from bench.noop_graph import THREE_STEPS_ID
 from bench.tables import FIRST_RUN_COLUMNS, RUN_COST_COLUMNS, table
@@ -241,34 +240,31 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
             row["vs_noop"] = round(row["cpu_ms_per_run"] / floor, 2) if floor else None
         first = first_runs(llm)
     return {
-        "machine": describe(),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "full": not opts.smoke,
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
+        **header(opts),
         "rows": rows,
         "returning": [returning],
         "first_runs": [first],
     }
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench.run_cost", description=__doc__)
-    p.add_argument("--out", type=Path, default=RESULTS / "run_cost.json")
+def wave_parser(module: str, doc: str | None, wave: int, due_in: float) -> argparse.ArgumentParser:
+    """Options of a bench made of waves: --out, --smoke, --wave, --due-in, --jobs."""
+    p = argparse.ArgumentParser(prog=f"python -m bench.{module}", description=doc)
+    p.add_argument("--out", type=Path, default=RESULTS / f"{module}.json")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
-    p.add_argument("--wave", type=int, default=1000, help="threads (runs) per graph")
-    p.add_argument("--due-in", type=float, default=20.0, help="seconds until the wave is due")
+    p.add_argument("--wave", type=int, default=wave, help="threads (runs) per wave")
+    p.add_argument("--due-in", type=float, default=due_in, help="seconds until a wave is due")
     p.add_argument("--jobs", type=int, default=10, help="langgraph dev --n-jobs-per-worker")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run, print the tables, write the JSON record."""
-    opts = _parser().parse_args(argv)
+    opts = wave_parser("run_cost", __doc__, wave=1000, due_in=20.0).parse_args(argv)
     if opts.smoke:
         opts.wave, opts.due_in = 10, 3.0
     record = run(opts)
-    opts.out.parent.mkdir(parents=True, exist_ok=True)
-    opts.out.write_text(json.dumps(record, indent=2) + "\n")
+    save(record, opts.out)
     print(
         f"\nRun cost on {record['machine']} ({record['date']}), written to {opts.out}\n\n"
         f"{table(record['rows'], RUN_COST_COLUMNS)}\n\n"

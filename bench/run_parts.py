@@ -30,17 +30,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
-from bench.machine import describe
+from bench.machine import header, save
 from bench.noop_graph import GRAPH_ID as NOOP
 from bench.noop_graph import THREE_STEPS_ID
-from bench.run_cost import RESULTS, bench_server, wave
+from bench.run_cost import bench_server, wave, wave_parser
 from bench.tables import RUN_PARTS_COLUMNS, table
 from sdk_client.contract import GRAPH_ID
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
@@ -49,7 +47,7 @@ _MODEL = "openai:gpt-4.1-mini"
 _SYSTEM = "Extract the user's lasting facts as memories. " * 10
 
 
-def server_parts(llm: ScriptedEndpoint, threads: int, due_in: float) -> dict[str, float]:
+def server_parts(llm: ScriptedEndpoint, threads: int, due_in: float, jobs: int) -> dict[str, float]:
     """CPU ms per run of the four waves, on one server."""
     waves = [
         ("noop", NOOP, "parts"),
@@ -58,7 +56,7 @@ def server_parts(llm: ScriptedEndpoint, threads: int, due_in: float) -> dict[str
         ("offline_cached", GRAPH_ID, "parts-again"),  # same turns, new users
     ]
     cost: dict[str, float] = {}
-    with bench_server(llm, jobs=10) as server:
+    with bench_server(llm, jobs) as server:
         for _name, graph, _tag in waves[:3]:  # warm up: first imports, first calls
             wave(server, graph, 3, 0.5, None, "warm-up")
         for name, graph, tag in waves:
@@ -192,13 +190,10 @@ def rows(server: Mapping[str, float], library: Mapping[str, float]) -> list[dict
 def run(opts: argparse.Namespace) -> dict[str, Any]:
     """The server's waves, then the libraries, against one scripted model."""
     with run_llm_endpoint() as llm:
-        server = server_parts(llm, opts.wave, opts.due_in)
+        server = server_parts(llm, opts.wave, opts.due_in, opts.jobs)
         library = library_parts(llm, opts.calls)
     return {
-        "machine": describe(),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "full": not opts.smoke,
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
+        **header(opts),
         "server": {k: round(v, 3) for k, v in server.items()},
         "library": {k: round(v, 3) for k, v in library.items()},
         "rows": rows(server, library),
@@ -206,11 +201,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bench.run_parts", description=__doc__)
-    p.add_argument("--out", type=Path, default=RESULTS / "run_parts.json")
-    p.add_argument("--smoke", action="store_true", help="tiny sizes, for CI")
-    p.add_argument("--wave", type=int, default=400, help="threads (runs) per wave")
-    p.add_argument("--due-in", type=float, default=10.0, help="seconds until a wave is due")
+    p = wave_parser("run_parts", __doc__, wave=400, due_in=10.0)
     p.add_argument("--calls", type=int, default=200, help="timed calls per library")
     return p
 
@@ -221,8 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     if opts.smoke:
         opts.wave, opts.due_in, opts.calls = 5, 2.0, 5
     record = run(opts)
-    opts.out.parent.mkdir(parents=True, exist_ok=True)
-    opts.out.write_text(json.dumps(record, indent=2) + "\n")
+    save(record, opts.out)
     print(
         f"\nWhere a run's CPU goes, on {record['machine']} ({record['date']}), written to "
         f"{opts.out}\n\n{table(record['rows'], RUN_PARTS_COLUMNS)}"

@@ -12,8 +12,6 @@ Every process executes runs from the shared queue. Prints a markdown table and w
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from concurrent.futures import Future
 from itertools import cycle
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import Any
 
 from bench.__main__ import RESULTS
 from bench.harness import Bench, CountingTransport, Ours, Submitter
-from bench.machine import describe
+from bench.machine import header, save
 from bench.tables import SCALEOUT_COLUMNS, table
 from bench.workloads import run_wave
 from deploy.devserver import Server
@@ -111,16 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     with run_llm_endpoint() as llm:
         rows = [measure(llm, n, opts) for n in opts.processes]
     record = {
-        "machine": describe(),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
+        **header(opts),
         "runtime": f"{RUNTIME_PIN} (langgraph-api 0.11.1 on langgraph-runtime-pg)",
-        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(opts).items()},
         "wave": rows,
     }
     print(f"\nQuiet-thread wave on {record['runtime']}\n{record['machine']} ({record['date']})\n")
     print(table(rows, SCALEOUT_COLUMNS))
-    opts.out.parent.mkdir(parents=True, exist_ok=True)
-    opts.out.write_text(json.dumps(record, indent=2) + "\n")
+    save(record, opts.out)
     print(f"\nwritten to {opts.out}")
     return 0
 

@@ -12,7 +12,6 @@ accepted and processed, so the numbers come from a run that really did the work.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import threading
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import FACTORIES
-from bench.machine import describe
+from bench.machine import header, save
 from bench.tables import SUBMIT_LATENCY_COLUMNS, table
 from deploy.devserver import run_server
 
@@ -106,12 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             for c in opts.callers
             for name in opts.contenders
         ]
-    machine = describe()
-    print(f"\nsubmit() latency on {machine}\n")
+    record = {**header(opts), "rows": rows}
+    print(f"\nsubmit() latency on {record['machine']}\n")
     print(table(rows, SUBMIT_LATENCY_COLUMNS))
-    opts.out.parent.mkdir(parents=True, exist_ok=True)
-    record = {"machine": machine, "date": time.strftime("%Y-%m-%d %H:%M"), "rows": rows}
-    opts.out.write_text(json.dumps(record, indent=2) + "\n")
+    save(record, opts.out)
     print(f"\nwritten to {opts.out}")
     return 0
 
