@@ -2,14 +2,20 @@
 
 The order is what makes "nothing accepted is lost" hold:
 
-1. apply the staged memory writes;
-2. write one receipt per processed submission (the client's Futures wait for these);
-3. delete exactly the inbox items ``gather`` read, no others.
+1. apply the staged memory writes, and write one receipt per processed submission
+   (the client's Futures wait for these), in one store batch;
+2. then delete exactly the inbox items ``gather`` read, no others.
 
-If the run dies anywhere before step 3 finishes, the inbox items are still
+If the run dies anywhere before step 2 finishes, the inbox items are still
 there and the next run processes them again; memory keys are deterministic
 (offline) or found by langmem's search (LLM), so a redo updates rather than
 duplicates. Entries that arrived after ``gather`` are never deleted here.
+
+Everything the writes depend on (each staged key's value, the delivery record,
+the receipts to prune) is read first, in one batch: three store round trips in
+all, however many memories a run writes. Each would otherwise be a round trip of
+its own (a query on Postgres, a walk of every namespace for a search on the dev
+server).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 
 from langgraph.config import get_config
 from langgraph.runtime import Runtime
-from langgraph.store.base import BaseStore
+from langgraph.store.base import GetOp, Item, Op, PutOp, Result, SearchOp
 
 from graphs.memory_manager.change_text import change_text
 from graphs.memory_manager.context import Context
@@ -54,34 +60,48 @@ def index_fields(value: dict[str, Any]) -> list[str] | None:
     return None
 
 
-async def _apply(store: BaseStore, ops: list[StagedOp]) -> tuple[Changes, dict[str, Any]]:
-    """Write the staged ops; what changed, and each path's value before the run wrote it."""
+Key = tuple[tuple[str, ...], str]
+
+
+def _plan(
+    ops: list[StagedOp], found: dict[Key, dict[str, Any] | None]
+) -> tuple[Changes, dict[str, Any], list[PutOp]]:
+    """The writes the staged ops come to, given each key's value now (``found``).
+
+    Returns what changed, each path's value before the run wrote it, and the writes.
+    The ops apply in order: a later op on the same key sees the earlier one's value.
+    """
+    current = dict(found)
     changes: Changes = {"created": [], "updated": [], "deleted": []}
     before: dict[str, Any] = {}
+    writes: list[PutOp] = []
     for op in ops:
-        namespace = tuple(op["namespace"])
-        existing = await store.aget(namespace, op["key"])
-        path = memory_path(namespace, op["key"])
-        before.setdefault(path, None if existing is None else existing.value)
+        key: Key = (tuple(op["namespace"]), op["key"])
+        existing = current.get(key)
+        path = memory_path(*key)
+        before.setdefault(path, existing)
         if op["value"] is None:
             if existing is not None:
-                await store.adelete(namespace, op["key"])
+                writes.append(PutOp(*key, None))
                 changes["deleted"].append(path)
-        elif existing is None or existing.value != op["value"]:
-            await store.aput(namespace, op["key"], op["value"], index=index_fields(op["value"]))
+        elif existing != op["value"]:
+            writes.append(PutOp(*key, op["value"], index=index_fields(op["value"])))
             changes["created" if existing is None else "updated"].append(path)
-    return changes, before
+        current[key] = op["value"]
+    return changes, before, writes
 
 
-async def _write_receipts(
-    store: BaseStore,
-    thread_id: str,
-    batches: list[Batch],
-    run_id: str | None,
-    changes: Changes,
-    usage: Usage,
-) -> None:
+def _values(keys: list[Key], read: list[Result]) -> dict[Key, dict[str, Any] | None]:
+    """Each key's value, from the first ``len(keys)`` answers of the read batch."""
+    answers = read[: len(keys)]
+    return {k: a.value if isinstance(a, Item) else None for k, a in zip(keys, answers, strict=True)}
+
+
+def _receipts(
+    thread_id: str, batches: list[Batch], run_id: str | None, changes: Changes, usage: Usage
+) -> list[PutOp]:
     now = time.time()
+    writes = []
     for batch in batches:
         ids = [m["id"] for m in batch["messages"]]
         for sid in batch["submission_ids"]:
@@ -93,16 +113,48 @@ async def _write_receipts(
                 **changes,
                 "usage": usage,
             }
-            await store.aput(receipts_namespace(thread_id), sid, dict(receipt), index=False)
+            writes.append(PutOp(receipts_namespace(thread_id), sid, dict(receipt), index=False))
+    return writes
 
 
-async def _prune_receipts(store: BaseStore, thread_id: str) -> None:
+def _acknowledgement_reads(thread_id: str) -> list[Op]:
+    # The delivery record (deleted only if there, as a delete of nothing still leaves an
+    # empty namespace behind) and one page of receipts to prune (one page per run keeps
+    # this cheap).
+    return [
+        GetOp(delivery_namespace(thread_id), DELIVERY_KEY),
+        SearchOp(receipts_namespace(thread_id), limit=100),
+    ]
+
+
+def _acknowledgements(
+    thread_id: str, inbox_keys: list[str], read: list[Result], written: list[PutOp]
+) -> list[PutOp]:
+    """Deletes: the inbox items gathered, the delivery record, receipts nobody came back for.
+
+    ``read`` is what :func:`_acknowledgement_reads` asked for, answered.
+    """
+    delivery, receipts = read
+    deletes = [PutOp(inbox_namespace(thread_id), key, None) for key in inbox_keys]
+    # Processing works again: the redeliverer's count (and any parking) starts over.
+    if isinstance(delivery, Item):
+        deletes.append(PutOp(delivery_namespace(thread_id), DELIVERY_KEY, None))
+    fresh = {op.key for op in written if op.namespace == receipts_namespace(thread_id)}
+    deletes += [PutOp(item.namespace, item.key, None) for item in _expired(receipts, fresh)]
+    return deletes
+
+
+def _expired(receipts: Result, fresh: set[str]) -> list[Item]:
     # Receipts are read (and deleted) by the client that waits on them; these are the
-    # ones nobody came back for. One page per run keeps this cheap.
+    # ones nobody came back for. Not one this run has just written again.
     cutoff = time.time() - RECEIPT_MAX_AGE_S
-    for item in await store.asearch(receipts_namespace(thread_id), limit=100):
-        if float(item.value.get("processed_at", 0)) < cutoff:
-            await store.adelete(item.namespace, item.key)
+    return [
+        item
+        for item in (receipts if isinstance(receipts, list) else [])
+        if isinstance(item, Item)
+        and float(item.value.get("processed_at", 0)) < cutoff
+        and item.key not in fresh
+    ]
 
 
 async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -110,18 +162,22 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     store = require_store(runtime)
     batches = state.get("batches") or []
     ops = state.get("ops") or []
-    changes, before = await _apply(store, ops)
     thread_id = thread_id_of(get_config().get("configurable", {}))
+    keys: list[Key] = list(dict.fromkeys((tuple(op["namespace"]), op["key"]) for op in ops))
+    reads: list[Op] = [GetOp(*key) for key in keys]
     if thread_id:
-        run_id = state.get("run_id")
-        await _write_receipts(store, thread_id, batches, run_id, changes, usage_of(state))
-        for key in state.get("inbox_keys") or []:
-            await store.adelete(inbox_namespace(thread_id), key)
-        # Processing works again: the redeliverer's count (and any parking) starts over.
-        # Looked up first: a delete of nothing still leaves an empty namespace behind.
-        if await store.aget(delivery_namespace(thread_id), DELIVERY_KEY) is not None:
-            await store.adelete(delivery_namespace(thread_id), DELIVERY_KEY)
-        await _prune_receipts(store, thread_id)
+        reads += _acknowledgement_reads(thread_id)
+    read = await store.abatch(reads) if reads else []
+    changes, before, writes = _plan(ops, _values(keys, read))
+    if thread_id:
+        writes += _receipts(thread_id, batches, state.get("run_id"), changes, usage_of(state))
+    if writes:
+        await store.abatch(writes)
+    if thread_id:
+        inbox_keys = list(state.get("inbox_keys") or [])
+        acknowledged = _acknowledgements(thread_id, inbox_keys, read[len(keys) :], writes)
+        if acknowledged:
+            await store.abatch(acknowledged)
     processed = [m for b in batches for m in b["messages"]]
     return {
         "processed": processed,

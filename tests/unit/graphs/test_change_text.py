@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from langgraph.store.memory import InMemoryStore
-
 from graphs.memory_manager import commit
 from graphs.memory_manager.change_text import (
     MAX_CHARS,
@@ -32,16 +30,17 @@ def test_long_texts_are_cut():
     assert text is not None and len(text) == MAX_CHARS and text.endswith("…")
 
 
-async def test_before_and_after_of_created_updated_and_deleted():
-    store = InMemoryStore()
-    await store.aput(("m",), "old", memory("User lives in Paris."))
-    await store.aput(("m",), "gone", memory("User has a cat."))
+def test_before_and_after_of_created_updated_and_deleted():
+    found = {
+        (("m",), "old"): memory("User lives in Paris."),
+        (("m",), "gone"): memory("User has a cat."),
+    }
     ops = [
         {"namespace": ["m"], "key": "new", "value": memory("User likes tea.")},
         {"namespace": ["m"], "key": "old", "value": memory("User lives in Rome.")},
         {"namespace": ["m"], "key": "gone", "value": None},
     ]
-    changes, before = await commit._apply(store, ops)
+    changes, before, _ = commit._plan(ops, found)
     assert changes == {"created": ["m/new"], "updated": ["m/old"], "deleted": ["m/gone"]}
     assert change_text(changes, ops, before) == {
         "m/new": {"before": None, "after": "User likes tea."},
@@ -50,22 +49,21 @@ async def test_before_and_after_of_created_updated_and_deleted():
     }
 
 
-async def test_before_is_the_value_the_run_found_not_its_own_earlier_write():
-    store = InMemoryStore()
-    await store.aput(("m",), "k", memory("User lives in Paris."))
+def test_before_is_the_value_the_run_found_not_its_own_earlier_write():
+    found = {(("m",), "k"): memory("User lives in Paris.")}
     ops = [
         {"namespace": ["m"], "key": "k", "value": memory("User lives in Rome.")},
         {"namespace": ["m"], "key": "k", "value": memory("User lives in Oslo.")},
     ]
-    changes, before = await commit._apply(store, ops)
+    changes, before, writes = commit._plan(ops, found)
     assert change_text(changes, ops, before)["m/k"] == {
         "before": "User lives in Paris.",
         "after": "User lives in Oslo.",
     }
-    assert await commit._apply(InMemoryStore(), []) == (
-        {"created": [], "updated": [], "deleted": []},
-        {},
-    )
+    assert [w.value for w in writes] == [op["value"] for op in ops]  # both, in order
+    # The second write finds the first's value, not nothing: an update, not a creation.
+    assert changes == {"created": [], "updated": ["m/k", "m/k"], "deleted": []}
+    assert commit._plan([], {}) == ({"created": [], "updated": [], "deleted": []}, {}, [])
 
 
 async def test_a_run_leaves_the_text_of_an_update_in_its_state(app, store):

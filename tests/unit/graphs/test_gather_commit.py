@@ -12,7 +12,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
-from graphs.memory_manager.commit import RECEIPT_MAX_AGE_S, _apply, index_fields
+from graphs.memory_manager.commit import RECEIPT_MAX_AGE_S, _plan, index_fields
 from graphs.memory_manager.gather import read_inbox
 from sdk_client.contract import (
     DELIVERY_KEY,
@@ -120,16 +120,52 @@ async def test_old_receipts_nobody_came_back_for_are_pruned(app, store):
     assert sorted(i.key for i in store.search(ns, limit=100)) == ["fresh"]
 
 
-async def test_a_staged_delete_removes_the_memory_and_is_counted():
-    store = InMemoryStore()
-    store.put(("memories",), "m1", {"kind": "Memory", "content": {"content": "x"}})
+def test_a_staged_delete_of_a_memory_is_a_write_and_is_counted_once():
+    found = {(("memories",), "m1"): {"kind": "Memory", "content": {"content": "x"}}}
     ops = [
         {"namespace": ["memories"], "key": "m1", "value": None},
         {"namespace": ["memories"], "key": "never-there", "value": None},
+        {"namespace": ["memories"], "key": "m1", "value": None},  # already gone by then
     ]
-    changes, _ = await _apply(store, ops)  # type: ignore[arg-type]
+    changes, _, writes = _plan(ops, found)  # type: ignore[arg-type]
     assert changes == {"created": [], "updated": [], "deleted": ["memories/m1"]}
-    assert store.get(("memories",), "m1") is None
+    assert [(w.namespace, w.key, w.value) for w in writes] == [(("memories",), "m1", None)]
+
+
+async def test_a_run_that_writes_a_receipt_again_keeps_it(app, store):
+    # A submission processed again long after its first receipt (redelivered a day
+    # later): the new receipt is written, and the old one's age must not prune it.
+    ns = receipts_namespace(THREAD)
+    store.put(ns, "again", {"submission_id": "again", "processed_at": 1.0})
+    store.put(inbox_namespace(THREAD), "again", entry("again", "I love tea.", 2.0))
+    await app.ainvoke(INBOX_ONLY, config())
+    receipt = store.get(ns, "again")
+    assert receipt is not None and receipt.value["processed_at"] > time.time() - 60
+
+
+class CountingStore(InMemoryStore):
+    batches = 0
+
+    async def abatch(self, ops):
+        self.batches += 1
+        return await super().abatch(ops)
+
+
+async def test_commit_reads_once_writes_once_and_acknowledges_once():
+    from graphs.memory_manager.graph import builder
+
+    store = CountingStore()
+    app = builder.compile(store=store, checkpointer=InMemorySaver())
+    for key, text in (("a", "I love tea."), ("b", "I live in Paris."), ("c", "I have a cat.")):
+        store.put(inbox_namespace(THREAD), key, entry(key, text, 1.0))
+    store.put(delivery_namespace(THREAD), DELIVERY_KEY, {"attempts": 1})
+    before = store.batches
+    async for chunk in app.astream(INBOX_ONLY, config(), stream_mode="updates"):
+        if "extract" in chunk:
+            before = store.batches  # what gather and extract asked is theirs
+    assert store.batches - before == 3
+    assert len(store.search(("memories",), limit=10)) >= 3
+    assert store.search(inbox_namespace(THREAD)) == []
 
 
 async def test_a_submission_without_a_delay_is_due_when_submitted(app, store):
