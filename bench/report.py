@@ -75,7 +75,11 @@ def _run_cost(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _readme_parts(record: dict[str, Any]) -> list[dict[str, Any]]:
     # The README's short form: the whole offline run is in its run-cost table already.
-    return [row for row in record["rows"] if row["part"] in README_PARTS]
+    rows = [row for row in record["rows"] if row["part"] in README_PARTS]
+    if len(rows) != len(README_PARTS):  # a part renamed must not drop out of the README
+        missing = README_PARTS - {row["part"] for row in rows}
+        raise ValueError(f"run_parts.json has no part {sorted(missing)}")
+    return rows
 
 
 README_PARTS = {

@@ -91,9 +91,8 @@ def _plan(
     return changes, before, writes
 
 
-def _values(keys: list[Key], read: list[Result]) -> dict[Key, dict[str, Any] | None]:
-    """Each key's value, from the first ``len(keys)`` answers of the read batch."""
-    answers = read[: len(keys)]
+def _values(keys: list[Key], answers: list[Result]) -> dict[Key, dict[str, Any] | None]:
+    """Each key's value, from the read batch's answers to its ``GetOp``s."""
     return {k: a.value if isinstance(a, Item) else None for k, a in zip(keys, answers, strict=True)}
 
 
@@ -128,13 +127,13 @@ def _acknowledgement_reads(thread_id: str) -> list[Op]:
 
 
 def _acknowledgements(
-    thread_id: str, inbox_keys: list[str], read: list[Result], written: list[PutOp]
+    thread_id: str, inbox_keys: list[str], answers: list[Result], written: list[PutOp]
 ) -> list[PutOp]:
     """Deletes: the inbox items gathered, the delivery record, receipts nobody came back for.
 
-    ``read`` is what :func:`_acknowledgement_reads` asked for, answered.
+    ``answers`` answer :func:`_acknowledgement_reads`.
     """
-    delivery, receipts = read
+    delivery, receipts = answers
     deletes = [PutOp(inbox_namespace(thread_id), key, None) for key in inbox_keys]
     # Processing works again: the redeliverer's count (and any parking) starts over.
     if isinstance(delivery, Item):
@@ -167,15 +166,16 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     reads: list[Op] = [GetOp(*key) for key in keys]
     if thread_id:
         reads += _acknowledgement_reads(thread_id)
-    read = await store.abatch(reads) if reads else []
-    changes, before, writes = _plan(ops, _values(keys, read))
+    answers = await store.abatch(reads) if reads else []
+    found, acknowledgement_answers = answers[: len(keys)], answers[len(keys) :]
+    changes, before, writes = _plan(ops, _values(keys, found))
     if thread_id:
         writes += _receipts(thread_id, batches, state.get("run_id"), changes, usage_of(state))
     if writes:
         await store.abatch(writes)
     if thread_id:
         inbox_keys = list(state.get("inbox_keys") or [])
-        acknowledged = _acknowledgements(thread_id, inbox_keys, read[len(keys) :], writes)
+        acknowledged = _acknowledgements(thread_id, inbox_keys, acknowledgement_answers, writes)
         if acknowledged:
             await store.abatch(acknowledged)
     processed = [m for b in batches for m in b["messages"]]
