@@ -8,7 +8,12 @@ from langgraph.store.memory import InMemoryStore
 import graphs.access
 from graphs.access import Access, UnscopedRunError, parse_api_keys
 from graphs.memory_manager.scoped import ScopedStore, store_prefix
-from sdk_client.contract import inbox_namespace, receipts_namespace
+from sdk_client.contract import (
+    DELIVERY_KEY,
+    delivery_namespace,
+    inbox_namespace,
+    receipts_namespace,
+)
 
 THREAD = "11111111-2222-3333-4444-555555555555"
 
@@ -93,3 +98,18 @@ async def test_a_keyed_run_without_identity_touches_no_store(keyed, app, store):
     with pytest.raises(UnscopedRunError):
         await app.ainvoke(payload, config)
     assert [(i.namespace, i.key) for i in store.search(())] == [(("memories",), "k")]
+
+
+async def test_a_keyed_runs_acknowledgements_stay_inside_its_owners_prefix(keyed, app, store):
+    # The same thread id under both users: alice's commit prunes and clears only hers.
+    old = {"submission_id": "old", "processed_at": 1.0}
+    for user in ("alice", "bob"):
+        store.put((user, *receipts_namespace(THREAD)), "old", old)
+        store.put((user, *delivery_namespace(THREAD)), DELIVERY_KEY, {"attempts": 1})
+    config = {"configurable": {"thread_id": THREAD, "langgraph_auth_user_id": "alice"}}
+    await app.ainvoke({"messages": [{"role": "user", "content": "I live in Oslo."}]}, config)
+    assert store.get(("alice", *receipts_namespace(THREAD)), "old") is None
+    assert store.get(("alice", *delivery_namespace(THREAD)), DELIVERY_KEY) is None
+    assert store.get(("bob", *receipts_namespace(THREAD)), "old") is not None
+    assert store.get(("bob", *delivery_namespace(THREAD)), DELIVERY_KEY) is not None
+    assert store.search(("bob", "memories")) == [] and store.search(("memories",)) == []
