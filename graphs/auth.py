@@ -37,11 +37,12 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from langgraph_sdk import Auth
+from starlette.authentication import BaseUser
 
 from graphs import access
 from graphs.access import OPERATOR, STUDIO_IDENTITY
 
-__all__ = ["auth", "authenticate", "presented_key"]
+__all__ = ["ServerUser", "auth", "authenticate", "presented_key"]
 
 auth = Auth()
 
@@ -49,6 +50,37 @@ _OWNER = "owner"
 _SYSTEM = {"created_by": "system"}
 _RESERVED_CONFIG_PREFIX = "langgraph_auth"
 _WRITES = ("create", "update", "create_run")
+
+
+class ServerUser(dict[str, Any], BaseUser):
+    """The user :func:`authenticate` returns: a plain JSON object that is also a ``BaseUser``.
+
+    Why not the ``{"identity": ...}`` dict the SDK's examples return: the server wraps
+    such a dict in its ``ProxyUser``, which it then stores in each run's config. The
+    in-memory runtime keeps the object; the Postgres runtime writes the run to a JSONB
+    column with the standard ``json`` module, which cannot encode a ``ProxyUser``, so
+    every run creation failed there ("Object of type ProxyUser is not JSON
+    serializable"). A ``BaseUser`` is taken as it is, and a ``dict`` encodes as one;
+    the worker reads it back as a dict and wraps that itself.
+    """
+
+    def __init__(self, identity: str, permissions: list[str] | None = None) -> None:
+        super().__init__(identity=identity, permissions=list(permissions or ()))
+
+    @property
+    def identity(self) -> str:
+        """The API key's identity (or the local user, Studio's operator, the server's own)."""
+        return str(self["identity"])
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Always: an unauthenticated request is refused before a user exists."""
+        return True
+
+    @property
+    def display_name(self) -> str:
+        """The identity, as the server shows it."""
+        return self.identity
 
 
 def presented_key(headers: Mapping[bytes, bytes]) -> str | None:
@@ -60,24 +92,24 @@ def presented_key(headers: Mapping[bytes, bytes]) -> str | None:
 
 
 @auth.authenticate
-async def authenticate(headers: Mapping[bytes, bytes]) -> Auth.types.MinimalUserDict:
+async def authenticate(headers: Mapping[bytes, bytes]) -> ServerUser:
     """Map the request's API key to its identity (open mode: the local user)."""
     settings = access.ACCESS
     if (internal := _internal_identity(headers)) is not None:
-        return {"identity": internal, "permissions": []}
+        return ServerUser(internal)
     if not settings.keyed:
-        return {"identity": "local", "permissions": []}
+        return ServerUser("local")
     presented = presented_key(headers)
     if presented is None:
         if settings.studio and headers.get(b"x-auth-scheme") == b"langsmith":
-            return {"identity": STUDIO_IDENTITY, "permissions": [OPERATOR]}
+            return ServerUser(STUDIO_IDENTITY, [OPERATOR])
         raise Auth.exceptions.HTTPException(
             status_code=401, detail="missing API key: send x-api-key or Authorization: Bearer"
         )
     identity = settings.identity_for(presented)
     if identity is None:
         raise Auth.exceptions.HTTPException(status_code=401, detail="unknown API key")
-    return {"identity": identity, "permissions": []}
+    return ServerUser(identity)
 
 
 def _internal_identity(headers: Mapping[bytes, bytes]) -> str | None:

@@ -18,7 +18,8 @@ recorded with the last error in the thread's delivery record (which
 ``memory-reflect retry`` or by the thread's next submission. The record is
 deleted by the next run that commits on the thread. Runs are created with
 ``multitask_strategy="reject"``, so at most one attempt is in flight per
-thread, across server processes too.
+thread, across server processes too; and one process scans in each interval
+(:mod:`graphs.lease`), so an attempt is counted once.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from langgraph_sdk.errors import ConflictError, NotFoundError
 
 from graphs import access
 from graphs.envvars import env_int, env_number
+from graphs.lease import claim, until_next_slot
 from sdk_client.contract import (
     DELIVERY_KEY,
     GRAPH_ID,
@@ -173,6 +175,10 @@ class Redeliverer:
         self._reader = reader
         self._runs_as = runs_as
         self._settings = settings
+
+    async def claim_scan(self) -> bool:
+        """True if this process scans in the current interval (:mod:`graphs.lease`)."""
+        return await claim(self._reader, "redelivery", self._settings.interval_seconds)
 
     async def scan_once(self, now: float | None = None) -> dict[str, int]:
         """Look once at every thread whose inbox holds entries past due; counts of what was done.
@@ -346,10 +352,16 @@ def _prefixes() -> list[tuple[str, ...]]:
 
 
 async def run_redeliverer(redeliverer: Redeliverer, settings: RedeliverySettings) -> None:
-    """Scan every ``interval_seconds`` until cancelled; a failed scan is logged, not fatal."""
+    """Scan every ``interval_seconds`` until cancelled; a failed scan is logged, not fatal.
+
+    Each scan is claimed first (:mod:`graphs.lease`), so however many server processes
+    run this loop, one of them scans in each interval and an attempt is counted once.
+    """
     while True:
-        await asyncio.sleep(settings.interval_seconds)
+        await asyncio.sleep(until_next_slot(settings.interval_seconds))
         try:
+            if not await redeliverer.claim_scan():
+                continue
             await redeliverer.scan_once()
         except asyncio.CancelledError:
             raise

@@ -46,7 +46,7 @@ from graphs.sweeper import SweepSettings, run_sweeper
 from sdk_client.contract import GRAPH_ID, META_PATH, validate_after_seconds
 from sdk_client.errors import InvalidPayloadError
 
-__all__ = ["META_PATH", "GuardRequests", "app", "body_error", "run_request_error"]
+__all__ = ["META_PATH", "GuardRequests", "ServerApp", "app", "body_error", "run_request_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -459,7 +459,29 @@ async def meta(_request: Request) -> Response:
     )
 
 
-app = Starlette(
+class ServerApp(Starlette):
+    """The mounted app: a ``Starlette`` whose lifespan skips the middleware stack.
+
+    Why: langgraph-api adds its ``EnsureStoreAccessible`` middleware to a custom app,
+    and that middleware fetches the store on the first scope it sees, which is the
+    lifespan's. The in-memory runtime has a store before its lifespan starts; the
+    Postgres runtime opens its pool *in* that lifespan, so the fetch failed, uvicorn
+    took the lifespan as unsupported and every request answered 500
+    (``docs/scaling-out.md``). No middleware of ours or the server's acts on a lifespan
+    scope (each passes it through), so the router gets it directly; HTTP requests go
+    through the whole stack, by when the store exists on every runtime.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Lifespan straight to the router (it runs the combined lifespans), the rest as usual."""
+        if scope["type"] == "lifespan":
+            scope["app"] = self
+            await self.router(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+app = ServerApp(
     lifespan=lifespan,
     routes=[Route(META_PATH, meta, methods=["GET"]), *INSPECTOR_ROUTES],
     middleware=[Middleware(GuardRequests)],

@@ -35,6 +35,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError
 
 from graphs.envvars import env_number
+from graphs.lease import claim, until_next_slot
 from sdk_client.contract import (
     DELIVERY_KEY,
     GRAPH_ID,
@@ -143,10 +144,16 @@ async def sweep_once(
 
 
 async def run_sweeper(client: LangGraphClient, settings: SweepSettings) -> None:
-    """Sweep every ``interval_seconds`` until cancelled; a failed sweep is logged, not fatal."""
+    """Sweep every ``interval_seconds`` until cancelled; a failed sweep is logged, not fatal.
+
+    Each sweep is claimed first (:mod:`graphs.lease`), so however many server processes
+    run this loop, one of them sweeps in each interval.
+    """
     while True:
-        await asyncio.sleep(settings.interval_seconds)
+        await asyncio.sleep(until_next_slot(settings.interval_seconds))
         try:
+            if not await claim(client, "sweep", settings.interval_seconds):
+                continue
             n = await sweep_once(client, settings)
         except asyncio.CancelledError:
             raise

@@ -15,6 +15,7 @@ from langgraph_sdk import get_sync_client
 from deploy.local_cluster import Cluster
 from sdk_client import ReflectionExecutor
 from tests.burst import Burst
+from tests.conftest import ALICE_KEY
 from tests.llm_endpoint import ScriptedEndpoint, user_turns
 from tests.server import wait_until
 
@@ -71,7 +72,7 @@ def test_burst_through_alternating_processes_is_one_run(cluster: Cluster, execut
     assert user_turns(llm.requests[-1]) == TURNS
     assert stored(a, user) == said(TURNS)
     thread = futures[0].thread_id
-    with get_sync_client(url=cluster.nodes[1].url, api_key=None) as sdk:
+    with get_sync_client(url=cluster.nodes[1].url, api_key=ALICE_KEY) as sdk:
         runs = sdk.runs.list(thread, limit=50)
         assert [(r["run_id"], r["status"]) for r in runs] == [(run_ids[-1], "success")]
         for superseded in run_ids[:-1]:
@@ -107,7 +108,7 @@ def test_started_run_rolled_back_keeps_checkpoints_and_gives_the_same_memories(
     expected = said(["I live in Tromsø.", "I love auroras."])
     assert stored(a, user) == expected
 
-    with get_sync_client(url=cluster.nodes[0].url, api_key=None) as sdk:
+    with get_sync_client(url=cluster.nodes[0].url, api_key=ALICE_KEY) as sdk:
         history = sdk.threads.get_history(first.thread_id, limit=100)
         run_ids = {c["metadata"].get("run_id") for c in history}
         assert first.run_id in run_ids, "this runtime keeps a started run's checkpoints"
@@ -176,7 +177,8 @@ def test_http_settings_of_langgraph_json_hold_on_this_runtime(cluster: Cluster):
     on ``langgraph dev``).
     """
     studio = "https://smith.langchain.com"
-    with httpx.Client(base_url=cluster.nodes[0].url, timeout=30) as http:
+    headers = {"x-api-key": ALICE_KEY}
+    with httpx.Client(base_url=cluster.nodes[0].url, timeout=30, headers=headers) as http:
         found = http.post("/assistants/search", json={"graph_id": "memory_manager"}).json()
         assistant = found[0]["assistant_id"]
         assert http.get("/mcp/").status_code == 404

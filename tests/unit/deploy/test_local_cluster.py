@@ -3,7 +3,7 @@
 The pinned runtime gets a derived copy of the project's ``langgraph.json``. Every key of
 the original is listed here with what the copy does with it, so a key added to
 ``langgraph.json`` fails this test until someone decides how the runtime takes it
-(``tests/scaleout/`` then checks the kept ``http`` settings on the running cluster).
+(``tests/scaleout/`` then checks the served settings on the running cluster).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from deploy.devserver import ROOT
-from deploy.local_cluster import runtime_config
+from deploy.local_cluster import POSTGRES_STORE, runtime_config
 
 ORIGINAL = json.loads((ROOT / "langgraph.json").read_text())
 
@@ -24,18 +24,12 @@ TOP_LEVEL = {
     "dependencies": "the repository, absolute",
     "graphs": "kept",
     "env": "absolute",
-    "store": "kept without index (no pgvector in Debian's Postgres)",
+    "store": "kept, the index's embed path absolute, plus path (the runtime ignores the index)",
     "checkpointer": "kept",
-    "http": "kept without app (the runtime fails its lifespan with a custom app)",
-    "auth": "dropped (the runtime cannot create runs with a custom auth handler)",
+    "http": "kept",
+    "auth": "kept",
 }
-HTTP = {
-    "app": "dropped",
-    "middleware_order": "kept (orders auth and the custom app: neither runs here)",
-    "disable_mcp": "kept",
-    "disable_a2a": "kept",
-    "cors": "kept",
-}
+HTTP = {"app", "middleware_order", "disable_mcp", "disable_a2a", "cors"}
 AUTH = {"path", "disable_studio_auth"}
 
 
@@ -53,17 +47,20 @@ def test_every_key_of_langgraph_json_is_accounted_for():
 def test_kept_keys_are_unchanged(derived):
     kept = [k for k, what in TOP_LEVEL.items() if what == "kept"]
     assert {k: derived[k] for k in kept} == {k: ORIGINAL[k] for k in kept}
-    http_kept = {k: v for k, v in ORIGINAL["http"].items() if HTTP[k].startswith("kept")}
-    assert derived["http"] == http_kept
-    assert derived["http"]["disable_mcp"] is derived["http"]["disable_a2a"] is True
-    assert derived["http"]["cors"]["allow_origins"] == ["https://smith.langchain.com"]
-    store = {k: v for k, v in ORIGINAL["store"].items() if k != "index"}
-    assert derived["store"] == store and "ttl" in store
+    assert derived["http"]["app"] == "graphs.server_app:app"
+    assert derived["auth"]["path"] == "graphs.auth:auth"
 
 
-def test_dropped_and_rewritten_keys(derived):
-    assert "auth" not in derived and "app" not in derived["http"]
-    assert "index" not in derived["store"]
+def test_the_store_keeps_its_index_and_is_ours(derived):
+    store, original = derived["store"], ORIGINAL["store"]
+    assert store["path"] == POSTGRES_STORE
+    assert store["ttl"] == original["ttl"]
+    index = dict(store["index"])
+    assert Path(index.pop("embed")) == ROOT / original["index"]["embed"]
+    assert index == {k: v for k, v in original["index"].items() if k != "embed"}
+
+
+def test_rewritten_paths(derived):
     assert derived["dependencies"] == [str(ROOT)]
     assert Path(derived["env"]) == ROOT / ORIGINAL["env"] and Path(derived["env"]).is_absolute()
 

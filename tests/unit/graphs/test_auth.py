@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import pytest
 from langgraph_sdk import Auth
+from starlette.authentication import BaseUser
 
 import graphs.access
 from graphs.access import OPERATOR, STUDIO_IDENTITY, Access, parse_api_keys
 from graphs.auth import (
+    ServerUser,
     authenticate,
     owned_assistants,
     owned_by_caller,
@@ -232,3 +237,22 @@ async def test_refusals_say_which_field_the_server_sets(keyed):
 async def test_a_configurable_that_is_no_object_is_left_to_the_servers_checks(keyed, configurable):
     value: dict[str, Any] = {"payload": {"config": {"configurable": configurable}}, "metadata": {}}
     assert await owned_crons(ctx("crons", "create"), value) == {"owner": "alice"}
+
+
+async def test_the_user_is_stored_as_plain_json_by_any_runtime(keyed):
+    """The Postgres runtime writes the user into each run's config with stdlib ``json``.
+
+    langgraph-api keeps a ``BaseUser`` as it is and wraps anything else in its
+    ``ProxyUser``, which ``json`` cannot encode (every run creation failed on that
+    runtime); ours is a ``BaseUser`` and a dict, so it encodes as the dict it is and the
+    worker rebuilds the user from that. The scale-out suite creates runs with keys on.
+    """
+    user = await authenticate({b"x-api-key": ALICE.encode()})
+    assert isinstance(user, BaseUser) and isinstance(user, dict)
+    assert (user.identity, user.display_name, user.is_authenticated) == ("alice", "alice", True)
+    plain = {"identity": "alice", "permissions": []}
+    assert json.loads(json.dumps({"user": user}))["user"] == plain
+    assert json.loads(orjson.dumps(user)) == plain
+    assert copy.deepcopy(user) == user and isinstance(copy.deepcopy(user), ServerUser)
+    studio = ServerUser(STUDIO_IDENTITY, [OPERATOR])
+    assert studio == {"identity": STUDIO_IDENTITY, "permissions": [OPERATOR]}
