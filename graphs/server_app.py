@@ -30,6 +30,7 @@ import httpx
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -274,7 +275,7 @@ class GuardRequests:
             await _send_json(send, *refusal)
             return
         if scope["method"] not in _BODY_METHODS:
-            await self.app(scope, receive, send)
+            await _keeping_http_errors(self.app, scope, receive, send)
             return
         limit = access.ACCESS.max_body_bytes
         try:
@@ -297,13 +298,45 @@ class GuardRequests:
             await _send_json(send, 422, error)
             return
         try:
-            await self.app(scope, _replay(raw, receive), send)
+            await _keeping_http_errors(self.app, scope, _replay(raw, receive), send)
         except BaseException:
             # Not found, conflict...: raised here, answered by the server's exception
             # handlers outside this middleware, so the wrapped send never saw the status.
             if isinstance(send, _UndoOnFailure):
                 await send.failed()
             raise
+
+
+async def _keeping_http_errors(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Call ``app``; an error raised while unwinding from an HTTP error gives that HTTP error.
+
+    Why: the Postgres runtime's ``GET /threads/{id}/runs/{id}`` reads the thread and the
+    run at once on one database session. When the thread read answers 404 (not there,
+    or another user's), closing the session under the still-running run read raises
+    SQLAlchemy's ``IllegalStateChangeError``, and the caller got a 500 instead of the
+    404 the server meant (``docs/scaling-out.md``).
+    """
+    try:
+        await app(scope, receive, send)
+    except HTTPException:
+        raise
+    except Exception as exc:
+        meant = _http_error_behind(exc)
+        if meant is None:
+            raise
+        raise meant from None
+
+
+def _http_error_behind(exc: BaseException) -> HTTPException | None:
+    """The HTTP error ``exc`` was raised while handling, if any (not ``exc`` itself)."""
+    seen: set[int] = {id(exc)}
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, HTTPException):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 @functools.cache

@@ -236,7 +236,11 @@ def _sdk(url: str, key: str) -> Any:
 
 @pytest.fixture(scope="module")
 def victim(keyed_server: Server) -> Victim:
-    url = keyed_server.url
+    return make_victim(keyed_server.url)
+
+
+def make_victim(url: str) -> Victim:
+    """Alice's world on the server at ``url`` (the scale-out suite builds it on a cluster)."""
     with ReflectionExecutor("memory_manager", ("memories", "alice"), url=url, api_key=ALICE) as ex:
         done = ex.submit(_payload("I live in Porto."), after_seconds=0, thread_id="alice-done")
         done.result(timeout=90)
@@ -345,24 +349,45 @@ def _expected(case: Case, attacker: str) -> set[int]:
     return case.bob if attacker == "bob" else {401}
 
 
+def route_of(case: Case) -> tuple[str, str]:
+    """The OpenAPI operation a case attacks."""
+    return case.method, case.route.replace("{system_assistant}", "{assistant_id}")
+
+
 def test_every_route_is_covered(keyed_server):
     """A route the server gains (an upgrade) fails here until it has an attack case."""
-    spec = httpx.get(f"{keyed_server.url}/openapi.json", headers={"x-api-key": ALICE}).json()
-    served = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
-    covered = {(c.method, c.route.replace("{system_assistant}", "{assistant_id}")) for c in CASES}
-    assert served - covered == set()
+    assert served_routes(keyed_server.url) - {route_of(c) for c in CASES} == set()
 
 
 def test_attackers_are_refused_and_alice_is_untouched(keyed_server, victim, capsys):
     before = snapshot(keyed_server.url, victim)
+    rows, problems = attack(keyed_server.url, CASES, victim)
+    _report(rows)
+    assert problems == [], "\n".join(problems)
+    wait_for_bobs_runs(keyed_server.url)
+    assert snapshot(keyed_server.url, victim) == before
+    with _sdk(keyed_server.url, BOB) as bob:  # captures of refused runs were taken back
+        assert bob.store.search_items(["reflection_inbox"], limit=100)["items"] == []
+
+
+def served_routes(url: str) -> set[tuple[str, str]]:
+    """(method, path) of every operation in the server's own OpenAPI document."""
+    spec = httpx.get(f"{url}/openapi.json", headers={"x-api-key": ALICE}).json()
+    return {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+
+
+def attack(
+    url: str, cases: list[Case], victim: Victim
+) -> tuple[list[tuple[str, str, str, str, int]], list[str]]:
+    """Every case by every attacker: the table's rows, and what went wrong (empty: nothing)."""
     rows: list[tuple[str, str, str, str, int]] = []
     problems: list[str] = []
     # What bob can learn is what he did not send himself, in this request or another (an id
     # he sent may come back later, e.g. as a namespace in his own store).
     sent = "".join(_sent(case, victim) for case in CASES)
-    for case in CASES:
+    for case in cases:
         for attacker, headers in ATTACKERS.items():
-            status, text = _call(keyed_server.url, case, victim, headers)
+            status, text = _call(url, case, victim, headers)
             expected = _expected(case, attacker)
             leaked = [m for m in victim.markers() if m in text and m not in sent]
             rows.append((f"{case.method} {case.route}", case.name, attacker,
@@ -370,15 +395,10 @@ def test_attackers_are_refused_and_alice_is_untouched(keyed_server, victim, caps
             if status not in expected or leaked:
                 problems.append(f"{attacker}: {case.method} {case.route} ({case.name}) -> "
                                 f"{status} {text[:200]!r}; leaked {leaked}")  # fmt: skip
-    _report(rows)
-    assert problems == [], "\n".join(problems)
-    _wait_for_bobs_runs(keyed_server.url)
-    assert snapshot(keyed_server.url, victim) == before
-    with _sdk(keyed_server.url, BOB) as bob:  # captures of refused runs were taken back
-        assert bob.store.search_items(["reflection_inbox"], limit=100)["items"] == []
+    return rows, problems
 
 
-def _wait_for_bobs_runs(url: str) -> None:
+def wait_for_bobs_runs(url: str) -> None:
     """The runs bob started above write (or not) when they execute: wait for all of them."""
     with _sdk(url, BOB) as bob:
 

@@ -192,3 +192,78 @@ def test_http_settings_of_langgraph_json_hold_on_this_runtime(cluster: Cluster):
             "/threads/search", headers={"origin": "https://a.example", **preflight}
         )
         assert "access-control-allow-origin" not in other.headers, other.headers
+
+
+def test_langmems_unchanged_executor_through_both_processes_keeps_every_turn(
+    cluster: Cluster, llm: ScriptedEndpoint, monkeypatch: pytest.MonkeyPatch
+):
+    """langmem's own executor, its turns alternating between the processes: capture on each
+    process puts every superseded turn in the inbox, so the run left processes all five."""
+    from langmem import ReflectionExecutor as LangmemExecutor
+
+    monkeypatch.setenv("LANGGRAPH_API_KEY", ALICE_KEY)  # langmem has no key argument
+    ns = ("memories", f"lm-{uuid.uuid4().hex[:6]}")
+    thread = str(uuid.uuid4())
+    executors = [LangmemExecutor("memory_manager", ns, url=n.url) for n in cluster.nodes[:2]]
+    before = llm.calls
+    try:
+        for i, turn in enumerate(TURNS):
+            executors[i % 2].submit(
+                {"messages": [{"role": "user", "content": turn}]},
+                config={"configurable": {"thread_id": thread}},
+                after_seconds=3,
+            ).result(timeout=30)
+        with get_sync_client(url=cluster.nodes[1].url, api_key=ALICE_KEY) as sdk:
+
+            def kept() -> list[str]:
+                items = sdk.store.search_items(list(ns), limit=50)["items"]
+                return sorted(i["value"]["content"]["content"] for i in items)
+
+            found = wait_until(lambda: kept() == said(TURNS) and kept(), 90, 0.5, "every turn")
+            wait_until(lambda: sdk.threads.get(thread)["status"] == "idle", 30, 0.2, "run end")
+            assert [r["status"] for r in sdk.runs.list(thread)] == ["success"]
+            assert sdk.store.search_items(["reflection_inbox", thread])["items"] == []
+    finally:
+        for ex in executors:
+            ex.shutdown()
+            ex._client.http.client.close()  # langmem never closes the client it built
+    assert found == said(TURNS)
+    assert llm.calls - before == 1 and user_turns(llm.requests[-1]) == TURNS
+
+
+def test_search_is_ranked_by_meaning_on_either_process(executors):
+    """The vector index on this runtime: a question finds the memory that answers it first."""
+    a, b = executors
+    user = f"rank-{uuid.uuid4().hex[:6]}"
+    facts = ["I live in Porto.", "I love sardines.", "I work at a shipyard.", "My cat is Bo."]
+    for i, turn in enumerate(facts):
+        submit(a, user, turn, after=0, thread=f"rank-{user}-{i}")
+    a.flush(timeout=120)
+    wait_until(lambda: len(stored(a, user)) == len(facts), 60, 0.2, "four memories")
+    for ex in (a, b):
+        hits = ex.search(namespace=("memories", user), query="what food does the user like")
+        assert hits[0]["value"]["content"]["content"] == "User said: I love sardines."
+        assert all(h.get("score") is not None for h in hits), "ranked, not listed"
+        pet = ex.search(namespace=("memories", user), query="the user's pet animal")
+        assert pet[0]["value"]["content"]["content"] == "User said: My cat is Bo."
+
+
+def test_the_inspector_on_either_process_shows_the_same_threads(cluster: Cluster, executors):
+    a, _b = executors
+    user = f"insp-{uuid.uuid4().hex[:6]}"
+    fut = submit(a, user, "I live in Porto.", after=0)
+    fut.result(timeout=90)
+    seen = []
+    for node in cluster.nodes[:2]:
+        with httpx.Client(base_url=node.url, headers={"x-api-key": ALICE_KEY}, timeout=30) as http:
+            assert "<title>" in http.get("/inspector/").text
+            assert http.get("/inspector/static/inspector.js").status_code == 200
+            assert http.get("/inspector/api/whoami").json()["prefix"] == ["alice"]
+            resolved = http.get("/inspector/api/resolve", params={"thread_id": f"chat-{user}"})
+            assert resolved.json()["thread_id"] == fut.thread_id
+            threads = http.post(
+                "/threads/search",
+                json={"metadata": {"graph_id": "memory_manager"}, "limit": 1000},
+            ).json()
+            seen.append(sorted(t["thread_id"] for t in threads))
+    assert seen[0] == seen[1] and fut.thread_id in seen[0]

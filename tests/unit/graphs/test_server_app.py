@@ -297,3 +297,34 @@ def test_the_lifespan_reaches_the_router_without_the_middleware_stack():
     with pytest.raises(RuntimeError, match="store not started"), TestClient(plain):
         pass
     assert isinstance(app, ServerApp)
+
+
+async def test_an_error_raised_while_unwinding_from_an_http_error_gives_that_error():
+    """The Postgres runtime's run read: a 404 on the thread, then a failed session close."""
+    from starlette.exceptions import HTTPException
+
+    from graphs.server_app import _keeping_http_errors
+
+    async def reads_at_once(scope, receive, send):
+        try:
+            raise HTTPException(404, "Thread t not found")
+        finally:
+            raise RuntimeError("Method 'close()' can't be called here")
+
+    async def plain_bug(scope, receive, send):
+        raise RuntimeError("a bug")
+
+    async def http_error(scope, receive, send):
+        try:
+            raise HTTPException(404, "inner")
+        except HTTPException:
+            raise HTTPException(409, "outer") from None
+
+    with pytest.raises(HTTPException) as info:
+        await _keeping_http_errors(reads_at_once, {}, None, None)
+    assert (info.value.status_code, info.value.detail) == (404, "Thread t not found")
+    with pytest.raises(RuntimeError, match="a bug"):
+        await _keeping_http_errors(plain_bug, {}, None, None)
+    with pytest.raises(HTTPException) as info:
+        await _keeping_http_errors(http_error, {}, None, None)
+    assert info.value.status_code == 409
