@@ -3,7 +3,8 @@
 Runs the labelled conversations in ``bench/data/quality.json`` (facts stated,
 restated in other words, contradicted later) through the offline extractor on
 a real ``langgraph dev``, once with the semantic index of ``langgraph.json``
-(offline all-MiniLM-L6-v2) and once without, then scores what was stored:
+(offline all-MiniLM-L6-v2) and once without (``--cluster``: and on a 2-process
+local cluster with API keys, Postgres with pgvector), then scores what was stored:
 
 - duplicates/user: stored memories beyond the first for the same labelled fact;
 - facts kept: labelled facts with their current value stored;
@@ -102,13 +103,25 @@ def _score(ex: ReflectionExecutor, user: dict[str, Any], run: str) -> dict[str, 
     }
 
 
-def evaluate(url: str, data: dict[str, Any], variant: str) -> dict[str, Any]:
-    """Play every user's sessions on the server at ``url`` and score the memories."""
+def evaluate(
+    url: str,
+    data: dict[str, Any],
+    variant: str,
+    *,
+    api_key: str | None = None,
+    assistant: str = "memory_manager",
+) -> dict[str, Any]:
+    """Play every user's sessions on the server at ``url`` and score the memories.
+
+    ``assistant``: the graph or an assistant of it (one whose context has ``"model": ""``
+    runs the offline extractor on a server whose default is a model).
+    """
     run = uuid.uuid4().hex[:6]
     ex = ReflectionExecutor(
-        "memory_manager",
+        assistant,
         ("memories", "{user_id}"),
         url=url,
+        api_key=api_key,
         poll_interval=0.1,
         retry=RetryPolicy(initial_delay=0.05),
     )
@@ -137,6 +150,19 @@ def run_variant(data: dict[str, Any], *, index: bool) -> dict[str, Any]:
     """:func:`evaluate` on a fresh server, with or without the semantic index."""
     with run_server(SERVER_ENV, index=index) as server:
         return evaluate(server.url, data, "semantic index (MiniLM)" if index else "no index")
+
+
+CLUSTER_VARIANT = "semantic index, 2-process cluster, keys on"
+
+
+def run_cluster_variant(data: dict[str, Any]) -> dict[str, Any]:
+    """:func:`evaluate` on a fresh 2-process local cluster with API keys (Postgres + pgvector)."""
+    from deploy.local_cluster import run_cluster
+
+    key = "quality-" + uuid.uuid4().hex
+    env = SERVER_ENV | {"MEMORY_API_KEYS": f"bench:{key}"}
+    with run_cluster(2, env) as cluster:
+        return evaluate(cluster.urls[-1], data, CLUSTER_VARIANT, api_key=key)
 
 
 def _closure(names: list[str]) -> set[str]:
@@ -237,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only score the offline extractor's labelled turns (no server); write nothing",
     )
+    p.add_argument(
+        "--cluster",
+        action="store_true",
+        help="also on a 2-process local cluster with keys on (deploy/local_cluster.py)",
+    )
     opts = p.parse_args(argv)
     if opts.offline_only:
         _print_offline_set(offline_set(), details=True)
@@ -245,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     if opts.users:
         data["users"] = data["users"][: opts.users]
     rows = [run_variant(data, index=True), run_variant(data, index=False)]
+    if opts.cluster:
+        rows.append(run_cluster_variant(data))
     embedder = {**install_cost(), **first_query_latency()}
     record = {
         **header(),

@@ -93,6 +93,31 @@ def test_a_model_outage_is_absorbed_with_no_new_submission(sdks, llm):
         assert a.store.search_items(list(inbox_namespace(thread)))["items"] == []
 
 
+def test_a_process_killed_mid_redelivery_loses_nothing(bg, sdks, llm):
+    """Both processes scan and redeliver; one is SIGKILLed mid-outage, the other finishes."""
+    _a, b = sdks
+    users = [f"kill-{uuid.uuid4().hex[:6]}" for _ in range(4)]
+    threads = [str(uuid.uuid4()) for _ in users]
+    llm.fail_next = 10_000
+    try:
+        for thread, user in zip(threads, users, strict=True):
+            b.runs.create(thread, "memory_manager", input=_turn(user), if_not_exists="create",
+                          context={"namespace": ["memories", user]})  # fmt: skip
+        wait_until(lambda: all((_record(b, t) or {}).get("attempts", 0) >= 1 for t in threads),
+                   90, 0.2, "a redelivery attempt on every thread")  # fmt: skip
+        bg.kill(0)  # whatever it was scanning, claiming or running dies with it
+    finally:
+        llm.fail_next = 0
+    try:
+        for user in users:
+            wait_until(lambda u=user: _memories(b, u), 120, 0.5, f"{user}'s stranded turn")
+        for thread, user in zip(threads, users, strict=True):
+            assert _memories(b, user) == [f"User said: I live in {user}-town-0."]
+            assert b.store.search_items(list(inbox_namespace(thread)))["items"] == []
+    finally:
+        bg.restart(0)
+
+
 def test_parked_work_shows_on_either_process_and_retry_runs_it(bg, sdks, llm):
     a, b = sdks
     user = f"cli-{uuid.uuid4().hex[:6]}"

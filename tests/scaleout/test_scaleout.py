@@ -5,6 +5,7 @@ Runtime: langgraph-api 0.11.1 on the MIT ``langgraph-runtime-pg`` (``deploy/loca
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 
@@ -267,3 +268,20 @@ def test_the_inspector_on_either_process_shows_the_same_threads(cluster: Cluster
             ).json()
             seen.append(sorted(t["thread_id"] for t in threads))
     assert seen[0] == seen[1] and fut.thread_id in seen[0]
+
+
+def test_memory_quality_is_the_same_as_on_langgraph_dev(cluster: Cluster):
+    """``bench.quality`` on this cluster (offline extractor, keys, pgvector) against the
+    figures of its last ``langgraph dev`` run (``bench/results/quality.json``), user by user."""
+    from bench.quality import DATA, RESULTS, evaluate
+
+    dev = json.loads((RESULTS / "quality.json").read_text())["rows"][0]
+    assert dev["variant"] == "semantic index (MiniLM)"
+    data = json.loads(DATA.read_text())
+    url = cluster.nodes[1].url
+    with get_sync_client(url=url, api_key=ALICE_KEY) as sdk:  # this cluster's default is a model
+        offline = sdk.assistants.create("memory_manager", context={"model": ""}, name="offline")
+    row = evaluate(url, data, "cluster", api_key=ALICE_KEY, assistant=offline["assistant_id"])
+    figures = ("memories", "duplicates", "kept", "hit5", "hit1", "resolved", "stored")
+    for ours, theirs in zip(row["users"], dev["users"], strict=True):
+        assert {k: ours[k] for k in figures} == {k: theirs[k] for k in figures}, ours["user"]
