@@ -63,8 +63,12 @@ class CountingTransport(httpx.HTTPTransport):
 
 
 def sdk_client(url: str, transport: httpx.BaseTransport | None = None) -> SyncLangGraphClient:
-    """A plain langgraph-sdk sync client (no retries), optionally over a counting transport."""
-    return HttpSettings(url, None, timeout=httpx.Timeout(60)).sync_client(transport)
+    """A plain langgraph-sdk sync client (no retries), optionally over a counting transport.
+
+    It sends the API key of the environment (``LANGGRAPH_API_KEY``...), as the executors
+    do: ``bench.scaleout`` measures a keyed cluster.
+    """
+    return HttpSettings.resolve(url, timeout=httpx.Timeout(60)).sync_client(transport)
 
 
 def tag(contender: str, thread: int, burst: int, k: int) -> str:
@@ -210,10 +214,12 @@ class PerMessage(Submitter):
 
 
 def thread_uuid(key: str) -> str:
-    """The server thread for a benchmark thread key (the mapping the executor uses)."""
+    """The server thread for a benchmark thread key (the mapping the executor uses, with
+    the environment's API key, as the executor reads it)."""
+    from sdk_client._http import env_api_key
     from sdk_client.contract import validate_thread_id
 
-    return validate_thread_id(key)
+    return validate_thread_id(key, api_key=env_api_key())
 
 
 def wait_idle(client: SyncLangGraphClient, thread_ids: list[str], timeout: float) -> None:

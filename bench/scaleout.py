@@ -1,18 +1,28 @@
-"""``python -m bench.scaleout``: the quiet-thread wave on 1 server process vs 2, in one run.
+"""``python -m bench.scaleout``: the quiet-thread wave on 1, 2 and 4 server processes, in one run.
 
-Each size gets a fresh local cluster (``deploy/local_cluster.py``: Postgres + Redis +
-N ``langhost serve`` processes of the pinned runtime, langgraph-api 0.11.1 on
-``langgraph-runtime-pg``) and the scripted model; the wave is the main benchmark's
-``run_wave`` (``--wave`` threads whose single submission falls due in the same
-second), submitted round-robin through every process with our ``ReflectionExecutor``.
-Every process executes runs from the shared queue. Prints a markdown table and writes
+Each size gets a fresh local cluster (``deploy/local_cluster.py``: Postgres with pgvector
++ Redis + N ``langhost serve`` processes of the pinned runtime, langgraph-api 0.11.1 on
+``langgraph-runtime-pg``) with every promise on, as a deployment would run it: API keys
+(the bench is one user), the mounted app (capture, redelivery, the sweeper, the
+inspector) and the vector index. The wave is the main benchmark's ``run_wave``
+(``--wave`` threads whose single submission falls due in the same second), submitted
+round-robin through every process with our ``ReflectionExecutor``; every process
+executes runs from the shared queue. The server processes' CPU (user + system, from
+``/proc``; Postgres and Redis not counted) is read before the wave and after it
+drained, and again around a wave of the same size on a no-op graph on the same cluster
+(``bench.run_cost.wave``): the runtime's own floor. Prints a markdown table and writes
 ``bench/results/scaleout.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import cycle
 from pathlib import Path
 from typing import Any
@@ -20,10 +30,13 @@ from typing import Any
 from bench.__main__ import RESULTS
 from bench.harness import Bench, CountingTransport, Ours, Submitter
 from bench.machine import header, save
+from bench.noop_graph import GRAPH_ID as NOOP
+from bench.run_cost import BENCH_GRAPHS
+from bench.run_cost import wave as cost_wave
 from bench.tables import SCALEOUT_COLUMNS, table
 from bench.workloads import run_wave
 from deploy.devserver import Server
-from deploy.local_cluster import RUNTIME_PIN, run_cluster
+from deploy.local_cluster import RUNTIME_PIN, Cluster, run_cluster
 from sdk_client import ReflectionExecutor
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
 
@@ -68,14 +81,46 @@ def _warm_up(urls: list[str], processes: int) -> None:
             ex.flush(timeout=180)
 
 
+@dataclass
+class _Processes:
+    """What ``bench.run_cost.wave`` reads of a server, for the cluster's processes together."""
+
+    cluster: Cluster
+
+    @property
+    def url(self) -> str:
+        return self.cluster.urls[0]
+
+    def cpu_seconds(self) -> float:
+        return self.cluster.cpu_seconds()
+
+
+@contextmanager
+def _as_user(key: str) -> Iterator[None]:
+    """The executors and SDK clients the bench builds send ``key`` (they read the env)."""
+    before = os.environ.get("LANGGRAPH_API_KEY")
+    os.environ["LANGGRAPH_API_KEY"] = key
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("LANGGRAPH_API_KEY", None)
+        else:
+            os.environ["LANGGRAPH_API_KEY"] = before
+
+
 def measure(llm: ScriptedEndpoint, processes: int, opts: argparse.Namespace) -> dict[str, Any]:
-    """The wave on a fresh cluster of ``processes`` server processes."""
+    """The wave, then a no-op wave, on a fresh cluster of ``processes`` server processes."""
+    key = "bench-" + uuid.uuid4().hex
     env = llm.server_env() | {
         "MEMORY_MODEL": "openai:gpt-4.1-mini" if opts.llm else None,
         "LANGGRAPH_API_URL": None,
-        "MEMORY_API_KEYS": None,
+        "MEMORY_API_KEYS": f"bench:{key}",
     }
-    with run_cluster(processes, env, jobs=opts.jobs) as cluster:
+    with (
+        _as_user(key),
+        run_cluster(processes, env, jobs=opts.jobs, graphs=BENCH_GRAPHS) as cluster,
+    ):
         urls = cluster.urls
         _warm_up(urls, processes)
         first = cluster.nodes[0]
@@ -84,19 +129,29 @@ def measure(llm: ScriptedEndpoint, processes: int, opts: argparse.Namespace) -> 
         sub = Spread(urls, ("bench", bench.run_id, f"scaleout-{processes}"))
         sub.label = f"ours-scaleout-{processes}"
         try:
+            cpu0 = cluster.cpu_seconds()
             row = run_wave(bench, sub, opts.wave, opts.wave_due_in)
+            cpu = cluster.cpu_seconds() - cpu0
         finally:
             sub.close()
+        noop = cost_wave(_Processes(cluster), NOOP, opts.wave, opts.wave_due_in, None, "noop")
     extractor = "LLM path" if opts.llm else "offline"
     keep = ("threads", "accepted_s", "start_lag_p50_s", "start_lag_p99_s", "drain_s")
-    return {"processes": processes, "extractor": extractor, **{k: row[k] for k in keep}}
+    return {
+        "processes": processes,
+        "extractor": extractor,
+        **{k: row[k] for k in keep},
+        "cpu_ms_per_run": round(1000 * cpu / opts.wave, 1),
+        "noop_cpu_ms_per_run": noop["cpu_ms_per_run"],
+        "noop_drain_s": noop["drain_s"],
+    }
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.scaleout", description=__doc__)
     p.add_argument("--wave", type=int, default=1000, help="threads due in the same second")
     p.add_argument("--wave-due-in", type=float, default=40.0, help="seconds until it is due")
-    p.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
     p.add_argument("--jobs", type=int, default=10, help="runs each process executes at once")
     p.add_argument("--llm", action="store_true", help="the LLM path (default: offline)")
     p.add_argument("--out", type=Path, default=RESULTS / "scaleout.json")
@@ -110,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = [measure(llm, n, opts) for n in opts.processes]
     record = {
         **header(opts),
-        "runtime": f"{RUNTIME_PIN} (langgraph-api 0.11.1 on langgraph-runtime-pg)",
+        "runtime": f"{RUNTIME_PIN} (langgraph-api 0.11.1 on langgraph-runtime-pg), "
+        "keys, the mounted app and the vector index on",
         "wave": rows,
     }
     print(f"\nQuiet-thread wave on {record['runtime']}\n{record['machine']} ({record['date']})\n")

@@ -84,6 +84,7 @@ SCALEOUT_COLUMNS: Columns = [
     ("processes", "server processes"), ("extractor", "extractor"), ("threads", "threads"),
     ("accepted_s", "all accepted s"), ("start_lag_p50_s", "lag p50 s"),
     ("start_lag_p99_s", "lag p99 s"), ("drain_s", "drained s after due"),
+    ("cpu_ms_per_run", "server CPU ms/run"), ("noop_cpu_ms_per_run", "no-op graph CPU ms/run"),
 ]  # fmt: skip
 # reliability.json (make reliability: tests/reliability/conftest.py)
 RELIABILITY_COLUMNS: Columns = [

@@ -118,8 +118,13 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the server's process group has used so far (``/proc``)."""
-        ticks = sum(int(fields[11]) + int(fields[12]) for fields in _group_stats(self.pid))
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return group_cpu_seconds(self.pid)
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) a process group has used so far (Linux ``/proc``)."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in _group_stats(pgid))
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _group_stats(pgid: int) -> Iterator[list[str]]:

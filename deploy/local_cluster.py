@@ -43,6 +43,7 @@ from pathlib import Path
 from deploy.devserver import (
     ROOT,
     free_port,
+    group_cpu_seconds,
     serve_or_run,
     split_command,
     stop_group,
@@ -112,6 +113,10 @@ class Cluster:
     def urls(self) -> list[str]:
         """Base URLs of the live server processes, in start order."""
         return [n.url for n in self.nodes if n.proc.poll() is None]
+
+    def cpu_seconds(self) -> float:
+        """CPU time the live server processes (not Postgres or Redis) have used so far."""
+        return sum(group_cpu_seconds(n.pid) for n in self.nodes if n.proc.poll() is None)
 
     def kill(self, index: int, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` to one server's process group and wait for it to exit."""
@@ -193,7 +198,7 @@ def ensure_runtime_venv() -> Path:
     return venv / "bin"
 
 
-def runtime_config(workdir: Path) -> Path:
+def runtime_config(workdir: Path, graphs: Mapping[str, str] | None = None) -> Path:
     """This project's ``langgraph.json`` as the pinned runtime is given it.
 
     Everything is kept (``auth``, ``http.app``, ``store.index``); the differences:
@@ -201,9 +206,12 @@ def runtime_config(workdir: Path) -> Path:
     - ``dependencies`` and ``env`` point at the repository (the derived file lives
       elsewhere), and so does a relative ``store.index.embed`` path;
     - ``store.path`` is :data:`POSTGRES_STORE`: this runtime builds its store without
-      the index, so a store of ours that takes it is served instead.
+      the index, so a store of ours that takes it is served instead;
+    - ``graphs`` (id -> ``path.py:attr``) are served beside the project's (the benches'
+      no-op graph).
     """
     config = json.loads((ROOT / "langgraph.json").read_text())
+    config["graphs"] = {**config["graphs"], **(graphs or {})}
     config["dependencies"] = [str(ROOT)]
     if isinstance(config.get("env"), str):
         config["env"] = str(ROOT / config["env"])
@@ -328,6 +336,7 @@ def run_cluster(
     *,
     jobs: int = 10,
     startup_timeout: float = 180.0,
+    graphs: Mapping[str, str] | None = None,
 ) -> Iterator[Cluster]:
     """Run Postgres, Redis and ``servers`` runtime processes until the block ends.
 
@@ -336,6 +345,7 @@ def run_cluster(
         env: Overrides for the servers' environment; None removes a variable.
         jobs: Runs each process executes at once (``--n-jobs-per-worker``).
         startup_timeout: Seconds to wait for each server's ``/ok``.
+        graphs: More graphs to serve beside the project's (see :func:`runtime_config`).
     """
     cleanup = _Cleanup()
     atexit.register(cleanup)
@@ -346,7 +356,7 @@ def run_cluster(
         bin_dir = ensure_runtime_venv()
         database_uri = _start_postgres(_postgres_bin(bin_dir), workdir, cleanup)
         redis_uri = _start_redis(redis_bin, workdir, cleanup)
-        config = runtime_config(workdir)
+        config = runtime_config(workdir, graphs)
         server_env = _server_env(env)
         cluster = Cluster(database_uri, redis_uri, workdir)
 
