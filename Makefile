@@ -6,7 +6,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: setup demo serve test test-unit test-integration browser-test reliability security lint bench bench-smoke graph report scaleout scaleout-test mutation clean
+.PHONY: setup js-setup demo serve test test-unit test-integration browser-test reliability security lint bench bench-smoke graph report scaleout scaleout-test mutation fuzz clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -21,6 +21,16 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+JS_AGENT := docs/examples/js
+
+js-setup: $(JS_AGENT)/node_modules/.installed  ## the JavaScript agent example's SDK (npm ci), for its test
+
+# Without npm nothing is installed and the JavaScript agent's test skips itself (no node).
+$(JS_AGENT)/node_modules/.installed: $(JS_AGENT)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd $(JS_AGENT) && npm ci --silent --no-audit --no-fund && touch node_modules/.installed; \
+	else echo "npm not found: the JavaScript agent's test will be skipped"; fi
+
 demo: setup  ## start langgraph dev, run the demo client against it, stop the server
 	$(BIN)/python -m deploy.devserver -- $(BIN)/python -m sdk_client.demo
 
@@ -32,13 +42,13 @@ lint: setup  ## ruff + mypy (both gate CI)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint  ## lint, then unit and integration tests (starts its own langgraph dev servers)
+test: lint js-setup  ## lint, then unit and integration tests (starts its own langgraph dev servers)
 	$(BIN)/pytest
 
 test-unit: setup
 	$(BIN)/pytest tests/unit
 
-test-integration: setup
+test-integration: setup js-setup
 	$(BIN)/pytest tests/integration
 
 browser-test: setup  ## the inspector page in headless chromium against langgraph dev (needs `apt-get install chromium`)
@@ -73,6 +83,11 @@ scaleout-test: setup  ## the scale-out tests (CI runs them): Postgres + Redis + 
 
 scaleout: scaleout-test  ## the scale-out tests, then the 1 vs 2 processes benchmark
 	$(BIN)/python -m bench.scaleout
+
+FUZZ_SECONDS ?= 600
+FUZZ_ARGS ?=
+fuzz: setup  ## Schemathesis against a keyed langgraph dev for FUZZ_SECONDS: no 5xx (its own venv, tests/fuzz.py)
+	$(BIN)/python -m tests.fuzz --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS)
 
 mutation: setup  ## mutmut over the promise-carrying modules, unit tests only (docs/mutation.md); MODULES="contract ledger" for some
 	$(BIN)/python -m tests.mutation $(MODULES)

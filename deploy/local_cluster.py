@@ -19,7 +19,9 @@ As a command it runs another command against the cluster::
     python -m deploy.local_cluster --servers 2 -- python -m bench.scaleout
 
 (the inner command gets ``LANGGRAPH_API_URLS``, comma-separated, and
-``LANGGRAPH_API_URL``, the first), or serves until Ctrl-C.
+``LANGGRAPH_API_URL``, the first), or serves until Ctrl-C; ``--write-config DIR``
+only writes the derived ``langgraph.json``, for a deployment on your own Postgres and
+Redis (``deploy/README.md``).
 """
 
 from __future__ import annotations
@@ -398,7 +400,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--servers", type=int, default=2, help="server processes (default 2)")
     parser.add_argument("--jobs", type=int, default=10, help="runs each process executes at once")
+    parser.add_argument(
+        "--write-config",
+        metavar="DIR",
+        type=Path,
+        help="only write the langgraph.json the runtime is given into DIR, and exit "
+        "(for running the same on your own Postgres and Redis, deploy/README.md)",
+    )
     opts = parser.parse_args(args)
+    if opts.write_config is not None:
+        opts.write_config.mkdir(parents=True, exist_ok=True)
+        print(runtime_config(opts.write_config))
+        return 0
     # SIGTERM must unwind through the finally blocks like Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with run_cluster(opts.servers, jobs=opts.jobs) as cluster:

@@ -140,12 +140,14 @@ class Capturer:
 
     async def is_memory_graph(self, assistant_id: Any) -> bool:
         """True when ``assistant_id`` (graph id or assistant UUID) runs the memory graph."""
-        if not isinstance(assistant_id, str):
-            return False
+        if not isinstance(assistant_id, str) or not assistant_id.strip():
+            return False  # the server answers a missing or blank id itself (422 or 404)
         if assistant_id not in self._graphs:
             try:  # as the caller: another user's assistant is not found, as on the API
                 assistant = await self._client.assistants.get(assistant_id)
             except Exception:  # unknown or malformed: the server answers the request itself
+                return False
+            if not isinstance(assistant, Mapping):  # the in-process client's answer to ""
                 return False
             # An assistant's graph never changes, so the answer can be kept.
             self._graphs[assistant_id] = str(assistant.get("graph_id"))

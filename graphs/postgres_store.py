@@ -45,7 +45,7 @@ def store_settings(
 
 
 def _database_uri() -> str:
-    uri = os.environ.get("POSTGRES_URI") or os.environ.get("DATABASE_URI")
+    uri = os.environ.get("DATABASE_URI")
     if not uri:
         raise RuntimeError("the Postgres store needs DATABASE_URI (set by the runtime)")
     # psycopg takes postgresql://; the runtime also accepts postgres:// and +driver forms.

@@ -37,7 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphs import access
+from graphs import access, filter_patch, openapi
 from graphs.auth import presented_key
 from graphs.capture import Capture, Capturer, capture_thread, plan_capture
 from graphs.inspector import ROUTES as INSPECTOR_ROUTES
@@ -47,7 +47,15 @@ from graphs.sweeper import SweepSettings, run_sweeper
 from sdk_client.contract import GRAPH_ID, META_PATH, validate_after_seconds
 from sdk_client.errors import InvalidPayloadError
 
-__all__ = ["META_PATH", "GuardRequests", "ServerApp", "app", "body_error", "run_request_error"]
+__all__ = [
+    "META_PATH",
+    "GuardRequests",
+    "ServerApp",
+    "app",
+    "body_error",
+    "request_error",
+    "run_request_error",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +71,8 @@ async def lifespan(_app: Starlette) -> AsyncIterator[None]:
     """
     warm_up = asyncio.create_task(asyncio.to_thread(warm_up_index), name="memory-embedder")
     access.ACCESS.announce()
+    openapi.install()
+    filter_patch.apply()
     tasks = [t for t in (_sweeper_task(), _redelivery_task()) if t is not None]
     try:
         await warm_up
@@ -162,6 +172,7 @@ async def _runs_as(identity: str | None) -> LangGraphClient:
 # the same under /threads/{id}; PATCH /runs/crons/{id}.
 _RUN_CREATE = re.compile(r"^(/threads/[^/]+)?/runs(/wait|/stream|/batch|/crons)?/?$")
 _CRON_PATCH = re.compile(r"^/runs/crons/[^/]+/?$")
+_CRONS = re.compile(r"^(/threads/[^/]+)?/runs/crons/?$")
 # Platform routes that say something about the server's contents (run counts, the API);
 # anonymous only in open mode. /ok and /info stay anonymous: health checks need them.
 _KEYED_META = ("/metrics", "/docs", "/openapi.json")
@@ -228,7 +239,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 _UNPARSED = object()
 
 
-def parse_body(raw: bytes, check_runs: bool) -> tuple[Any, str | None]:
+def parse_body(raw: bytes, method: str, path: str) -> tuple[Any, str | None]:
     """The JSON body (``_UNPARSED`` if it is not JSON) and what is wrong with it, or None.
 
     Malformed JSON is not an error here: the server gives its own 422 for it.
@@ -241,12 +252,50 @@ def parse_body(raw: bytes, check_runs: bool) -> tuple[Any, str | None]:
         return _UNPARSED, "body: JSON nested too deeply"
     except ValueError:
         return _UNPARSED, None
-    return body, run_request_error(body) if check_runs else None
+    return body, request_error(method, path, body)
 
 
-def body_error(raw: bytes, check_runs: bool) -> str | None:
+def body_error(raw: bytes, method: str, path: str) -> str | None:
     """What is wrong with a request body, or None."""
-    return parse_body(raw, check_runs)[1]
+    return parse_body(raw, method, path)[1]
+
+
+def request_error(method: str, path: str, body: Any) -> str | None:
+    """What is wrong with a parsed request body that the server would not say itself, or None.
+
+    Each check stands for a request the server would otherwise answer with a 500
+    (found by the API fuzzer, ``make fuzz``), or one it would accept and fail later.
+    """
+    path = path.rstrip("/") or "/"
+    if _checks_runs(method, path):
+        if (error := run_request_error(body)) is not None:
+            return error
+        if isinstance(body, dict) and (method == "PATCH" or _CRONS.match(path)):
+            return _schedule_error(body.get("schedule"), required=method == "POST")
+        return None
+    if path == "/store/items/search" and method == "POST" and isinstance(body, dict):
+        if not isinstance(body.get("namespace_prefix"), list):
+            return "namespace_prefix: required, a list of labels ([] searches everything)"
+        if body.get("query") == "":
+            return "query: must not be empty (leave it out to list the items)"
+    return None
+
+
+def _schedule_error(schedule: Any, *, required: bool) -> str | None:
+    """A cron's ``schedule``: a cron expression; the in-memory runtime fails on anything else."""
+    if schedule is None:
+        return "schedule: required, a cron expression such as '0 9 * * *'" if required else None
+    if not isinstance(schedule, str) or not _valid_cron(schedule):
+        return f"schedule: expected a cron expression such as '0 9 * * *', got {schedule!r}"
+    return None
+
+
+def _valid_cron(schedule: str) -> bool:
+    try:
+        from croniter import croniter  # type: ignore[import-untyped]  # the server parses with it
+    except ImportError:  # not on a LangGraph server: only the type is checked
+        return bool(schedule.strip())
+    return bool(croniter.is_valid(schedule))
 
 
 class GuardRequests:
@@ -288,7 +337,7 @@ class GuardRequests:
             return
         if raw is None:
             return
-        body, error = parse_body(raw, _checks_runs(scope["method"], scope["path"]))
+        body, error = parse_body(raw, scope["method"], scope["path"])
         if error is None and (tid := capture_thread(scope["method"], scope["path"], body)):
             try:
                 scope, raw, send = await _capture(scope, send, raw, tid, body)

@@ -37,6 +37,7 @@ MUTMUT = Path(sys.executable).parent / "mutmut"
 
 _SERVER_CHECKS = [
     "run_request_error", "_run_error", "parse_body", "body_error", "_checks_runs",
+    "request_error", "_schedule_error", "_valid_cron", "_keeping_http_errors", "_http_error_behind",
     "_read_body", "_content_length", "_header", "_refusal", "_origin_allowed",
     "_send_json", "_replay",
 ]  # fmt: skip

@@ -24,8 +24,9 @@ from deploy.local_cluster import Cluster, run_cluster
 from graphs.lease import claim
 from sdk_client import ProcessingFailedError
 from sdk_client.cli import cli
-from sdk_client.contract import DELIVERY_KEY, delivery_namespace, inbox_namespace
+from sdk_client.contract import inbox_namespace
 from tests.conftest import ALICE_KEY
+from tests.integration.test_redelivery import _memories, _record, _turn
 from tests.llm_endpoint import ScriptedEndpoint
 from tests.scaleout.conftest import cluster_env, make_executor
 from tests.server import FAST_REDELIVERY, wait_until
@@ -48,20 +49,6 @@ def sdks(bg: Cluster) -> Iterator[tuple[Any, Any]]:
         get_sync_client(url=bg.nodes[1].url, api_key=ALICE_KEY) as b,
     ):
         yield a, b
-
-
-def _turn(user: str, n: int = 0) -> dict[str, Any]:
-    return {"messages": [{"role": "user", "content": f"I live in {user}-town-{n}."}]}
-
-
-def _memories(sdk: Any, user: str) -> list[str]:
-    items = sdk.store.search_items(["memories", user], limit=50)["items"]
-    return sorted(i["value"]["content"]["content"] for i in items)
-
-
-def _record(sdk: Any, thread: str) -> dict[str, Any] | None:
-    item = sdk.store.get_item(list(delivery_namespace(thread)), DELIVERY_KEY)
-    return item["value"] if item else None
 
 
 def _thread_or_none(sdk: Any, thread: str) -> Any:

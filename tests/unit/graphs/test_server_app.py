@@ -56,7 +56,7 @@ def test_deep_json_is_a_422_not_a_500(client):
     for method, path in (("POST", "/runs"), ("PUT", "/store/items"), ("POST", "/threads/search")):
         r = client.request(method, path, content=deep)
         assert r.status_code == 422 and "nested" in r.json()["detail"], path
-    assert body_error(b"{not json", check_runs=True) is None  # the server's own 422
+    assert body_error(b"{not json", "POST", "/runs") is None  # the server's own 422
 
 
 def test_bodies_are_capped(client, keyed):
@@ -149,7 +149,7 @@ def test_refusals_are_json_with_their_length(guarded):
     assert r.status_code == 422 and r.headers["content-type"] == "application/json"
     assert int(r.headers["content-length"]) == len(r.content)
     assert r.json() == {"detail": "after_seconds: expected a number from 0 to 2592000, got -1"}
-    assert body_error(b'{"input": 3}', check_runs=True) == (
+    assert body_error(b'{"input": 3}', "POST", "/runs") == (
         "input: expected an object like {'messages': [...]}, got int"
     )
     deep = guarded.post("/store/items", content=b"[" * 5000 + b"]" * 5000)
@@ -328,3 +328,35 @@ async def test_an_error_raised_while_unwinding_from_an_http_error_gives_that_err
     with pytest.raises(HTTPException) as info:
         await _keeping_http_errors(http_error, {}, None, None)
     assert info.value.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "error"),
+    [
+        ("POST", "/runs/crons", {"assistant_id": "g"}, "schedule: required"),
+        ("POST", "/threads/t/runs/crons/", {"schedule": None}, "schedule: required"),
+        ("POST", "/runs/crons", {"schedule": "61 * * * *"}, "schedule: expected a cron"),
+        ("POST", "/runs/crons", {"schedule": 5}, "schedule: expected a cron"),
+        ("PATCH", "/runs/crons/c1", {"schedule": ""}, "schedule: expected a cron"),
+        ("PATCH", "/runs/crons/c1", {"enabled": False}, None),
+        ("POST", "/runs/crons", {"schedule": "0 9 * * *"}, None),
+        ("POST", "/threads/t/runs", {"assistant_id": "g"}, None),  # not a cron: no schedule
+        ("POST", "/store/items/search", {}, "namespace_prefix: required"),
+        ("POST", "/store/items/search", {"namespace_prefix": [], "query": ""}, "query: must not"),
+        ("POST", "/store/items/search/", {"namespace_prefix": ["a"], "query": "x"}, None),
+        ("POST", "/store/items", {"query": ""}, None),
+        ("GET", "/store/items/search", {}, None),
+        ("POST", "/runs/crons", {"input": 3, "schedule": "* * * * *"}, "input: expected an object"),
+    ],
+)
+def test_request_errors_name_the_field(method, path, body, error):
+    from graphs.server_app import request_error
+
+    found = request_error(method, path, body)
+    assert found == error if error is None else found.startswith(error), found
+
+
+def test_a_bad_request_is_answered_before_the_server_sees_it(guarded, backend):
+    answer = guarded.post("/store/items/search", json={})
+    assert answer.status_code == 422 and "namespace_prefix" in answer.json()["detail"]
+    assert backend.seen == []

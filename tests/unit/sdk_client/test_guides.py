@@ -54,9 +54,16 @@ def test_there_is_a_guide_per_use():
         "async code",
         "In-process",
         "Studio",
+        "JavaScript",
     ]:
         assert re.search(rf"^## .*{title}", text, flags=re.M | re.I), title
     assert len(snippets(GUIDES)) == 5
+
+
+def test_the_javascript_guide_shows_the_code_its_test_runs():
+    """docs/examples/js/agent.mjs is what tests/integration/test_js_agent.py runs with Node."""
+    (shown,) = snippets(GUIDES, "javascript")
+    assert shown == (ROOT / "docs" / "examples" / "js" / "agent.mjs").read_text()
 
 
 # --- Python: infer what each variable holds, bind every call ----------------------------
