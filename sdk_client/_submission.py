@@ -245,7 +245,9 @@ def _request(subs: Sequence[Submission], now: float) -> Request:
     remaining = round(max(0.0, newest.due_at - now), 3)
     return Request(
         thread_id=newest.thread_id,
-        inbox_key=subs[0].submission_id,
+        # The id the run's input carries: a capturing server then finds this entry and
+        # writes no second one for the same group (graphs/capture.py).
+        inbox_key=newest.submission_id,
         inbox_entry={
             "namespace": list(newest.namespace),
             "submissions": [s.record() for s in subs],

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
+import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import ConflictError, UnprocessableEntityError
 
+from sdk_client import ReflectionExecutor
 from tests.integration.test_core import EXPECTED, TURNS, contents
 from tests.server import wait_until
 
@@ -94,3 +97,39 @@ def test_bad_input_is_refused_when_the_run_is_created(server, sdk):
         sdk.runs.create(thread, "memory_manager", if_not_exists="create",
                         input={"messages": [{"role": "robot", "content": "x"}]})  # fmt: skip
     assert sdk.store.search_items(["reflection_inbox", thread])["items"] == []
+
+
+class _HoldsFirstRun(httpx.HTTPTransport):
+    """Holds the first run creation for a second, so later submissions queue and coalesce."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = False
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.held and request.method == "POST" and request.url.path.endswith("/runs"):
+            self.held = True
+            time.sleep(1.0)
+        return super().handle_request(request)
+
+
+def test_a_coalesced_group_is_one_inbox_entry(server, sdk):
+    """The client writes a coalesced group's entry under the id its run carries, so capture
+    finds it and writes none of its own: one entry per request, each submission in one."""
+    user = f"co-{uuid.uuid4().hex[:6]}"
+    ex = ReflectionExecutor("memory_manager", ("memories", user), url=server.url,
+                            transport=_HoldsFirstRun())  # fmt: skip
+    try:
+        futures = [ex.submit(_payload(t), after_seconds=600, thread_id=f"co-{user}")
+                   for t in TURNS[:3]]  # fmt: skip
+        for fut in futures:
+            fut.wait_accepted(timeout=30)
+        entries = sdk.store.search_items(["reflection_inbox", futures[0].thread_id])["items"]
+        groups = [[s["submission_id"] for s in e["value"]["submissions"]] for e in entries]
+        assert max(map(len, groups)) > 1, "a group was coalesced"
+        ids = [sid for group in groups for sid in group]
+        assert sorted(ids) == sorted(f.submission_id for f in futures), "each in one entry"
+        assert len(entries) == len({f.run_id for f in futures}), "one entry per request"
+    finally:
+        ex.cancel(futures[0].thread_id)
+        ex.shutdown(wait=False, cancel_futures=True)

@@ -344,6 +344,7 @@ async def test_an_error_raised_while_unwinding_from_an_http_error_gives_that_err
         ("POST", "/store/items/search", {}, "namespace_prefix: required"),
         ("POST", "/store/items/search", {"namespace_prefix": [], "query": ""}, "query: must not"),
         ("POST", "/store/items/search/", {"namespace_prefix": ["a"], "query": "x"}, None),
+        ("POST", "/store/items/search/", {"namespace_prefix": None}, "namespace_prefix: required"),
         ("POST", "/store/items", {"query": ""}, None),
         ("GET", "/store/items/search", {}, None),
         ("POST", "/runs/crons", {"input": 3, "schedule": "* * * * *"}, "input: expected an object"),
@@ -360,3 +361,36 @@ def test_a_bad_request_is_answered_before_the_server_sees_it(guarded, backend):
     answer = guarded.post("/store/items/search", json={})
     assert answer.status_code == 422 and "namespace_prefix" in answer.json()["detail"]
     assert backend.seen == []
+
+
+def test_the_http_error_is_found_however_deep_and_cycles_end():
+    from starlette.exceptions import HTTPException
+
+    from graphs.server_app import _http_error_behind
+
+    http = HTTPException(404, "deep")
+    middle = ValueError("while handling it")
+    middle.__context__ = http  # implicit chaining, as `raise` inside `except` makes it
+    top = RuntimeError("closing the session")
+    top.__context__ = middle
+    assert _http_error_behind(top) is http
+    top.__cause__ = middle  # explicit chaining (`raise ... from`) is followed too
+    assert _http_error_behind(top) is http
+    a, b = RuntimeError("a"), RuntimeError("b")
+    a.__context__, b.__context__ = b, a  # a cycle without an HTTP error
+    assert _http_error_behind(a) is None
+    c = RuntimeError("c")
+    top.__cause__, b.__context__ = b, c  # top -> b -> c -> b: a cycle behind the error
+    c.__context__ = b
+    assert _http_error_behind(top) is None
+    assert _http_error_behind(HTTPException(404)) is None, "only what it was raised while handling"
+
+
+def test_without_croniter_a_schedule_is_checked_for_text_only(monkeypatch):
+    import sys
+
+    from graphs.server_app import _valid_cron
+
+    monkeypatch.setitem(sys.modules, "croniter", None)  # the import then fails
+    assert _valid_cron("whatever text") is True
+    assert _valid_cron("   ") is False

@@ -106,7 +106,7 @@ def put(sub: Submission, *subs: Submission) -> Call:
     entry = {"namespace": ["memories"], "submissions": [s.record() for s in (sub, *subs)]}
     return Call(
         "store.put_item",
-        (inbox_namespace(sub.thread_id), sub.submission_id, entry),
+        (inbox_namespace(sub.thread_id), (sub, *subs)[-1].submission_id, entry),
         {"index": False},
     )
 

@@ -62,7 +62,7 @@ def test_coalesce_one_request_per_namespace_run():
         a.submission_id,
         b.submission_id,
     ]
-    assert first.inbox_key == a.submission_id
+    assert first.inbox_key == b.submission_id == first.run_input["submission_id"]
     assert first.run_input["submission_id"] == b.submission_id
     assert first.run_config["configurable"]["namespace"] == ["m"]
     assert reqs[1].inbox_entry["namespace"] == ["other"]
