@@ -62,6 +62,9 @@ async def store() -> AsyncIterator[Any]:
     index, ttl = store_settings(config.STORE_CONFIG)
     async with AsyncPostgresStore.from_conn_string(
         _database_uri(),
+        # A pool, as the runtime's own store has (1 to 10 connections): one connection
+        # would serialise every store call of the process's concurrent runs and requests.
+        pool_config={"min_size": 1, "max_size": 10},
         index=index,
         ttl=ttl,
     ) as pg_store:
