@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import os
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import cycle
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from bench.__main__ import RESULTS
 from bench.harness import Bench, CountingTransport, Ours, Submitter
@@ -95,20 +94,6 @@ class _Processes:
         return self.cluster.cpu_seconds()
 
 
-@contextmanager
-def _as_user(key: str) -> Iterator[None]:
-    """The executors and SDK clients the bench builds send ``key`` (they read the env)."""
-    before = os.environ.get("LANGGRAPH_API_KEY")
-    os.environ["LANGGRAPH_API_KEY"] = key
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("LANGGRAPH_API_KEY", None)
-        else:
-            os.environ["LANGGRAPH_API_KEY"] = before
-
-
 def measure(llm: ScriptedEndpoint, processes: int, opts: argparse.Namespace) -> dict[str, Any]:
     """The wave, then a no-op wave, on a fresh cluster of ``processes`` server processes."""
     key = "bench-" + uuid.uuid4().hex
@@ -117,8 +102,9 @@ def measure(llm: ScriptedEndpoint, processes: int, opts: argparse.Namespace) -> 
         "LANGGRAPH_API_URL": None,
         "MEMORY_API_KEYS": f"bench:{key}",
     }
+    # The executors and SDK clients the bench builds read the key from the environment.
     with (
-        _as_user(key),
+        patch.dict(os.environ, {"LANGGRAPH_API_KEY": key}),
         run_cluster(processes, env, jobs=opts.jobs, graphs=BENCH_GRAPHS) as cluster,
     ):
         urls = cluster.urls

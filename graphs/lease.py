@@ -22,16 +22,28 @@ slots before its own, so one or two exist at any time.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import math
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError
 
-__all__ = ["CLAIM_METADATA", "claim", "slot_of", "slot_thread_id", "until_next_slot"]
+__all__ = [
+    "CLAIM_METADATA",
+    "claim",
+    "each_slot",
+    "slot_of",
+    "slot_thread_id",
+    "until_next_slot",
+]
+
+logger = logging.getLogger(__name__)
 
 CLAIM_METADATA = "memory_reflect_claim"
 """Metadata key on a claim thread: the job's name."""
@@ -79,3 +91,21 @@ async def claim(client: LangGraphClient, job: str, period: float, now: float | N
             with contextlib.suppress(NotFoundError):
                 await client.threads.delete(str(thread["thread_id"]))
     return True
+
+
+async def each_slot(
+    client: LangGraphClient, job: str, period: float, turn: Callable[[], Awaitable[object]]
+) -> None:
+    """Run ``turn`` once every ``period`` seconds in whichever process claims it, until cancelled.
+
+    A failed claim or turn is logged, not fatal: the next slot tries again.
+    """
+    while True:
+        await asyncio.sleep(until_next_slot(period))
+        try:
+            if await claim(client, job, period):
+                await turn()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("memory-reflect: %s failed; will retry next interval", job)

@@ -38,7 +38,7 @@ from langgraph_sdk.errors import ConflictError, NotFoundError
 
 from graphs import access
 from graphs.envvars import env_int, env_number
-from graphs.lease import claim, until_next_slot
+from graphs.lease import each_slot
 from sdk_client.contract import (
     DELIVERY_KEY,
     GRAPH_ID,
@@ -176,9 +176,10 @@ class Redeliverer:
         self._runs_as = runs_as
         self._settings = settings
 
-    async def claim_scan(self) -> bool:
-        """True if this process scans in the current interval (:mod:`graphs.lease`)."""
-        return await claim(self._reader, "redelivery", self._settings.interval_seconds)
+    @property
+    def reader(self) -> LangGraphClient:
+        """The unauthenticated loopback client it reads (and claims its scans) with."""
+        return self._reader
 
     async def scan_once(self, now: float | None = None) -> dict[str, int]:
         """Look once at every thread whose inbox holds entries past due; counts of what was done.
@@ -357,13 +358,6 @@ async def run_redeliverer(redeliverer: Redeliverer, settings: RedeliverySettings
     Each scan is claimed first (:mod:`graphs.lease`), so however many server processes
     run this loop, one of them scans in each interval and an attempt is counted once.
     """
-    while True:
-        await asyncio.sleep(until_next_slot(settings.interval_seconds))
-        try:
-            if not await redeliverer.claim_scan():
-                continue
-            await redeliverer.scan_once()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("memory-reflect: redelivery scan failed; will retry")
+    await each_slot(
+        redeliverer.reader, "redelivery scan", settings.interval_seconds, redeliverer.scan_once
+    )

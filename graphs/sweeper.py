@@ -22,7 +22,6 @@ existing memories and updates them).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -35,7 +34,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError
 
 from graphs.envvars import env_number
-from graphs.lease import claim, until_next_slot
+from graphs.lease import each_slot
 from sdk_client.contract import (
     DELIVERY_KEY,
     GRAPH_ID,
@@ -149,17 +148,10 @@ async def run_sweeper(client: LangGraphClient, settings: SweepSettings) -> None:
     Each sweep is claimed first (:mod:`graphs.lease`), so however many server processes
     run this loop, one of them sweeps in each interval.
     """
-    while True:
-        await asyncio.sleep(until_next_slot(settings.interval_seconds))
-        try:
-            if not await claim(client, "sweep", settings.interval_seconds):
-                continue
-            n = await sweep_once(client, settings)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("memory-reflect: thread sweep failed; will retry")
-            continue
-        if n:
+
+    async def sweep() -> None:
+        if n := await sweep_once(client, settings):
             ttl = settings.thread_ttl_minutes
             logger.info("memory-reflect: deleted %d threads idle > %s min", n, ttl)
+
+    await each_slot(client, "thread sweep", settings.interval_seconds, sweep)

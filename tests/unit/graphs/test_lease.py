@@ -29,3 +29,29 @@ def test_a_slot_has_one_thread_id_per_job_in_every_process() -> None:
 )
 def test_sleep_until_just_after_the_next_slot(period, now, jitter, expected) -> None:
     assert until_next_slot(period, now, jitter) == pytest.approx(expected)
+
+
+async def test_each_slot_runs_the_claimed_turns_and_survives_a_failed_one(monkeypatch, caplog):
+    import asyncio
+
+    from graphs import lease
+
+    claims = iter([True, False, True, True])
+    turns: list[int] = []
+
+    async def claim(client, job, period):
+        return next(claims)
+
+    async def turn() -> None:
+        turns.append(len(turns))
+        if len(turns) == 1:
+            raise RuntimeError("store unreachable")
+        if len(turns) == 3:
+            raise asyncio.CancelledError
+
+    monkeypatch.setattr(lease, "claim", claim)
+    monkeypatch.setattr(lease, "until_next_slot", lambda period: 0.0)
+    with pytest.raises(asyncio.CancelledError):
+        await lease.each_slot(None, "thread sweep", 1.0, turn)  # type: ignore[arg-type]
+    assert turns == [0, 1, 2], "the unclaimed slot ran nothing; the failed turn stopped nothing"
+    assert "thread sweep failed; will retry" in caplog.text
