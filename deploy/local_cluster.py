@@ -74,7 +74,7 @@ SIGILL building an HNSW index on a CPU without AVX-512 (this machine's EPYC), wh
 crashes the whole database when the store sets up its index. Debian's Postgres has no
 pgvector at all."""
 
-POSTGRES_STORE = "graphs.postgres_store.store"
+POSTGRES_STORE = "graphs.server.postgres_store.store"
 """``store.path`` on this runtime, which otherwise ignores ``store.index`` (its docstring)."""
 
 # A run on a killed process is re-queued once its heartbeat is this stale (seconds);

@@ -10,12 +10,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from sdk_client.records import held_submissions
 from sdk_client.types import Delivery, ThreadStatus
 
 __all__ = [
     "FAILED_RUN",
     "delivery_of",
-    "inbox_count",
     "missing",
     "not_found",
     "thread_status",
@@ -28,11 +28,6 @@ FAILED_RUN = frozenset({"error", "timeout", "interrupted"})
 def not_found(err: BaseException) -> bool:
     """True if ``err`` is the server answering 404 (the thread or run does not exist)."""
     return getattr(err, "status_code", None) == 404
-
-
-def inbox_count(items: Iterable[Mapping[str, Any]]) -> int:
-    """How many accepted, unprocessed submissions a thread's inbox items hold."""
-    return sum(len(item["value"].get("submissions", [])) for item in items)
 
 
 def _epoch(value: Any) -> float | None:
@@ -82,6 +77,6 @@ def missing(
     Callers must read ``receipts`` after ``inbox``: a run that commits meanwhile
     writes its receipts before it deletes the inbox entries it read.
     """
-    held = {s["submission_id"] for i in inbox for s in i["value"].get("submissions", [])}
+    held = held_submissions(inbox)
     receipted = {str(i["key"]) for i in receipts}
     return [sid for sid in ids if sid not in held and sid not in receipted]

@@ -24,7 +24,6 @@ from typing import Any
 from sdk_client._answers import (
     FAILED_RUN,
     delivery_of,
-    inbox_count,
     missing,
     not_found,
     thread_status,
@@ -33,16 +32,18 @@ from sdk_client._ledger import Ledger, RunPlan
 from sdk_client._retry import RetryPolicy, retrying
 from sdk_client._sansio import Call, Flow, Wait
 from sdk_client._submission import Request, Submission
-from sdk_client.contract import (
-    DELIVERY_KEY,
-    META_PATH,
-    delivery_namespace,
-    inbox_namespace,
-    receipts_namespace,
-    validate_namespace,
-    validate_thread_id,
-)
+from sdk_client.contract import META_PATH, validate_namespace, validate_thread_id
 from sdk_client.errors import FlushTimeoutError
+from sdk_client.records import (
+    DELIVERY_KEY,
+    RUNS_PAGE,
+    STORE_PAGE,
+    delivery_namespace,
+    inbox_count,
+    inbox_namespace,
+    paged,
+    receipts_namespace,
+)
 from sdk_client.types import Delivery, SubmissionFuture, ThreadStatus
 
 __all__ = ["ONCE", "Flows", "ServerFeatures"]
@@ -51,11 +52,6 @@ logger = logging.getLogger("sdk_client")
 
 ONCE = RetryPolicy(max_attempts=1)
 """No retry: for the watcher's reads, which the next poll repeats anyway."""
-
-# Page sizes when reading all of something; a thread's inbox, receipts and runs
-# are read to the end, page by page, however many there are.
-STORE_PAGE = 1000
-RUNS_PAGE = 100
 
 
 @dataclass
@@ -412,14 +408,11 @@ def _flush_timeout(fut: SubmissionFuture, timeout: float | None) -> FlushTimeout
 def _pages(
     method: str, args: tuple[Any, ...], options: dict[str, Any], size: int, key: str | None = None
 ) -> Flow[list[Any]]:
-    """Every page of a listing call (``limit``/``offset``; a short page is the last).
-
-    ``key``: where the answer holds the page (``"items"`` for the store); None: it is one.
-    """
-    found: list[Any] = []
-    while True:
-        answer = yield Call(method, args, {**options, "limit": size, "offset": len(found)})
-        page = answer if key is None else answer[key]
-        found.extend(page)
-        if len(page) < size:
-            return found
+    """Every page of a listing call, as :class:`Call` objects (:func:`sdk_client.records.paged`)."""
+    return (
+        yield from paged(
+            lambda limit, offset: Call(method, args, {**options, "limit": limit, "offset": offset}),
+            size,
+            key,
+        )
+    )

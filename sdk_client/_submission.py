@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, overload
 
 from sdk_client.contract import (
-    InboxEntry,
     Message,
-    SubmissionRecord,
     namespace_placeholders,
     normalize_payload,
     resolve_namespace,
@@ -26,6 +24,7 @@ from sdk_client.contract import (
     validate_thread_id,
 )
 from sdk_client.errors import InvalidPayloadError
+from sdk_client.records import InboxEntry, SubmissionRecord, inbox_entry, submission_record
 
 __all__ = [
     "NOT_GIVEN",
@@ -131,12 +130,9 @@ class Submission:
 
     def record(self) -> SubmissionRecord:
         """The submission as the inbox stores it."""
-        return {
-            "submission_id": self.submission_id,
-            "messages": self.messages,
-            "submitted_at": self.submitted_at,
-            "after_seconds": self.after_seconds,
-        }
+        return submission_record(
+            self.submission_id, self.messages, self.submitted_at, self.after_seconds
+        )
 
 
 class SubmissionBuilder:
@@ -245,13 +241,9 @@ def _request(subs: Sequence[Submission], now: float) -> Request:
     remaining = round(max(0.0, newest.due_at - now), 3)
     return Request(
         thread_id=newest.thread_id,
-        # The id the run's input carries: a capturing server then finds this entry and
-        # writes no second one for the same group (graphs/capture.py).
+        # The id the run's input carries (see records.inbox_entry).
         inbox_key=newest.submission_id,
-        inbox_entry={
-            "namespace": list(newest.namespace),
-            "submissions": [s.record() for s in subs],
-        },
+        inbox_entry=inbox_entry([s.record() for s in subs], newest.namespace),
         run_input={"messages": newest.messages, "submission_id": newest.submission_id},
         run_config={
             "configurable": {"thread_id": newest.thread_id, "namespace": list(newest.namespace)}

@@ -12,12 +12,8 @@ What travels:
   LangChain dict form (``type``/``content``) or LangChain message objects
   (serialised with ``model_dump``). :func:`normalize_payload` turns it into a
   list of :class:`Message`, each with a stable ``id``.
-* **Inbox entry**: one store item per accepted batch of submissions, under
-  :func:`inbox_namespace`. A store write survives run rollback, which is why
-  it exists: ``multitask_strategy="rollback"`` deletes the superseded run *and
-  its input*, but not the inbox.
-* **Receipt**: one store item per processed submission, under
-  :func:`receipts_namespace`, written by the run that processed it.
+* **The thread's records** in the server's store (inbox entries, receipts, the
+  delivery record): their own module, :mod:`sdk_client.records`.
 """
 
 from __future__ import annotations
@@ -30,35 +26,22 @@ import math
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, TypedDict
 
 from sdk_client._contract_errors import InvalidPayloadError, InvalidPayloadTypeError
 
 __all__ = [
-    "DELIVERY_KEY",
-    "DELIVERY_LABEL",
     "GRAPH_ID",
-    "INBOX_LABEL",
     "MAX_AFTER_SECONDS",
     "MAX_MESSAGE_CHARS",
     "META_PATH",
-    "RECEIPTS_LABEL",
-    "DeliveryRecord",
-    "InboxEntry",
     "Message",
-    "Receipt",
-    "RunSpec",
-    "SubmissionRecord",
-    "UsageRecord",
-    "delivery_namespace",
-    "inbox_namespace",
     "memory_text",
     "message_id",
     "namespace_placeholders",
     "normalize_message",
     "normalize_payload",
     "parse_namespace",
-    "receipts_namespace",
     "resolve_namespace",
     "validate_after_seconds",
     "validate_namespace",
@@ -70,18 +53,6 @@ Role = Literal["user", "assistant", "system", "tool"]
 GRAPH_ID = "memory_manager"
 """The memory graph's id (``langgraph.json``); the client's default reflector, the
 server's capture, redelivery, sweeper and inspector all name it from here."""
-
-INBOX_LABEL = "reflection_inbox"
-"""First namespace label of the per-thread inbox in the server's store."""
-
-RECEIPTS_LABEL = "reflection_receipts"
-"""First namespace label of the per-thread receipts in the server's store."""
-
-DELIVERY_LABEL = "reflection_delivery"
-"""First namespace label of a thread's delivery record (redelivery attempts, parking)."""
-
-DELIVERY_KEY = "state"
-"""Key of the one delivery record under :func:`delivery_namespace`."""
 
 META_PATH = "/reflect/meta"
 """The server route that says which of memory-reflect's features it has (capture, redelivery)."""
@@ -112,75 +83,6 @@ class Message(TypedDict):
     id: str
     role: Role
     content: str
-
-
-class SubmissionRecord(TypedDict):
-    """One submission inside an inbox entry."""
-
-    submission_id: str
-    messages: list[Message]
-    submitted_at: float
-    after_seconds: float
-
-
-class RunSpec(TypedDict, total=False):
-    """How the run that brought an entry was created; a redelivery run is created the same way."""
-
-    assistant_id: str
-    config: dict[str, Any]
-    context: dict[str, Any]
-
-
-class InboxEntry(TypedDict):
-    """The value of an inbox item: one or more submissions sent in one request.
-
-    ``namespace`` is None when the server captured a run that named none: the
-    run that processes the entry uses its own. ``run`` is set by the server's
-    capture (``graphs/capture.py``).
-    """
-
-    namespace: list[str] | None
-    submissions: list[SubmissionRecord]
-    run: NotRequired[RunSpec]
-
-
-class DeliveryRecord(TypedDict):
-    """A thread whose accepted work has no run to process it: the server's redelivery state.
-
-    Written by the server's redeliverer (``graphs/redelivery.py``); deleted by the
-    next run that commits on the thread (``commit``), or by ``memory-reflect retry``.
-    """
-
-    attempts: int
-    max_attempts: int
-    next_at: float | None
-    parked: bool
-    last_error: str
-    last_run_id: str | None
-    updated_at: float
-
-
-class UsageRecord(TypedDict):
-    """What a run spent on the chat model, as the provider reported it (zeros offline)."""
-
-    model_calls: int
-    prompt_tokens: int
-    completion_tokens: int
-    model_seconds: float
-
-
-class Receipt(TypedDict):
-    """The value of a receipt item: proof that a run processed a submission."""
-
-    submission_id: str
-    run_id: str
-    processed_at: float
-    message_ids: list[str]
-    created: list[str]
-    updated: list[str]
-    deleted: list[str]
-    # The whole run's usage, shared by every submission it processed (older servers omit it).
-    usage: NotRequired[UsageRecord]
 
 
 def message_id(role: str, content: str) -> str:
@@ -446,7 +348,7 @@ def validate_after_seconds(after_seconds: Any) -> float:
     """Return ``after_seconds`` as a float from 0 to :data:`MAX_AFTER_SECONDS`.
 
     The client checks it before sending, and the server's request check
-    (``graphs/server_app.py``) checks runs created over HTTP by anyone.
+    (``graphs/server/app.py``) checks runs created over HTTP by anyone.
     """
     if isinstance(after_seconds, bool) or not isinstance(after_seconds, (int, float)):
         raise InvalidPayloadTypeError(
@@ -458,18 +360,3 @@ def validate_after_seconds(after_seconds: Any) -> float:
             f"got {after_seconds!r}"
         )
     return float(after_seconds)
-
-
-def inbox_namespace(thread_id: str) -> tuple[str, str]:
-    """Store namespace of a thread's inbox (accepted, not yet processed submissions)."""
-    return (INBOX_LABEL, thread_id)
-
-
-def receipts_namespace(thread_id: str) -> tuple[str, str]:
-    """Store namespace of a thread's receipts (which run processed which submission)."""
-    return (RECEIPTS_LABEL, thread_id)
-
-
-def delivery_namespace(thread_id: str) -> tuple[str, str]:
-    """Store namespace of a thread's delivery record (see :class:`DeliveryRecord`)."""
-    return (DELIVERY_LABEL, thread_id)

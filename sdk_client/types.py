@@ -70,7 +70,7 @@ class ModelUsage:
 
     @classmethod
     def from_record(cls, record: Any) -> ModelUsage:
-        """Build from a run's ``usage`` (see ``contract.UsageRecord``); bad fields read as 0."""
+        """Build from a run's ``usage`` (see ``records.UsageRecord``); bad fields read as 0."""
         seconds = record.get("model_seconds")
         return cls(
             model_calls=_count(record.get("model_calls")),
@@ -143,7 +143,7 @@ class SubmissionResult:
 class Delivery:
     """The server's redelivery of a thread's work whose run failed or was lost.
 
-    Read from the thread's delivery record (``graphs/redelivery.py`` writes it).
+    Read from the thread's delivery record (``graphs/server/redelivery.py`` writes it).
 
     Attributes:
         attempts: Runs the server has created for the work so far.
@@ -162,7 +162,7 @@ class Delivery:
 
     @classmethod
     def from_record(cls, record: Any) -> Delivery:
-        """Build from a delivery record's value (see ``contract.DeliveryRecord``)."""
+        """Build from a delivery record's value (see ``records.DeliveryRecord``)."""
         return cls(
             attempts=int(record.get("attempts", 0)),
             max_attempts=int(record.get("max_attempts", 0)),

@@ -5,7 +5,7 @@
 wrong types, empty strings, odd filters), each operation in turn and in sequences
 (create a thread, then use its id), as alice with her key. The one check: no response
 is a server error. A 5xx is a bug (ours, or upstream's that our request guard must
-turn into a 4xx naming the field, ``graphs/server_app.py``).
+turn into a 4xx naming the field, ``graphs/server/guard.py``).
 
 Schemathesis lives in a venv of its own (``~/.cache/memory-reflect/fuzz``, or
 ``MEMORY_REFLECT_FUZZ_VENV``), built on first use: its current releases need a

@@ -51,11 +51,11 @@ MODULES: dict[str, list[str]] = {
     "submission": ["sdk_client._submission.*"],
     "gather": ["graphs.memory_manager.gather.*"],
     "commit": ["graphs.memory_manager.commit.*"],
-    "auth": ["graphs.auth.*"],
-    "access": ["graphs.access.*"],
+    "auth": ["graphs.server.auth.*"],
+    "access": ["graphs.server.access.*"],
     "server_checks": [
-        *(f"graphs.server_app.x_{name}__mutmut_*" for name in _SERVER_CHECKS),
-        "graphs.server_app.xǁGuardRequestsǁ__call____mutmut_*",
+        *(f"graphs.server.guard.x_{name}__mutmut_*" for name in _SERVER_CHECKS),
+        "graphs.server.guard.xǁGuardRequestsǁ__call____mutmut_*",
     ],
 }
 SURVIVED = ("survived", "no tests")  # "no tests": no unit test even reaches the code

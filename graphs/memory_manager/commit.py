@@ -32,18 +32,18 @@ from graphs.memory_manager.context import Context
 from graphs.memory_manager.runs import memory_path, require_store, thread_id_of
 from graphs.memory_manager.state import Batch, Changes, StagedOp, State, Usage
 from graphs.memory_manager.usage import usage_of
-from sdk_client.contract import (
+from sdk_client.records import (
     DELIVERY_KEY,
-    Receipt,
+    RECEIPT_MAX_AGE_S,
+    RUNS_PAGE,
     delivery_namespace,
+    expired_receipts,
     inbox_namespace,
+    receipt,
     receipts_namespace,
 )
 
 __all__ = ["RECEIPT_MAX_AGE_S", "commit", "index_fields"]
-
-RECEIPT_MAX_AGE_S = 24 * 3600
-"""Receipts older than this are pruned when a later run on the thread commits."""
 
 
 def index_fields(value: dict[str, Any]) -> list[str] | None:
@@ -100,19 +100,13 @@ def _receipts(
     thread_id: str, batches: list[Batch], run_id: str | None, changes: Changes, usage: Usage
 ) -> list[PutOp]:
     now = time.time()
+    namespace = receipts_namespace(thread_id)
     writes = []
     for batch in batches:
         ids = [m["id"] for m in batch["messages"]]
         for sid in batch["submission_ids"]:
-            receipt: Receipt = {
-                "submission_id": sid,
-                "run_id": run_id or "",
-                "processed_at": now,
-                "message_ids": ids,
-                **changes,
-                "usage": usage,
-            }
-            writes.append(PutOp(receipts_namespace(thread_id), sid, dict(receipt), index=False))
+            value = receipt(sid, run_id or "", ids, changes, usage, now)
+            writes.append(PutOp(namespace, sid, dict(value), index=False))
     return writes
 
 
@@ -122,7 +116,7 @@ def _acknowledgement_reads(thread_id: str) -> list[Op]:
     # this cheap).
     return [
         GetOp(delivery_namespace(thread_id), DELIVERY_KEY),
-        SearchOp(receipts_namespace(thread_id), limit=100),
+        SearchOp(receipts_namespace(thread_id), limit=RUNS_PAGE),
     ]
 
 
@@ -144,16 +138,10 @@ def _acknowledgements(
 
 
 def _expired(receipts: Result, fresh: set[str]) -> list[Item]:
-    # Receipts are read (and deleted) by the client that waits on them; these are the
-    # ones nobody came back for. Not one this run has just written again.
-    cutoff = time.time() - RECEIPT_MAX_AGE_S
-    return [
-        item
-        for item in (receipts if isinstance(receipts, list) else [])
-        if isinstance(item, Item)
-        and float(item.value.get("processed_at", 0)) < cutoff
-        and item.key not in fresh
-    ]
+    items = [i for i in (receipts if isinstance(receipts, list) else []) if isinstance(i, Item)]
+    return expired_receipts(
+        items, lambda i: float(i.value.get("processed_at", 0)), fresh, lambda i: i.key
+    )
 
 
 async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

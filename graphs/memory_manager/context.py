@@ -25,8 +25,8 @@ from typing import Any, Literal, TypeVar
 from langgraph.runtime import Runtime
 from pydantic import ConfigDict, with_config
 
-from graphs.envvars import parse_int, parse_number
 from graphs.memory_manager.prompts import DEFAULT_INSTRUCTIONS
+from graphs.server.envvars import parse_int, parse_number
 from sdk_client.contract import parse_namespace, validate_namespace
 from sdk_client.errors import InvalidPayloadError, InvalidPayloadTypeError
 

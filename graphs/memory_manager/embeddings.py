@@ -1,6 +1,6 @@
 """Embeddings for the store's semantic index, with an offline default that needs no key.
 
-``langgraph.json`` points the store index at :data:`graphs.memory_manager.index.embeddings`,
+``langgraph.json`` points the store index at :data:`graphs.server.index.embeddings`,
 a :class:`ConfiguredEmbeddings`. Which embedder it uses is the server's
 ``MEMORY_EMBEDDINGS`` setting, read when the server starts:
 
@@ -13,7 +13,7 @@ a :class:`ConfiguredEmbeddings`. Which embedder it uses is the server's
 Every embedder must give :data:`DIMS`-dimensional vectors, the size the index is declared
 with; a wrong size fails the first write, naming the setting. The model loads on first use,
 not at import, so importing this module is cheap; the server loads it while it starts
-(:func:`warm_up_index`, from ``graphs/server_app.py``'s lifespan). The local model
+(:func:`warm_up_index`, from ``graphs/server/app.py``'s lifespan). The local model
 computes on ONNX Runtime (``MEMORY_EMBEDDING_RUNTIME``, :mod:`.minilm_onnx`), on
 ``MEMORY_EMBEDDING_THREADS`` threads (default 1: the least CPU per text).
 In front of the model, each distinct text is embedded once and concurrent requests
@@ -34,10 +34,10 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from graphs.envvars import env_int
 from graphs.memory_manager import minilm_onnx
 from graphs.memory_manager.minilm_onnx import OnnxMiniLM
 from graphs.memory_manager.vectors import Coalescer, VectorCache
+from graphs.server.envvars import env_int
 
 __all__ = [
     "DIMS",

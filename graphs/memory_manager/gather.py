@@ -20,32 +20,19 @@ from langgraph.store.base import BaseStore, Item
 from graphs.memory_manager.context import Context, context_of
 from graphs.memory_manager.runs import placeholder_values, require_store, run_id, thread_id_of
 from graphs.memory_manager.state import Batch, ProcessedMessage, State, Timing
-from sdk_client.contract import (
-    InboxEntry,
-    inbox_namespace,
-    normalize_payload,
-    resolve_namespace,
-)
+from sdk_client.contract import normalize_payload, resolve_namespace
+from sdk_client.records import InboxEntry, entry_submitted_at, inbox_namespace, read_pages
 
 __all__ = ["gather", "read_inbox"]
-
-_PAGE = 500
 
 
 async def read_inbox(store: BaseStore, thread_id: str) -> list[Item]:
     """Every inbox item of a thread, oldest submission first."""
-    items: list[Item] = []
-    while True:
-        page = await store.asearch(inbox_namespace(thread_id), limit=_PAGE, offset=len(items))
-        items.extend(page)
-        if len(page) < _PAGE:
-            break
-    return sorted(items, key=_submitted_at)
-
-
-def _submitted_at(item: Item) -> tuple[float, str]:
-    subs = item.value.get("submissions") or [{}]
-    return (float(subs[0].get("submitted_at", 0.0)), item.key)
+    namespace = inbox_namespace(thread_id)
+    items: list[Item] = await read_pages(
+        lambda limit, offset: store.asearch(namespace, limit=limit, offset=offset)
+    )
+    return sorted(items, key=lambda item: (entry_submitted_at(item.value), item.key))
 
 
 class _Collector:

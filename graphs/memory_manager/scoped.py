@@ -1,6 +1,6 @@
 """The graph's side of per-user isolation: the same namespace prefix the auth handler applies.
 
-With API keys configured (``graphs/access.py``), a keyed user's HTTP store
+With API keys configured (``graphs/server/access.py``), a keyed user's HTTP store
 requests are rewritten to ``(identity, *namespace)``. The graph's runs reach
 the store directly, not over HTTP, so they wrap it in :class:`ScopedStore`
 with the identity the server stamped on the run (``langgraph_auth_user_id``:
@@ -30,9 +30,10 @@ from langgraph.store.base import (
     SearchOp,
 )
 
-from graphs import access
-from graphs.access import UnscopedRunError
 from graphs.memory_manager.embeddings import index_embeddings
+from graphs.server import access
+from graphs.server.access import UnscopedRunError
+from sdk_client.records import user_prefix
 
 __all__ = ["ScopedStore", "store_prefix"]
 
@@ -43,12 +44,10 @@ def store_prefix(configurable: Mapping[str, Any]) -> tuple[str, ...]:
     Raises:
         UnscopedRunError: keys are on and the run carries no API-key identity.
     """
-    settings = access.ACCESS
-    if not settings.keyed:
-        return ()
     identity = configurable.get("langgraph_auth_user_id")
-    if identity in settings.identities:
-        return (str(identity),)
+    prefix = user_prefix(identity, access.ACCESS.identities)
+    if prefix is not None:
+        return prefix
     raise UnscopedRunError(
         f"this server has {access.KEYS_VAR} set, and this run carries no API-key identity "
         f"(it has {identity!r}); it was stopped before touching the store. Create runs and "

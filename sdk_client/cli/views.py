@@ -16,15 +16,16 @@ import httpx
 from langgraph_sdk.client import SyncLangGraphClient
 
 from sdk_client import contract
-from sdk_client._answers import delivery_of, inbox_count, thread_status
+from sdk_client._answers import delivery_of, thread_status
 from sdk_client._flows import Flows
 from sdk_client._sansio import run_sync
-from sdk_client.contract import (
+from sdk_client.contract import GRAPH_ID, validate_thread_id
+from sdk_client.records import (
     DELIVERY_KEY,
-    GRAPH_ID,
-    INBOX_LABEL,
     delivery_namespace,
-    validate_thread_id,
+    inbox_count,
+    inboxes_namespace,
+    thread_of_inbox,
 )
 from sdk_client.types import ModelUsage, ThreadStatus
 
@@ -108,10 +109,7 @@ def _inbox_items(client: SyncLangGraphClient, prefix: Sequence[str]) -> list[dic
 def _inbox_by_thread(items: Iterable[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
     by_thread: dict[str, list[Mapping[str, Any]]] = {}
     for item in items:
-        # With API keys on, the server prefixes the namespace with the caller's identity.
-        ns = list(item["namespace"])
-        tid = ns[ns.index(INBOX_LABEL) + 1]
-        by_thread.setdefault(tid, []).append(item)
+        by_thread.setdefault(thread_of_inbox(item["namespace"]), []).append(item)
     return by_thread
 
 
@@ -123,7 +121,7 @@ def thread_ids_in(client: SyncLangGraphClient, namespace: tuple[str, ...], limit
     among the ``limit`` most recently updated memory-manager threads.
     """
     found: list[str] = []
-    for tid, items in _inbox_by_thread(_inbox_items(client, (INBOX_LABEL,))).items():
+    for tid, items in _inbox_by_thread(_inbox_items(client, inboxes_namespace())).items():
         if any(tuple(i["value"].get("namespace") or ()) == namespace for i in items):
             found.append(tid)
     threads = client.threads.search(
@@ -150,7 +148,7 @@ def snapshot(
     A thread the server does not know (never submitted to, or swept) shows as idle.
     """
     labels = labels or {}
-    inbox = _inbox_by_thread(_inbox_items(client, (INBOX_LABEL,))) if thread_ids else {}
+    inbox = _inbox_by_thread(_inbox_items(client, inboxes_namespace())) if thread_ids else {}
     views = []
     for tid in thread_ids:
         try:

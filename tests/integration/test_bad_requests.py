@@ -50,7 +50,7 @@ def test_store_search_names_what_it_needs(http):
 
 @pytest.mark.parametrize("route", ["/threads/search", "/threads/count"])
 def test_a_values_filter_with_a_thread_without_values(http, thread, route):
-    """langgraph-runtime-inmem failed on the new thread's values (graphs/filter_patch.py)."""
+    """langgraph-runtime-inmem failed on the new thread's values (graphs/server/filter_patch.py)."""
     for values in ({"a": 1}, {"": None}):
         answer = http.post(route, json={"values": values})
         assert answer.status_code == 200, answer.text

@@ -188,7 +188,7 @@ def test_langmem_remote_executor_against_our_graph(server, sdk):
 
 def test_bad_input_over_http_fails_clearly_and_server_keeps_serving(executor, sdk):
     thread = str(uuid.uuid4())
-    # The server's capture checks the input before the run exists (graphs/capture.py).
+    # The server's capture checks the input before the run exists (graphs/server/capture.py).
     with pytest.raises(UnprocessableEntityError, match=r"input\.messages\[0\]\.role"):
         sdk.runs.create(
             thread,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sdk_client import ReflectionExecutor
-from sdk_client.contract import INBOX_LABEL
+from sdk_client.records import INBOX_LABEL
 
 pytestmark = pytest.mark.integration
 

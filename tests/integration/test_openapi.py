@@ -8,7 +8,7 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from graphs.openapi import PATHS
+from graphs.server.openapi import PATHS
 from tests.conftest import ALICE_KEY
 
 pytestmark = pytest.mark.integration

@@ -19,12 +19,8 @@ from langgraph_sdk import get_sync_client
 
 from sdk_client import ProcessingFailedError, ReflectionExecutor, RetryPolicy, Stage
 from sdk_client.cli import cli
-from sdk_client.contract import (
-    DELIVERY_KEY,
-    delivery_namespace,
-    inbox_namespace,
-    validate_thread_id,
-)
+from sdk_client.contract import validate_thread_id
+from sdk_client.records import DELIVERY_KEY, delivery_namespace, inbox_namespace
 from tests.llm_endpoint import ScriptedEndpoint
 from tests.server import FAST_REDELIVERY, ISOLATED_ENV, Server, run_server, wait_until
 

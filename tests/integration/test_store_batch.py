@@ -2,7 +2,7 @@
 
 The dev server merges concurrent store writes of different runs into one batch;
 unpatched, two identical texts in it failed the whole batch, and so nearly every
-run (graphs.store_patch).
+run (graphs.server.store_patch).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from langgraph_sdk.errors import NotFoundError
 from langgraph_sdk.schema import Thread
 
 from sdk_client import ReflectionExecutor
-from sdk_client.contract import inbox_namespace, receipts_namespace
+from sdk_client.records import inbox_namespace, receipts_namespace
 from tests.server import ISOLATED_ENV, Server, run_server, wait_until
 
 pytestmark = pytest.mark.integration

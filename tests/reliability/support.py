@@ -10,7 +10,7 @@ from typing import Any
 from langgraph_sdk.client import SyncLangGraphClient
 
 from sdk_client import ReflectionExecutor, RetryPolicy, SubmissionFuture
-from sdk_client.contract import DELIVERY_LABEL, INBOX_LABEL, RECEIPTS_LABEL
+from sdk_client.records import DELIVERY_LABEL, INBOX_LABEL, RECEIPTS_LABEL
 from tests.server import ISOLATED_ENV
 
 

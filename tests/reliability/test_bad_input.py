@@ -1,7 +1,7 @@
 """Bad input at both boundaries: the client refuses it before sending, the server fails it clearly.
 
 Over HTTP, a bad ``after_seconds`` or a non-object input is refused with 422 by the
-server's request check (``graphs/server_app.py``); anything else wrong inside the
+server's request check (``graphs/server/guard.py``); anything else wrong inside the
 input fails the run, and the run's error names the field. Through it all the
 server keeps serving other threads.
 """

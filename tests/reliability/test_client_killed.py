@@ -13,7 +13,8 @@ import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import NotFoundError
 
-from sdk_client.contract import inbox_namespace, validate_thread_id
+from sdk_client.contract import validate_thread_id
+from sdk_client.records import inbox_namespace
 from tests.reliability.conftest import record, scale
 from tests.reliability.support import fact, memories, tally, turn
 from tests.server import wait_until

@@ -18,7 +18,8 @@ import pytest
 from langgraph_sdk import get_sync_client
 
 from sdk_client import SubmissionFuture
-from sdk_client.contract import inbox_namespace, validate_thread_id
+from sdk_client.contract import validate_thread_id
+from sdk_client.records import inbox_namespace
 from tests.llm_endpoint import ScriptedEndpoint
 from tests.reliability.conftest import record, scale
 from tests.reliability.support import executor, fact, memories, message, server_env, submit, turn

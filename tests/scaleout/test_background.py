@@ -3,7 +3,7 @@
 A second cluster (keys, the LLM path, the vector index, as ``cluster``), whose
 redeliverer is fast (``FAST_REDELIVERY``: 1 s grace, 1-2 s backoff, 3 attempts) and
 whose sweeper deletes threads idle for 6 s, checking every second. Every process runs
-both jobs; each turn of a job is claimed (``graphs/lease.py``), so attempts are counted
+both jobs; each turn of a job is claimed (``graphs/server/lease.py``), so attempts are counted
 once whichever process makes them.
 """
 
@@ -21,10 +21,10 @@ from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.errors import NotFoundError
 
 from deploy.local_cluster import Cluster, run_cluster
-from graphs.lease import claim
+from graphs.server.lease import claim
 from sdk_client import ProcessingFailedError
 from sdk_client.cli import cli
-from sdk_client.contract import inbox_namespace
+from sdk_client.records import inbox_namespace
 from tests.conftest import ALICE_KEY
 from tests.integration.test_redelivery import _memories, _record, _turn
 from tests.llm_endpoint import ScriptedEndpoint

@@ -69,3 +69,27 @@ def test_every_variable_the_server_or_client_reads_is_documented():
     missing = sorted(n for n in named if not re.search(rf"^#? ?{n}=", example, flags=re.M))
     assert missing == [], "not in .env.example"
     assert sorted(n for n in named if f"`{n}`" not in configuration) == []
+
+
+def _where_things_live() -> str:
+    text = (DOCS / "how-it-works.md").read_text()
+    start = text.index("## Where things live")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def test_the_map_of_where_things_live_matches_the_tree():
+    """Every path the map names exists, and every module is named (itself or its folder)."""
+    rows = "\n".join(line for line in _where_things_live().splitlines() if line.startswith("|"))
+    named = set(re.findall(r"`((?:graphs|sdk_client)/[\w/.]*)`", rows))
+    gone = sorted(p for p in named if not (ROOT / p).exists())
+    assert not gone, f"docs/how-it-works.md names modules that are gone: {gone}"
+    unnamed = []
+    for module in sorted([*ROOT.glob("graphs/**/*.py"), *ROOT.glob("sdk_client/**/*.py")]):
+        rel = module.relative_to(ROOT).as_posix()
+        if module.name in ("__init__.py", "__main__.py"):
+            continue
+        folders = {f"{parent.as_posix()}/" for parent in Path(rel).parents}
+        if rel not in named and not folders & named:
+            unnamed.append(rel)
+    assert not unnamed, f"docs/how-it-works.md's map does not name {unnamed}"

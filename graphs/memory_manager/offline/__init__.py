@@ -18,7 +18,7 @@ The parts, in the order a turn passes them:
   slot, such as home or age, updates the stored one);
 - :mod:`.memory_types`: facts into the configured memory types (profiles, collections);
 - :mod:`.dedup`: skip a fact the semantic index already knows in other words;
-- :mod:`.store`: :func:`extract_offline`, the one entry point the graph calls.
+- :mod:`.extractor`: :func:`extract_offline`, the one entry point the graph calls.
 """
 
 from graphs.memory_manager.offline.facts import (
@@ -28,6 +28,6 @@ from graphs.memory_manager.offline.facts import (
     memory_value,
     profile_key,
 )
-from graphs.memory_manager.offline.store import extract_offline
+from graphs.memory_manager.offline.extractor import extract_offline
 
 __all__ = ["Fact", "extract_facts", "extract_offline", "fact_key", "memory_value", "profile_key"]

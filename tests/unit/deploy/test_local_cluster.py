@@ -47,8 +47,8 @@ def test_every_key_of_langgraph_json_is_accounted_for():
 def test_kept_keys_are_unchanged(derived):
     kept = [k for k, what in TOP_LEVEL.items() if what == "kept"]
     assert {k: derived[k] for k in kept} == {k: ORIGINAL[k] for k in kept}
-    assert derived["http"]["app"] == "graphs.server_app:app"
-    assert derived["auth"]["path"] == "graphs.auth:auth"
+    assert derived["http"]["app"] == "graphs.server.app:app"
+    assert derived["auth"]["path"] == "graphs.server.auth:auth"
 
 
 def test_the_store_keeps_its_index_and_is_ours(derived):

@@ -14,14 +14,9 @@ from langgraph.store.memory import InMemoryStore
 
 from graphs.memory_manager.commit import RECEIPT_MAX_AGE_S, _plan, index_fields
 from graphs.memory_manager.gather import read_inbox
-from sdk_client.contract import (
-    DELIVERY_KEY,
-    delivery_namespace,
-    inbox_namespace,
-    normalize_payload,
-    receipts_namespace,
-)
+from sdk_client.contract import normalize_payload
 from sdk_client.errors import InvalidPayloadError
+from sdk_client.records import DELIVERY_KEY, delivery_namespace, inbox_namespace, receipts_namespace
 
 THREAD = "11111111-2222-3333-4444-555555555555"
 INBOX_ONLY = {"messages": [], "redelivery": 1}  # a redeliverer's run: the inbox, nothing of its own

@@ -6,8 +6,8 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from graphs.memory_manager.graph import graph
-from sdk_client.contract import inbox_namespace, receipts_namespace
 from sdk_client.errors import InvalidPayloadError
+from sdk_client.records import inbox_namespace, receipts_namespace
 
 THREAD = "11111111-2222-3333-4444-555555555555"
 CONFIG = {"configurable": {"thread_id": THREAD}}

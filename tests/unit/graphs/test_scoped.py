@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 from langgraph.store.memory import InMemoryStore
 
-import graphs.access
-from graphs.access import Access, UnscopedRunError, parse_api_keys
+import graphs.server.access
 from graphs.memory_manager.scoped import ScopedStore, store_prefix
-from sdk_client.contract import (
-    DELIVERY_KEY,
-    delivery_namespace,
-    inbox_namespace,
-    receipts_namespace,
-)
+from graphs.server.access import Access, UnscopedRunError, parse_api_keys
+from sdk_client.records import DELIVERY_KEY, delivery_namespace, inbox_namespace, receipts_namespace
 
 THREAD = "11111111-2222-3333-4444-555555555555"
 
@@ -21,7 +16,7 @@ THREAD = "11111111-2222-3333-4444-555555555555"
 @pytest.fixture
 def keyed(monkeypatch: pytest.MonkeyPatch) -> None:
     keys = parse_api_keys(f"alice:{'a' * 16},bob:{'b' * 16}")
-    monkeypatch.setattr(graphs.access, "ACCESS", Access(keys=keys))
+    monkeypatch.setattr(graphs.server.access, "ACCESS", Access(keys=keys))
 
 
 def test_open_mode_runs_are_unprefixed():

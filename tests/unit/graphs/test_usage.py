@@ -18,7 +18,7 @@ from graphs.memory_manager.usage import (
     tokens_of,
     usage_of,
 )
-from sdk_client.contract import receipts_namespace
+from sdk_client.records import receipts_namespace
 from tests.unit.graphs.conftest import FAKE_MODEL
 
 THREAD = "33333333-4444-5555-6666-777777777777"

@@ -30,7 +30,8 @@ from sdk_client import (
     SubmissionFuture,
     ThreadStatus,
 )
-from sdk_client.contract import INBOX_LABEL, META_PATH, RECEIPTS_LABEL, validate_thread_id
+from sdk_client.contract import META_PATH, validate_thread_id
+from sdk_client.records import INBOX_LABEL, RECEIPTS_LABEL
 
 FAST = RetryPolicy(max_attempts=2, initial_delay=0, jitter=0)
 SETTLE = 5.0  # seconds a Future may take to resolve; each takes a few polls of 20 ms

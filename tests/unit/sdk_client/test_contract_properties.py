@@ -16,7 +16,7 @@ import pytest
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
-from graphs.server_app import run_request_error
+from graphs.server.guard import run_request_error
 from sdk_client.contract import (
     _ROLE_ALIASES,
     MAX_AFTER_SECONDS,

@@ -20,12 +20,7 @@ from sdk_client._ledger import STARTED_MARGIN, Ledger, RunPlan
 from sdk_client._retry import RetryPolicy
 from sdk_client._sansio import Call, Flow, Sleep, Wait, run_async, run_sync
 from sdk_client._submission import Submission, build_submission, coalesce
-from sdk_client.contract import (
-    delivery_namespace,
-    inbox_namespace,
-    receipts_namespace,
-    validate_thread_id,
-)
+from sdk_client.contract import validate_thread_id
 from sdk_client.errors import (
     FlushTimeoutError,
     InvalidPayloadError,
@@ -34,6 +29,7 @@ from sdk_client.errors import (
     SubmissionCancelledError,
     SubmissionLostError,
 )
+from sdk_client.records import delivery_namespace, inbox_namespace, receipts_namespace
 from sdk_client.types import Stage, SubmissionFuture
 
 PAYLOAD = {"messages": [{"role": "user", "content": "I love tea."}]}

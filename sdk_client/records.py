@@ -1,0 +1,411 @@
+"""The thread's records in the server's store, end to end: shapes, places, paging, lifecycle.
+
+Everything that writes, reads, acknowledges, parks or prunes one of them goes through
+this module: the client's flows and CLI, the server's capture, redelivery, sweeper and
+inspector, the graph's ``gather`` and ``commit``. It does no I/O and imports only the
+standard library, so the server and the graph use it without loading the client.
+
+A thread has three kinds of record, each a store item (a store write survives run
+rollback, which deletes a superseded run *and its input*):
+
+=================  =========================================  ===================================
+record             where (under the user's prefix)            lifecycle
+=================  =========================================  ===================================
+inbox entry        ``(INBOX_LABEL, thread)``, one a request   *written* when accepted (the
+                   (key: the id the run's input carries)      client's ``send``, or the server's
+                                                              capture); *read* by ``gather``;
+                                                              *acknowledged* (deleted) by the
+                                                              ``commit`` of the run that read it,
+                                                              or by ``cancel``
+receipt            ``(RECEIPTS_LABEL, thread)``, one a        *written* by ``commit``; *read*
+                   processed submission (key: its id)         and deleted by the client waiting
+                                                              on it; *pruned* by a later commit
+                                                              (:data:`RECEIPT_MAX_AGE_S`) or with
+                                                              the thread (the sweeper)
+delivery record    ``(DELIVERY_LABEL, thread)``, key          *written* by the redeliverer (an
+                   :data:`DELIVERY_KEY`                       attempt, or *parked*); deleted by
+                                                              the next commit, by ``retry`` and
+                                                              with the thread
+=================  =========================================  ===================================
+
+With API keys on, every namespace sits under its owner's identity
+(:func:`user_prefix`): the server's auth adds it to a user's HTTP store requests, the
+graph's runs add it themselves (``graphs/memory_manager/scoped.py``), and the server's
+own jobs, which read through the unauthenticated loopback, add it here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Collection,
+    Generator,
+    Iterable,
+    Mapping,
+    Sequence,
+)
+from typing import Any, NotRequired, TypedDict, TypeVar
+
+from sdk_client.contract import Message  # a leaf too: the standard library and its errors
+
+__all__ = [
+    "DELIVERY_KEY",
+    "DELIVERY_LABEL",
+    "INBOX_LABEL",
+    "RECEIPTS_LABEL",
+    "RECEIPT_MAX_AGE_S",
+    "RUNS_PAGE",
+    "STORE_PAGE",
+    "DeliveryRecord",
+    "InboxEntry",
+    "Receipt",
+    "RunSpec",
+    "SubmissionRecord",
+    "UsageRecord",
+    "delivery_namespace",
+    "delivery_record",
+    "entry_due",
+    "entry_submitted_at",
+    "expired_receipts",
+    "held_submissions",
+    "inbox_count",
+    "inbox_entry",
+    "inbox_namespace",
+    "inboxes_namespace",
+    "newest_run_spec",
+    "owner_prefix",
+    "paged",
+    "read_pages",
+    "receipt",
+    "receipts_namespace",
+    "store_prefixes",
+    "submission_record",
+    "thread_of_inbox",
+    "thread_records",
+    "user_prefix",
+]
+
+INBOX_LABEL = "reflection_inbox"
+"""First label of a thread's inbox namespace (accepted, not yet processed submissions)."""
+
+RECEIPTS_LABEL = "reflection_receipts"
+"""First label of a thread's receipts namespace (which run processed which submission)."""
+
+DELIVERY_LABEL = "reflection_delivery"
+"""First label of a thread's delivery record namespace (redelivery attempts, parking)."""
+
+DELIVERY_KEY = "state"
+"""Key of the one delivery record under :func:`delivery_namespace`."""
+
+RECEIPT_MAX_AGE_S = 24 * 3600
+"""Receipts older than this are pruned when a later run on the thread commits."""
+
+STORE_PAGE = 500
+"""Items asked for in one store search when reading all of something."""
+
+RUNS_PAGE = 100
+"""Runs or threads asked for in one listing; also the receipts one commit prunes at most."""
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+# ------------------------------------------------------------------------ shapes
+
+
+class SubmissionRecord(TypedDict):
+    """One submission inside an inbox entry."""
+
+    submission_id: str
+    messages: list[Message]
+    submitted_at: float
+    after_seconds: float
+
+
+class RunSpec(TypedDict, total=False):
+    """How the run that brought an entry was created; a redelivery run is created the same way."""
+
+    assistant_id: str
+    config: dict[str, Any]
+    context: dict[str, Any]
+
+
+class InboxEntry(TypedDict):
+    """The value of an inbox item: one or more submissions sent in one request.
+
+    ``namespace`` is None when the server captured a run that named none: the
+    run that processes the entry uses its own. ``run`` is set by the server's
+    capture (``graphs/server/capture.py``).
+    """
+
+    namespace: list[str] | None
+    submissions: list[SubmissionRecord]
+    run: NotRequired[RunSpec]
+
+
+class UsageRecord(TypedDict):
+    """What a run spent on the chat model, as the provider reported it (zeros offline)."""
+
+    model_calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    model_seconds: float
+
+
+class Receipt(TypedDict):
+    """The value of a receipt item: proof that a run processed a submission."""
+
+    submission_id: str
+    run_id: str
+    processed_at: float
+    message_ids: list[str]
+    created: list[str]
+    updated: list[str]
+    deleted: list[str]
+    # The whole run's usage, shared by every submission it processed (older servers omit it).
+    usage: NotRequired[UsageRecord]
+
+
+class DeliveryRecord(TypedDict):
+    """A thread whose accepted work has no run to process it: the server's redelivery state."""
+
+    attempts: int
+    max_attempts: int
+    next_at: float | None
+    parked: bool
+    last_error: str
+    last_run_id: str | None
+    updated_at: float
+
+
+# ------------------------------------------------------------------------ places
+
+
+def user_prefix(identity: Any, identities: Collection[str]) -> tuple[str, ...] | None:
+    """The store prefix of a user's records: ``()`` in open mode, ``(identity,)`` keyed.
+
+    ``identities``: the API keys' identities (empty: open mode). None when keys are
+    on and ``identity`` is none of them (Studio's operator, a removed key): such a
+    caller owns no records.
+    """
+    if not identities:
+        return ()
+    return owner_prefix(identity) if identity in identities else None
+
+
+def owner_prefix(owner: Any) -> tuple[str, ...]:
+    """The store prefix of a thread's records, from the ``owner`` in its metadata.
+
+    The owner is the identity the server's auth stamped on the thread (none in open mode).
+    """
+    return (str(owner),) if owner else ()
+
+
+def store_prefixes(identities: Collection[str]) -> list[tuple[str, ...]]:
+    """Every user's prefix, for the server's jobs that look at every user's records."""
+    return [(i,) for i in sorted(identities)] if identities else [()]
+
+
+def inbox_namespace(thread_id: str, prefix: Sequence[str] = ()) -> tuple[str, ...]:
+    """Namespace of a thread's inbox entries."""
+    return (*prefix, INBOX_LABEL, thread_id)
+
+
+def receipts_namespace(thread_id: str, prefix: Sequence[str] = ()) -> tuple[str, ...]:
+    """Namespace of a thread's receipts."""
+    return (*prefix, RECEIPTS_LABEL, thread_id)
+
+
+def delivery_namespace(thread_id: str, prefix: Sequence[str] = ()) -> tuple[str, ...]:
+    """Namespace of a thread's delivery record (its key: :data:`DELIVERY_KEY`)."""
+    return (*prefix, DELIVERY_LABEL, thread_id)
+
+
+def inboxes_namespace(prefix: Sequence[str] = ()) -> tuple[str, ...]:
+    """The namespace prefix every thread's inbox sits under: one search reads them all."""
+    return (*prefix, INBOX_LABEL)
+
+
+def thread_of_inbox(namespace: Sequence[str]) -> str:
+    """The thread id of an inbox item's namespace, whatever prefix the server added."""
+    labels = list(namespace)
+    return labels[labels.index(INBOX_LABEL) + 1]
+
+
+def thread_records(thread_id: str, prefix: Sequence[str] = ()) -> list[tuple[str, ...]]:
+    """Every namespace a thread's records live in (what goes when the thread goes)."""
+    return [
+        inbox_namespace(thread_id, prefix),
+        receipts_namespace(thread_id, prefix),
+        delivery_namespace(thread_id, prefix),
+    ]
+
+
+# ------------------------------------------------------------------ written
+
+
+def submission_record(
+    submission_id: str, messages: list[Message], submitted_at: float, after_seconds: float
+) -> SubmissionRecord:
+    """One accepted submission, as its inbox entry holds it."""
+    return {
+        "submission_id": submission_id,
+        "messages": messages,
+        "submitted_at": submitted_at,
+        "after_seconds": after_seconds,
+    }
+
+
+def inbox_entry(
+    submissions: list[SubmissionRecord],
+    namespace: Sequence[str] | None,
+    run: RunSpec | None = None,
+) -> InboxEntry:
+    """An inbox entry: what the client's ``send`` and the server's capture both write.
+
+    Its key is the ``submission_id`` the run's input carries (the newest of a
+    coalesced group), so capture finds the client's entry and writes no second one.
+    """
+    entry: InboxEntry = {
+        "namespace": None if namespace is None else list(namespace),
+        "submissions": submissions,
+    }
+    if run is not None:
+        entry["run"] = run
+    return entry
+
+
+def receipt(
+    submission_id: str,
+    run_id: str,
+    message_ids: list[str],
+    changes: Mapping[str, Any],
+    usage: UsageRecord,
+    now: float,
+) -> Receipt:
+    """The receipt a committing run writes for one submission it processed."""
+    return {
+        "submission_id": submission_id,
+        "run_id": run_id,
+        "processed_at": now,
+        "message_ids": message_ids,
+        "created": list(changes.get("created", [])),
+        "updated": list(changes.get("updated", [])),
+        "deleted": list(changes.get("deleted", [])),
+        "usage": usage,
+    }
+
+
+def delivery_record(
+    before: DeliveryRecord | None,
+    max_attempts: int,
+    now: float,
+    *,
+    error: str,
+    run_id: str | None,
+    attempts: int | None = None,
+    next_at: float | None = None,
+    parked: bool = False,
+) -> DeliveryRecord:
+    """The delivery record after a redelivery attempt (``attempts``) or parking (``parked``)."""
+    done = before["attempts"] if before is not None else 0
+    return {
+        "attempts": attempts if attempts is not None else done,
+        "max_attempts": max_attempts,
+        "next_at": None if parked else next_at,
+        "parked": parked,
+        "last_error": error,
+        "last_run_id": run_id,
+        "updated_at": now,
+    }
+
+
+# --------------------------------------------------------------------- read
+
+
+def _submissions(entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return list(entry.get("submissions") or [])
+
+
+def entry_submitted_at(entry: Mapping[str, Any]) -> float:
+    """When an entry's first submission was handed over (entries are processed in this order)."""
+    subs = _submissions(entry) or [{}]
+    return float(subs[0].get("submitted_at", 0.0))
+
+
+def entry_due(entry: Mapping[str, Any]) -> float:
+    """When an entry's earliest submission became due (``submitted_at + after_seconds``)."""
+    subs = _submissions(entry) or [{}]
+    return min(float(s.get("submitted_at", 0)) + float(s.get("after_seconds", 0)) for s in subs)
+
+
+def inbox_count(items: Iterable[Mapping[str, Any]]) -> int:
+    """How many accepted, unprocessed submissions a thread's inbox items hold."""
+    return sum(len(_submissions(item["value"])) for item in items)
+
+
+def held_submissions(items: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The ids of the submissions a thread's inbox items hold."""
+    return {str(s["submission_id"]) for item in items for s in _submissions(item["value"])}
+
+
+def newest_run_spec(items: Sequence[Mapping[str, Any]], default_assistant: str) -> RunSpec:
+    """How to run a thread's waiting entries again: as the newest of them was run."""
+    newest = max(items, key=lambda i: entry_due(i["value"]))
+    spec = newest["value"].get("run")
+    return spec if isinstance(spec, dict) else {"assistant_id": default_assistant}  # type: ignore[return-value]
+
+
+# ----------------------------------------------------------- acknowledged, pruned
+
+
+def expired_receipts(
+    receipts: Iterable[T],
+    processed_at: Callable[[T], float],
+    keep: Collection[str],
+    key: Callable[[T], str],
+    now: float | None = None,
+) -> list[T]:
+    """Receipts nobody came back for in :data:`RECEIPT_MAX_AGE_S`, except those in ``keep``.
+
+    The waiting client reads and deletes its receipts; these are the rest, pruned
+    by the next run that commits on the thread (not one it has just written again).
+    """
+    cutoff = (time.time() if now is None else now) - RECEIPT_MAX_AGE_S
+    return [r for r in receipts if processed_at(r) < cutoff and key(r) not in keep]
+
+
+# ---------------------------------------------------------------------- paging
+
+
+def paged(
+    request: Callable[[int, int], R], size: int, key: str | None = None
+) -> Generator[R, Any, list[Any]]:
+    """Read a listing to its end, sans-I/O: yields ``request(limit, offset)``, receives answers.
+
+    A short page is the last. ``key``: where an answer holds its page (``"items"`` for
+    the HTTP store); None: the answer is the page. Returns every item, in order.
+    """
+    found: list[Any] = []
+    while True:
+        answer = yield request(size, len(found))
+        page = answer if key is None else answer[key]
+        found.extend(page)
+        if len(page) < size:
+            return found
+
+
+async def read_pages(
+    fetch: Callable[[int, int], Awaitable[Any]], size: int = STORE_PAGE, key: str | None = None
+) -> list[Any]:
+    """:func:`paged` driven by an async ``fetch(limit, offset)``."""
+    flow = paged(lambda limit, offset: (limit, offset), size, key)
+    request = next(flow)
+    while True:
+        answer = await fetch(*request)
+        try:
+            request = flow.send(answer)
+        except StopIteration as done:
+            return list(done.value)
