@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sdk_client._retry import RetryPolicy
     from sdk_client.async_executor import AsyncReflectionExecutor
     from sdk_client.errors import (
+        AcceptTimeoutError,
         ExecutorShutdownError,
         FlushTimeoutError,
         InvalidPayloadError,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_URL",
+    "AcceptTimeoutError",
     "AsyncReflectionExecutor",
     "Delivery",
     "ExecutorShutdownError",

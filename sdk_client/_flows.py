@@ -30,7 +30,7 @@ from sdk_client._answers import (
 )
 from sdk_client._ledger import Ledger, RunPlan
 from sdk_client._retry import RetryPolicy, retrying
-from sdk_client._sansio import Call, Flow, Wait
+from sdk_client._sansio import Call, Flow, WaitForFuture
 from sdk_client._submission import Request, Submission
 from sdk_client.contract import META_PATH, validate_namespace, validate_thread_id
 from sdk_client.errors import FlushTimeoutError
@@ -206,7 +206,7 @@ class Flows:
     def check_thread(self, thread_id: str) -> Flow[None]:
         """Resolve what the thread's receipts say was processed; follow the run for the rest."""
         receipts = yield from self.read_all(receipts_namespace(thread_id))
-        for key in self.ledger.receipts(thread_id, receipts):
+        for key in self.ledger.resolve_processed(thread_id, receipts):
             try:
                 yield Call("store.delete_item", (receipts_namespace(thread_id), key))
             except Exception:
@@ -248,7 +248,7 @@ class Flows:
         if delivery.parked:
             self.ledger.parked(thread_id, run_id, left, delivery)
         else:
-            self.ledger.retrying(thread_id, left, delivery)
+            self.ledger.redelivering(thread_id, left, delivery)
 
     @staticmethod
     def delivery(thread_id: str) -> Flow[Delivery | None]:
@@ -256,15 +256,15 @@ class Flows:
         item = yield Call("store.get_item", (delivery_namespace(thread_id), DELIVERY_KEY))
         return delivery_of(item)
 
-    def redrive(self, thread_id: Any) -> Flow[bool]:
+    def restart_redelivery(self, thread_id: Any) -> Flow[bool]:
         """Run a thread's waiting work again now (parked or not); False if a run is on its way.
 
         Raises:
             InvalidPayloadError: ``thread_id`` is malformed (at once, before any request).
         """
-        return self._redrive(validate_thread_id(thread_id, api_key=self.api_key))
+        return self._restart_redelivery(validate_thread_id(thread_id, api_key=self.api_key))
 
-    def _redrive(self, tid: str) -> Flow[bool]:
+    def _restart_redelivery(self, tid: str) -> Flow[bool]:
         try:  # the redeliverer's count starts over
             yield Call("store.delete_item", (delivery_namespace(tid), DELIVERY_KEY))
         except Exception as err:
@@ -379,7 +379,7 @@ class Flows:
     def wait_accepted(self, timeout: float | None) -> Flow[None]:
         """Wait until every submission so far is accepted (or failed); re-raise the first error."""
         for fut, left in self._turns(timeout):
-            yield Wait(fut, left, "accepted")
+            yield WaitForFuture(fut, left, "accepted")
 
     def flush(self, timeout: float | None) -> Flow[None]:
         """Wait until every submission so far is processed (or failed).
@@ -388,7 +388,7 @@ class Flows:
             FlushTimeoutError: ``timeout`` passed first; the work goes on.
         """
         for fut, left in self._turns(timeout):
-            if not (yield Wait(fut, left, "resolved")):
+            if not (yield WaitForFuture(fut, left, "resolved")):
                 raise _flush_timeout(fut, timeout)
 
     def _turns(self, timeout: float | None) -> Iterator[tuple[SubmissionFuture, float | None]]:

@@ -200,8 +200,8 @@ class Ledger:
                 if subs and min(d for _, d in subs.values()) <= now
             ]
 
-    def receipts(self, thread_id: str, items: Sequence[Mapping[str, Any]]) -> list[str]:
-        """Resolve the Futures whose receipts are in ``items``; return those receipts' keys."""
+    def resolve_processed(self, thread_id: str, items: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Resolve, as processed, the Futures whose receipts are in ``items``; their keys."""
         with self._lock:
             waiting = self._waiting.get(thread_id, {})
             found = [(waiting.pop(i["key"])[0], i) for i in items if i["key"] in waiting]
@@ -237,8 +237,11 @@ class Ledger:
             ),
         )
 
-    def retrying(self, thread_id: str, ids: Sequence[str], delivery: Delivery) -> None:
-        """The run for ``ids`` failed and the server will run their work again: keep waiting."""
+    def redelivering(self, thread_id: str, ids: Sequence[str], delivery: Delivery) -> None:
+        """The run for ``ids`` failed and the server's redelivery runs it again: keep waiting.
+
+        Their Futures' stage becomes ``RETRYING`` (the public name of that stage).
+        """
         with self._lock:
             waiting = self._waiting.get(thread_id, {})
             futures = [waiting[sid][0] for sid in ids if sid in waiting]

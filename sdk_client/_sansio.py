@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeAlias, TypeVar
 
 from sdk_client.types import SubmissionFuture
 
-__all__ = ["Call", "Flow", "Sleep", "Step", "Wait", "run_async", "run_sync"]
+__all__ = ["Call", "Flow", "Sleep", "Step", "WaitForFuture", "run_async", "run_sync"]
 
 T = TypeVar("T")
 
@@ -47,7 +47,7 @@ class Sleep:
 
 
 @dataclass(frozen=True)
-class Wait:
+class WaitForFuture:
     """Wait up to ``timeout`` seconds for a Future.
 
     ``until="accepted"``: as ``fut.wait_accepted(timeout)``, which raises if it
@@ -60,7 +60,7 @@ class Wait:
     until: Literal["accepted", "resolved"]
 
 
-Step: TypeAlias = Call | Sleep | Wait
+Step: TypeAlias = Call | Sleep | WaitForFuture
 Flow: TypeAlias = Generator[Step, Any, T]
 
 

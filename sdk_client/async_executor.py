@@ -3,8 +3,9 @@
 Same methods, parameters and defaults as the sync executor (a parity test keeps
 them so); those that talk to the server are coroutines. The decisions are the
 same flows (:mod:`sdk_client._flows`) over the same Ledger, driven with
-``await`` (:func:`~sdk_client._sansio.run_async`); only the plumbing differs:
-sender and watcher are tasks on the caller's event loop instead of threads::
+``await`` (:func:`~sdk_client._sansio.run_async`), each method a one-line twin
+of the sync executor's; only the plumbing differs: sender and watcher are
+tasks on the caller's event loop instead of threads::
 
     async with AsyncReflectionExecutor("memory_manager", ("memories", "{user_id}")) as ex:
         fut = ex.submit({"messages": [...]}, thread_id="chat-42", after_seconds=30,
@@ -20,22 +21,26 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 from types import TracebackType
-from typing import TypeVar
+from typing import Any
 
 import httpx
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
-from sdk_client import _exit
-from sdk_client._remote import RemoteExecutor, RemoteMethods, async_twin
-from sdk_client._sansio import Flow, run_async, run_sync
-from sdk_client._senders import group_by_thread, next_batch, sender_for
+from sdk_client._sansio import run_async, run_sync
 from sdk_client._submission import Submission
-from sdk_client.types import SubmissionFuture
+from sdk_client.executor import (
+    RemoteExecutor,
+    forget_at_exit,
+    group_by_thread,
+    next_batch,
+    sender_for,
+    track_at_exit,
+)
+from sdk_client.types import SubmissionFuture, ThreadStatus
 
 __all__ = ["AsyncReflectionExecutor"]
-
-T = TypeVar("T")
 
 
 class AsyncReflectionExecutor(RemoteExecutor[httpx.AsyncBaseTransport]):
@@ -100,7 +105,7 @@ class AsyncReflectionExecutor(RemoteExecutor[httpx.AsyncBaseTransport]):
         self._queues = [asyncio.Queue() for _ in range(self._sender_count)]
         self._senders = [asyncio.create_task(self._send_loop(q)) for q in self._queues]
         self._watcher = asyncio.create_task(self._watch_loop())
-        _exit.track(self)
+        track_at_exit(self)
 
     def _hand_over(self, sub: Submission) -> SubmissionFuture:
         self._bind("submit")
@@ -141,19 +146,60 @@ class AsyncReflectionExecutor(RemoteExecutor[httpx.AsyncBaseTransport]):
 
     # ------------------------------------------------------- the server's methods
 
-    # RemoteMethods', each awaited on this executor's client (see async_twin).
-    status = async_twin(RemoteMethods.status)
-    cancel = async_twin(RemoteMethods.cancel)
-    retry = async_twin(RemoteMethods.retry)
-    search = async_twin(RemoteMethods.search)
-    wait_accepted = async_twin(RemoteMethods.wait_accepted)
-    flush = async_twin(RemoteMethods.flush)
+    # Each awaits its flow on this executor's client; ReflectionExecutor's twin runs it.
 
-    def _drive_sync(self, flow: Flow[T], with_client: bool) -> T:
-        raise TypeError("AsyncReflectionExecutor: await its methods; it has no sync driver")
+    async def status(self, thread_id: Any) -> ThreadStatus:
+        """What the server is doing for a thread: idle, pending (and when due) or running."""
+        return await run_async(self._flows.status(thread_id), self._api("status"))
 
-    async def _drive_async(self, flow: Flow[T], method: str | None) -> T:
-        return await run_async(flow, None if method is None else self._api(method))
+    async def cancel(self, thread_id: Any) -> int:
+        """Cancel a thread's pending and running work: runs, inbox, and local Futures.
+
+        Returns:
+            How many of this executor's submissions were cancelled.
+        """
+        return await run_async(self._flows.cancel(thread_id), self._api("cancel"))
+
+    async def retry(self, thread_id: Any) -> bool:
+        """Restart redelivery: a thread's parked (or failed) work runs again now, count reset.
+
+        As :meth:`ReflectionExecutor.retry` (``memory-reflect retry``); False if a
+        run is already on its way (it will process the work).
+        """
+        return await run_async(self._flows.restart_redelivery(thread_id), self._api("retry"))
+
+    async def search(
+        self,
+        query: str | None = None,
+        *,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        namespace: str | Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Search stored memories (default: this executor's namespace), like langmem's executor."""
+        flow = self._flows.search(query, filter, limit, offset, namespace)
+        return await run_async(flow, self._api("search"))
+
+    async def wait_accepted(self, timeout: float | None = None) -> None:
+        """Wait until every submission so far is accepted by the server (or failed).
+
+        The cheap wait before the event loop ends (or a handler returns): after
+        it, nothing accepted can be lost.
+
+        Raises:
+            NotAcceptedError: the first submission the server never accepted.
+            AcceptTimeoutError: ``timeout`` passed first (a :class:`FlushTimeoutError`).
+        """
+        return await run_async(self._flows.wait_accepted(timeout))
+
+    async def flush(self, timeout: float | None = None) -> None:
+        """Wait until every submission so far is processed (or failed).
+
+        Raises:
+            FlushTimeoutError: ``timeout`` passed first; the work goes on.
+        """
+        return await run_async(self._flows.flush(timeout))
 
     # -------------------------------------------------------------- lifecycle
 
@@ -169,7 +215,7 @@ class AsyncReflectionExecutor(RemoteExecutor[httpx.AsyncBaseTransport]):
         """
         if not self._ledger.close(cancel_futures=cancel_futures):
             return
-        _exit.forget(self)
+        forget_at_exit(self)
         if self._watcher is None:  # never submitted: nothing to stop
             await self._close_client()
             return

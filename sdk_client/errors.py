@@ -14,7 +14,8 @@ catches everything this package raises on purpose::
     │   ├── SubmissionLostError                         accepted, then lost by the server
     │   │                                               (its run and inbox entry are gone)
     │   └── SubmissionCancelledError                    cancelled through cancel() or shutdown()
-    └── FlushTimeoutError (also TimeoutError)           flush()/wait_accepted() ran out of time
+    └── FlushTimeoutError (also TimeoutError)           flush() ran out of time
+        └── AcceptTimeoutError                          wait_accepted() ran out of time
 
 Transport errors from httpx or langgraph-sdk are chained with ``raise ... from err``.
 """
@@ -30,6 +31,7 @@ from sdk_client._contract_errors import (
 )
 
 __all__ = [
+    "AcceptTimeoutError",
     "ExecutorShutdownError",
     "FlushTimeoutError",
     "InvalidPayloadError",
@@ -105,3 +107,11 @@ class SubmissionCancelledError(SubmissionError):
 
 class FlushTimeoutError(ReflectError, TimeoutError):
     """A wait (flush, wait_accepted) ran out of time; the work may still complete later."""
+
+
+class AcceptTimeoutError(FlushTimeoutError):
+    """``wait_accepted()`` ran out of time before the server held the submission.
+
+    The sender may still get it accepted later. A :class:`FlushTimeoutError`, as
+    ``wait_accepted()`` raised before this class existed, so old handlers still catch it.
+    """

@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sdk_client.errors import FlushTimeoutError
+from sdk_client.errors import AcceptTimeoutError
 
 __all__ = [
     "Delivery",
@@ -243,12 +243,13 @@ class SubmissionFuture(Future[SubmissionResult]):
         """Block until the server holds the submission.
 
         Raises:
-            FlushTimeoutError: ``timeout`` passed first (the sender may still succeed).
+            AcceptTimeoutError: ``timeout`` passed first (the sender may still succeed);
+                a :class:`FlushTimeoutError`.
             NotAcceptedError: the server never accepted it (the error says why).
             SubmissionCancelledError: it was cancelled before it was sent.
         """
         if not self._wait_accepted_stage(timeout):
-            raise FlushTimeoutError(
+            raise AcceptTimeoutError(
                 f"submission {self.submission_id} not accepted within {timeout} s"
             )
         if self._stage in (Stage.FAILED, Stage.CANCELLED) and self.run_id is None:
@@ -260,7 +261,8 @@ class SubmissionFuture(Future[SubmissionResult]):
         """Async :meth:`wait_accepted`: wait, without blocking the event loop.
 
         Raises:
-            FlushTimeoutError: ``timeout`` passed first (the sender may still succeed).
+            AcceptTimeoutError: ``timeout`` passed first (the sender may still succeed);
+                a :class:`FlushTimeoutError`.
             NotAcceptedError: the server never accepted it (the error says why).
             SubmissionCancelledError: it was cancelled before it was sent.
         """
@@ -274,7 +276,7 @@ class SubmissionFuture(Future[SubmissionResult]):
         try:
             await asyncio.wait_for(waiter, timeout)
         except TimeoutError:
-            raise FlushTimeoutError(
+            raise AcceptTimeoutError(
                 f"submission {self.submission_id} not accepted within {timeout} s"
             ) from None
         self.wait_accepted(0)  # re-raises why it was never accepted, if so

@@ -32,7 +32,7 @@ from sdk_client._http import API_KEY_VARS, DEFAULT_URL, HttpSettings
 from sdk_client.cli import render
 from sdk_client.cli.views import (
     GRAPH_ID,
-    ThreadView,
+    ThreadSnapshot,
     parse_namespace,
     resolve_threads,
     snapshot,
@@ -348,7 +348,7 @@ class _Selection:
             return "thread(s) " + ", ".join(self.labels.values())
         return f"namespace {'/'.join(self.ns)}"
 
-    def fetch(self, client: SyncLangGraphClient, known: Sequence[str] = ()) -> list[ThreadView]:
+    def fetch(self, client: SyncLangGraphClient, known: Sequence[str] = ()) -> list[ThreadSnapshot]:
         """Snapshot the selected threads; a namespace's threads seen before stay listed."""
         if self.labels:
             ids = list(self.labels)
@@ -364,10 +364,11 @@ class _Selection:
     help="A thread key or UUID (repeatable).",
 )  # fmt: skip
 def retry(threads: tuple[str, ...]) -> None:
-    """Run a thread's waiting work again now: parked work, or work whose run failed.
+    """Restart the server's redelivery of a thread's parked (or failed) work, now.
 
-    The server's redelivery count starts over. Nothing happens to a thread that has
-    a run on its way already (that run processes the work).
+    The work runs again at once and the redelivery count starts over. Nothing
+    happens to a thread that has a run on its way already (that run processes the
+    work). Not the client's HTTP retries: those are automatic.
     """
     settings = _settings()
     resolve_threads(threads, settings.api_key)  # bad keys: exit 2 before any request
@@ -408,10 +409,10 @@ class _Watcher:
 
     sel: _Selection
     client: SyncLangGraphClient
-    views: list[ThreadView] = field(default_factory=list)
+    views: list[ThreadSnapshot] = field(default_factory=list)
     superseded: Counter[str] = field(default_factory=Counter)
 
-    def poll(self) -> list[tuple[ThreadView, str]]:
+    def poll(self) -> list[tuple[ThreadSnapshot, str]]:
         old = {v.thread_id: v for v in self.views}
         self.views = self.sel.fetch(self.client, list(old))
         changes = render.events(old, self.views, time.time())

@@ -15,7 +15,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from sdk_client.cli.views import LastRun, ThreadView
+from sdk_client.cli.views import LastRun, ThreadSnapshot
 from sdk_client.contract import memory_text
 
 __all__ = [
@@ -35,7 +35,7 @@ def short_run(run_id: str | None) -> str:
     return run_id[:13] + "…" if len(run_id) > 14 else run_id
 
 
-def _due(view: ThreadView, now: float) -> str:
+def _due(view: ThreadSnapshot, now: float) -> str:
     due = view.status.due_at
     if view.status.state != "pending" or due is None:
         return "-"
@@ -62,7 +62,7 @@ def _ago(at: float | None, now: float) -> str:
 
 
 def status_table(
-    views: Sequence[ThreadView], now: float, superseded: Mapping[str, int] | None = None
+    views: Sequence[ThreadSnapshot], now: float, superseded: Mapping[str, int] | None = None
 ) -> Table:
     """One row per thread: state, countdown, inbox, and the last run's result.
 
@@ -108,7 +108,7 @@ def status_table(
     return table
 
 
-def _state(view: ThreadView) -> str:
+def _state(view: ThreadSnapshot) -> str:
     """The state, or where the server's redelivery of failed work stands."""
     delivery = view.status.delivery
     if delivery is None or view.status.state != "idle":
@@ -116,7 +116,7 @@ def _state(view: ThreadView) -> str:
     return "parked" if delivery.parked else f"retry {delivery.attempts}/{delivery.max_attempts}"
 
 
-def view_json(view: ThreadView, now: float) -> dict[str, Any]:
+def view_json(view: ThreadSnapshot, now: float) -> dict[str, Any]:
     """A thread as a JSON-ready dict (``status --json``)."""
     s, last = view.status, view.last
     return {
@@ -145,7 +145,7 @@ def view_json(view: ThreadView, now: float) -> dict[str, Any]:
     }
 
 
-def _thread_events(old: ThreadView | None, new: ThreadView, now: float) -> list[str]:
+def _thread_events(old: ThreadSnapshot | None, new: ThreadSnapshot, now: float) -> list[str]:
     o_state = old.status.state if old else "idle"
     o_run = old.status.run_id if old else None
     n_state, n_run = new.status.state, new.status.run_id
@@ -174,8 +174,8 @@ def _thread_events(old: ThreadView | None, new: ThreadView, now: float) -> list[
 
 
 def events(
-    old: Mapping[str, ThreadView], new: Sequence[ThreadView], now: float
-) -> list[tuple[ThreadView, str]]:
+    old: Mapping[str, ThreadSnapshot], new: Sequence[ThreadSnapshot], now: float
+) -> list[tuple[ThreadSnapshot, str]]:
     """What changed between two snapshots, per thread, in a readable order.
 
     A thread seen for the first time reports its current state only (nothing

@@ -32,7 +32,7 @@ from sdk_client.types import ModelUsage, ThreadStatus
 __all__ = [
     "GRAPH_ID",
     "LastRun",
-    "ThreadView",
+    "ThreadSnapshot",
     "parse_namespace",
     "snapshot",
     "thread_ids_in",
@@ -84,7 +84,7 @@ class LastRun:
 
 
 @dataclass(frozen=True)
-class ThreadView:
+class ThreadSnapshot:
     """One thread as the CLI shows it."""
 
     status: ThreadStatus
@@ -142,7 +142,7 @@ def _runs(client: SyncLangGraphClient, thread_id: str) -> list[Mapping[str, Any]
 
 def snapshot(
     client: SyncLangGraphClient, thread_ids: Sequence[str], labels: Mapping[str, str] | None = None
-) -> list[ThreadView]:
+) -> list[ThreadSnapshot]:
     """Fetch each thread's status and last result, in the order given.
 
     A thread the server does not know (never submitted to, or swept) shows as idle.
@@ -164,7 +164,7 @@ def snapshot(
         # Only a thread with waiting work can be retrying or parked.
         delivery = delivery_of(_delivery(client, tid)) if items else None
         views.append(
-            ThreadView(
+            ThreadSnapshot(
                 status=thread_status(tid, runs, inbox_count(items), delivery),
                 last=LastRun.from_values(thread.get("values") if thread else None),
                 label=labels.get(tid, tid[:8]),

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from sdk_client.cli import EXIT_CODES, cli, render
-from sdk_client.cli.views import LastRun, ThreadView, parse_namespace
+from sdk_client.cli.views import LastRun, ThreadSnapshot, parse_namespace
 from sdk_client.errors import InvalidPayloadError
 from sdk_client.types import ModelUsage, ThreadStatus
 from tests.server import free_port
@@ -163,7 +163,7 @@ def test_bad_namespace_option_is_exit_2(runner, dead_url):
 
 
 def view(state="idle", run=None, due=None, inbox=0, last=None, label="chat-1", tid="t-1"):
-    return ThreadView(
+    return ThreadSnapshot(
         status=ThreadStatus(thread_id=tid, state=state, run_id=run, due_at=due, inbox=inbox),
         last=last,
         label=label,

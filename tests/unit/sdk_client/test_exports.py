@@ -27,7 +27,6 @@ EXECUTOR_MODULES = {
     "sdk_client.local",
     "sdk_client.cli",
     "sdk_client._flows",
-    "sdk_client._remote",
 }
 
 

@@ -18,10 +18,11 @@ from sdk_client import _flows
 from sdk_client._flows import Flows, ServerFeatures
 from sdk_client._ledger import STARTED_MARGIN, Ledger, RunPlan
 from sdk_client._retry import RetryPolicy
-from sdk_client._sansio import Call, Flow, Sleep, Wait, run_async, run_sync
+from sdk_client._sansio import Call, Flow, Sleep, WaitForFuture, run_async, run_sync
 from sdk_client._submission import Submission, build_submission, coalesce
 from sdk_client.contract import validate_thread_id
 from sdk_client.errors import (
+    AcceptTimeoutError,
     FlushTimeoutError,
     InvalidPayloadError,
     NotAcceptedError,
@@ -437,12 +438,15 @@ def test_flush_waits_for_each_future_and_names_the_first_late_one():
     assert (
         play(
             s.flows.flush(None),
-            [(Wait(f1, None, "resolved"), True), (Wait(f2, None, "resolved"), True)],
+            [
+                (WaitForFuture(f1, None, "resolved"), True),
+                (WaitForFuture(f2, None, "resolved"), True),
+            ],
         )
         is None
     )
     flow = s.flows.flush(None)
-    assert next(flow) == Wait(f1, None, "resolved")
+    assert next(flow) == WaitForFuture(f1, None, "resolved")
     with pytest.raises(FlushTimeoutError, match=f"{f1.submission_id} not processed within None"):
         flow.send(False)
 
@@ -568,15 +572,15 @@ def test_parked_work_fails_its_futures_saying_how_to_run_it_again():
     )
 
 
-def test_redrive_resets_the_count_and_creates_a_run_unless_one_is_on_its_way():
+def test_restarting_redelivery_resets_the_count_and_creates_a_run_unless_one_is_on_its_way():
     s = Setup(redelivery=True)
     tid = validate_thread_id("t")
     reset = Call("store.delete_item", (("reflection_delivery", tid), "state"))
     run = Call("runs.create", (tid, "memory_manager"), {
         "input": {"messages": [], "redelivery": 1}, "multitask_strategy": "reject",
         "if_not_exists": "create"})  # fmt: skip
-    assert play(s.flows.redrive("t"), [(reset, None), (run, {"run_id": "r"})]) is True
-    assert play(s.flows.redrive("t"), [(reset, GONE), (run, ServerSays(409))]) is False
+    assert play(s.flows.restart_redelivery("t"), [(reset, None), (run, {"run_id": "r"})]) is True
+    assert play(s.flows.restart_redelivery("t"), [(reset, GONE), (run, ServerSays(409))]) is False
 
 
 def test_status_shows_the_servers_redelivery():
@@ -616,7 +620,7 @@ def test_on_a_keyed_server_every_thread_key_maps_through_the_key():
     for flow in (flows.status("chat"), flows.cancel("chat")):
         step = next(flow)
         assert (step.method, step.args) == ("runs.list", (tid,))
-    assert next(flows.redrive("chat")).args[0] == delivery_namespace(tid)
+    assert next(flows.restart_redelivery("chat")).args[0] == delivery_namespace(tid)
 
 
 def test_send_records_when_the_run_falls_due():
@@ -646,10 +650,10 @@ def test_a_flush_past_its_deadline_waits_no_longer():
 def waits(until: str, timeout: float | None) -> Flow[list[Any]]:
     def flow() -> Flow[list[Any]]:
         fut = SubmissionFuture("s", "t")
-        early = yield Wait(fut, timeout, until)  # type: ignore[arg-type]
+        early = yield WaitForFuture(fut, timeout, until)  # type: ignore[arg-type]
         fut._mark_accepted("r")
         fut._mark_processed(None)  # type: ignore[arg-type]
-        late = yield Wait(fut, timeout, until)  # type: ignore[arg-type]
+        late = yield WaitForFuture(fut, timeout, until)  # type: ignore[arg-type]
         return [early, late]
 
     return flow()
@@ -658,10 +662,13 @@ def waits(until: str, timeout: float | None) -> Flow[list[Any]]:
 def test_the_drivers_wait_for_futures_as_the_flow_asks():
     assert run_sync(waits("resolved", 0.01)) == [False, True]
     assert asyncio.run(run_async(waits("resolved", 0.01))) == [False, True]
-    with pytest.raises(TimeoutError):
+    # AcceptTimeoutError: a FlushTimeoutError (what wait_accepted raised before) and a TimeoutError.
+    with pytest.raises(AcceptTimeoutError, match="not accepted within 0.01 s"):
         run_sync(waits("accepted", 0.01))
-    with pytest.raises(TimeoutError):
+    with pytest.raises(AcceptTimeoutError, match="not accepted within 0.01 s"):
         asyncio.run(run_async(waits("accepted", 0.01)))
+    assert issubclass(AcceptTimeoutError, FlushTimeoutError)
+    assert issubclass(AcceptTimeoutError, TimeoutError)
 
 
 # ------------------------------------------ ids and paths a mutation run found unpinned

@@ -34,7 +34,9 @@ def test_ledger_follows_a_submission_from_handed_over_to_processed():
         "key": a.submission_id,
         "value": {"submission_id": a.submission_id, "run_id": "run-1"},
     }
-    assert ledger.receipts("t-uuid", [receipt, {"key": "other", "value": {}}]) == [a.submission_id]
+    assert ledger.resolve_processed("t-uuid", [receipt, {"key": "other", "value": {}}]) == [
+        a.submission_id
+    ]
     assert fa.result(timeout=0).run_id == "run-1"
     assert not fb.done()
     ledger.run_failed("t-uuid", "run-1", "error", [b.submission_id])
@@ -81,7 +83,7 @@ def test_ledger_forgets_a_thread_once_nothing_of_ours_waits_there():
     ledger.add(a)
     ledger.accepted("t-uuid", "run-1", [a], due_at=a.due_at)
     receipt = {"key": a.submission_id, "value": {"submission_id": a.submission_id}}
-    ledger.receipts("t-uuid", [receipt])
+    ledger.resolve_processed("t-uuid", [receipt])
     assert ledger.may_be_running("t-uuid", a.due_at + 60) == []
     assert ledger.unprocessed("t-uuid") == (None, [])
     assert ledger.due_threads(a.due_at + 60) == []
@@ -218,8 +220,8 @@ def test_news_of_a_thread_nothing_waits_on_any_more_changes_nothing():
         lambda: ledger.not_accepted([sub], ValueError("x"), "creating the run", "http://x"),
         lambda: ledger.lost(T, "run-1", [sub.submission_id]),
         lambda: ledger.run_failed(T, "run-1", "error", [sub.submission_id]),
-        lambda: ledger.retrying(T, [sub.submission_id], Delivery()),
-        lambda: ledger.receipts(T, [{"key": sub.submission_id, "value": {}}]),
+        lambda: ledger.redelivering(T, [sub.submission_id], Delivery()),
+        lambda: ledger.resolve_processed(T, [{"key": sub.submission_id, "value": {}}]),
         lambda: ledger.plan_run(T, {"run-1": "success"}),
         lambda: ledger.cancel_thread(T, "t"),
     ):
@@ -284,7 +286,7 @@ def test_a_processed_result_names_its_thread():
     fut = ledger.add(a)
     ledger.accepted("t-uuid", "run-1", [a], due_at=a.due_at)
     receipt = {"key": a.submission_id, "value": {"submission_id": a.submission_id}}
-    ledger.receipts("t-uuid", [receipt])
+    ledger.resolve_processed("t-uuid", [receipt])
     assert fut.result(timeout=0).thread_id == "t-uuid"
 
 
@@ -296,7 +298,9 @@ def test_a_long_lived_ledger_keeps_nothing_per_finished_thread():
         a = _sub(after=0, thread=f"t{i}")
         ledger.add(a)
         ledger.accepted(f"t{i}", f"run-{i}", [a], due_at=a.due_at)
-        ledger.receipts(f"t{i}", [{"key": a.submission_id, "value": {"submission_id": "x"}}])
+        ledger.resolve_processed(
+            f"t{i}", [{"key": a.submission_id, "value": {"submission_id": "x"}}]
+        )
     assert (ledger._waiting, ledger._last_run, ledger._runs) == ({}, {}, {})
 
 

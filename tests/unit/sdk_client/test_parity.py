@@ -1,18 +1,23 @@
 """Sync and async must not drift: same public methods, parameters, defaults, annotations.
 
-Like langgraph-sdk's tests/test_api_parity.py. Every difference allowed is
-listed here with its reason, so a new one fails until someone writes it down.
+Like langgraph-sdk's tests/test_api_parity.py. Each executor writes its one-line
+twins out (``def status`` on one, ``async def status`` on the other), so nothing
+makes the pair equal by construction: this test is what keeps it so. Every
+difference allowed is listed here with its reason, so a new one fails until
+someone writes it down, and ``test_the_checker_reports_a_broken_pair`` shows
+the checker failing on a pair built to drift.
 """
 
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping, Set
 from typing import Any, get_args
 
 import httpx
 
 from sdk_client import AsyncReflectionExecutor, ReflectionExecutor, SubmissionFuture, ThreadStatus
-from sdk_client._remote import RemoteExecutor
+from sdk_client.executor import RemoteExecutor
 
 # Methods that do I/O are coroutines on the async executor; submit() only queues.
 ASYNC_METHODS = {"status", "cancel", "retry", "search", "wait_accepted", "flush", "shutdown"}
@@ -25,44 +30,62 @@ SYNC_ONLY = {
 ASYNC_ONLY = {"__aenter__": "see __enter__", "__aexit__": "see __enter__"}
 # Annotations that name the sync/async flavour of the same thing.
 FLAVOURS = {"httpx.BaseTransport": "httpx.AsyncBaseTransport"}
+DUNDERS = {"__init__", "__enter__", "__exit__", "__aenter__", "__aexit__"}
 
 
 def public_methods(cls: type) -> set[str]:
     return {
         name
         for name, member in inspect.getmembers(cls, inspect.isfunction)
-        if not name.startswith("_") or name in {"__enter__", "__exit__", "__aenter__", "__aexit__"}
+        if not name.startswith("_") or name in DUNDERS
     }
 
 
-def shape(param: inspect.Parameter) -> tuple:
-    annotation = str(param.annotation)
+def _annotation(annotation: Any) -> str:
+    text = str(annotation)
     for sync_name, async_name in FLAVOURS.items():
-        annotation = annotation.replace(sync_name, async_name)
-    return (param.name, param.kind, param.default, annotation)
+        text = text.replace(sync_name, async_name)
+    return text
 
 
-def drift(sync_cls: type, async_cls: type) -> list[str]:
-    """Every way the pair differs beyond what is listed above."""
+def shape(param: inspect.Parameter) -> tuple[Any, ...]:
+    return (param.name, param.kind, param.default, _annotation(param.annotation))
+
+
+def drift(
+    sync_cls: type,
+    async_cls: type,
+    *,
+    coroutines: Set[str] = ASYNC_METHODS,
+    sync_only: Mapping[str, str] = SYNC_ONLY,
+    async_only: Mapping[str, str] = ASYNC_ONLY,
+) -> list[str]:
+    """Every way the pair differs beyond what is allowed.
+
+    Same public names; for each, the same parameters (name, kind, default,
+    annotation up to :data:`FLAVOURS`) and return annotation (``async def f() -> T``
+    and ``def f() -> T`` both say ``T``); ``coroutines`` are coroutine functions
+    on the async side, and nothing else is; nothing on the sync side is one.
+    """
     problems = []
-    sync_names = public_methods(sync_cls) - set(SYNC_ONLY)
-    async_names = public_methods(async_cls) - set(ASYNC_ONLY)
+    sync_names = public_methods(sync_cls) - set(sync_only)
+    async_names = public_methods(async_cls) - set(async_only)
     problems += [f"only sync: {n}" for n in sorted(sync_names - async_names)]
     problems += [f"only async: {n}" for n in sorted(async_names - sync_names)]
-    for name in sorted((sync_names & async_names) - {"__init__"}):
-        sync = inspect.signature(getattr(sync_cls, name))
-        async_ = inspect.signature(getattr(async_cls, name))
+    for name in sorted(sync_names & async_names):
+        sync_fn, async_fn = getattr(sync_cls, name), getattr(async_cls, name)
+        sync, async_ = inspect.signature(sync_fn), inspect.signature(async_fn)
         if [shape(p) for p in sync.parameters.values()] != [
             shape(p) for p in async_.parameters.values()
         ]:
             problems.append(f"{name}: parameters differ: {sync} vs {async_}")
-        if sync.return_annotation != async_.return_annotation:
+        if _annotation(sync.return_annotation) != _annotation(async_.return_annotation):
             problems.append(f"{name}: returns differ")
-        if inspect.iscoroutinefunction(getattr(async_cls, name)) != (name in ASYNC_METHODS):
+        if inspect.iscoroutinefunction(async_fn) != (name in coroutines):
             problems.append(
-                f"{name}: async side should {'' if name in ASYNC_METHODS else 'not '}be a coroutine"
+                f"{name}: async side should {'' if name in coroutines else 'not '}be a coroutine"
             )
-        if inspect.iscoroutinefunction(getattr(sync_cls, name)):
+        if inspect.iscoroutinefunction(sync_fn):
             problems.append(f"{name}: sync side is a coroutine")
     return problems
 
@@ -73,7 +96,55 @@ def test_same_public_methods_parameters_defaults_and_returns():
     assert set(ASYNC_ONLY) <= public_methods(AsyncReflectionExecutor)
 
 
-def test_drift_is_caught():
+def test_each_twin_is_written_out_with_its_own_docstring():
+    """Each executor defines its own twin (no shared body, no wrapper) and documents it."""
+    for cls, names in (
+        (ReflectionExecutor, ASYNC_METHODS),
+        (AsyncReflectionExecutor, ASYNC_METHODS),
+    ):
+        for name in names:
+            fn = vars(cls).get(name)
+            assert inspect.isfunction(fn), f"{cls.__name__}.{name} is not written out"
+            assert not hasattr(fn, "__wrapped__"), f"{cls.__name__}.{name} is a wrapper"
+            assert fn.__doc__ and fn.__doc__.strip(), f"{cls.__name__}.{name} has no docstring"
+
+
+def test_the_checker_reports_a_broken_pair():
+    """A tiny pair that drifts in every way the checker looks for: it must say so."""
+
+    class Sync:
+        def fetch(self, key: str, *, limit: int = 10) -> int:
+            return 0
+
+        def close(self) -> None:
+            pass
+
+        def only_here(self) -> None:
+            pass
+
+    class Async:
+        async def fetch(self, key: str, *, limit: int = 20) -> int:  # another default
+            return 0
+
+        def close(self) -> None:  # should be a coroutine
+            pass
+
+        async def rename(self, name: str) -> str:  # a parameter only here
+            return name
+
+    problems = drift(Sync, Async, coroutines={"fetch", "close"}, sync_only={}, async_only={})
+    assert problems == [
+        "only sync: only_here",
+        "only async: rename",
+        "close: async side should be a coroutine",
+        "fetch: parameters differ: (self, key: 'str', *, limit: 'int' = 10) -> 'int' "
+        "vs (self, key: 'str', *, limit: 'int' = 20) -> 'int'",
+    ]
+    # ... and is quiet once the pair agrees.
+    assert drift(Sync, Sync, coroutines=set(), sync_only={}, async_only={}) == []
+
+
+def test_drift_in_the_executors_is_caught():
     class Drifted(AsyncReflectionExecutor):
         async def flush(self, timeout: float | None = 5.0) -> None:  # another default
             """Drifted."""
@@ -82,12 +153,17 @@ def test_drift_is_caught():
             """Drifted."""
             raise NotImplementedError
 
+        async def search(self, query: str | None = None) -> list[dict[str, Any]]:  # fewer
+            """Drifted."""
+            return []
+
         async def extra(self) -> None:
             """Only here."""
 
     problems = drift(ReflectionExecutor, Drifted)
     assert "only async: extra" in problems
     assert any(p.startswith("flush: parameters differ") for p in problems)
+    assert any(p.startswith("search: parameters differ") for p in problems)
     assert "status: async side should be a coroutine" in problems
 
 
