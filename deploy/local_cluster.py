@@ -242,6 +242,12 @@ class _Cleanup:
                 self._actions.pop()()
 
 
+def _copy_logs(workdir: Path, into: Path) -> None:
+    into.mkdir(parents=True, exist_ok=True)
+    for log in workdir.glob("*.log"):
+        shutil.copy2(log, into / log.name)
+
+
 def _spawn(
     cmd: list[str], log: Path, env: Mapping[str, str], **kw: object
 ) -> subprocess.Popen[bytes]:
@@ -339,6 +345,7 @@ def run_cluster(
     jobs: int = 10,
     startup_timeout: float = 180.0,
     graphs: Mapping[str, str] | None = None,
+    keep_logs: Path | None = None,
 ) -> Iterator[Cluster]:
     """Run Postgres, Redis and ``servers`` runtime processes until the block ends.
 
@@ -348,11 +355,15 @@ def run_cluster(
         jobs: Runs each process executes at once (``--n-jobs-per-worker``).
         startup_timeout: Seconds to wait for each server's ``/ok``.
         graphs: More graphs to serve beside the project's (see :func:`runtime_config`).
+        keep_logs: A folder to copy every process's log into once they have stopped
+            (the working folder, with the logs, is deleted).
     """
     cleanup = _Cleanup()
     atexit.register(cleanup)
     workdir = Path(tempfile.mkdtemp(prefix="memory-reflect-cluster-"))
     cleanup.push(lambda: shutil.rmtree(workdir, ignore_errors=True))
+    if keep_logs is not None:  # run after every process has stopped, before the rmtree
+        cleanup.push(lambda: _copy_logs(workdir, keep_logs))
     try:
         redis_bin = ensure_system_packages()
         bin_dir = ensure_runtime_venv()

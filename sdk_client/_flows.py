@@ -10,6 +10,8 @@ answers. What a flow learns goes to the :class:`~sdk_client._ledger.Ledger`.
   for submissions still waiting, follow the run: processed, failed, superseded
   by another client's run (then follow that one), or lost by the server.
 * :meth:`Flows.status`, :meth:`Flows.cancel`, :meth:`Flows.search`.
+* :meth:`Flows.history`, :meth:`Flows.undo`, :meth:`Flows.change_memory`: a memory's
+  changes, and a change of the caller's own, recorded like the graph's.
 * :meth:`Flows.wait_accepted`, :meth:`Flows.flush`: wait for every Future so far.
 """
 
@@ -33,18 +35,23 @@ from sdk_client._retry import RetryPolicy, retrying
 from sdk_client._sansio import Call, Flow, WaitForFuture
 from sdk_client._submission import Request, Submission
 from sdk_client.contract import META_PATH, validate_namespace, validate_thread_id
-from sdk_client.errors import FlushTimeoutError
+from sdk_client.errors import FlushTimeoutError, HistoryNotFoundError, InvalidPayloadError
 from sdk_client.records import (
+    DEFAULT_HISTORY_DAYS,
     DELIVERY_KEY,
     RUNS_PAGE,
     STORE_PAGE,
     delivery_namespace,
+    history_entry,
+    history_key,
+    history_namespace,
+    history_ttl_minutes,
     inbox_count,
     inbox_namespace,
     paged,
     receipts_namespace,
 )
-from sdk_client.types import Delivery, SubmissionFuture, ThreadStatus
+from sdk_client.types import Delivery, MemoryChange, SubmissionFuture, ThreadStatus
 
 __all__ = ["ONCE", "Flows", "ServerFeatures"]
 
@@ -66,6 +73,26 @@ class ServerFeatures:
     """It writes a run's input to the inbox itself: one request per submission is enough."""
     redelivery: bool = False
     """It runs work whose run failed again: a failed run is not the end of a Future."""
+    history_days: float = DEFAULT_HISTORY_DAYS
+    """How long it keeps a memory's history (``MEMORY_HISTORY_DAYS``; 0: for ever)."""
+
+    @staticmethod
+    def ask(retry: RetryPolicy) -> Flow[ServerFeatures]:
+        """Ask the server (``GET /reflect/meta``); a server without the route has none."""
+        try:
+            meta = yield from retrying(retry, Call("http.get", (META_PATH,)))
+        except Exception as err:
+            if not not_found(err):
+                raise
+            meta = {}
+        meta = meta if isinstance(meta, dict) else {}  # not ours: a plain server
+        history = meta.get("history") or {}
+        return ServerFeatures(
+            known=True,
+            capture=bool(meta.get("capture")),
+            redelivery=bool((meta.get("redelivery") or {}).get("attempts")),
+            history_days=float(history.get("days", DEFAULT_HISTORY_DAYS)),
+        )
 
 
 @dataclass(frozen=True)
@@ -95,16 +122,9 @@ class Flows:
         """What the server does (asked the first time only)."""
         known = self.features
         if not known.known:
-            try:
-                meta = yield from retrying(self.retry, Call("http.get", (META_PATH,)))
-            except Exception as err:
-                if not not_found(err):
-                    raise
-                meta = {}
-            meta = meta if isinstance(meta, dict) else {}  # not ours: a plain server
-            known.capture = bool(meta.get("capture"))
-            known.redelivery = bool((meta.get("redelivery") or {}).get("attempts"))
-            known.known = True
+            asked = yield from ServerFeatures.ask(self.retry)
+            known.capture, known.redelivery = asked.capture, asked.redelivery
+            known.history_days, known.known = asked.history_days, True
         return known
 
     # ------------------------------------------------------------------ send
@@ -369,6 +389,89 @@ class Flows:
         found = yield call
         return [{**item, "namespace": tuple(item["namespace"])} for item in found["items"]]
 
+    # --------------------------------------------------------------- history
+
+    def history(
+        self, key: str | None, namespace: str | Sequence[str] | None, limit: int
+    ) -> Flow[list[MemoryChange]]:
+        """A namespace's memory changes (one memory's, with ``key``), newest first.
+
+        Raises:
+            InvalidPayloadError: an argument is malformed (at once, before any request).
+        """
+        ns = self.namespace if namespace is None else validate_namespace(namespace)
+        if key is not None and (not isinstance(key, str) or not key):
+            raise InvalidPayloadError(
+                f"key: expected a memory's key (a non-empty string), got {key!r}"
+            )
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidPayloadError(f"limit: expected a whole number >= 1, got {limit!r}")
+        return self._history(ns, key, limit)
+
+    @staticmethod
+    def _history(ns: tuple[str, ...], key: str | None, limit: int) -> Flow[list[MemoryChange]]:
+        options = {"filter": {"key": key}} if key else {}
+        args = (history_namespace(ns),)
+        items = yield from _pages("store.search_items", args, options, STORE_PAGE, "items")
+        changes = [MemoryChange.from_item(item) for item in items]
+        return sorted(changes, key=lambda c: (c.at, c.id), reverse=True)[:limit]
+
+    def undo(self, change_id: str, namespace: str | Sequence[str] | None) -> Flow[MemoryChange]:
+        """Bring a memory back to what it was before a change; the undo is itself a change.
+
+        Raises:
+            InvalidPayloadError: an argument is malformed (at once, before any request).
+        """
+        ns = self.namespace if namespace is None else validate_namespace(namespace)
+        if not isinstance(change_id, str) or not change_id:
+            raise InvalidPayloadError(f"change_id: expected a change's id, got {change_id!r}")
+        return self._undo(ns, change_id)
+
+    def _undo(self, ns: tuple[str, ...], change_id: str) -> Flow[MemoryChange]:
+        item = yield from _get_item(history_namespace(ns), change_id)
+        if item is None:
+            raise HistoryNotFoundError(
+                f"undo: no change {change_id!r} in the history of {'/'.join(ns)} "
+                "(see history(); entries expire after MEMORY_HISTORY_DAYS)"
+            )
+        change = MemoryChange.from_item(item)
+        features = yield from self.server_features()
+        flow = Flows.change_memory(
+            change.namespace, change.key, change.before, self.clock(), features.history_days,
+            restores=change.id,
+        )  # fmt: skip
+        return (yield from flow)
+
+    @staticmethod
+    def change_memory(
+        namespace: Sequence[str],
+        key: str,
+        value: dict[str, Any] | None,
+        now: float,
+        history_days: float,
+        *,
+        restores: str | None = None,
+    ) -> Flow[MemoryChange]:
+        """Write a memory (delete it: ``value`` None) through the store API, with its history entry.
+
+        For changes made outside a run (an undo, the CLI's ``memories delete``), so they
+        are in the history like the graph's and can be undone in turn.
+        """
+        ns = tuple(namespace)
+        current = yield from _get_item(ns, key)
+        before = current["value"] if current else None
+        if value is None:
+            if before is not None:
+                yield Call("store.delete_item", (ns, key))
+        else:
+            yield Call("store.put_item", (ns, key, value))
+        entry = history_entry(ns, key, before, value, now, restores=restores)
+        entry_key = history_key(key, now)
+        ttl = history_ttl_minutes(history_days)
+        options = {"index": False, "ttl": None if ttl is None else max(1, round(ttl))}
+        yield Call("store.put_item", (history_namespace(ns), entry_key, dict(entry)), options)
+        return MemoryChange.from_item({"key": entry_key, "value": entry})
+
     @staticmethod
     def read_all(namespace: tuple[str, ...]) -> Flow[list[dict[str, Any]]]:
         """Every item in ``namespace`` (or below it), page by page."""
@@ -416,3 +519,14 @@ def _pages(
             key,
         )
     )
+
+
+def _get_item(namespace: tuple[str, ...], key: str) -> Flow[dict[str, Any] | None]:
+    """A store item, or None if there is none (a 404, or the SDK's empty answer)."""
+    try:
+        item = yield Call("store.get_item", (namespace, key))
+    except Exception as err:
+        if not not_found(err):
+            raise
+        return None
+    return dict(item) if item else None

@@ -38,7 +38,7 @@ from sdk_client.executor import (
     sender_for,
     track_at_exit,
 )
-from sdk_client.types import SubmissionFuture, ThreadStatus
+from sdk_client.types import MemoryChange, SubmissionFuture, ThreadStatus
 
 __all__ = ["AsyncReflectionExecutor"]
 
@@ -180,6 +180,32 @@ class AsyncReflectionExecutor(RemoteExecutor[httpx.AsyncBaseTransport]):
         """Search stored memories (default: this executor's namespace), like langmem's executor."""
         flow = self._flows.search(query, filter, limit, offset, namespace)
         return await run_async(flow, self._api("search"))
+
+    async def history(
+        self,
+        key: str | None = None,
+        *,
+        namespace: str | Sequence[str] | None = None,
+        limit: int = 50,
+    ) -> list[MemoryChange]:
+        """The memory changes in a namespace (default: this executor's), newest first.
+
+        As :meth:`ReflectionExecutor.history`: every change a run made, and every undo.
+        """
+        flow = self._flows.history(key, namespace, limit)
+        return await run_async(flow, self._api("history"))
+
+    async def undo(
+        self, change_id: str, *, namespace: str | Sequence[str] | None = None
+    ) -> MemoryChange:
+        """Bring a memory back to its value before a change; the undo is recorded too.
+
+        As :meth:`ReflectionExecutor.undo`.
+
+        Raises:
+            HistoryNotFoundError: the history has no such change (or it has expired).
+        """
+        return await run_async(self._flows.undo(change_id, namespace), self._api("undo"))
 
     async def wait_accepted(self, timeout: float | None = None) -> None:
         """Wait until every submission so far is accepted by the server (or failed).

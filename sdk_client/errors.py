@@ -14,8 +14,9 @@ catches everything this package raises on purpose::
     │   ├── SubmissionLostError                         accepted, then lost by the server
     │   │                                               (its run and inbox entry are gone)
     │   └── SubmissionCancelledError                    cancelled through cancel() or shutdown()
-    └── FlushTimeoutError (also TimeoutError)           flush() ran out of time
-        └── AcceptTimeoutError                          wait_accepted() ran out of time
+    ├── FlushTimeoutError (also TimeoutError)           flush() ran out of time
+    │   └── AcceptTimeoutError                          wait_accepted() ran out of time
+    └── HistoryNotFoundError (also LookupError)         undo() of a change the history lacks
 
 Transport errors from httpx or langgraph-sdk are chained with ``raise ... from err``.
 """
@@ -34,6 +35,7 @@ __all__ = [
     "AcceptTimeoutError",
     "ExecutorShutdownError",
     "FlushTimeoutError",
+    "HistoryNotFoundError",
     "InvalidPayloadError",
     "InvalidPayloadTypeError",
     "NotAcceptedError",
@@ -115,3 +117,7 @@ class AcceptTimeoutError(FlushTimeoutError):
     The sender may still get it accepted later. A :class:`FlushTimeoutError`, as
     ``wait_accepted()`` raised before this class existed, so old handlers still catch it.
     """
+
+
+class HistoryNotFoundError(ReflectError, LookupError):
+    """No change with that id in the namespace's memory history (or it has expired)."""

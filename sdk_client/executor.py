@@ -55,7 +55,7 @@ from sdk_client._sansio import run_async, run_sync
 from sdk_client._submission import NOT_GIVEN, Request, Submission, SubmissionBuilder
 from sdk_client.contract import validate_namespace
 from sdk_client.errors import InvalidPayloadTypeError
-from sdk_client.types import Stage, SubmissionFuture, ThreadStatus
+from sdk_client.types import MemoryChange, Stage, SubmissionFuture, ThreadStatus
 
 __all__ = [
     "DEFAULT_URL",
@@ -452,6 +452,32 @@ class ReflectionExecutor(ShutdownOnExit, RemoteExecutor[httpx.BaseTransport]):
         flow = self._flows.search(query, filter, limit, offset, namespace)
         async with self._async_api() as api:
             return await run_async(flow, api)
+
+    def history(
+        self,
+        key: str | None = None,
+        *,
+        namespace: str | Sequence[str] | None = None,
+        limit: int = 50,
+    ) -> list[MemoryChange]:
+        """The memory changes in a namespace (default: this executor's), newest first.
+
+        Every change a run made (created, updated, deleted), and every undo, with its
+        value before and after and the submissions that caused it. ``key``: one
+        memory's changes only. Kept ``MEMORY_HISTORY_DAYS`` (90) on the server.
+        """
+        return run_sync(self._flows.history(key, namespace, limit), self._client)
+
+    def undo(self, change_id: str, *, namespace: str | Sequence[str] | None = None) -> MemoryChange:
+        """Bring a memory back to its value before a change (a deleted one comes back).
+
+        ``change_id`` is a :class:`MemoryChange`'s ``id`` from :meth:`history`. The
+        undo is a change of its own (``restored``), so it can be undone too.
+
+        Raises:
+            HistoryNotFoundError: the history has no such change (or it has expired).
+        """
+        return run_sync(self._flows.undo(change_id, namespace), self._client)
 
     @asynccontextmanager
     async def _async_api(self) -> AsyncIterator[LangGraphClient]:

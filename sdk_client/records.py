@@ -28,6 +28,11 @@ delivery record    ``(DELIVERY_LABEL, thread)``, key          *written* by the r
                                                               with the thread
 =================  =========================================  ===================================
 
+Beside them, per user rather than per thread, a memory's **history**: one entry per
+change (created, updated, deleted, restored) under ``(HISTORY_LABEL, *memory
+namespace)``, written by ``commit`` in the same store batch as the change it records
+(and by an undo), kept :data:`DEFAULT_HISTORY_DAYS` unless configured.
+
 With API keys on, every namespace sits under its owner's identity
 (:func:`user_prefix`): the server's auth adds it to a user's HTTP store requests, the
 graph's runs add it themselves (``graphs/memory_manager/scoped.py``), and the server's
@@ -46,19 +51,23 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import Any, NotRequired, TypedDict, TypeVar
+from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 
 from sdk_client.contract import Message  # a leaf too: the standard library and its errors
 
 __all__ = [
+    "DEFAULT_HISTORY_DAYS",
     "DELIVERY_KEY",
     "DELIVERY_LABEL",
+    "HISTORY_LABEL",
     "INBOX_LABEL",
     "RECEIPTS_LABEL",
     "RECEIPT_MAX_AGE_S",
     "RUNS_PAGE",
     "STORE_PAGE",
     "DeliveryRecord",
+    "HistoryEntry",
+    "HistoryEvent",
     "InboxEntry",
     "Receipt",
     "RunSpec",
@@ -70,6 +79,10 @@ __all__ = [
     "entry_submitted_at",
     "expired_receipts",
     "held_submissions",
+    "history_entry",
+    "history_key",
+    "history_namespace",
+    "history_ttl_minutes",
     "inbox_count",
     "inbox_entry",
     "inbox_namespace",
@@ -98,6 +111,12 @@ DELIVERY_LABEL = "reflection_delivery"
 
 DELIVERY_KEY = "state"
 """Key of the one delivery record under :func:`delivery_namespace`."""
+
+HISTORY_LABEL = "reflection_history"
+"""First label of a memory namespace's history (every change to its memories)."""
+
+DEFAULT_HISTORY_DAYS = 90.0
+"""How long a history entry is kept by default (``MEMORY_HISTORY_DAYS``; 0 keeps it for ever)."""
 
 RECEIPT_MAX_AGE_S = 24 * 3600
 """Receipts older than this are pruned when a later run on the thread commits."""
@@ -180,6 +199,32 @@ class DeliveryRecord(TypedDict):
     updated_at: float
 
 
+HistoryEvent = Literal["created", "updated", "deleted", "restored"]
+
+
+class HistoryEntry(TypedDict):
+    """One change to one memory: what it was before and after, when, and what caused it."""
+
+    namespace: list[str]
+    """The memory's namespace (inside the user's prefix)."""
+    key: str
+    """The memory's key in that namespace."""
+    event: HistoryEvent
+    at: float
+    """When the change was written (epoch seconds)."""
+    run_id: str | None
+    """The run that wrote it (None: an undo through the store API)."""
+    submission_ids: list[str]
+    """The submissions whose messages led to it (none for an undo)."""
+    message_ids: list[str]
+    before: dict[str, Any] | None
+    """The memory's value before (None: it did not exist)."""
+    after: dict[str, Any] | None
+    """The memory's value after (None: it was deleted)."""
+    restores: NotRequired[str]
+    """For a ``restored`` event: the key of the history entry whose value was brought back."""
+
+
 # ------------------------------------------------------------------------ places
 
 
@@ -221,6 +266,25 @@ def receipts_namespace(thread_id: str, prefix: Sequence[str] = ()) -> tuple[str,
 def delivery_namespace(thread_id: str, prefix: Sequence[str] = ()) -> tuple[str, ...]:
     """Namespace of a thread's delivery record (its key: :data:`DELIVERY_KEY`)."""
     return (*prefix, DELIVERY_LABEL, thread_id)
+
+
+def history_namespace(memory_namespace: Sequence[str]) -> tuple[str, ...]:
+    """Namespace of the history of the memories in ``memory_namespace``.
+
+    Inside the user's prefix like the memories themselves: a keyed user's store
+    requests and runs are prefixed by the server and the graph.
+    """
+    return (HISTORY_LABEL, *memory_namespace)
+
+
+def history_key(memory_key: str, at: float, seq: int = 0) -> str:
+    """A history entry's key: the memory's key, then when (sortable), then its place in the run."""
+    return f"{memory_key}@{int(at * 1_000_000):017d}.{seq:03d}"
+
+
+def history_ttl_minutes(days: float) -> float | None:
+    """The store TTL of a history entry kept ``days`` days (None: kept for ever)."""
+    return days * 24 * 60 if days > 0 else None
 
 
 def inboxes_namespace(prefix: Sequence[str] = ()) -> tuple[str, ...]:
@@ -320,6 +384,47 @@ def delivery_record(
         "last_run_id": run_id,
         "updated_at": now,
     }
+
+
+def history_entry(
+    namespace: Sequence[str],
+    key: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    at: float,
+    *,
+    run_id: str | None = None,
+    submission_ids: Sequence[str] = (),
+    message_ids: Sequence[str] = (),
+    restores: str | None = None,
+) -> HistoryEntry:
+    """The history entry of one change; its event follows from ``before`` and ``after``.
+
+    With ``restores`` (the key of the entry whose value came back), it is an undo.
+    """
+    event: HistoryEvent
+    if restores is not None:
+        event = "restored"
+    elif before is None:
+        event = "created"
+    elif after is None:
+        event = "deleted"
+    else:
+        event = "updated"
+    entry: HistoryEntry = {
+        "namespace": list(namespace),
+        "key": key,
+        "event": event,
+        "at": at,
+        "run_id": run_id,
+        "submission_ids": list(submission_ids),
+        "message_ids": list(message_ids),
+        "before": before,
+        "after": after,
+    }
+    if restores is not None:
+        entry["restores"] = restores
+    return entry
 
 
 # --------------------------------------------------------------------- read

@@ -11,10 +11,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sdk_client.contract import memory_text
 from sdk_client.errors import AcceptTimeoutError
 
 __all__ = [
     "Delivery",
+    "MemoryChange",
     "ModelUsage",
     "Stage",
     "SubmissionFuture",
@@ -177,6 +179,62 @@ class Delivery:
             return f"parked after {self.attempts} attempts: {self.last_error}"
         when = time.strftime("%H:%M:%S", time.localtime(self.next_at)) if self.next_at else "soon"
         return f"retrying, attempt {self.attempts + 1} of {self.max_attempts}, next at {when}"
+
+
+@dataclass(frozen=True)
+class MemoryChange:
+    """One change to one memory, from its history (``history()``, ``memory-reflect history``).
+
+    Attributes:
+        id: The change's id in the history: what ``undo()`` takes.
+        namespace: The memory's namespace.
+        key: The memory's key.
+        event: ``created``, ``updated``, ``deleted``, or ``restored`` (an undo).
+        at: When it was written (epoch seconds).
+        run_id: The run that wrote it; None for an undo or a change made through the CLI.
+        submission_ids: The submissions whose messages led to it.
+        message_ids: Those messages' ids.
+        before: The memory's value before (None: it did not exist).
+        after: Its value after (None: it was deleted).
+        restores: For ``restored``: the id of the change it undid.
+    """
+
+    id: str
+    namespace: tuple[str, ...]
+    key: str
+    event: str
+    at: float
+    run_id: str | None = None
+    submission_ids: tuple[str, ...] = ()
+    message_ids: tuple[str, ...] = ()
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    restores: str | None = None
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> MemoryChange:
+        """Build from a history item of the store (``records.HistoryEntry`` is its value)."""
+        value = item["value"]
+        return cls(
+            id=str(item["key"]),
+            namespace=tuple(value.get("namespace") or ()),
+            key=str(value.get("key", "")),
+            event=str(value.get("event", "")),
+            at=float(value.get("at", 0.0)),
+            run_id=value.get("run_id"),
+            submission_ids=tuple(value.get("submission_ids") or ()),
+            message_ids=tuple(value.get("message_ids") or ()),
+            before=value.get("before"),
+            after=value.get("after"),
+            restores=value.get("restores"),
+        )
+
+    def describe(self) -> str:
+        """One line for people: when, what happened, and the text after (or before)."""
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.at))
+        value = self.after if self.after is not None else self.before
+        text = memory_text(value) if value is not None else ""
+        return f"{when} {self.event} {'/'.join([*self.namespace, self.key])}: {text}"
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 The order is what makes "nothing accepted is lost" hold:
 
-1. apply the staged memory writes, and write one receipt per processed submission
-   (the client's Futures wait for these), in one store batch;
+1. apply the staged memory writes, record each change in the memory's history, and
+   write one receipt per processed submission (the client's Futures wait for these),
+   in one store batch;
 2. then delete exactly the inbox items ``gather`` read, no others.
 
 If the run dies anywhere before step 2 finishes, the inbox items are still
@@ -28,7 +29,7 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import GetOp, Item, Op, PutOp, Result, SearchOp
 
 from graphs.memory_manager.change_text import change_text
-from graphs.memory_manager.context import Context
+from graphs.memory_manager.context import Context, context_of
 from graphs.memory_manager.runs import memory_path, require_store, thread_id_of
 from graphs.memory_manager.state import Batch, Changes, StagedOp, State, Usage
 from graphs.memory_manager.usage import usage_of
@@ -38,6 +39,10 @@ from sdk_client.records import (
     RUNS_PAGE,
     delivery_namespace,
     expired_receipts,
+    history_entry,
+    history_key,
+    history_namespace,
+    history_ttl_minutes,
     inbox_namespace,
     receipt,
     receipts_namespace,
@@ -89,6 +94,48 @@ def _plan(
             changes["created" if existing is None else "updated"].append(path)
         current[key] = op["value"]
     return changes, before, writes
+
+
+def _history(
+    ops: list[StagedOp],
+    found: dict[Key, dict[str, Any] | None],
+    batches: list[Batch],
+    run_id: str | None,
+    ttl_minutes: float | None,
+    now: float,
+) -> list[PutOp]:
+    """One history entry per memory the run changed: its value before the run and after.
+
+    A key written several times in one run is one change (first value to last); a
+    key whose value ends as it began is none. Each entry names the submissions and
+    messages of the namespace's batch, which is what the run extracted it from.
+    """
+    after = dict(found)
+    for op in ops:
+        after[(tuple(op["namespace"]), op["key"])] = op["value"]
+    by_namespace = {tuple(b["namespace"]): b for b in batches}
+    writes = []
+    for seq, key in enumerate(dict.fromkeys((tuple(op["namespace"]), op["key"]) for op in ops)):
+        if found.get(key) == after[key]:
+            continue
+        namespace, memory_key = key
+        batch = by_namespace.get(namespace)
+        entry = history_entry(
+            namespace, memory_key, found.get(key), after[key], now,
+            run_id=run_id,
+            submission_ids=batch["submission_ids"] if batch else (),
+            message_ids=[m["id"] for m in batch["messages"]] if batch else (),
+        )  # fmt: skip
+        writes.append(
+            PutOp(
+                history_namespace(namespace),
+                history_key(memory_key, now, seq),
+                dict(entry),
+                index=False,
+                ttl=ttl_minutes,
+            )
+        )
+    return writes
 
 
 def _values(keys: list[Key], answers: list[Result]) -> dict[Key, dict[str, Any] | None]:
@@ -156,7 +203,10 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         reads += _acknowledgement_reads(thread_id)
     answers = await store.abatch(reads) if reads else []
     found, acknowledgement_answers = answers[: len(keys)], answers[len(keys) :]
-    changes, before, writes = _plan(ops, _values(keys, found))
+    values = _values(keys, found)
+    changes, before, writes = _plan(ops, values)
+    ttl = history_ttl_minutes(context_of(runtime).history_days)
+    writes += _history(ops, values, batches, state.get("run_id"), ttl, time.time())
     if thread_id:
         writes += _receipts(thread_id, batches, state.get("run_id"), changes, usage_of(state))
     if writes:

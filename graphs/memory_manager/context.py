@@ -29,6 +29,7 @@ from graphs.memory_manager.prompts import DEFAULT_INSTRUCTIONS
 from graphs.server.envvars import parse_int, parse_number
 from sdk_client.contract import parse_namespace, validate_namespace
 from sdk_client.errors import InvalidPayloadError, InvalidPayloadTypeError
+from sdk_client.records import DEFAULT_HISTORY_DAYS
 
 __all__ = ["DEFAULT_NAMESPACE", "Context", "context_of"]
 
@@ -120,6 +121,10 @@ def _dedup_threshold() -> float:
 
 def _model_timeout() -> float:
     return _env("MEMORY_MODEL_TIMEOUT", 60.0, _as_float)
+
+
+def _history_days() -> float:
+    return _env("MEMORY_HISTORY_DAYS", DEFAULT_HISTORY_DAYS, _as_float)
 
 
 def _show_env_defaults(schema: dict[str, Any]) -> None:
@@ -218,6 +223,14 @@ class Context:
             "its run indefinitely. Default 60. Env: MEMORY_MODEL_TIMEOUT.",
         },
     )
+    history_days: float = field(
+        default_factory=_history_days,
+        metadata={
+            "description": "Days each entry of a memory's history (every change, its before "
+            "and after, and what caused it) is kept, through the store's TTL; 0 keeps it for "
+            "ever. Default 90. Env: MEMORY_HISTORY_DAYS.",
+        },
+    )
 
     def __post_init__(self) -> None:
         """Check every field, so a bad value fails the run at its start, naming the field."""
@@ -234,6 +247,7 @@ class Context:
         self.query_limit = int(_number("query_limit", self.query_limit, 1, None, "an integer"))
         self.dedup_threshold = _number("dedup_threshold", self.dedup_threshold, 0, 1)
         self.model_timeout = _number("model_timeout", self.model_timeout, 0, None, exclusive=True)
+        self.history_days = _number("history_days", self.history_days, 0, None)
         if self.schemas is not None:
             self.schemas = [_check_schema(s, i) for i, s in enumerate(self.schemas)]
 

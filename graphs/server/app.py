@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from graphs.memory_manager.context import Context
 from graphs.memory_manager.embeddings import warm_up_index
 from graphs.server import access, filter_patch, openapi
 from graphs.server.guard import GuardRequests
@@ -30,6 +31,8 @@ from graphs.server.inspector import ROUTES as INSPECTOR_ROUTES
 from graphs.server.jobs import start_jobs, stop_jobs
 from graphs.server.redelivery import RedeliverySettings
 from sdk_client.contract import GRAPH_ID, META_PATH
+from sdk_client.errors import InvalidPayloadError
+from sdk_client.records import DEFAULT_HISTORY_DAYS
 
 __all__ = ["META_PATH", "ServerApp", "app", "lifespan", "tune_collector"]
 
@@ -94,13 +97,20 @@ async def meta(_request: Request) -> Response:
     ``capture``: runs on the memory graph have their input written to the inbox by the
     server (:mod:`graphs.server.capture`), so a client needs one request per submission. A
     server without this route (no ``http.app``, e.g. the langhost runtime) has none of it.
+    ``history``: how long a memory's history is kept by default (``MEMORY_HISTORY_DAYS``),
+    which a client's own changes (an undo) are kept for too.
     """
     settings = RedeliverySettings.from_env()
+    try:
+        history_days = Context().history_days
+    except InvalidPayloadError:  # a malformed MEMORY_* variable: every run names it
+        history_days = DEFAULT_HISTORY_DAYS
     return JSONResponse(
         {
             "graph_id": GRAPH_ID,
             "capture": True,
             "redelivery": {"attempts": settings.attempts, "grace_seconds": settings.grace_seconds},
+            "history": {"days": history_days},
         }
     )
 

@@ -56,7 +56,8 @@ PATHS: dict[str, Any] = {
         "Server features",
         "This server's memory-reflect features, for clients that adapt to them: the "
         "memory graph's id, whether the server writes each run's input to the inbox "
-        "itself (capture), and its redelivery settings. Anonymous.",
+        "itself (capture), its redelivery settings and how long it keeps a memory's "
+        "history. Anonymous.",
         {
             "200": _json(
                 "The features",
@@ -66,6 +67,7 @@ PATHS: dict[str, Any] = {
                     redelivery=_object(
                         attempts={"type": "integer"}, grace_seconds={"type": "number"}
                     ),
+                    history=_object(days={"type": "number"}),
                 ),
             )
         },

@@ -28,7 +28,10 @@ from langgraph_sdk.client import SyncLangGraphClient
 from rich.console import Console
 from rich.live import Live
 
+from sdk_client._flows import Flows, ServerFeatures
 from sdk_client._http import API_KEY_VARS, DEFAULT_URL, HttpSettings
+from sdk_client._retry import RetryPolicy
+from sdk_client._sansio import run_sync
 from sdk_client.cli import render
 from sdk_client.cli.views import (
     GRAPH_ID,
@@ -41,6 +44,7 @@ from sdk_client.cli.views import (
 from sdk_client.contract import normalize_payload, validate_after_seconds
 from sdk_client.errors import (
     FlushTimeoutError,
+    HistoryNotFoundError,
     InvalidPayloadError,
     NotAcceptedError,
     ProcessingFailedError,
@@ -160,6 +164,8 @@ class _Group(click.Group):
             raise ServerUnreachableError(ctx.obj.url if ctx.obj else "?", err) from err
         except InvalidPayloadError as err:
             raise _BadInputError(str(err)) from err
+        except HistoryNotFoundError as err:
+            raise ServerRefusedError(str(err)) from err
         except (FlushTimeoutError, TimeoutError) as err:
             raise WaitTimeoutError(str(err) or "timed out") from err
         except ProcessingFailedError as err:
@@ -526,7 +532,7 @@ def flush(
 
 @cli.group()
 def memories() -> None:
-    """List, search, show and delete stored memories in a namespace."""
+    """List, search, show and delete stored memories; their history, and undo."""
 
 
 _NS_OPTION = click.option(
@@ -608,9 +614,56 @@ def delete(keys: tuple[str, ...], namespace: str | None, yes: bool) -> None:
         click.confirm(
             f"delete {len(targets)} memor{'y' if len(targets) == 1 else 'ies'}?", abort=True
         )
+    days = run_sync(ServerFeatures.ask(RetryPolicy()), client).history_days
     for ns, key in targets:
-        client.store.delete_item(ns, key)
-        click.echo(f"deleted {'/'.join([*ns, key])}")
+        # Through the history, like a run's delete: `memories undo` brings it back.
+        change = run_sync(Flows.change_memory(ns, key, None, time.time(), days), client)
+        click.echo(f"deleted {'/'.join([*ns, key])} (undo: memory-reflect memories undo "
+                   f"{change.id} -n {'/'.join(ns)})")  # fmt: skip
+
+
+def _executor(settings: Settings, namespace: str) -> ReflectionExecutor:
+    settings.client()  # fail fast, with the hint, when nothing listens
+    return ReflectionExecutor(
+        settings.graph, parse_namespace(namespace), url=settings.url, api_key=settings.api_key
+    )
+
+
+@memories.command()
+@click.argument("key", required=False)
+@_NS_OPTION
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def history(key: str | None, namespace: str, limit: int, as_json: bool) -> None:
+    """Show what changed in a namespace's memories (one memory's, with KEY), newest first.
+
+    Each change: when, created / updated / deleted / restored, the text after (or
+    before), and its id, which `memories undo` takes.
+    """
+    with _executor(_settings(), namespace) as executor:
+        changes = executor.history(key, limit=limit)
+    if as_json:
+        click.echo(json.dumps([asdict(c) for c in changes], indent=2, default=str))
+    else:
+        _console().print(render.history_table(changes, parse_namespace(namespace)))
+
+
+@memories.command()
+@click.argument("change_id")
+@_NS_OPTION
+def undo(change_id: str, namespace: str) -> None:
+    """Bring a memory back to what it was before a change (CHANGE_ID from `memories history`).
+
+    The undo is a change of its own, shown in the history, so it can be undone too.
+    """
+    with _executor(_settings(), namespace) as executor:
+        change = executor.undo(change_id)
+    click.echo(f"{change.event} {'/'.join([*change.namespace, change.key])} (change {change.id})")
+
+
+# The lifecycle's commands at the top level too: `memory-reflect history`, `memory-reflect undo`.
+cli.add_command(history)
+cli.add_command(undo)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

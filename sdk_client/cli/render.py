@@ -7,6 +7,7 @@ function of its arguments, so it is tested without a server or a terminal.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from sdk_client.cli.views import LastRun, ThreadSnapshot
 from sdk_client.contract import memory_text
+from sdk_client.types import MemoryChange
 
 __all__ = [
     "events",
@@ -189,6 +191,22 @@ def _when(stamp: Any) -> str:
         return "-"
     at = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC)
     return at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def history_table(changes: Sequence[MemoryChange], namespace: Sequence[str]) -> Table:
+    """Changes to memories, newest first: when (UTC), what, the memory, its text, the change id."""
+    table = Table(
+        title=f"{len(changes)} change{'' if len(changes) == 1 else 's'} in {'/'.join(namespace)}",
+        title_justify="left",
+    )
+    for name in ("when (UTC)", "event", "key", "memory", "change id"):
+        table.add_column(name, no_wrap=name != "memory")
+    for change in changes:
+        value = change.after if change.after is not None else change.before
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(change.at))
+        text = memory_text(value) if value is not None else ""
+        table.add_row(when, change.event, change.key, text, change.id)
+    return table
 
 
 def memory_table(items: Sequence[Mapping[str, Any]], namespace: Sequence[str]) -> Table:

@@ -1,7 +1,9 @@
 """Fixtures for the scale-out tests: a local cluster (Postgres + Redis + two server processes).
 
 Opt-in (``SCALEOUT=1``, ``make scaleout``): the first run installs Debian's Redis and
-builds the runtime venv, which takes minutes. Every cluster runs with API keys for
+builds the runtime venv, which takes minutes. A failed test's report carries the errors
+the cluster's servers logged meanwhile, and every cluster's logs are kept in
+:data:`LOGS` once it has stopped. Every cluster runs with API keys for
 alice and bob, the mounted app and the vector index, as a real deployment would. The
 servers use the LLM path against the scripted endpoint, whose ``gate`` lets a test hold
 a run while it is running.
@@ -10,7 +12,11 @@ a run while it is running.
 from __future__ import annotations
 
 import os
+import re
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +27,42 @@ from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
 from tests.server import ISOLATED_ENV
 
 KEYS = f"alice:{ALICE_KEY},bob:{BOB_KEY}"
+
+LOGS = Path(os.environ.get("MEMORY_REFLECT_CLUSTER_LOGS", "/tmp/memory-reflect-scaleout-logs"))
+"""Where each cluster's logs are kept (a folder a cluster), ``MEMORY_REFLECT_CLUSTER_LOGS``."""
+
+_LIVE: list[Cluster] = []
+_ERROR = re.compile(r"Traceback|Error|Exception|\bERROR\b|CRITICAL|exception")
+
+
+@contextmanager
+def keyed_cluster(name: str, env: dict[str, str | None]) -> Iterator[Cluster]:
+    """Two server processes with ``env``; their logs kept under ``LOGS/name-<time>``."""
+    keep = LOGS / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    with run_cluster(2, env, keep_logs=keep) as c:
+        _LIVE.append(c)
+        try:
+            yield c
+        finally:
+            _LIVE.remove(c)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test's report shows what the live clusters' servers logged as errors."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed or not _LIVE:
+        return
+    for cluster in _LIVE:
+        for node in cluster.nodes:
+            lines = node.log_text().splitlines()
+            hits = [i for i, line in enumerate(lines) if _ERROR.search(line)]
+            if not hits:
+                continue
+            # The latest error, with the traceback that leads to it.
+            shown = lines[max(0, hits[-1] - 120) : hits[-1] + 10]
+            report.sections.append((f"server log {node.url}, its latest error", "\n".join(shown)))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -46,7 +88,7 @@ def cluster_env(llm: ScriptedEndpoint, **extra: str) -> dict[str, str | None]:
 
 @pytest.fixture(scope="session")
 def cluster(llm: ScriptedEndpoint) -> Iterator[Cluster]:
-    with run_cluster(2, cluster_env(llm)) as c:
+    with keyed_cluster("cluster", cluster_env(llm)) as c:
         yield c
 
 

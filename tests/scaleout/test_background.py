@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from langgraph_sdk import get_client, get_sync_client
 from langgraph_sdk.errors import NotFoundError
 
-from deploy.local_cluster import Cluster, run_cluster
+from deploy.local_cluster import Cluster
 from graphs.server.lease import claim
 from sdk_client import ProcessingFailedError
 from sdk_client.cli import cli
@@ -28,7 +28,7 @@ from sdk_client.records import inbox_namespace
 from tests.conftest import ALICE_KEY
 from tests.integration.test_redelivery import _memories, _record, _turn
 from tests.llm_endpoint import ScriptedEndpoint
-from tests.scaleout.conftest import cluster_env, make_executor
+from tests.scaleout.conftest import cluster_env, keyed_cluster, make_executor
 from tests.server import FAST_REDELIVERY, wait_until
 
 pytestmark = pytest.mark.scaleout
@@ -38,7 +38,7 @@ SWEEP = {"MEMORY_THREAD_TTL_MINUTES": "0.1", "MEMORY_SWEEP_INTERVAL_SECONDS": "1
 
 @pytest.fixture(scope="module")
 def bg(llm: ScriptedEndpoint) -> Iterator[Cluster]:
-    with run_cluster(2, cluster_env(llm, **FAST_REDELIVERY, **SWEEP)) as c:
+    with keyed_cluster("background", cluster_env(llm, **FAST_REDELIVERY, **SWEEP)) as c:
         yield c
 
 

@@ -21,6 +21,7 @@ The parts, in the order a turn passes them:
 - :mod:`.extractor`: :func:`extract_offline`, the one entry point the graph calls.
 """
 
+from graphs.memory_manager.offline.extractor import extract_offline
 from graphs.memory_manager.offline.facts import (
     Fact,
     extract_facts,
@@ -28,6 +29,5 @@ from graphs.memory_manager.offline.facts import (
     memory_value,
     profile_key,
 )
-from graphs.memory_manager.offline.extractor import extract_offline
 
 __all__ = ["Fact", "extract_facts", "extract_offline", "fact_key", "memory_value", "profile_key"]

@@ -108,6 +108,7 @@ _ENV_SAMPLES = {
     "MEMORY_QUERY_LIMIT": ("7", 7),
     "MEMORY_DEDUP_THRESHOLD": ("0.5", 0.5),
     "MEMORY_MODEL_TIMEOUT": ("2.5", 2.5),
+    "MEMORY_HISTORY_DAYS": ("0", 0.0),
 }
 
 

@@ -16,7 +16,13 @@ from graphs.memory_manager.commit import RECEIPT_MAX_AGE_S, _plan, index_fields
 from graphs.memory_manager.gather import read_inbox
 from sdk_client.contract import normalize_payload
 from sdk_client.errors import InvalidPayloadError
-from sdk_client.records import DELIVERY_KEY, delivery_namespace, inbox_namespace, receipts_namespace
+from sdk_client.records import (
+    DELIVERY_KEY,
+    delivery_namespace,
+    history_namespace,
+    inbox_namespace,
+    receipts_namespace,
+)
 
 THREAD = "11111111-2222-3333-4444-555555555555"
 INBOX_ONLY = {"messages": [], "redelivery": 1}  # a redeliverer's run: the inbox, nothing of its own
@@ -281,3 +287,62 @@ async def test_receipts_never_enter_the_vector_index_whatever_fields_it_embeds()
 )
 def test_only_a_plain_memory_is_embedded_by_its_text_alone(value, fields):
     assert index_fields(value) == fields
+
+
+def _history(store) -> list:
+    return sorted(
+        store.search(history_namespace(("memories",)), limit=100), key=lambda i: i.value["at"]
+    )
+
+
+async def test_every_change_a_run_makes_is_in_the_history_with_what_caused_it(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I live in Porto.", 1.0))
+    out = await app.ainvoke(INBOX_ONLY, config(run_id="run-1"))
+    [created] = _history(store)
+    memory = store.search(("memories",))[0]
+    assert created.value == {
+        "namespace": ["memories"], "key": memory.key, "event": "created",
+        "at": created.value["at"], "run_id": "run-1", "submission_ids": ["a"],
+        "message_ids": [m["id"] for m in out["processed"]], "before": None,
+        "after": memory.value,
+    }  # fmt: skip
+    store.put(inbox_namespace(THREAD), "b", entry("b", "I moved to Lisbon.", 2.0))
+    await app.ainvoke(INBOX_ONLY, config(run_id="run-2"))
+    first, updated = _history(store)
+    assert first.key == created.key and first.key < updated.key  # keys sort by time
+    assert updated.value["event"] == "updated" and updated.value["key"] == memory.key
+    assert updated.value["before"] == memory.value
+    assert updated.value["after"] == store.get(("memories",), memory.key).value
+    assert updated.value["submission_ids"] == ["b"] and updated.value["run_id"] == "run-2"
+
+
+async def test_a_run_that_changes_nothing_adds_no_history(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1.0))
+    await app.ainvoke(INBOX_ONLY, config())
+    store.put(inbox_namespace(THREAD), "b", entry("b", "I love tea!", 2.0))
+    await app.ainvoke(INBOX_ONLY, config())
+    assert [h.value["event"] for h in _history(store)] == ["created"]
+
+
+class RecordingStore(InMemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.puts: list = []
+
+    async def abatch(self, ops):
+        ops = list(ops)
+        self.puts += [op for op in ops if type(op).__name__ == "PutOp"]
+        return await super().abatch(ops)
+
+
+@pytest.mark.parametrize(("days", "ttl"), [(None, 90 * 24 * 60.0), (0, None), (1, 24 * 60.0)])
+async def test_history_is_kept_as_long_as_configured(days, ttl):
+    from graphs.memory_manager.graph import builder
+
+    store = RecordingStore()
+    app = builder.compile(store=store, checkpointer=InMemorySaver())
+    store.put(inbox_namespace(THREAD), "a", entry("a", "I love tea.", 1.0))
+    context = {} if days is None else {"history_days": days}
+    await app.ainvoke(INBOX_ONLY, config(), context=context)
+    [put] = [op for op in store.puts if op.namespace[0] == "reflection_history"]
+    assert put.ttl == ttl and put.index is False

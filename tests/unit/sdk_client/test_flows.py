@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sdk_client import _flows
+from sdk_client import _flows, records
 from sdk_client._flows import Flows, ServerFeatures
 from sdk_client._ledger import STARTED_MARGIN, Ledger, RunPlan
 from sdk_client._retry import RetryPolicy
@@ -24,6 +24,7 @@ from sdk_client.contract import validate_thread_id
 from sdk_client.errors import (
     AcceptTimeoutError,
     FlushTimeoutError,
+    HistoryNotFoundError,
     InvalidPayloadError,
     NotAcceptedError,
     ProcessingFailedError,
@@ -755,3 +756,99 @@ def test_search_reads_the_namespace_asked_for():
     assert got == []
     with pytest.raises(InvalidPayloadError, match="namespace"):
         s.flows.search(None, None, 3, 0, ["bad.label"])
+
+
+# --------------------------------------------------------------------- history
+
+HISTORY = ("reflection_history", "memories")
+
+
+def _change(key: str, at: float, **value: Any) -> dict[str, Any]:
+    return {"key": key, "value": {"namespace": ["memories"], "key": "home", "at": at, **value}}
+
+
+def test_history_reads_every_page_newest_first_and_one_memory_with_a_key():
+    s = Setup()
+    page = _flows.STORE_PAGE
+    old, new = _change("home@1", 1.0, event="created"), _change("home@2", 2.0, event="updated")
+    first = Call("store.search_items", (HISTORY,), {"filter": {"key": "home"}, "limit": page,
+                                                     "offset": 0})  # fmt: skip
+    got = play(s.flows.history("home", None, 50), [(first, {"items": [old, new]})])
+    assert [(c.id, c.event, c.namespace) for c in got] == [
+        ("home@2", "updated", ("memories",)), ("home@1", "created", ("memories",))
+    ]  # fmt: skip
+    every = Call("store.search_items", (("reflection_history", "notes"),),
+                 {"limit": page, "offset": 0})  # fmt: skip
+    got = play(s.flows.history(None, ["notes"], 1), [(every, {"items": [old, new]})])
+    assert [c.id for c in got] == ["home@2"]  # the limit keeps the newest
+    for bad in ("", 3):
+        with pytest.raises(InvalidPayloadError, match="key"):
+            s.flows.history(bad, None, 5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidPayloadError, match="limit"):
+        s.flows.history(None, None, 0)
+
+
+def test_undo_brings_the_value_before_back_and_records_itself():
+    s = Setup()
+    porto, lisbon = {"content": "User lives in Porto."}, {"content": "User lives in Lisbon."}
+    change = _change("home@2", 2.0, event="updated", before=porto, after=lisbon)
+    restored_key = records.history_key("home", NOW)
+    entry = records.history_entry(("memories",), "home", lisbon, porto, NOW, restores="home@2")
+    got = play(
+        s.flows.undo("home@2", None),
+        [
+            (Call("store.get_item", (HISTORY, "home@2")), change),
+            (Call("store.get_item", (("memories",), "home")), {"key": "home", "value": lisbon}),
+            (Call("store.put_item", (("memories",), "home", porto)), None),
+            (Call("store.put_item", (HISTORY, restored_key, entry),
+                  {"index": False, "ttl": 90 * 24 * 60}), None),
+        ],
+    )  # fmt: skip
+    assert (got.id, got.event, got.before, got.after, got.restores) == (
+        restored_key, "restored", lisbon, porto, "home@2"
+    )  # fmt: skip
+
+
+def test_undoing_a_creation_deletes_and_a_missing_change_is_named():
+    s = Setup()
+    s.flows.features.history_days = 0  # kept for ever: no TTL
+    created = _change("home@1", 1.0, event="created", before=None, after={"content": "x"})
+    key = records.history_key("home", NOW)
+    entry = records.history_entry(("memories",), "home", {"content": "x"}, None, NOW,
+                                  restores="home@1")  # fmt: skip
+    play(
+        s.flows.undo("home@1", None),
+        [
+            (Call("store.get_item", (HISTORY, "home@1")), created),
+            (Call("store.get_item", (("memories",), "home")), {"value": {"content": "x"}}),
+            (Call("store.delete_item", (("memories",), "home")), None),
+            (Call("store.put_item", (HISTORY, key, entry), {"index": False, "ttl": None}), None),
+        ],
+    )
+    with pytest.raises(HistoryNotFoundError, match="no change 'gone'"):
+        play(s.flows.undo("gone", None), [(Call("store.get_item", (HISTORY, "gone")), GONE)])
+    with pytest.raises(InvalidPayloadError, match="change_id"):
+        s.flows.undo("", None)
+
+
+def test_a_delete_of_what_is_not_there_writes_only_the_history():
+    entry = records.history_entry(("m",), "k", None, None, NOW)
+    key = records.history_key("k", NOW)
+    play(
+        Flows.change_memory(("m",), "k", None, NOW, 1),
+        [
+            (Call("store.get_item", (("m",), "k")), None),
+            (Call("store.put_item", (("reflection_history", "m"), key, entry),
+                  {"index": False, "ttl": 1440}), None),
+        ],
+    )  # fmt: skip
+
+
+def test_the_server_says_how_long_it_keeps_history():
+    s = Setup()
+    s.flows.features.known = False
+    meta = Call("http.get", ("/reflect/meta",))
+    found = play(s.flows.server_features(), [(meta, {**META, "history": {"days": 7}})])
+    assert found.history_days == 7
+    plain = play(ServerFeatures.ask(RetryPolicy(max_attempts=1)), [(meta, GONE)])
+    assert plain.history_days == records.DEFAULT_HISTORY_DAYS

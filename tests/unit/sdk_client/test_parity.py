@@ -20,7 +20,17 @@ from sdk_client import AsyncReflectionExecutor, ReflectionExecutor, SubmissionFu
 from sdk_client.executor import RemoteExecutor
 
 # Methods that do I/O are coroutines on the async executor; submit() only queues.
-ASYNC_METHODS = {"status", "cancel", "retry", "search", "wait_accepted", "flush", "shutdown"}
+ASYNC_METHODS = {
+    "status",
+    "cancel",
+    "retry",
+    "search",
+    "history",
+    "undo",
+    "wait_accepted",
+    "flush",
+    "shutdown",
+}
 # Sync-only names, with why.
 SYNC_ONLY = {
     "asearch": "kept for langmem's call shape; on the async executor, search() is async",

@@ -18,6 +18,10 @@ from sdk_client.records import (
     entry_submitted_at,
     expired_receipts,
     held_submissions,
+    history_entry,
+    history_key,
+    history_namespace,
+    history_ttl_minutes,
     inbox_count,
     inbox_entry,
     inbox_namespace,
@@ -169,3 +173,26 @@ def test_the_module_loads_none_of_the_client():
         ["sdk_client", "sdk_client._contract_errors", "sdk_client.contract", "sdk_client.records"]
     )
     assert records.STORE_PAGE > records.RUNS_PAGE > 0
+
+
+def test_a_history_entry_says_what_happened_from_before_and_after():
+    kinds = [
+        history_entry(("m",), "k", None, {"v": 1}, 5.0)["event"],
+        history_entry(("m",), "k", {"v": 1}, {"v": 2}, 5.0)["event"],
+        history_entry(("m",), "k", {"v": 2}, None, 5.0)["event"],
+        history_entry(("m",), "k", None, {"v": 1}, 5.0, restores="k@1")["event"],
+    ]
+    assert kinds == ["created", "updated", "deleted", "restored"]
+    entry = history_entry(["m", "a"], "k", None, {"v": 1}, 5.0, run_id="r",
+                          submission_ids=["s"], message_ids=["m-1"], restores="x")  # fmt: skip
+    assert entry == {"namespace": ["m", "a"], "key": "k", "event": "restored", "at": 5.0,
+                     "run_id": "r", "submission_ids": ["s"], "message_ids": ["m-1"],
+                     "before": None, "after": {"v": 1}, "restores": "x"}  # fmt: skip
+    assert "restores" not in history_entry(("m",), "k", None, {"v": 1}, 5.0)
+
+
+def test_history_sits_beside_the_memories_and_its_keys_sort_by_time():
+    assert history_namespace(("memories", "alice")) == ("reflection_history", "memories", "alice")
+    keys = [history_key("k", at, seq) for at, seq in [(9.5, 0), (10.0, 0), (10.0, 1), (100.0, 0)]]
+    assert keys == sorted(keys) and len(set(keys)) == 4 and keys[0].startswith("k@")
+    assert history_ttl_minutes(90) == 90 * 24 * 60 and history_ttl_minutes(0) is None
