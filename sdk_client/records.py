@@ -214,6 +214,8 @@ class HistoryEntry(TypedDict):
     """When the change was written (epoch seconds)."""
     run_id: str | None
     """The run that wrote it (None: an undo through the store API)."""
+    thread_id: str | None
+    """The conversation (thread) whose run wrote it (None: not a run's change)."""
     submission_ids: list[str]
     """The submissions whose messages led to it (none for an undo)."""
     message_ids: list[str]
@@ -394,6 +396,7 @@ def history_entry(
     at: float,
     *,
     run_id: str | None = None,
+    thread_id: str | None = None,
     submission_ids: Sequence[str] = (),
     message_ids: Sequence[str] = (),
     restores: str | None = None,
@@ -417,6 +420,7 @@ def history_entry(
         "event": event,
         "at": at,
         "run_id": run_id,
+        "thread_id": thread_id,
         "submission_ids": list(submission_ids),
         "message_ids": list(message_ids),
         "before": before,

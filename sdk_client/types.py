@@ -192,6 +192,7 @@ class MemoryChange:
         event: ``created``, ``updated``, ``deleted``, or ``restored`` (an undo).
         at: When it was written (epoch seconds).
         run_id: The run that wrote it; None for an undo or a change made through the CLI.
+        thread_id: The conversation whose run wrote it (the server's thread id), or None.
         submission_ids: The submissions whose messages led to it.
         message_ids: Those messages' ids.
         before: The memory's value before (None: it did not exist).
@@ -205,6 +206,7 @@ class MemoryChange:
     event: str
     at: float
     run_id: str | None = None
+    thread_id: str | None = None
     submission_ids: tuple[str, ...] = ()
     message_ids: tuple[str, ...] = ()
     before: dict[str, Any] | None = None
@@ -222,6 +224,7 @@ class MemoryChange:
             event=str(value.get("event", "")),
             at=float(value.get("at", 0.0)),
             run_id=value.get("run_id"),
+            thread_id=value.get("thread_id"),
             submission_ids=tuple(value.get("submission_ids") or ()),
             message_ids=tuple(value.get("message_ids") or ()),
             before=value.get("before"),

@@ -100,7 +100,7 @@ def _history(
     ops: list[StagedOp],
     found: dict[Key, dict[str, Any] | None],
     batches: list[Batch],
-    run_id: str | None,
+    run: tuple[str | None, str | None],
     ttl_minutes: float | None,
     now: float,
 ) -> list[PutOp]:
@@ -108,8 +108,10 @@ def _history(
 
     A key written several times in one run is one change (first value to last); a
     key whose value ends as it began is none. Each entry names the submissions and
-    messages of the namespace's batch, which is what the run extracted it from.
+    messages of the namespace's batch, which is what the run extracted it from, and the
+    run: ``(run_id, thread_id)``.
     """
+    run_id, thread_id = run
     after = dict(found)
     for op in ops:
         after[(tuple(op["namespace"]), op["key"])] = op["value"]
@@ -122,7 +124,7 @@ def _history(
         batch = by_namespace.get(namespace)
         entry = history_entry(
             namespace, memory_key, found.get(key), after[key], now,
-            run_id=run_id,
+            run_id=run_id, thread_id=thread_id,
             submission_ids=batch["submission_ids"] if batch else (),
             message_ids=[m["id"] for m in batch["messages"]] if batch else (),
         )  # fmt: skip
@@ -206,7 +208,8 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     values = _values(keys, found)
     changes, before, writes = _plan(ops, values)
     ttl = history_ttl_minutes(context_of(runtime).history_days)
-    writes += _history(ops, values, batches, state.get("run_id"), ttl, time.time())
+    run = (state.get("run_id"), thread_id)
+    writes += _history(ops, values, batches, run, ttl, time.time())
     if thread_id:
         writes += _receipts(thread_id, batches, state.get("run_id"), changes, usage_of(state))
     if writes:

@@ -26,7 +26,13 @@ from graphs.server import access
 from graphs.server.auth import authenticate, presented_key
 from sdk_client.contract import GRAPH_ID, parse_namespace, validate_thread_id
 from sdk_client.errors import InvalidPayloadError
-from sdk_client.records import DELIVERY_KEY, DELIVERY_LABEL, INBOX_LABEL, RECEIPTS_LABEL
+from sdk_client.records import (
+    DELIVERY_KEY,
+    DELIVERY_LABEL,
+    HISTORY_LABEL,
+    INBOX_LABEL,
+    RECEIPTS_LABEL,
+)
 
 __all__ = ["GRAPH_ID", "ROUTES", "STATIC_DIR", "app", "parse_namespace"]
 
@@ -52,6 +58,7 @@ async def meta(_request: Request) -> Response:
             "receipts_label": RECEIPTS_LABEL,
             "delivery_label": DELIVERY_LABEL,
             "delivery_key": DELIVERY_KEY,
+            "history_label": HISTORY_LABEL,
         },
         headers=_NO_CACHE,
     )

@@ -302,7 +302,7 @@ async def test_every_change_a_run_makes_is_in_the_history_with_what_caused_it(ap
     memory = store.search(("memories",))[0]
     assert created.value == {
         "namespace": ["memories"], "key": memory.key, "event": "created",
-        "at": created.value["at"], "run_id": "run-1", "submission_ids": ["a"],
+        "at": created.value["at"], "run_id": "run-1", "thread_id": THREAD, "submission_ids": ["a"],
         "message_ids": [m["id"] for m in out["processed"]], "before": None,
         "after": memory.value,
     }  # fmt: skip

@@ -186,7 +186,7 @@ def test_a_history_entry_says_what_happened_from_before_and_after():
     entry = history_entry(["m", "a"], "k", None, {"v": 1}, 5.0, run_id="r",
                           submission_ids=["s"], message_ids=["m-1"], restores="x")  # fmt: skip
     assert entry == {"namespace": ["m", "a"], "key": "k", "event": "restored", "at": 5.0,
-                     "run_id": "r", "submission_ids": ["s"], "message_ids": ["m-1"],
+                     "run_id": "r", "thread_id": None, "submission_ids": ["s"], "message_ids": ["m-1"],
                      "before": None, "after": {"v": 1}, "restores": "x"}  # fmt: skip
     assert "restores" not in history_entry(("m",), "k", None, {"v": 1}, 5.0)
 

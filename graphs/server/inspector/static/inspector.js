@@ -13,7 +13,7 @@ const POLL_MS = Math.max(200, Number(new URLSearchParams(location.search).get("p
 
 let meta = {
   graph_id: "memory_manager", inbox_label: "reflection_inbox", receipts_label: "reflection_receipts",
-  delivery_label: "reflection_delivery", delivery_key: "state",
+  delivery_label: "reflection_delivery", delivery_key: "state", history_label: "reflection_history",
 };
 let prefix = []; // the owner label the store adds for this key (stripped for display)
 let pollTimer = null;
@@ -436,7 +436,7 @@ function renderChanges(changes, texts = {}) {
 
 // ---------------------------------------------------------------- Memories view
 
-const hidden = () => new Set([meta.inbox_label, meta.receipts_label, meta.delivery_label]);
+const hidden = () => new Set([meta.inbox_label, meta.receipts_label, meta.delivery_label, meta.history_label]);
 const unprefixed = (ns) => (prefix.length && prefix.every((l, i) => ns[i] === l) ? ns.slice(prefix.length) : ns);
 
 async function renderMemories(params, gen) {
@@ -481,45 +481,70 @@ async function memoriesBody(nsText, query, page, namespaces) {
       ? message(query ? `No memories under ${ns.join("/")} match “${query}”.` : `No memories under ${ns.join("/")} on this page.`)
       : message(`No namespace ${ns.join("/")} on this server${prefix.length ? " for your API key" : ""}. Pick one of those listed above.`, "error");
   }
-  const changedBy = await changeHistory();
+  const timelines = await memoryHistory(ns);
   const rows = found.items.map((item) => {
     const path = [...unprefixed(item.namespace), item.key].join("/");
-    const content = item.value && item.value.content
-      ? (typeof item.value.content === "string" ? item.value.content : item.value.content.content ?? JSON.stringify(item.value.content))
-      : JSON.stringify(item.value);
-    const history = (changedBy.get(path) || []).map((h) =>
-      `<li>${esc(h.kind)} by run <code>${esc(short(h.runId))}</code> on <a href="#/thread/${esc(h.threadId)}">thread ${esc(short(h.threadId))}</a> at ${esc(fmtTime(h.at))}${h.kind === "updated" && h.text ? `: ${changeText(h.kind, h.text)}` : ""}</li>`).join("");
+    const history = timeline(timelines.get(path) || []);
     return `<tr class="memory" data-key="${esc(item.key)}">
-      <td><code>${esc(path)}</code></td><td>${esc(content)}${item.score != null ? ` <span class="muted">(score ${Number(item.score).toFixed(2)})</span>` : ""}
-      ${history ? `<ul class="history">${history}</ul>` : ""}</td>
+      <td><code>${esc(path)}</code></td><td>${esc(memText(item.value))}${item.score != null ? ` <span class="muted">(score ${Number(item.score).toFixed(2)})</span>` : ""}
+      ${history}</td>
       <td>${esc(fmtTime(epoch(item.created_at)))}</td><td>${esc(fmtTime(epoch(item.updated_at)))}</td></tr>`;
   });
+  // Memories whose last change deleted them: their timeline, and the undo that brings them back.
+  const shown = new Set(found.items.map((item) => [...unprefixed(item.namespace), item.key].join("/")));
+  const gone = [...timelines.entries()].filter(([path, list]) => !shown.has(path) && list[list.length - 1].kind === "deleted");
+  const deleted = page === 0 && !query && gone.length
+    ? `<h3>Deleted</h3><table id="deleted-table"><tbody>${gone.map(([path, list]) =>
+      `<tr class="deleted-memory" data-path="${esc(path)}"><td><code>${esc(path)}</code></td><td>${esc(memText(list[list.length - 1].before))}${timeline(list)}</td></tr>`).join("")}</tbody></table>`
+    : "";
   const nav = `${page > 0 ? `<a href="${pageLink(nsText, query, page - 1)}">← previous</a> ` : ""}${found.items.length === PAGE_SIZE ? `<a href="${pageLink(nsText, query, page + 1)}">next →</a>` : ""}`;
-  return `<table id="memory-table"><thead><tr><th>memory</th><th>content · changed by</th><th>created</th><th>updated</th></tr></thead>
-    <tbody>${rows.join("")}</tbody></table><p>${nav}</p>
-    <p class="muted">“Changed by” comes from the last run of the 100 most recently updated threads.</p>`;
+  return `<table id="memory-table"><thead><tr><th>memory</th><th>content · its history</th><th>created</th><th>updated</th></tr></thead>
+    <tbody>${rows.join("")}</tbody></table><p>${nav}</p>${deleted}
+    <p class="muted">Each change's id is what <code>memory-reflect undo ID -n ${esc(ns.join("/"))}</code> takes.</p>`;
 }
 
 const pageLink = (ns, q, p) => `#/memories?ns=${encodeURIComponent(ns)}${q ? `&q=${encodeURIComponent(q)}` : ""}&page=${p}`;
 
-// Which run changed which memory path, from the latest state of recent threads.
-async function changeHistory() {
-  const threads = await rest("threads/search", "POST", {
-    metadata: { graph_id: meta.graph_id }, limit: 100, sort_by: "updated_at", sort_order: "desc",
+// A memory's readable text: langmem's content.content, a plain string, else JSON.
+function memText(value) {
+  if (value == null) return "";
+  const content = value.content;
+  if (typeof content === "string") return content;
+  if (content && typeof content.content === "string") return content.content;
+  return JSON.stringify(content ?? value);
+}
+
+// Every change to the namespace's memories, from the store's history (written with each
+// change by the graph's commit step, and by undo): path → changes, oldest first.
+async function memoryHistory(ns) {
+  const found = await rest("store/items/search", "POST", {
+    namespace_prefix: [meta.history_label, ...ns], limit: 500,
   });
   const byPath = new Map();
-  for (const t of threads) {
-    const v = t.values || {};
-    for (const kind of ["created", "updated", "deleted"]) {
-      for (const path of (v.changes && v.changes[kind]) || []) {
-        const list = byPath.get(path) || [];
-        const text = (v.change_text || {})[path];
-        list.push({ kind, runId: v.run_id, threadId: t.thread_id, at: v.timing && v.timing.finished_at, text });
-        byPath.set(path, list);
-      }
-    }
+  for (const item of found.items) {
+    const v = item.value || {};
+    const path = [...(v.namespace || []), v.key].join("/");
+    const list = byPath.get(path) || [];
+    list.push({
+      id: item.key, kind: v.event, runId: v.run_id, threadId: v.thread_id, at: v.at,
+      before: v.before, after: v.after, text: { before: memText(v.before), after: memText(v.after) },
+    });
+    byPath.set(path, list);
   }
+  for (const list of byPath.values()) list.sort((a, b) => a.at - b.at);
   return byPath;
+}
+
+function timeline(changes) {
+  if (!changes.length) return "";
+  const items = changes.map((h) => {
+    const by = h.runId
+      ? ` by run <code>${esc(short(h.runId))}</code>${h.threadId ? ` on <a href="#/thread/${esc(h.threadId)}">thread ${esc(short(h.threadId))}</a>` : ""}`
+      : "";
+    const shownAs = h.kind === "restored" ? "updated" : h.kind;
+    return `<li data-change-id="${esc(h.id)}" data-event="${esc(h.kind)}">${esc(h.kind)}${by} at ${esc(fmtTime(h.at))}: ${changeText(shownAs, h.text)} <code class="change-id" title="change id">${esc(h.id)}</code></li>`;
+  }).join("");
+  return `<ul class="history">${items}</ul>`;
 }
 
 // ---------------------------------------------------------------- routing and polling

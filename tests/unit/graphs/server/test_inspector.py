@@ -57,6 +57,7 @@ def test_meta_names_come_from_the_contract(client):
         "receipts_label": RECEIPTS_LABEL,
         "delivery_label": "reflection_delivery",
         "delivery_key": "state",
+        "history_label": "reflection_history",
     }
 
 

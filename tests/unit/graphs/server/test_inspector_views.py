@@ -118,3 +118,28 @@ def test_a_finished_burst_shows_what_the_run_spent():
     }  # fmt: skip
     [html] = evaluate('renderBurst(finishedBurst("t", values, []))', values=values)
     assert 'data-prompt-tokens="1234"' in html and "User likes tea." in html
+
+
+def test_a_memorys_timeline_shows_each_change_its_run_thread_and_id():
+    changes = [
+        {"id": "k@1", "kind": "created", "runId": "run-aaaaaaaa1", "threadId": "thread-bbbbbbbb1",
+         "at": 1.0, "text": {"before": "", "after": "User lives in Porto."}},
+        {"id": "k@2", "kind": "updated", "runId": "run-aaaaaaaa2", "threadId": None,
+         "at": 2.0, "text": {"before": "User lives in Porto.", "after": "User <3 Lisbon."}},
+        {"id": "k@3", "kind": "restored", "runId": None, "threadId": None,
+         "at": 3.0, "text": {"before": "User <3 Lisbon.", "after": "User lives in Porto."}},
+    ]  # fmt: skip
+    html, empty, texts = evaluate(
+        "timeline(changes)",
+        "timeline([])",
+        "[memText({content: {content: 'a'}}), memText({content: 'b'}), memText(null), "
+        "memText({kind: 'Pet', content: {name: 'Rex'}})]",
+        changes=changes,
+    )
+    assert empty == "" and texts == ["a", "b", "", '{"name":"Rex"}']
+    created, updated, restored = html.split("<li")[1:]
+    assert 'data-event="created"' in created and "#/thread/thread-bbbbbbbb1" in created
+    assert "User lives in Porto." in created and ">k@1</code>" in created
+    assert "by run" in updated and "#/thread/" not in updated  # no thread: no link
+    assert updated.index("Porto") < updated.index("User &lt;3 Lisbon.")  # escaped, before → after
+    assert 'data-event="restored"' in restored and "by run" not in restored
