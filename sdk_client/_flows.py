@@ -12,6 +12,7 @@ answers. What a flow learns goes to the :class:`~sdk_client._ledger.Ledger`.
 * :meth:`Flows.status`, :meth:`Flows.cancel`, :meth:`Flows.search`.
 * :meth:`Flows.history`, :meth:`Flows.undo`, :meth:`Flows.change_memory`: a memory's
   changes, and a change of the caller's own, recorded like the graph's.
+* :func:`erase`: everything of one user (``memory-reflect forget``).
 * :meth:`Flows.wait_accepted`, :meth:`Flows.flush`: wait for every Future so far.
 """
 
@@ -39,6 +40,10 @@ from sdk_client.errors import FlushTimeoutError, HistoryNotFoundError, InvalidPa
 from sdk_client.records import (
     DEFAULT_HISTORY_DAYS,
     DELIVERY_KEY,
+    DELIVERY_LABEL,
+    HISTORY_LABEL,
+    INBOX_LABEL,
+    RECEIPTS_LABEL,
     RUNS_PAGE,
     STORE_PAGE,
     delivery_namespace,
@@ -50,10 +55,11 @@ from sdk_client.records import (
     inbox_namespace,
     paged,
     receipts_namespace,
+    thread_records,
 )
 from sdk_client.types import Delivery, MemoryChange, SubmissionFuture, ThreadStatus
 
-__all__ = ["ONCE", "Flows", "ServerFeatures"]
+__all__ = ["ONCE", "Erased", "Flows", "ServerFeatures", "erase"]
 
 logger = logging.getLogger("sdk_client")
 
@@ -530,3 +536,126 @@ def _get_item(namespace: tuple[str, ...], key: str) -> Flow[dict[str, Any] | Non
             raise
         return None
     return dict(item) if item else None
+
+
+# --------------------------------------------------------------------- erasure
+
+WHOAMI_PATH = "/inspector/api/whoami"
+_THREAD_LABELS = frozenset({INBOX_LABEL, RECEIPTS_LABEL, DELIVERY_LABEL})
+
+
+@dataclass
+class Erased:
+    """What :func:`erase` deleted."""
+
+    namespaces: list[tuple[str, ...]] = field(default_factory=list)
+    items: int = 0
+    threads: list[str] = field(default_factory=list)
+
+
+def erase(user: str | None, namespaces: Sequence[Sequence[str]], graph_id: str) -> Flow[Erased]:
+    """Delete one user's memories, their history, and the conversations that fed them.
+
+    On a keyed server ``user`` must be the caller's own identity, and everything the
+    key owns goes: every store namespace under its prefix (memories, history, inbox,
+    receipts, delivery records) and every memory-manager thread (its runs and
+    checkpoints, which hold the messages). On an open server there are no owners:
+    ``user`` names a namespace label (``memories/alice`` for ``alice``), and what goes
+    is every memory namespace holding it, its history, and each thread whose last run
+    wrote there or whose inbox waits for it. ``namespaces`` adds namespaces to erase
+    (and their history). Threads go first, their runs cancelled, so no run writes a
+    memory back after its namespace was emptied.
+
+    Raises:
+        InvalidPayloadError: nothing was named, or a namespace is malformed (at once),
+            or ``user`` is not the key's identity (before anything is deleted).
+    """
+    targets = [validate_namespace(ns, "--namespace") for ns in namespaces]
+    if user is None and not targets:
+        raise InvalidPayloadError("forget: name a --user or at least one --namespace")
+    return _erase(user, targets, graph_id)
+
+
+def _erase(user: str | None, targets: list[tuple[str, ...]], graph_id: str) -> Flow[Erased]:
+    identity, prefix = yield from _whoami()
+    if prefix and user is not None and user != identity:
+        raise InvalidPayloadError(
+            f"--user {user!r}: this API key is {identity!r}'s; erase with {user!r}'s own key"
+        )
+    everything = bool(prefix) and user is not None
+    listed = yield from _pages("store.list_namespaces", (), {}, RUNS_PAGE, "namespaces")
+    owned = [_unprefixed(ns, prefix) for ns in listed]
+
+    def chosen(ns: tuple[str, ...]) -> bool:
+        if everything:
+            return True
+        if ns and ns[0] in _THREAD_LABELS:
+            return False  # per thread: they go with their thread below
+        memory = ns[1:] if ns and ns[0] == HISTORY_LABEL else ns
+        return (user is not None and user in memory) or any(memory[: len(t)] == t for t in targets)
+
+    doomed = [ns for ns in owned if chosen(ns)]
+    memory_namespaces = {ns for ns in doomed if ns and ns[0] != HISTORY_LABEL}
+    erased = Erased(namespaces=doomed)
+    threads = yield from _pages(
+        "threads.search", (), {"metadata": {"graph_id": graph_id}}, RUNS_PAGE
+    )
+    for thread in threads:
+        tid = str(thread["thread_id"])
+        fed = everything or (yield from _fed(thread, tid, memory_namespaces))
+        if fed:
+            erased.items += yield from _erase_thread(tid)
+            erased.threads.append(tid)
+    for ns in doomed:
+        for item in (yield from Flows.read_all(ns)):
+            if _unprefixed(tuple(item["namespace"]), prefix) == ns:
+                yield Call("store.delete_item", (ns, item["key"]))
+                erased.items += 1
+    return erased
+
+
+def _whoami() -> Flow[tuple[str | None, tuple[str, ...]]]:
+    """The caller's identity and store prefix; none on a server without the route."""
+    try:
+        who = yield Call("http.get", (WHOAMI_PATH,))
+    except Exception as err:
+        if not not_found(err):
+            raise
+        return None, ()
+    return who.get("identity"), tuple(who.get("prefix") or ())
+
+
+def _unprefixed(namespace: Sequence[str], prefix: tuple[str, ...]) -> tuple[str, ...]:
+    ns = tuple(namespace)
+    return ns[len(prefix) :] if prefix and ns[: len(prefix)] == prefix else ns
+
+
+def _fed(
+    thread: Mapping[str, Any], thread_id: str, memory_namespaces: set[tuple[str, ...]]
+) -> Flow[bool]:
+    """Whether the thread's last run wrote to, or its inbox waits for, one of the namespaces."""
+    written = (thread.get("values") or {}).get("namespaces") or []
+    if any(tuple(ns) in memory_namespaces for ns in written):
+        return True
+    inbox = yield from Flows.read_all(inbox_namespace(thread_id))
+    return any(tuple(i["value"].get("namespace") or ()) in memory_namespaces for i in inbox)
+
+
+def _erase_thread(thread_id: str) -> Flow[int]:
+    """Cancel the thread's runs, delete its records, then the thread; how many records."""
+    for run in (yield from Flows.inflight(thread_id)):
+        try:
+            yield Call("runs.cancel", (thread_id, str(run["run_id"])), {"action": "rollback"})
+        except Exception as err:  # finished or deleted meanwhile
+            logger.debug("cancel of run %s: %s", run["run_id"], err)
+    count = 0
+    for namespace in thread_records(thread_id):
+        for item in (yield from Flows.read_all(namespace)):
+            yield Call("store.delete_item", (namespace, item["key"]))
+            count += 1
+    try:
+        yield Call("threads.delete", (thread_id,))
+    except Exception as err:
+        if not not_found(err):
+            raise
+    return count

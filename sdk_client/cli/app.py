@@ -28,7 +28,7 @@ from langgraph_sdk.client import SyncLangGraphClient
 from rich.console import Console
 from rich.live import Live
 
-from sdk_client._flows import Flows, ServerFeatures
+from sdk_client._flows import Flows, ServerFeatures, erase
 from sdk_client._http import API_KEY_VARS, DEFAULT_URL, HttpSettings
 from sdk_client._retry import RetryPolicy
 from sdk_client._sansio import run_sync
@@ -659,6 +659,36 @@ def undo(change_id: str, namespace: str) -> None:
     with _executor(_settings(), namespace) as executor:
         change = executor.undo(change_id)
     click.echo(f"{change.event} {'/'.join([*change.namespace, change.key])} (change {change.id})")
+
+
+@cli.command()
+@click.option("--user", default=None, help="Keyed server: the key's own identity. Open: a label.")
+@click.option(
+    "-n", "--namespace", "namespaces", multiple=True,
+    help="A memory namespace to erase too, e.g. memories/alice (repeatable).",
+)  # fmt: skip
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def forget(user: str | None, namespaces: tuple[str, ...], yes: bool) -> None:
+    """Erase a user: memories, their history, inbox, receipts and conversations. No undo.
+
+    On a server with API keys, run it with the user's own key and --user naming
+    them: everything that key owns goes. On an open server, --user names a namespace
+    label: every memory namespace holding it (memories/alice for alice), its history,
+    and the threads that fed it go.
+    """
+    settings = _settings()
+    targets = [parse_namespace(ns) for ns in namespaces]
+    if user is None and not targets:
+        raise _BadInputError("forget: name a --user or at least one --namespace")
+    client = settings.client()
+    if not yes:
+        who = f"user {user!r}" if user else "namespaces " + ", ".join(namespaces)
+        click.confirm(f"erase everything of {who}? This cannot be undone", abort=True)
+    erased = run_sync(erase(user, targets, settings.graph), client)
+    click.echo(
+        f"erased {erased.items} items in {len(erased.namespaces)} namespaces and "
+        f"{len(erased.threads)} threads"
+    )
 
 
 # The lifecycle's commands at the top level too: `memory-reflect history`, `memory-reflect undo`.

@@ -852,3 +852,59 @@ def test_the_server_says_how_long_it_keeps_history():
     assert found.history_days == 7
     plain = play(ServerFeatures.ask(RetryPolicy(max_attempts=1)), [(meta, GONE)])
     assert plain.history_days == records.DEFAULT_HISTORY_DAYS
+
+
+# --------------------------------------------------------------------- erasure
+
+WHOAMI = Call("http.get", ("/inspector/api/whoami",))
+THREADS = Call("threads.search", (), {"metadata": {"graph_id": "memory_manager"},
+                                      "limit": _flows.RUNS_PAGE, "offset": 0})  # fmt: skip
+NAMESPACES = Call("store.list_namespaces", (), {"limit": _flows.RUNS_PAGE, "offset": 0})
+
+
+def _runs(thread_id: str, status: str) -> Call:
+    options = {"status": status, "limit": _flows.RUNS_PAGE, "offset": 0}
+    return Call("runs.list", (thread_id,), options)
+
+
+def _read(ns: tuple[str, ...]) -> Call:
+    return Call("store.search_items", (ns,), {"limit": _flows.STORE_PAGE, "offset": 0})
+
+
+def test_a_keyed_key_erases_only_its_own_identity():
+    with pytest.raises(InvalidPayloadError, match="this API key is 'alice'"):
+        play(_flows.erase("bob", [], "memory_manager"),
+             [(WHOAMI, {"identity": "alice", "prefix": ["alice"]})])  # fmt: skip
+    with pytest.raises(InvalidPayloadError, match="--user or at least one --namespace"):
+        _flows.erase(None, [], "memory_manager")
+
+
+def test_an_open_server_erases_a_labels_namespaces_and_the_threads_that_fed_them():
+    mine, other = ("memories", "carol"), ("memories", "dave")
+    history = ("reflection_history", "memories", "carol")
+    fed = {"thread_id": "t1", "values": {"namespaces": [list(mine)]}}
+    unrelated = {"thread_id": "t2", "values": {"namespaces": [list(other)]}}
+    listed = [list(mine), list(other), list(history), ["reflection_inbox", "t1"]]
+    inbox, receipts, delivery = records.thread_records("t1")
+    sub_item = {"key": "sub", "namespace": [*mine, "x"]}  # a sub-namespace: erased on its own
+    script = [
+        (WHOAMI, GONE),  # not our server's route: open, no prefix
+        (NAMESPACES, {"namespaces": listed}),
+        (THREADS, [fed, unrelated]),
+        # t1 fed carol's namespace: its runs, records and itself go, first.
+        (_runs("t1", "running"), []),
+        (_runs("t1", "pending"), []),
+        (_read(inbox), {"items": [{"key": "e1", "namespace": [], "value": {}}]}),
+        (Call("store.delete_item", (inbox, "e1")), None),
+        (_read(receipts), {"items": []}),
+        (_read(delivery), {"items": []}),
+        (Call("threads.delete", ("t1",)), GONE),  # gone meanwhile: fine
+        # t2 wrote dave's namespace; its inbox waits for nobody of carol's.
+        (_read(records.inbox_namespace("t2")), {"items": []}),
+        (_read(mine), {"items": [{"key": "m1", "namespace": list(mine)}, sub_item]}),
+        (Call("store.delete_item", (mine, "m1")), None),
+        (_read(history), {"items": [{"key": "m1@1", "namespace": list(history)}]}),
+        (Call("store.delete_item", (history, "m1@1")), None),
+    ]
+    erased = play(_flows.erase("carol", [], "memory_manager"), script)
+    assert (erased.namespaces, erased.threads, erased.items) == ([mine, history], ["t1"], 3)

@@ -1,4 +1,4 @@
-"""A memory's history on a real keyed server: changes, what caused them, undo, and isolation."""
+"""A memory's lifecycle on real servers: history, undo, isolation, and erasure."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
+from langgraph_sdk import get_sync_client
 
 from sdk_client import HistoryNotFoundError, ReflectionExecutor, RetryPolicy
 from sdk_client.cli import EXIT_CODES, cli
-from sdk_client.contract import memory_text
+from sdk_client.contract import memory_text, validate_thread_id
 from tests.conftest import ALICE_KEY, BOB_KEY
 from tests.server import Server
 
@@ -107,3 +108,54 @@ def test_the_cli_shows_history_and_a_delete_it_makes_can_be_undone(
     assert "Rex" in run("memories", "history", memory["key"], "-n", ns)
     missing = run("undo", "nothing-here", "-n", ns, code=EXIT_CODES["refused"])
     assert "no change 'nothing-here'" in missing
+
+
+def _everything(server: Server, key: str | None) -> tuple[list, list]:
+    """Every store item and memory-manager thread the key (None: open) can see."""
+    with get_sync_client(url=server.url, api_key=key) as sdk:
+        items = sdk.store.search_items([], limit=1000)["items"]
+        threads = sdk.threads.search(metadata={"graph_id": "memory_manager"}, limit=1000)
+    return items, threads
+
+
+def test_a_keyed_user_is_erased_whole_and_nobody_else_is_touched(keyed_server: Server) -> None:
+    namespace = ("memories", f"forget-{uuid.uuid4().hex[:8]}")
+    for key in (ALICE_KEY, BOB_KEY):
+        with _executor(keyed_server, namespace, key) as ex:
+            _say(ex, "I live in Porto.")
+            _say(ex, "I moved to Lisbon.")
+    bob_before = _everything(keyed_server, BOB_KEY)
+    assert all(bob_before) and all(_everything(keyed_server, ALICE_KEY))
+
+    runner = CliRunner(env={"LANGGRAPH_API_KEY": ALICE_KEY})
+    wrong = runner.invoke(cli, ["--url", keyed_server.url, "forget", "--user", "bob", "-y"])
+    assert wrong.exit_code == EXIT_CODES["usage"] and "alice" in wrong.output
+    res = runner.invoke(cli, ["--url", keyed_server.url, "forget", "--user", "alice", "-y"])
+    assert res.exit_code == 0, res.output
+    assert "erased" in res.output
+    assert _everything(keyed_server, ALICE_KEY) == ([], [])  # memories, history, inbox, threads
+    bob_after = _everything(keyed_server, BOB_KEY)
+    assert sorted(i["key"] for i in bob_after[0]) == sorted(i["key"] for i in bob_before[0])
+    assert {t["thread_id"] for t in bob_after[1]} == {t["thread_id"] for t in bob_before[1]}
+
+
+def test_on_an_open_server_a_user_label_is_erased_with_its_history_and_threads(
+    server: Server,
+) -> None:
+    carol, dave = (f"{name}-{uuid.uuid4().hex[:8]}" for name in ("carol", "dave"))
+    with ReflectionExecutor(
+        "memory_manager", ("memories", "{user_id}"), url=server.url, poll_interval=0.2
+    ) as ex:
+        for user in (carol, dave):
+            config = {"configurable": {"user_id": user}}
+            payload = {"messages": [{"role": "user", "content": "I have a cat called Tom."}]}
+            ex.submit(payload, config, thread_id=f"chat-{user}", after_seconds=0).result(WAIT)
+        assert ex.history(namespace=("memories", carol))
+    res = CliRunner().invoke(cli, ["--url", server.url, "forget", "--user", carol, "-y"])
+    assert res.exit_code == 0, res.output
+    items, threads = _everything(server, None)
+    mine = [i for i in items if carol in i["namespace"]]
+    assert mine == [] and not any(t["thread_id"] == validate_thread_id(f"chat-{carol}")
+                                  for t in threads)  # fmt: skip
+    assert any(dave in i["namespace"] for i in items)
+    assert any(t["thread_id"] == validate_thread_id(f"chat-{dave}") for t in threads)
