@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sdk_client.async_executor import AsyncReflectionExecutor
     from sdk_client.errors import (
         AcceptTimeoutError,
+        ConsolidationError,
         ExecutorShutdownError,
         FlushTimeoutError,
         HistoryNotFoundError,
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_URL",
     "AcceptTimeoutError",
     "AsyncReflectionExecutor",
+    "ConsolidationError",
     "Delivery",
     "ExecutorShutdownError",
     "FlushTimeoutError",

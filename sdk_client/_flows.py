@@ -36,7 +36,12 @@ from sdk_client._retry import RetryPolicy, retrying
 from sdk_client._sansio import Call, Flow, WaitForFuture
 from sdk_client._submission import Request, Submission
 from sdk_client.contract import META_PATH, validate_namespace, validate_thread_id
-from sdk_client.errors import FlushTimeoutError, HistoryNotFoundError, InvalidPayloadError
+from sdk_client.errors import (
+    ConsolidationError,
+    FlushTimeoutError,
+    HistoryNotFoundError,
+    InvalidPayloadError,
+)
 from sdk_client.records import (
     DEFAULT_HISTORY_DAYS,
     DELIVERY_KEY,
@@ -447,6 +452,49 @@ class Flows:
             restores=change.id,
         )  # fmt: skip
         return (yield from flow)
+
+    def consolidate(
+        self, namespace: str | Sequence[str] | None, max_memories: int | None
+    ) -> Flow[list[str]]:
+        """Run one consolidation of a namespace on the server and wait; the retired paths.
+
+        Raises:
+            InvalidPayloadError: an argument is malformed (at once, before any request).
+        """
+        ns = self.namespace if namespace is None else validate_namespace(namespace)
+        if max_memories is not None and (
+            isinstance(max_memories, bool) or not isinstance(max_memories, int) or max_memories < 0
+        ):
+            raise InvalidPayloadError(
+                f"max_memories: expected a whole number >= 0 (0: no bound), got {max_memories!r}"
+            )
+        return self._consolidate(ns, max_memories)
+
+    def _consolidate(self, ns: tuple[str, ...], max_memories: int | None) -> Flow[list[str]]:
+        # One thread per namespace (and key): "reject" keeps it to one consolidation at once.
+        key = "memory-reflect:consolidate:" + "/".join(ns)
+        thread_id = validate_thread_id(key, api_key=self.api_key)
+        options = {
+            "input": {"messages": [], "consolidate": True},
+            "config": {"configurable": {"namespace": list(ns)}},
+            "multitask_strategy": "reject",
+            "if_not_exists": "create",
+            "raise_error": False,  # a refusal comes back as the run's error, said below
+        }
+        if max_memories is not None:  # else the assistant's, or MEMORY_MAX_MEMORIES
+            options["config"]["configurable"]["max_memories"] = max_memories  # type: ignore[index]
+        try:
+            out = yield Call("runs.wait", (thread_id, self.reflector), options)
+        except Exception as err:
+            if getattr(err, "status_code", None) == 409:
+                raise ConsolidationError(
+                    f"consolidate {'/'.join(ns)}: one is running already"
+                ) from err
+            raise
+        out = out if isinstance(out, dict) else {}
+        if error := out.get("__error__"):
+            raise ConsolidationError(str(error.get("message") or error))
+        return list((out.get("changes") or {}).get("deleted") or [])
 
     @staticmethod
     def change_memory(

@@ -207,6 +207,19 @@ class AsyncReflectionExecutor(RemoteExecutor[httpx.AsyncBaseTransport]):
         """
         return await run_async(self._flows.undo(change_id, namespace), self._api("undo"))
 
+    async def consolidate(
+        self, *, namespace: str | Sequence[str] | None = None, max_memories: int | None = None
+    ) -> list[str]:
+        """Consolidate a namespace on the server, and wait; the retired memories' paths.
+
+        As :meth:`ReflectionExecutor.consolidate`.
+
+        Raises:
+            ConsolidationError: it stopped, changing nothing (the message says why).
+        """
+        flow = self._flows.consolidate(namespace, max_memories)
+        return await run_async(flow, self._api("consolidate"))
+
     async def wait_accepted(self, timeout: float | None = None) -> None:
         """Wait until every submission so far is accepted by the server (or failed).
 

@@ -16,7 +16,8 @@ catches everything this package raises on purpose::
     │   └── SubmissionCancelledError                    cancelled through cancel() or shutdown()
     ├── FlushTimeoutError (also TimeoutError)           flush() ran out of time
     │   └── AcceptTimeoutError                          wait_accepted() ran out of time
-    └── HistoryNotFoundError (also LookupError)         undo() of a change the history lacks
+    ├── HistoryNotFoundError (also LookupError)         undo() of a change the history lacks
+    └── ConsolidationError                              consolidate() stopped, changing nothing
 
 Transport errors from httpx or langgraph-sdk are chained with ``raise ... from err``.
 """
@@ -33,6 +34,7 @@ from sdk_client._contract_errors import (
 
 __all__ = [
     "AcceptTimeoutError",
+    "ConsolidationError",
     "ExecutorShutdownError",
     "FlushTimeoutError",
     "HistoryNotFoundError",
@@ -121,3 +123,11 @@ class AcceptTimeoutError(FlushTimeoutError):
 
 class HistoryNotFoundError(ReflectError, LookupError):
     """No change with that id in the namespace's memory history (or it has expired)."""
+
+
+class ConsolidationError(ReflectError):
+    """A consolidation stopped, changing nothing (the message says why).
+
+    Extraction for the namespace is pending, one is running already, or the plan
+    would retire too much.
+    """

@@ -479,6 +479,22 @@ class ReflectionExecutor(ShutdownOnExit, RemoteExecutor[httpx.BaseTransport]):
         """
         return run_sync(self._flows.undo(change_id, namespace), self._client)
 
+    def consolidate(
+        self, *, namespace: str | Sequence[str] | None = None, max_memories: int | None = None
+    ) -> list[str]:
+        """Consolidate a namespace (default: this executor's) on the server, and wait.
+
+        One run merges near-duplicates (the most recently updated stays) and keeps the
+        namespace under ``max_memories`` (default: the server's ``MEMORY_MAX_MEMORIES``;
+        0: no bound); every retired memory is in :meth:`history` and :meth:`undo` brings
+        it back. Returns the retired memories' paths.
+
+        Raises:
+            ConsolidationError: it stopped, changing nothing (extraction pending, one
+                running already, or it would retire too much; the message says which).
+        """
+        return run_sync(self._flows.consolidate(namespace, max_memories), self._client)
+
     @asynccontextmanager
     async def _async_api(self) -> AsyncIterator[LangGraphClient]:
         """The injected async client, or one for this call only.

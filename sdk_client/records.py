@@ -225,6 +225,8 @@ class HistoryEntry(TypedDict):
     """The memory's value after (None: it was deleted)."""
     restores: NotRequired[str]
     """For a ``restored`` event: the key of the history entry whose value was brought back."""
+    cause: NotRequired[str]
+    """Why, when it was not extraction: ``consolidation`` (a near-duplicate, or over the bound)."""
 
 
 # ------------------------------------------------------------------------ places
@@ -400,6 +402,7 @@ def history_entry(
     submission_ids: Sequence[str] = (),
     message_ids: Sequence[str] = (),
     restores: str | None = None,
+    cause: str | None = None,
 ) -> HistoryEntry:
     """The history entry of one change; its event follows from ``before`` and ``after``.
 
@@ -428,6 +431,8 @@ def history_entry(
     }
     if restores is not None:
         entry["restores"] = restores
+    if cause is not None:
+        entry["cause"] = cause
     return entry
 
 

@@ -198,6 +198,7 @@ class MemoryChange:
         before: The memory's value before (None: it did not exist).
         after: Its value after (None: it was deleted).
         restores: For ``restored``: the id of the change it undid.
+        cause: Why, when not extraction: ``consolidation`` retired it.
     """
 
     id: str
@@ -212,6 +213,7 @@ class MemoryChange:
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
     restores: str | None = None
+    cause: str | None = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> MemoryChange:
@@ -230,6 +232,7 @@ class MemoryChange:
             before=value.get("before"),
             after=value.get("after"),
             restores=value.get("restores"),
+            cause=value.get("cause"),
         )
 
     def describe(self) -> str:

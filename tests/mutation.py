@@ -45,6 +45,7 @@ _SERVER_CHECKS = [
 # module.xǁClassǁmethod__mutmut_N). server_app: only its request checks, not its lifespan.
 MODULES: dict[str, list[str]] = {
     "contract": ["sdk_client.contract.*"],
+    "records": ["sdk_client.records.*"],
     "flows": ["sdk_client._flows.*"],
     "sansio": ["sdk_client._sansio.*"],
     "ledger": ["sdk_client._ledger.*"],

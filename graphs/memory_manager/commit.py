@@ -29,6 +29,7 @@ from langgraph.runtime import Runtime
 from langgraph.store.base import GetOp, Item, Op, PutOp, Result, SearchOp
 
 from graphs.memory_manager.change_text import change_text
+from graphs.memory_manager.consolidate import CONSOLIDATION
 from graphs.memory_manager.context import Context, context_of
 from graphs.memory_manager.runs import memory_path, require_store, thread_id_of
 from graphs.memory_manager.state import Batch, Changes, StagedOp, State, Usage
@@ -103,6 +104,7 @@ def _history(
     run: tuple[str | None, str | None],
     ttl_minutes: float | None,
     now: float,
+    cause: str | None = None,
 ) -> list[PutOp]:
     """One history entry per memory the run changed: its value before the run and after.
 
@@ -124,7 +126,7 @@ def _history(
         batch = by_namespace.get(namespace)
         entry = history_entry(
             namespace, memory_key, found.get(key), after[key], now,
-            run_id=run_id, thread_id=thread_id,
+            run_id=run_id, thread_id=thread_id, cause=cause,
             submission_ids=batch["submission_ids"] if batch else (),
             message_ids=[m["id"] for m in batch["messages"]] if batch else (),
         )  # fmt: skip
@@ -209,7 +211,8 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     changes, before, writes = _plan(ops, values)
     ttl = history_ttl_minutes(context_of(runtime).history_days)
     run = (state.get("run_id"), thread_id)
-    writes += _history(ops, values, batches, run, ttl, time.time())
+    cause = CONSOLIDATION if state.get("consolidate") else None
+    writes += _history(ops, values, batches, run, ttl, time.time(), cause)
     if thread_id:
         writes += _receipts(thread_id, batches, state.get("run_id"), changes, usage_of(state))
     if writes:

@@ -127,6 +127,14 @@ def _history_days() -> float:
     return _env("MEMORY_HISTORY_DAYS", DEFAULT_HISTORY_DAYS, _as_float)
 
 
+def _max_memories() -> int:
+    return _env("MEMORY_MAX_MEMORIES", 0, _as_int)
+
+
+def _consolidation_max_share() -> float:
+    return _env("MEMORY_CONSOLIDATION_MAX_SHARE", 0.5, _as_float)
+
+
 def _show_env_defaults(schema: dict[str, Any]) -> None:
     """Put each field's default into the JSON schema, for Studio's form.
 
@@ -231,6 +239,22 @@ class Context:
             "ever. Default 90. Env: MEMORY_HISTORY_DAYS.",
         },
     )
+    max_memories: int = field(
+        default_factory=_max_memories,
+        metadata={
+            "description": "Consolidation keeps a namespace at most this many memories: "
+            "near-duplicates are merged first, then the least recently updated are retired "
+            "(into history, undoable). 0 = no bound. Default 0. Env: MEMORY_MAX_MEMORIES.",
+        },
+    )
+    consolidation_max_share: float = field(
+        default_factory=_consolidation_max_share,
+        metadata={
+            "description": "Consolidation stops, changing nothing, rather than retire more "
+            "than this share of a namespace's memories at once. 0..1. Default 0.5. Env: "
+            "MEMORY_CONSOLIDATION_MAX_SHARE.",
+        },
+    )
 
     def __post_init__(self) -> None:
         """Check every field, so a bad value fails the run at its start, naming the field."""
@@ -248,6 +272,10 @@ class Context:
         self.dedup_threshold = _number("dedup_threshold", self.dedup_threshold, 0, 1)
         self.model_timeout = _number("model_timeout", self.model_timeout, 0, None, exclusive=True)
         self.history_days = _number("history_days", self.history_days, 0, None)
+        self.max_memories = int(_number("max_memories", self.max_memories, 0, None, "an integer"))
+        self.consolidation_max_share = _number(
+            "consolidation_max_share", self.consolidation_max_share, 0, 1
+        )
         if self.schemas is not None:
             self.schemas = [_check_schema(s, i) for i, s in enumerate(self.schemas)]
 

@@ -19,6 +19,7 @@ from langgraph.config import get_config
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
 
+from graphs.memory_manager.consolidate import CONSOLIDATION, consolidate
 from graphs.memory_manager.context import Context, context_of
 from graphs.memory_manager.extractors import ManagerKey, manager, run_store, with_namespace
 from graphs.memory_manager.offline import extract_offline
@@ -106,6 +107,11 @@ async def _langmem(
 async def extract(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Run the extractor over each batch and stage the memory writes it decides on."""
     context = context_of(runtime)
+    if state.get("consolidate"):
+        ops: list[StagedOp] = []
+        for batch in state.get("batches") or []:
+            ops += await consolidate(context, tuple(batch["namespace"]), require_store(runtime))
+        return {"ops": ops, "extractor": CONSOLIDATION}
     name = extractor_name(context)
     _announce(name)
     staging = StagingStore(require_store(runtime))
@@ -116,5 +122,4 @@ async def extract(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             await extract_offline(context, batch, staging)
         else:
             await _langmem(context, batch, staging, get_config())
-    ops: list[StagedOp] = staging.staged
-    return {"ops": ops, "extractor": name}
+    return {"ops": staging.staged, "extractor": name}

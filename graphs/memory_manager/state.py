@@ -144,6 +144,16 @@ class InputState(TypedDict):
             ),
         ]
     ]
+    consolidate: NotRequired[
+        Annotated[
+            bool,
+            Field(
+                description="Consolidate the run's namespace instead of extracting: merge "
+                "near-duplicates and keep it under max_memories, every retirement recorded "
+                "in history (its messages are empty). memory-reflect consolidate sends it."
+            ),
+        ]
+    ]
 
 
 class OutputState(TypedDict):

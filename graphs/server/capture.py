@@ -79,8 +79,11 @@ def capture_thread(method: str, path: str, body: Any) -> str | None:
     match = _THREAD_RUN.match(path) if method == "POST" else None
     if match is None or not isinstance(body, dict) or not isinstance(body.get("input"), dict):
         return None
-    if body["input"].get("redelivery") and not body["input"].get("messages"):
-        return None  # the redeliverer's run: it brings nothing, it processes the inbox
+    run_input = body["input"]
+    if (run_input.get("redelivery") or run_input.get("consolidate")) and not run_input.get(
+        "messages"
+    ):
+        return None  # a redelivery (the inbox) or a consolidation (the memories): no turns
     return match.group(1)
 
 

@@ -43,6 +43,7 @@ from sdk_client.cli.views import (
 )
 from sdk_client.contract import normalize_payload, validate_after_seconds
 from sdk_client.errors import (
+    ConsolidationError,
     FlushTimeoutError,
     HistoryNotFoundError,
     InvalidPayloadError,
@@ -164,7 +165,7 @@ class _Group(click.Group):
             raise ServerUnreachableError(ctx.obj.url if ctx.obj else "?", err) from err
         except InvalidPayloadError as err:
             raise _BadInputError(str(err)) from err
-        except HistoryNotFoundError as err:
+        except (HistoryNotFoundError, ConsolidationError) as err:
             raise ServerRefusedError(str(err)) from err
         except (FlushTimeoutError, TimeoutError) as err:
             raise WaitTimeoutError(str(err) or "timed out") from err
@@ -659,6 +660,26 @@ def undo(change_id: str, namespace: str) -> None:
     with _executor(_settings(), namespace) as executor:
         change = executor.undo(change_id)
     click.echo(f"{change.event} {'/'.join([*change.namespace, change.key])} (change {change.id})")
+
+
+@cli.command()
+@_NS_OPTION
+@click.option(
+    "--max-memories", type=click.IntRange(0), default=None,
+    help="Keep at most this many (default: the server's MEMORY_MAX_MEMORIES; 0: no bound).",
+)  # fmt: skip
+def consolidate(namespace: str, max_memories: int | None) -> None:
+    """Consolidate a namespace now: merge near-duplicates, keep it under max_memories.
+
+    Every memory it retires is in `history` and `undo` brings it back. It changes
+    nothing (exit 4) while extraction for the namespace is pending, or when it would
+    retire more than the server's MEMORY_CONSOLIDATION_MAX_SHARE.
+    """
+    with _executor(_settings(), namespace) as executor:
+        retired = executor.consolidate(max_memories=max_memories)
+    click.echo(f"retired {len(retired)} memor{'y' if len(retired) == 1 else 'ies'}")
+    for path in retired:
+        click.echo(f"  {path}")
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -10,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from langgraph_sdk import get_sync_client
 
-from sdk_client import HistoryNotFoundError, ReflectionExecutor, RetryPolicy
+from sdk_client import ConsolidationError, HistoryNotFoundError, ReflectionExecutor, RetryPolicy
 from sdk_client.cli import EXIT_CODES, cli
 from sdk_client.contract import memory_text, validate_thread_id
 from tests.conftest import ALICE_KEY, BOB_KEY
@@ -26,7 +27,7 @@ def namespace() -> tuple[str, ...]:
     return ("memories", f"history-{uuid.uuid4().hex[:8]}")
 
 
-def _executor(server: Server, namespace: tuple[str, ...], key: str) -> ReflectionExecutor:
+def _executor(server: Server, namespace: tuple[str, ...], key: str | None) -> ReflectionExecutor:
     return ReflectionExecutor(
         "memory_manager",
         namespace,
@@ -159,3 +160,50 @@ def test_on_an_open_server_a_user_label_is_erased_with_its_history_and_threads(
                                   for t in threads)  # fmt: skip
     assert any(dave in i["namespace"] for i in items)
     assert any(t["thread_id"] == validate_thread_id(f"chat-{dave}") for t in threads)
+
+
+def _plant(sdk, namespace: tuple[str, ...], key: str, text: str) -> None:
+    sdk.store.put_item(namespace, key, {"kind": "Memory", "content": {"content": text}})
+
+
+def test_consolidation_merges_planted_duplicates_keeps_the_bound_and_is_undoable(
+    server: Server,
+) -> None:
+    namespace = ("memories", f"consolidate-{uuid.uuid4().hex[:8]}")
+    facts = ["User lives in Porto.", "User has a cat called Tom.", "User works as a nurse."]
+    with get_sync_client(url=server.url, api_key=None) as sdk:
+        for n, text in enumerate(facts):
+            _plant(sdk, namespace, f"fact-{n}", text)
+            time.sleep(0.01)  # updated_at orders them: the newest of a group stays
+        _plant(sdk, namespace, "twin-0", "User lives in Porto")  # the same fact, other words
+        _plant(sdk, namespace, "twin-1", "The user has a cat named Tom.")
+    with _executor(server, namespace, None) as ex:
+        retired = ex.consolidate()
+        assert sorted(retired) == [f"{'/'.join(namespace)}/fact-0", f"{'/'.join(namespace)}/fact-1"]
+        kept = {memory_text(i["value"]) for i in ex.search(limit=50)}
+        assert kept == {"User lives in Porto", "The user has a cat named Tom.", facts[2]}
+        changes = [c for c in ex.history() if c.cause == "consolidation"]
+        assert sorted(c.key for c in changes) == ["fact-0", "fact-1"]
+        assert all(c.event == "deleted" and c.before for c in changes)
+
+        # Over the bound: the least recently updated go; over the share: nothing moves.
+        with pytest.raises(ConsolidationError, match="more than consolidation_max_share"):
+            ex.consolidate(max_memories=1)
+        assert len(ex.search(limit=50)) == 3
+        assert len(ex.consolidate(max_memories=2)) == 1
+        assert len(ex.search(limit=50)) == 2
+
+        # Every retirement comes back with undo.
+        for change in changes:
+            ex.undo(change.id)
+        assert {"User lives in Porto.", "User has a cat called Tom."} <= {
+            memory_text(i["value"]) for i in ex.search(limit=50)
+        }
+
+        # Never while extraction for the namespace waits: pending work refuses it.
+        pending = f"pending-{uuid.uuid4().hex}"
+        payload = {"messages": [{"role": "user", "content": "I love jazz."}]}
+        ex.submit(payload, thread_id=pending, after_seconds=300).wait_accepted(WAIT)
+        with pytest.raises(ConsolidationError, match="wait in an inbox"):
+            ex.consolidate()
+        assert ex.cancel(pending) == 1

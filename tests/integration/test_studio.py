@@ -76,6 +76,8 @@ def test_schemas_carry_titles_and_descriptions(http, assistant_id):
         "dedup_threshold",
         "model_timeout",
         "history_days",
+        "max_memories",
+        "consolidation_max_share",
     }
     # The form is pre-filled with the defaults this server's environment gives.
     defaults = {name: prop.get("default", "<none>") for name, prop in context.items()}
@@ -90,6 +92,8 @@ def test_schemas_carry_titles_and_descriptions(http, assistant_id):
         "dedup_threshold": 0.85,
         "model_timeout": 60.0,
         "history_days": 90.0,
+        "max_memories": 0,
+        "consolidation_max_share": 0.5,
     }
     assert defaults["instructions"].startswith("You maintain long-term memories")
     # Env and built-in default are also said in each description.

@@ -27,6 +27,7 @@ ASYNC_METHODS = {
     "search",
     "history",
     "undo",
+    "consolidate",
     "wait_accepted",
     "flush",
     "shutdown",

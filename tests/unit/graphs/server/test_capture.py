@@ -22,6 +22,8 @@ GOOD = {"messages": [{"role": "user", "content": "I like tea."}]}
         ("GET", f"/threads/{T}/runs", None, None),
         ("POST", f"/threads/{T}/runs", {"input": None}, None),
         ("POST", f"/threads/{T}/runs", {"input": {"messages": [], "redelivery": 2}}, None),
+        ("POST", f"/threads/{T}/runs/wait", {"input": {"messages": [], "consolidate": True}}, None),
+        ("POST", f"/threads/{T}/runs", {"input": {**GOOD, "consolidate": True}}, T),
     ],
 )
 def test_which_requests_are_captured(method, path, body, thread):

@@ -1,0 +1,153 @@
+"""Consolidation: one run per namespace that merges near-duplicates and keeps it under a bound.
+
+A run whose input says ``consolidate`` reads the memories of its namespace instead of
+a conversation, and ``extract`` stages deletes here instead of extracting:
+
+1. **near-duplicates**: memories whose texts the store's semantic index finds at least
+   ``dedup_threshold`` similar (the same threshold that keeps the offline extractor from
+   storing a restatement), or equal once case and punctuation are set aside, are one
+   group; the most recently updated one stays, the others are retired;
+2. **the bound**: with ``max_memories`` set, the least recently updated of the rest are
+   retired until the namespace holds that many.
+
+Retiring is a delete that ``commit`` records in the memory's history (``cause:
+consolidation``), so every one can be undone (``memory-reflect undo``). It never
+starts while accepted work for the namespace waits in an inbox (an extraction pending
+or running: its writes would meet ours), it never empties the namespace (the newest
+memory of each group stays), and it stops, naming why, rather than retire more than
+``consolidation_max_share`` of it at once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph.store.base import BaseStore, Item
+
+from graphs.memory_manager.context import Context
+from graphs.memory_manager.embeddings import index_embeddings
+from graphs.memory_manager.state import StagedOp
+from sdk_client.contract import memory_text
+from sdk_client.records import STORE_PAGE, inboxes_namespace, read_pages
+
+__all__ = [
+    "CONSOLIDATION",
+    "ConsolidationRefusedError",
+    "Memory",
+    "consolidate",
+    "plan_retirements",
+]
+
+CONSOLIDATION = "consolidation"
+"""A consolidation run's ``extractor``, and the ``cause`` of the history entries it writes."""
+
+
+class ConsolidationRefusedError(RuntimeError):
+    """Consolidation stopped before writing anything; the message says why."""
+
+
+@dataclass(frozen=True)
+class Memory:
+    """What the plan needs of one stored memory."""
+
+    key: str
+    text: str
+    updated_at: float
+    vector: Sequence[float] | None = None
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^\w]+", " ", text.lower()).strip()
+
+
+def plan_retirements(
+    memories: Sequence[Memory], threshold: float, max_memories: int
+) -> dict[str, str]:
+    """Which memories to retire, each with the reason; pure, for tests and the run alike.
+
+    Newest first wins: within a group of near-duplicates the most recently updated
+    memory stays; over the bound the least recently updated go.
+    """
+    newest_first = sorted(memories, key=lambda m: (m.updated_at, m.key), reverse=True)
+    kept: list[Memory] = []
+    retired: dict[str, str] = {}
+    for memory in newest_first:
+        twin = next((k for k in kept if _same(memory, k, threshold)), None)
+        if twin is None:
+            kept.append(memory)
+        else:
+            retired[memory.key] = f"a near-duplicate of {twin.key}"
+    if max_memories > 0:
+        for memory in kept[max_memories:]:
+            retired[memory.key] = f"over max_memories ({max_memories}), least recently updated"
+    return retired
+
+
+def _same(a: Memory, b: Memory, threshold: float) -> bool:
+    if _plain(a.text) == _plain(b.text):
+        return True
+    if a.vector is None or b.vector is None:
+        return False
+    return _cosine(a.vector, b.vector) >= threshold
+
+
+async def _memories(store: BaseStore, namespace: tuple[str, ...]) -> list[Item]:
+    items: list[Item] = await read_pages(
+        lambda limit, offset: store.asearch(namespace, limit=limit, offset=offset), STORE_PAGE
+    )
+    # The prefix search also reaches sub-namespaces (profiles): those are not consolidated.
+    return [i for i in items if tuple(i.namespace) == namespace]
+
+
+async def _waiting_for(store: BaseStore, namespace: tuple[str, ...]) -> int:
+    """How many inbox entries wait to be extracted into ``namespace``."""
+    entries: list[Item] = await read_pages(
+        lambda limit, offset: store.asearch(inboxes_namespace(), limit=limit, offset=offset)
+    )
+    return sum(1 for e in entries if tuple(e.value.get("namespace") or ()) == namespace)
+
+
+async def consolidate(
+    context: Context, namespace: tuple[str, ...], store: BaseStore
+) -> list[StagedOp]:
+    """The deletes that consolidate ``namespace`` (staged: ``commit`` applies and records them).
+
+    Raises:
+        ConsolidationRefusedError: extraction for the namespace is pending, or the plan
+            would retire more than ``consolidation_max_share`` of it.
+    """
+    if waiting := await _waiting_for(store, namespace):
+        raise ConsolidationRefusedError(
+            f"consolidate {'/'.join(namespace)}: {waiting} accepted submission(s) for it wait "
+            "in an inbox (an extraction is pending or running); try again once it is done"
+        )
+    items = await _memories(store, namespace)
+    embeddings = index_embeddings(store)
+    texts = [memory_text(i.value) for i in items]
+    vectors: list[Any] = (
+        await embeddings.aembed_documents(texts) if embeddings and texts else [None] * len(items)
+    )
+    memories = [
+        Memory(i.key, t, i.updated_at.timestamp(), v)
+        for i, t, v in zip(items, texts, vectors, strict=True)
+    ]
+    # The plan keeps at least one memory (the newest of each group, max_memories >= 1).
+    retired = plan_retirements(memories, context.dedup_threshold, context.max_memories)
+    if len(retired) > context.consolidation_max_share * len(items):
+        raise ConsolidationRefusedError(
+            f"consolidate {'/'.join(namespace)}: the plan would retire {len(retired)} of "
+            f"{len(items)} memories, more than consolidation_max_share "
+            f"({context.consolidation_max_share:g}); nothing was changed. Raise it (or "
+            "max_memories) to let it"
+        )
+    return [{"namespace": list(namespace), "key": key, "value": None} for key in sorted(retired)]
