@@ -10,11 +10,10 @@ import pytest
 from click.testing import CliRunner
 from langgraph_sdk import get_sync_client
 
-from sdk_client import HistoryNotFoundError, ReflectionExecutor, RetryPolicy
+from sdk_client import HistoryNotFoundError, ReflectionExecutor
 from sdk_client.cli import EXIT_CODES, cli
 from sdk_client.contract import memory_text, validate_thread_id
-from tests.conftest import ALICE_KEY, BOB_KEY
-from tests.server import Server
+from tests.server import ALICE_KEY, BOB_KEY, Server, message, quick_executor
 
 pytestmark = pytest.mark.integration
 
@@ -27,14 +26,7 @@ def namespace() -> tuple[str, ...]:
 
 
 def _executor(server: Server, namespace: tuple[str, ...], key: str) -> ReflectionExecutor:
-    return ReflectionExecutor(
-        "memory_manager",
-        namespace,
-        url=server.url,
-        api_key=key,
-        poll_interval=0.2,
-        retry=RetryPolicy(initial_delay=0.05),
-    )
+    return quick_executor(server.url, namespace, api_key=key)
 
 
 @pytest.fixture
@@ -44,8 +36,7 @@ def alice(keyed_server: Server, namespace: tuple[str, ...]) -> Iterator[Reflecti
 
 
 def _say(ex: ReflectionExecutor, text: str) -> None:
-    payload = {"messages": [{"role": "user", "content": text}]}
-    ex.submit(payload, thread_id=f"history-{uuid.uuid4().hex}", after_seconds=0).result(WAIT)
+    ex.submit(message(text), thread_id=f"history-{uuid.uuid4().hex}", after_seconds=0).result(WAIT)
 
 
 def _texts(ex: ReflectionExecutor) -> list[str]:
