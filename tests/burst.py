@@ -21,9 +21,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import pytest
+from langgraph_sdk.client import SyncLangGraphClient
 
 from sdk_client import ReflectionExecutor, SubmissionFuture
+from tests.server import message
 
 
 class Burst:
@@ -58,7 +61,7 @@ class Burst:
         """Submit one single-turn payload of burst ``thread_id`` and wait until it is accepted."""
         with self.submission(thread_id):
             fut = executor.submit(
-                {"messages": [{"role": "user", "content": turn}]},
+                message(turn),
                 config,
                 after_seconds=self.after_seconds,
                 thread_id=thread_id,
@@ -80,3 +83,13 @@ class Burst:
                 f"hold, so more than one run is correct: {'; '.join(self.late)}. "
                 f"The assertion that failed: {err}"
             )
+
+
+def assert_only_the_last_run(sdk: SyncLangGraphClient, thread_id: str, run_ids: list[str]) -> None:
+    """A burst's thread keeps only its last run, succeeded; each superseded run is gone (404)."""
+    runs = sdk.runs.list(thread_id, limit=50)
+    assert [(r["run_id"], r["status"]) for r in runs] == [(run_ids[-1], "success")]
+    for superseded in run_ids[:-1]:
+        with pytest.raises(httpx.HTTPStatusError) as info:
+            sdk.runs.get(thread_id, superseded)
+        assert info.value.response.status_code == 404

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
-from tests.server import ISOLATED_ENV, Server, run_server
+from tests.server import ISOLATED_ENV, Server, isolated_env, keyed_env, run_server
 
 
 @pytest.fixture(autouse=True)
@@ -19,22 +19,14 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
     """A ``langgraph dev`` serving ``memory_manager`` with the offline extractor."""
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    with run_server(env) as srv:
+    with run_server(isolated_env()) as srv:
         yield srv
-
-
-ALICE_KEY = "key-alice-" + "a" * 16
-BOB_KEY = "key-bob-" + "b" * 16
 
 
 @pytest.fixture(scope="session")
 def keyed_server() -> Iterator[Server]:
     """A ``langgraph dev`` with API keys for alice and bob (crons polled every second)."""
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env["MEMORY_API_KEYS"] = f"alice:{ALICE_KEY},bob:{BOB_KEY}"
-    env["CRON_SCHEDULER_SLEEP_TIME"] = "1"
-    with run_server(env) as srv:
+    with run_server(keyed_env(CRON_SCHEDULER_SLEEP_TIME="1")) as srv:
         yield srv
 
 

@@ -31,8 +31,7 @@ import sys
 from pathlib import Path
 
 from deploy.devserver import run_server
-from tests.conftest import ALICE_KEY, BOB_KEY
-from tests.server import ISOLATED_ENV
+from tests.server import ALICE_KEY, keyed_env
 
 FUZZER_PIN = "schemathesis>=4.30,<5"
 
@@ -88,9 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = p.parse_args(argv)
     seed = opts.seed if opts.seed is not None else int.from_bytes(os.urandom(4), "big")
     schemathesis = ensure_fuzzer()
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env["MEMORY_API_KEYS"] = f"alice:{ALICE_KEY},bob:{BOB_KEY}"
-    with run_server(env) as server:
+    with run_server(keyed_env()) as server:
         print(f"fuzzing {server.url} for {opts.seconds} s, seed {seed}", flush=True)
         cmd = command(schemathesis, server.url, opts.seconds, seed, opts.workers, opts.phases)
         code = subprocess.run(cmd, check=False).returncode

@@ -19,8 +19,7 @@ import pytest
 
 from sdk_client import ReflectionExecutor
 from sdk_client.contract import validate_thread_id
-from tests.conftest import ALICE_KEY, BOB_KEY
-from tests.server import ROOT, Server
+from tests.server import ALICE_KEY, BOB_KEY, ROOT, Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -7,21 +7,16 @@ import uuid
 import pytest
 from langgraph_sdk import get_client
 
-from sdk_client import AsyncReflectionExecutor, RetryPolicy, Stage, SubmissionCancelledError
+from sdk_client import AsyncReflectionExecutor, Stage, SubmissionCancelledError
 from tests.burst import Burst
 from tests.integration.test_core import EXPECTED, TURNS, contents
+from tests.server import QUICK, USER_MEMORIES
 
 pytestmark = pytest.mark.integration
 
 
 def executor(server) -> AsyncReflectionExecutor:
-    return AsyncReflectionExecutor(
-        "memory_manager",
-        ("memories", "{user_id}"),
-        url=server.url,
-        poll_interval=0.2,
-        retry=RetryPolicy(initial_delay=0.05),
-    )
+    return AsyncReflectionExecutor("memory_manager", USER_MEMORIES, url=server.url, **QUICK)
 
 
 async def test_async_burst_is_one_run_and_keeps_every_turn(server):

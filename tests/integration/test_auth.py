@@ -15,8 +15,8 @@ from langgraph_sdk.errors import NotFoundError
 
 from sdk_client import ReflectionExecutor
 from sdk_client.cli import EXIT_CODES, cli
-from tests.conftest import ALICE_KEY as ALICE
-from tests.conftest import BOB_KEY as BOB
+from tests.server import ALICE_KEY as ALICE
+from tests.server import BOB_KEY as BOB
 from tests.server import Server, wait_until
 
 pytestmark = pytest.mark.integration

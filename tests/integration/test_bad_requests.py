@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.conftest import ALICE_KEY
+from tests.server import ALICE_KEY
 
 pytestmark = pytest.mark.integration
 

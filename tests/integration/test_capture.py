@@ -12,7 +12,7 @@ from langgraph_sdk.errors import ConflictError, UnprocessableEntityError
 
 from sdk_client import ReflectionExecutor
 from tests.integration.test_core import EXPECTED, TURNS, contents
-from tests.server import wait_until
+from tests.server import message, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -21,10 +21,6 @@ pytestmark = pytest.mark.integration
 def sdk(server):
     with get_sync_client(url=server.url, api_key=None) as client:
         yield client
-
-
-def _payload(text: str) -> dict[str, object]:
-    return {"messages": [{"role": "user", "content": text}]}
 
 
 def test_langmems_own_executor_loses_no_turn(server, sdk):
@@ -36,7 +32,7 @@ def test_langmems_own_executor_loses_no_turn(server, sdk):
     thread = str(uuid.uuid4())
     try:
         for turn in TURNS:
-            lm.submit(_payload(turn), config={"configurable": {"thread_id": thread}},
+            lm.submit(message(turn), config={"configurable": {"thread_id": thread}},
                       after_seconds=3).result(timeout=30)  # fmt: skip
         found = wait_until(
             lambda: (c := contents(sdk.store.search_items(list(ns))["items"])) == EXPECTED and c,
@@ -60,7 +56,7 @@ def test_plain_sdk_runs_are_captured_and_acknowledged(server, sdk):
     user = f"sdk-{uuid.uuid4().hex[:6]}"
     thread = str(uuid.uuid4())
     for turn in TURNS[:3]:
-        sdk.runs.create(thread, "memory_manager", input=_payload(turn), if_not_exists="create",
+        sdk.runs.create(thread, "memory_manager", input=message(turn), if_not_exists="create",
                         multitask_strategy="rollback", after_seconds=3,
                         context={"namespace": ["memories", user]})  # fmt: skip
     inbox = sdk.store.search_items(["reflection_inbox", thread])["items"]
@@ -78,10 +74,10 @@ def test_plain_sdk_runs_are_captured_and_acknowledged(server, sdk):
 
 def test_a_run_the_server_refuses_leaves_no_entry(server, sdk):
     thread = str(uuid.uuid4())
-    sdk.runs.create(thread, "memory_manager", input=_payload("I like tea."),
+    sdk.runs.create(thread, "memory_manager", input=message("I like tea."),
                     if_not_exists="create", after_seconds=600)  # fmt: skip
     with pytest.raises(ConflictError):
-        sdk.runs.create(thread, "memory_manager", input=_payload("I like coffee."),
+        sdk.runs.create(thread, "memory_manager", input=message("I like coffee."),
                         multitask_strategy="reject")  # fmt: skip
     inbox = sdk.store.search_items(["reflection_inbox", thread])["items"]
     assert [i["value"]["submissions"][0]["messages"][0]["content"] for i in inbox] == [
@@ -120,7 +116,7 @@ def test_a_coalesced_group_is_one_inbox_entry(server, sdk):
     ex = ReflectionExecutor("memory_manager", ("memories", user), url=server.url,
                             transport=_HoldsFirstRun())  # fmt: skip
     try:
-        futures = [ex.submit(_payload(t), after_seconds=600, thread_id=f"co-{user}")
+        futures = [ex.submit(message(t), after_seconds=600, thread_id=f"co-{user}")
                    for t in TURNS[:3]]  # fmt: skip
         for fut in futures:
             fut.wait_accepted(timeout=30)

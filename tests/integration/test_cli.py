@@ -12,11 +12,10 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
-from sdk_client import ReflectionExecutor, RetryPolicy
 from sdk_client.cli import EXIT_CODES, cli
 from sdk_client.cli.render import short_run
 from tests.burst import Burst
-from tests.server import ROOT, wait_until
+from tests.server import ROOT, quick_executor, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -40,13 +39,7 @@ def ns() -> str:
 
 @pytest.fixture
 def executor(server, ns):
-    ex = ReflectionExecutor(
-        "memory_manager",
-        tuple(ns.split("/")),
-        url=server.url,
-        poll_interval=0.2,
-        retry=RetryPolicy(initial_delay=0.05),
-    )
+    ex = quick_executor(server.url, tuple(ns.split("/")))
     yield ex
     ex.shutdown(wait=True)
 

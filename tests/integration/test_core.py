@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import UnprocessableEntityError
 
-from sdk_client import ReflectionExecutor, RetryPolicy, Stage, SubmissionCancelledError
-from tests.burst import Burst
-from tests.server import wait_until
+from sdk_client import Stage, SubmissionCancelledError
+from tests.burst import Burst, assert_only_the_last_run
+from tests.server import quick_executor, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -34,13 +33,7 @@ EXPECTED = {
 
 @pytest.fixture
 def executor(server):
-    ex = ReflectionExecutor(
-        "memory_manager",
-        ("memories", "{user_id}"),
-        url=server.url,
-        poll_interval=0.2,
-        retry=RetryPolicy(initial_delay=0.05),
-    )
+    ex = quick_executor(server.url)
     yield ex
     ex.shutdown(wait=True)
 
@@ -79,12 +72,7 @@ def test_burst_is_one_run_and_keeps_every_turn(executor, sdk):
 
     thread = futures[0].thread_id
     with timing.outcome():
-        runs = sdk.runs.list(thread, limit=50)
-        assert [(r["run_id"], r["status"]) for r in runs] == [(run_ids[-1], "success")]
-    for superseded in run_ids[:-1]:
-        with pytest.raises(httpx.HTTPStatusError) as info:
-            sdk.runs.get(thread, superseded)
-        assert info.value.response.status_code == 404
+        assert_only_the_last_run(sdk, thread, run_ids)
 
     results = [f.result() for f in futures]
     assert {r.run_id for r in results} == {run_ids[-1]}
@@ -200,29 +188,6 @@ def test_bad_input_over_http_fails_clearly_and_server_keeps_serving(executor, sd
     burst(executor, user, f"chat-{user}", ["I love tea."], 0)
     executor.flush(timeout=30)
     assert contents(executor.search(namespace=("memories", user))) == {"User likes tea."}
-
-
-def test_studio_endpoints_show_steps_and_described_config(server):
-    with httpx.Client(base_url=server.url) as http:
-        assistant = http.post("/assistants/search", json={"graph_id": "memory_manager"}).json()[0]
-        drawing = http.get(f"/assistants/{assistant['assistant_id']}/graph").json()
-        schemas = http.get(f"/assistants/{assistant['assistant_id']}/schemas").json()
-    assert {n["id"] for n in drawing["nodes"]} >= {"gather", "extract", "commit"}
-    edges = {(e["source"], e["target"]) for e in drawing["edges"]}
-    assert {("gather", "extract"), ("extract", "commit")} <= edges
-    fields = schemas["context_schema"]["properties"]
-    for name in [
-        "model",
-        "namespace",
-        "instructions",
-        "schemas",
-        "enable_inserts",
-        "enable_deletes",
-        "query_limit",
-    ]:
-        assert fields[name]["description"], name
-    assert schemas["input_schema"]["properties"]["messages"]["description"]
-    assert "changes" in schemas["output_schema"]["properties"]
 
 
 def test_server_logs_the_extractor_once(server, executor):

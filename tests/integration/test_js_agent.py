@@ -17,8 +17,8 @@ import uuid
 import pytest
 
 from deploy.devserver import ROOT
-from tests.conftest import ALICE_KEY
 from tests.integration.test_core import EXPECTED, TURNS
+from tests.server import ALICE_KEY
 
 NODE = shutil.which("node")
 AGENT = ROOT / "docs" / "examples" / "js"

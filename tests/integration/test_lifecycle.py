@@ -11,11 +11,10 @@ import pytest
 from click.testing import CliRunner
 from langgraph_sdk import get_sync_client
 
-from sdk_client import ConsolidationError, HistoryNotFoundError, ReflectionExecutor, RetryPolicy
+from sdk_client import ConsolidationError, HistoryNotFoundError, ReflectionExecutor
 from sdk_client.cli import EXIT_CODES, cli
 from sdk_client.contract import memory_text, validate_thread_id
-from tests.conftest import ALICE_KEY, BOB_KEY
-from tests.server import Server
+from tests.server import ALICE_KEY, BOB_KEY, Server, message, quick_executor
 
 pytestmark = pytest.mark.integration
 
@@ -28,14 +27,7 @@ def namespace() -> tuple[str, ...]:
 
 
 def _executor(server: Server, namespace: tuple[str, ...], key: str | None) -> ReflectionExecutor:
-    return ReflectionExecutor(
-        "memory_manager",
-        namespace,
-        url=server.url,
-        api_key=key,
-        poll_interval=0.2,
-        retry=RetryPolicy(initial_delay=0.05),
-    )
+    return quick_executor(server.url, namespace, api_key=key)
 
 
 @pytest.fixture
@@ -45,8 +37,7 @@ def alice(keyed_server: Server, namespace: tuple[str, ...]) -> Iterator[Reflecti
 
 
 def _say(ex: ReflectionExecutor, text: str) -> None:
-    payload = {"messages": [{"role": "user", "content": text}]}
-    ex.submit(payload, thread_id=f"history-{uuid.uuid4().hex}", after_seconds=0).result(WAIT)
+    ex.submit(message(text), thread_id=f"history-{uuid.uuid4().hex}", after_seconds=0).result(WAIT)
 
 
 def _texts(ex: ReflectionExecutor) -> list[str]:
@@ -144,13 +135,11 @@ def test_on_an_open_server_a_user_label_is_erased_with_its_history_and_threads(
     server: Server,
 ) -> None:
     carol, dave = (f"{name}-{uuid.uuid4().hex[:8]}" for name in ("carol", "dave"))
-    with ReflectionExecutor(
-        "memory_manager", ("memories", "{user_id}"), url=server.url, poll_interval=0.2
-    ) as ex:
+    with quick_executor(server.url, ("memories", "{user_id}")) as ex:
         for user in (carol, dave):
             config = {"configurable": {"user_id": user}}
-            payload = {"messages": [{"role": "user", "content": "I have a cat called Tom."}]}
-            ex.submit(payload, config, thread_id=f"chat-{user}", after_seconds=0).result(WAIT)
+            turn = message("I have a cat called Tom.")
+            ex.submit(turn, config, thread_id=f"chat-{user}", after_seconds=0).result(WAIT)
         assert ex.history(namespace=("memories", carol))
     res = CliRunner().invoke(cli, ["--url", server.url, "forget", "--user", carol, "-y"])
     assert res.exit_code == 0, res.output
@@ -202,8 +191,7 @@ def test_consolidation_merges_planted_duplicates_keeps_the_bound_and_is_undoable
 
         # Never while extraction for the namespace waits: pending work refuses it.
         pending = f"pending-{uuid.uuid4().hex}"
-        payload = {"messages": [{"role": "user", "content": "I love jazz."}]}
-        ex.submit(payload, thread_id=pending, after_seconds=300).wait_accepted(WAIT)
+        ex.submit(message("I love jazz."), thread_id=pending, after_seconds=300).wait_accepted(WAIT)
         with pytest.raises(ConsolidationError, match="wait in an inbox"):
             ex.consolidate()
         assert ex.cancel(pending) == 1

@@ -20,13 +20,21 @@ from sdk_client import (
     AsyncReflectionExecutor,
     ProcessingFailedError,
     ReflectionExecutor,
-    RetryPolicy,
 )
 from sdk_client.cli import cli
 from sdk_client.contract import validate_thread_id
 from tests.llm_endpoint import ScriptedEndpoint, user_turns
 from tests.schemas import PREFERENCE, USER
-from tests.server import Server, run_server
+from tests.server import (
+    QUICK,
+    USER_MEMORIES,
+    Server,
+    llm_server_env,
+    quick_executor,
+    run_server,
+    stored,
+    submit_turn,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -37,37 +45,14 @@ TURNS = ["I live in Porto.", "I love sardines.", "I work at a shipyard.", "My ca
 def llm_server(llm: ScriptedEndpoint) -> Iterator[Server]:
     # Redelivery off: a failed run is the end of its Futures here, and the counts of model
     # calls are exact (test_redelivery.py has the server run failed work again).
-    with run_server({**llm.server_env(), "MEMORY_REDELIVERY_ATTEMPTS": "0"}) as srv:
+    with run_server(llm_server_env(llm, MEMORY_REDELIVERY_ATTEMPTS="0")) as srv:
         yield srv
 
 
 @pytest.fixture
 def executor(llm_server: Server) -> Iterator[ReflectionExecutor]:
-    with ReflectionExecutor(
-        "memory_manager",
-        ("memories", "{user_id}"),
-        url=llm_server.url,
-        poll_interval=0.2,
-        retry=RetryPolicy(initial_delay=0.05),
-    ) as ex:
+    with quick_executor(llm_server.url) as ex:
         yield ex
-
-
-def submit(ex: ReflectionExecutor, user: str, turn: str, after: float):
-    fut = ex.submit(
-        {"messages": [{"role": "user", "content": turn}]},
-        {"configurable": {"user_id": user}},
-        after_seconds=after,
-        thread_id=f"chat-{user}",
-    )
-    fut.wait_accepted(timeout=30)
-    return fut
-
-
-def stored(ex: ReflectionExecutor, user: str) -> list[str]:
-    return sorted(
-        i["value"]["content"]["content"] for i in ex.search(namespace=("memories", user), limit=50)
-    )
 
 
 def behind_a_held_run(ex: ReflectionExecutor, llm, user: str, first: str, burst: list[str]):
@@ -79,9 +64,9 @@ def behind_a_held_run(ex: ReflectionExecutor, llm, user: str, first: str, burst:
     before = llm.calls
     llm.gate.clear()  # hold the model's answer: the first run stays busy in `extract`
     try:
-        head = submit(ex, user, first, after=0)
+        head = submit_turn(ex, user, first, after=0)
         llm.wait_calls(before + 1, timeout=60)
-        futures = [submit(ex, user, turn, after=0.5) for turn in burst]
+        futures = [submit_turn(ex, user, turn, after=0.5) for turn in burst]
     finally:
         llm.gate.set()
     ex.flush(timeout=90)
@@ -127,7 +112,7 @@ async def test_async_executor_does_not_cancel_a_running_run_either(llm_server, l
     user = f"arunning-{uuid.uuid4().hex[:6]}"
     before = llm.calls
     async with AsyncReflectionExecutor(
-        "memory_manager", ("memories", "{user_id}"), url=llm_server.url, poll_interval=0.2
+        "memory_manager", USER_MEMORIES, url=llm_server.url, **QUICK
     ) as ex:
 
         async def submit_async(turn: str, after: float):
@@ -161,7 +146,7 @@ def test_a_running_run_superseded_by_another_client_loses_nothing(executor, llm,
     before = llm.calls
     llm.gate.clear()
     try:
-        first = submit(executor, user, "I live in Tromsø.", after=0)
+        first = submit_turn(executor, user, "I live in Tromsø.", after=0)
         llm.wait_calls(before + 1, timeout=60)
         with get_sync_client(url=llm_server.url, api_key=None) as sdk:
             newer = sdk.runs.create(  # langmem's executor would do this: rollback, no inbox
@@ -184,13 +169,13 @@ def test_a_running_run_superseded_by_another_client_loses_nothing(executor, llm,
 def test_extraction_failure_is_visible_and_the_next_run_recovers(executor, llm):
     user = f"fail-{uuid.uuid4().hex[:6]}"
     llm.fail_next = 3  # the OpenAI client itself retries a 500 twice
-    failed = submit(executor, user, "I live in Bergen.", after=0)
+    failed = submit_turn(executor, user, "I live in Bergen.", after=0)
     with pytest.raises(ProcessingFailedError):
         failed.result(timeout=60)
     assert stored(executor, user) == []
     assert executor.status(f"chat-{user}").inbox == 1
 
-    ok = submit(executor, user, "I love fjords.", after=0)
+    ok = submit_turn(executor, user, "I love fjords.", after=0)
     assert ok.result(timeout=60).run_id == ok.run_id
     assert stored(executor, user) == ["User said: I live in Bergen.", "User said: I love fjords."]
 
@@ -203,13 +188,11 @@ def test_memory_types_per_assistant_collection_inserts_profile_patches(llm_serve
         assistant = sdk.assistants.create(
             "memory_manager", context={"schemas": [PREFERENCE, USER]}, name=user
         )
-    with ReflectionExecutor(
-        assistant["assistant_id"], ("memories", "{user_id}"), url=llm_server.url, poll_interval=0.2
-    ) as ex:
-        submit(ex, user, "I love sardines.", after=0)
+    with quick_executor(llm_server.url, assistant=assistant["assistant_id"]) as ex:
+        submit_turn(ex, user, "I love sardines.", after=0)
         ex.flush(timeout=90)
         (profile,) = ex.search(namespace=("memories", user, "User"))
-        submit(ex, user, "I moved to Porto.", after=0)
+        submit_turn(ex, user, "I moved to Porto.", after=0)
         ex.flush(timeout=90)
 
         items = ex.search(namespace=("memories", user), limit=20)

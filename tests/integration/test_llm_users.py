@@ -13,10 +13,9 @@ from collections.abc import Iterator
 import pytest
 from langgraph_sdk import get_sync_client
 
-from sdk_client import ReflectionExecutor, RetryPolicy
-from tests.conftest import ALICE_KEY, BOB_KEY
+from sdk_client import ReflectionExecutor
 from tests.llm_endpoint import ScriptedEndpoint
-from tests.server import ISOLATED_ENV, Server, run_server
+from tests.server import ALICE_KEY, BOB_KEY, Server, keyed_env, quick_executor, run_server
 
 pytestmark = pytest.mark.integration
 
@@ -25,22 +24,12 @@ NAMESPACE = ("memories", "shared")
 
 @pytest.fixture(scope="module")
 def keyed_llm_server(llm: ScriptedEndpoint) -> Iterator[Server]:
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env.update(llm.server_env())
-    env["MEMORY_API_KEYS"] = f"alice:{ALICE_KEY},bob:{BOB_KEY}"
-    with run_server(env) as srv:
+    with run_server(keyed_env(**llm.server_env())) as srv:
         yield srv
 
 
 def executor(server: Server, key: str) -> ReflectionExecutor:
-    return ReflectionExecutor(
-        "memory_manager",
-        NAMESPACE,
-        url=server.url,
-        api_key=key,
-        poll_interval=0.2,
-        retry=RetryPolicy(initial_delay=0.05),
-    )
+    return quick_executor(server.url, NAMESPACE, api_key=key)
 
 
 def contents(ex: ReflectionExecutor) -> list[str]:

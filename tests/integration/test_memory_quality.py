@@ -7,20 +7,11 @@ import uuid
 import pytest
 from langgraph_sdk import get_sync_client
 
-from sdk_client import ReflectionExecutor, RetryPolicy
+from sdk_client import ReflectionExecutor
 from tests.schemas import USER as PROFILE
+from tests.server import quick_executor
 
 pytestmark = pytest.mark.integration
-
-
-def _executor(url: str, reflector: str, user: str) -> ReflectionExecutor:
-    return ReflectionExecutor(
-        reflector,
-        ("memories", user),
-        url=url,
-        poll_interval=0.2,
-        retry=RetryPolicy(initial_delay=0.05),
-    )
 
 
 def _say(ex: ReflectionExecutor, *turns: str) -> None:
@@ -35,7 +26,7 @@ def _say(ex: ReflectionExecutor, *turns: str) -> None:
 
 def test_search_ranks_where_the_user_lives_first(server):
     user = f"q-{uuid.uuid4().hex[:6]}"
-    with _executor(server.url, "memory_manager", user) as ex:
+    with quick_executor(server.url, ("memories", user)) as ex:
         _say(
             ex,
             "My name is Dana. I work at Initech.",
@@ -67,7 +58,7 @@ def test_profile_memory_type_configured_per_assistant(server):
         assistant = sdk.assistants.create(
             "memory_manager", context={"schemas": [PROFILE]}, name=f"profile-{user}"
         )
-    with _executor(server.url, assistant["assistant_id"], user) as ex:
+    with quick_executor(server.url, ("memories", user), assistant=assistant["assistant_id"]) as ex:
         _say(ex, "My name is Ann. I live in Oslo.")
         _say(ex, "I moved to Rome.")
         (doc,) = ex.search(namespace=("memories", user, "User"))

@@ -9,7 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from graphs.server.openapi import PATHS
-from tests.conftest import ALICE_KEY
+from tests.server import ALICE_KEY
 
 pytestmark = pytest.mark.integration
 

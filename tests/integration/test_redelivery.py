@@ -17,22 +17,26 @@ import pytest
 from click.testing import CliRunner
 from langgraph_sdk import get_sync_client
 
-from sdk_client import ProcessingFailedError, ReflectionExecutor, RetryPolicy, Stage
+from sdk_client import ProcessingFailedError, Stage
 from sdk_client.cli import cli
 from sdk_client.contract import validate_thread_id
 from sdk_client.records import DELIVERY_KEY, delivery_namespace, inbox_namespace
 from tests.llm_endpoint import ScriptedEndpoint
-from tests.server import FAST_REDELIVERY, ISOLATED_ENV, Server, run_server, wait_until
+from tests.server import (
+    FAST_REDELIVERY,
+    Server,
+    llm_server_env,
+    quick_executor,
+    run_server,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def rserver(llm: ScriptedEndpoint) -> Iterator[Server]:
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env.update(llm.server_env())
-    env.update(FAST_REDELIVERY)
-    with run_server(env) as srv:
+    with run_server(llm_server_env(llm, **FAST_REDELIVERY)) as srv:
         yield srv
 
 
@@ -123,15 +127,10 @@ def test_work_is_parked_after_the_attempts_then_a_new_submission_runs_it(sdk, ll
     assert [r["status"] for r in sdk.runs.list(thread)] == ["success"] + ["error"] * 4
 
 
-def _executor(url: str) -> ReflectionExecutor:
-    return ReflectionExecutor("memory_manager", ("memories", "{user_id}"), url=url,
-                              poll_interval=0.2, retry=RetryPolicy(initial_delay=0.05))  # fmt: skip
-
-
 def test_a_future_waits_through_the_outage_and_resolves(rserver, llm):
     user = f"fut-{uuid.uuid4().hex[:6]}"
     llm.fail_next = 10_000
-    with _executor(rserver.url) as ex:
+    with quick_executor(rserver.url) as ex:
         fut = ex.submit(_turn(user), {"configurable": {"user_id": user}}, thread_id=f"c-{user}")
         wait_until(lambda: fut.stage is Stage.RETRYING, 60, 0.1, "the Future to say it is retried")
         assert fut.delivery is not None and "retrying, attempt" in fut.delivery.describe()
@@ -145,7 +144,7 @@ def test_parked_work_fails_the_future_shows_in_status_and_retry_runs_it(rserver,
     user = f"cli-{uuid.uuid4().hex[:6]}"
     key = f"c-{user}"
     llm.fail_next = 10_000
-    with _executor(rserver.url) as ex:
+    with quick_executor(rserver.url) as ex:
         fut = ex.submit(_turn(user), {"configurable": {"user_id": user}}, thread_id=key)
         with pytest.raises(ProcessingFailedError, match="parked after 3 attempts"):
             fut.result(timeout=90)

@@ -30,8 +30,7 @@ import pytest
 from langgraph_sdk import get_sync_client
 
 from sdk_client import ReflectionExecutor
-from tests.conftest import ALICE_KEY, BOB_KEY
-from tests.server import ISOLATED_ENV, Server, run_server, wait_until
+from tests.server import ALICE_KEY, BOB_KEY, Server, keyed_env, message, run_server, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -87,12 +86,8 @@ class Case:
     params: Callable[[Victim], dict[str, Any]] | None = None
 
 
-def _payload(text: str) -> dict[str, Any]:
-    return {"messages": [{"role": "user", "content": text}]}
-
-
 _ALICE_NS = ["alice", "memories", "alice"]  # where alice's memories really are
-_RUN = {"assistant_id": "memory_manager", "input": _payload("I live on Mars.")}
+_RUN = {"assistant_id": "memory_manager", "input": message("I live on Mars.")}
 _FORGED = {"configurable": {"langgraph_auth_user_id": "alice"}}
 _OWN_SPACE = {200, 204}  # accepted, but inside bob's own prefix or with bob's own resources
 _STREAM_404 = {
@@ -242,9 +237,9 @@ def victim(keyed_server: Server) -> Victim:
 def make_victim(url: str) -> Victim:
     """Alice's world on the server at ``url`` (the scale-out suite builds it on a cluster)."""
     with ReflectionExecutor("memory_manager", ("memories", "alice"), url=url, api_key=ALICE) as ex:
-        done = ex.submit(_payload("I live in Porto."), after_seconds=0, thread_id="alice-done")
+        done = ex.submit(message("I live in Porto."), after_seconds=0, thread_id="alice-done")
         done.result(timeout=90)
-        pending = ex.submit(_payload(SECRET), after_seconds=3600, thread_id="alice-pending")
+        pending = ex.submit(message(SECRET), after_seconds=3600, thread_id="alice-pending")
         pending.wait_accepted(timeout=30)
     with _sdk(url, ALICE) as sdk:
         run = sdk.runs.list(pending.thread_id, status="pending")[0]["run_id"]
@@ -252,7 +247,7 @@ def make_victim(url: str) -> Victim:
                                      context={"namespace": ["memories", "alice"]})  # fmt: skip
         system = sdk.assistants.search(graph_id="memory_manager", metadata={"created_by": "system"})
         cron = sdk.crons.create_for_thread(done.thread_id, "memory_manager",
-                                           schedule="0 0 1 1 *", input=_payload(SECRET))  # fmt: skip
+                                           schedule="0 0 1 1 *", input=message(SECRET))  # fmt: skip
         memory_key = sdk.store.search_items(["memories", "alice"])["items"][0]["key"]
         checkpoint = sdk.threads.get_state(done.thread_id)["checkpoint"]["checkpoint_id"]
     return Victim(
@@ -434,7 +429,7 @@ def test_crons_fire_inside_their_creators_space(keyed_server, victim):
     target = f"bob-cron-{uuid.uuid4().hex[:6]}"
     with _sdk(url, BOB) as bob:
         cron = bob.crons.create("memory_manager", schedule="* * * * *",
-                                input=_payload(f"I live in {target}."),
+                                input=message(f"I live in {target}."),
                                 context={"namespace": _ALICE_NS})  # fmt: skip
 
         def fired() -> bool:
@@ -506,8 +501,8 @@ def test_thread_keys_map_through_the_api_key(keyed_server):
         ReflectionExecutor("memory_manager", ("m",), url=keyed_server.url, api_key=ALICE) as a,
         ReflectionExecutor("memory_manager", ("m",), url=keyed_server.url, api_key=BOB) as b,
     ):
-        fa = a.submit(_payload("I like tea."), after_seconds=0, thread_id="shared-key")
-        fb = b.submit(_payload("I like coffee."), after_seconds=0, thread_id="shared-key")
+        fa = a.submit(message("I like tea."), after_seconds=0, thread_id="shared-key")
+        fb = b.submit(message("I like coffee."), after_seconds=0, thread_id="shared-key")
         assert fa.thread_id != fb.thread_id
         fa.result(timeout=60)
         fb.result(timeout=60)
@@ -515,10 +510,7 @@ def test_thread_keys_map_through_the_api_key(keyed_server):
 
 @pytest.fixture(scope="module")
 def studio_server() -> Iterator[Server]:
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env["MEMORY_API_KEYS"] = f"alice:{ALICE}"
-    env["MEMORY_STUDIO_ACCESS"] = "true"
-    with run_server(env, index=False) as srv:
+    with run_server(keyed_env("alice", MEMORY_STUDIO_ACCESS="true"), index=False) as srv:
         yield srv
 
 
@@ -526,8 +518,8 @@ def test_studio_opt_in_sees_everything_and_its_runs_touch_no_store(studio_server
     """MEMORY_STUDIO_ACCESS: the header is an operator's pass; its runs fail closed."""
     url = studio_server.url
     with ReflectionExecutor("memory_manager", ("memories",), url=url, api_key=ALICE) as ex:
-        ex.submit(_payload("I live in Porto."), after_seconds=0, thread_id="t").result(timeout=60)
-        tid = ex.submit(_payload("I like tea."), after_seconds=0, thread_id="t").thread_id
+        ex.submit(message("I live in Porto."), after_seconds=0, thread_id="t").result(timeout=60)
+        tid = ex.submit(message("I like tea."), after_seconds=0, thread_id="t").thread_id
         ex.flush(timeout=60)
     studio = {"x-auth-scheme": "langsmith"}
     threads = httpx.post(f"{url}/threads/search", json={}, headers=studio).json()
@@ -536,7 +528,7 @@ def test_studio_opt_in_sees_everything_and_its_runs_touch_no_store(studio_server
         before = alice.store.search_items(["memories"], limit=100)["items"]
     assert len(before) == 2
     r = httpx.post(f"{url}/threads/{tid}/runs/wait", headers=studio, timeout=60,
-                   json={"assistant_id": "memory_manager", "input": _payload("I live on Mars.")})  # fmt: skip
+                   json={"assistant_id": "memory_manager", "input": message("I live on Mars.")})  # fmt: skip
     # The server hides a run's error message from the caller; its log has it in full.
     assert "UnscopedRunError" in r.text, r.text
     assert "no API-key identity" in studio_server.log_text()

@@ -13,7 +13,8 @@ import uuid
 import pytest
 from langgraph_sdk import get_sync_client
 
-from sdk_client import ProcessingFailedError, ReflectionExecutor, RetryPolicy
+from sdk_client import ProcessingFailedError
+from tests.server import quick_executor
 
 pytestmark = pytest.mark.integration
 
@@ -25,13 +26,7 @@ MEMORY = "User lives in Lisbon."
 def test_many_users_saying_the_same_sentence_at_once(server):
     tag = uuid.uuid4().hex[:6]
     users = [f"same-{tag}-{i}" for i in range(USERS)]
-    with ReflectionExecutor(
-        "memory_manager",
-        ("memories", "{user_id}"),
-        url=server.url,
-        poll_interval=0.2,
-        retry=RetryPolicy(initial_delay=0.05),
-    ) as ex:
+    with quick_executor(server.url) as ex:
         # Every run falls due at the same moment, once all are accepted.
         due = time.time() + 4.0
         futures = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sdk_client import ReflectionExecutor, RetryPolicy
 from tests.burst import Burst
+from tests.server import quick_executor
 
 pytestmark = pytest.mark.integration
 
@@ -64,6 +64,7 @@ def test_schemas_carry_titles_and_descriptions(http, assistant_id):
         # state_schema is assembled by LangGraph from the channels and has no docstring
         assert schemas[kind]["description"], kind
     assert schemas["input_schema"]["required"] == ["messages"]
+    assert "changes" in schemas["output_schema"]["properties"]
     context = schemas["context_schema"]["properties"]
     assert set(context) == {
         "model",
@@ -104,13 +105,7 @@ def test_schemas_carry_titles_and_descriptions(http, assistant_id):
 
 def test_finished_run_state_shows_messages_changes_and_timing(server, http):
     turns = ["I live in Porto.", "My name is Rita."]
-    with ReflectionExecutor(
-        "memory_manager",
-        ("memories", "studio"),
-        url=server.url,
-        poll_interval=0.2,
-        retry=RetryPolicy(initial_delay=0.05),
-    ) as ex:
+    with quick_executor(server.url, ("memories", "studio")) as ex:
         # One run holding both turns needs the second accepted within 1 s of the first;
         # the offline path has no gate, so that premise is timed (tests/burst.py).
         timing = Burst(1.0)

@@ -12,7 +12,7 @@ from langgraph_sdk.schema import Thread
 
 from sdk_client import ReflectionExecutor
 from sdk_client.records import inbox_namespace, receipts_namespace
-from tests.server import ISOLATED_ENV, Server, run_server, wait_until
+from tests.server import Server, isolated_env, run_server, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -20,8 +20,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def sweeping_server() -> Iterator[Server]:
     """A server that deletes threads idle for 3 s, checking every 0.5 s."""
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env |= {"MEMORY_THREAD_TTL_MINUTES": "0.05", "MEMORY_SWEEP_INTERVAL_SECONDS": "0.5"}
+    env = isolated_env(MEMORY_THREAD_TTL_MINUTES="0.05", MEMORY_SWEEP_INTERVAL_SECONDS="0.5")
     with run_server(env) as srv:
         yield srv
 

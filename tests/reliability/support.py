@@ -9,9 +9,9 @@ from typing import Any
 
 from langgraph_sdk.client import SyncLangGraphClient
 
-from sdk_client import ReflectionExecutor, RetryPolicy, SubmissionFuture
+from sdk_client import ReflectionExecutor, SubmissionFuture
 from sdk_client.records import DELIVERY_LABEL, INBOX_LABEL, RECEIPTS_LABEL
-from tests.server import ISOLATED_ENV
+from tests.server import isolated_env, message
 
 
 def server_env(**extra: str) -> dict[str, str | None]:
@@ -22,7 +22,7 @@ def server_env(**extra: str) -> dict[str, str | None]:
     would rightly merge them. This suite measures delivery, not de-duplication
     (``bench/quality.py`` does), so it keeps only identical wording out.
     """
-    return dict.fromkeys(ISOLATED_ENV) | {"MEMORY_DEDUP_THRESHOLD": "1"} | extra
+    return isolated_env(MEMORY_DEDUP_THRESHOLD="1") | extra
 
 
 def turn(user: str, n: int) -> str:
@@ -33,11 +33,6 @@ def turn(user: str, n: int) -> str:
 def fact(user: str, n: int) -> str:
     """The memory ``turn(user, n)`` becomes."""
     return f"User likes topic-{user}-{n}."
-
-
-def message(text: str) -> dict[str, Any]:
-    """A single-turn payload."""
-    return {"messages": [{"role": "user", "content": text}]}
 
 
 def _items(sdk: SyncLangGraphClient, prefix: list[str]) -> Iterator[dict[str, Any]]:
@@ -77,13 +72,6 @@ def tally(stored: Iterable[str], expected: Iterable[str]) -> tuple[int, int]:
     counts = Counter(stored)
     found = sum(1 for e in set(expected) if counts[e])
     return found, sum(c - 1 for c in counts.values() if c > 1)
-
-
-def executor(url: str, **kwargs: Any) -> ReflectionExecutor:
-    """An executor writing to ``("memories", <user_id>)``, quick to poll and retry."""
-    kwargs.setdefault("poll_interval", 0.2)
-    kwargs.setdefault("retry", RetryPolicy(initial_delay=0.05))
-    return ReflectionExecutor("memory_manager", ("memories", "{user_id}"), url=url, **kwargs)
 
 
 def submit(ex: ReflectionExecutor, user: str, text: str, after: float = 0.0) -> SubmissionFuture:

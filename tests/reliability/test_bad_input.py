@@ -18,7 +18,6 @@ from langgraph_sdk import get_sync_client
 from sdk_client import InvalidPayloadError
 from tests.reliability.conftest import record
 from tests.reliability.support import (
-    executor,
     fact,
     memories,
     memories_mentioning,
@@ -26,6 +25,7 @@ from tests.reliability.support import (
     submit,
     turn,
 )
+from tests.server import quick_executor
 
 pytestmark = pytest.mark.reliability
 
@@ -109,7 +109,7 @@ def test_bad_runs_over_http_fail_clearly_and_the_server_keeps_serving(rserver):
     user, tag = f"bi-{uuid.uuid4().hex[:6]}", f"bad{uuid.uuid4().hex[:8]}"
     cases = http_cases(tag)
     named = 0
-    with httpx.Client(base_url=rserver.url, timeout=60) as http, executor(rserver.url) as ex:
+    with httpx.Client(base_url=rserver.url, timeout=60) as http, quick_executor(rserver.url) as ex:
         for name, body, says in cases:
             answer = _answer(http, body)
             assert says in answer, (name, answer)
@@ -136,7 +136,7 @@ def test_client_refuses_bad_payloads_before_sending(rserver):
     tag = f"bad{uuid.uuid4().hex[:8]}"
     cases = client_cases(tag)
     refused = 0
-    with executor(rserver.url) as ex:
+    with quick_executor(rserver.url) as ex:
         for name, payload, kwargs, says in cases:
             kwargs = {"thread_id": "t", "config": {"configurable": {"user_id": "u"}}} | kwargs
             with pytest.raises(InvalidPayloadError) as info:

@@ -27,10 +27,11 @@ pytestmark = pytest.mark.reliability
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
-    from tests.reliability.support import executor, submit, turn
+    from tests.reliability.support import submit, turn
+    from tests.server import quick_executor
 
     url, user, count, waited = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    ex = executor(url)
+    ex = quick_executor(url)
     futures = [submit(ex, user, turn(user, n), after=3.0) for n in range(waited)]
     ex.wait_accepted(timeout=60)
     futures += [submit(ex, user, turn(user, n), after=3.0) for n in range(waited, count)]

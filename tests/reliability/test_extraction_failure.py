@@ -11,22 +11,21 @@ from langgraph_sdk import get_sync_client
 from sdk_client import ProcessingFailedError
 from tests.llm_endpoint import ScriptedEndpoint
 from tests.reliability.conftest import record, scale
-from tests.reliability.support import executor, memories, submit, tally, turn
-from tests.server import ISOLATED_ENV, Server, run_server
+from tests.reliability.support import memories, submit, tally, turn
+from tests.server import Server, llm_server_env, quick_executor, run_server
 
 pytestmark = pytest.mark.reliability
 
 
 @pytest.fixture(scope="module")
 def llm_server(llm: ScriptedEndpoint) -> Iterator[Server]:
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env |= llm.server_env()
-    env |= {
+    env = llm_server_env(
+        llm,
         # Short, so a held endpoint fails its run in ~3 × 2 s (the OpenAI client retries twice).
-        "MEMORY_MODEL_TIMEOUT": "2",
+        MEMORY_MODEL_TIMEOUT="2",
         # Off: these rows show what the next submission does alone (test_redelivery.py: on).
-        "MEMORY_REDELIVERY_ATTEMPTS": "0",
-    }
+        MEMORY_REDELIVERY_ATTEMPTS="0",
+    )
     with run_server(env) as srv:
         yield srv
 
@@ -38,7 +37,7 @@ def _fail_then_recover(
     count = scale(3, 20)
     users = [f"xf-{uuid.uuid4().hex[:6]}" for _ in range(count)]
     failures = held = 0
-    with executor(server.url) as ex:
+    with quick_executor(server.url) as ex:
         try:
             for u in users:  # one at a time, so each run meets the broken model
                 break_model()

@@ -22,8 +22,16 @@ from sdk_client.contract import validate_thread_id
 from sdk_client.records import inbox_namespace
 from tests.llm_endpoint import ScriptedEndpoint
 from tests.reliability.conftest import record, scale
-from tests.reliability.support import executor, fact, memories, message, server_env, submit, turn
-from tests.server import FAST_REDELIVERY, Server, run_server, wait_until
+from tests.reliability.support import fact, memories, server_env, submit, turn
+from tests.server import (
+    FAST_REDELIVERY,
+    Server,
+    llm_server_env,
+    message,
+    quick_executor,
+    run_server,
+    wait_until,
+)
 
 pytestmark = pytest.mark.reliability
 
@@ -32,7 +40,7 @@ FAST = FAST_REDELIVERY | {"MEMORY_REDELIVERY_ATTEMPTS": "5"}
 
 @pytest.fixture(scope="module")
 def llm_server(llm: ScriptedEndpoint) -> Iterator[Server]:
-    with run_server(server_env(**llm.server_env(), **FAST)) as srv:
+    with run_server(llm_server_env(llm, **FAST)) as srv:
         yield srv
 
 
@@ -55,7 +63,7 @@ def test_a_model_outage_is_absorbed_without_a_later_submission(llm, llm_server):
     count = scale(3, 20)
     users = [f"rd-{uuid.uuid4().hex[:6]}" for _ in range(count)]
     llm.fail_next = 1_000_000
-    with executor(llm_server.url) as ex:
+    with quick_executor(llm_server.url) as ex:
         futures: list[SubmissionFuture] = [submit(ex, u, turn(u, 0)) for u in users]
         try:
             # Down until every thread's own run and its first retry have failed.

@@ -9,8 +9,8 @@ from langgraph_sdk import get_sync_client
 
 from sdk_client import NotAcceptedError, RetryPolicy, Stage
 from tests.reliability.conftest import record, scale
-from tests.reliability.support import executor, fact, memories, server_env, submit, tally, turn
-from tests.server import free_port, run_server
+from tests.reliability.support import fact, memories, server_env, submit, tally, turn
+from tests.server import free_port, quick_executor, run_server
 
 pytestmark = pytest.mark.reliability
 
@@ -19,7 +19,7 @@ def test_retries_run_out_with_a_typed_error():
     count = scale(5, 50)
     users = [f"down-{uuid.uuid4().hex[:6]}" for _ in range(count)]
     policy = RetryPolicy(max_attempts=4, initial_delay=0.05, max_delay=0.2)
-    with executor(f"http://127.0.0.1:{free_port()}", retry=policy) as ex:  # nothing listens
+    with quick_executor(f"http://127.0.0.1:{free_port()}", retry=policy) as ex:  # nothing listens
         futures = [submit(ex, u, turn(u, 0)) for u in users]
         errors = [f.exception(timeout=60) for f in futures]
     typed = sum(isinstance(e, NotAcceptedError) for e in errors)
@@ -38,7 +38,7 @@ def test_server_coming_up_during_retries_gets_everything():
     port = free_port()
     # Backoff capped at 2 s, 60 tries: about two minutes for the server to come up.
     policy = RetryPolicy(max_attempts=60, initial_delay=0.2, max_delay=2.0)
-    with executor(f"http://127.0.0.1:{port}", retry=policy) as ex:
+    with quick_executor(f"http://127.0.0.1:{port}", retry=policy) as ex:
         futures = [submit(ex, u, turn(u, 0)) for u in users]
         with run_server(server_env(), port=port) as server:
             errors = [f.exception(timeout=180) for f in futures]

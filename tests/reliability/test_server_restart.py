@@ -20,20 +20,15 @@ from langgraph_sdk import get_sync_client
 from sdk_client import ReflectionExecutor, SubmissionLostError
 from tests.llm_endpoint import ScriptedEndpoint
 from tests.reliability.conftest import record, scale
-from tests.reliability.support import executor, memories, submit, tally, turn
-from tests.server import ISOLATED_ENV, Server, free_port, run_server, wait_until
+from tests.reliability.support import memories, submit, tally, turn
+from tests.server import Server, free_port, llm_server_env, quick_executor, run_server, wait_until
 
 pytestmark = pytest.mark.reliability
 
 
 def _env(llm: ScriptedEndpoint) -> dict[str, str | None]:
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    env |= llm.server_env()
-    env |= {
-        # Keep the dev server's own request retries from hiding a lost run.
-        "MEMORY_THREAD_TTL_MINUTES": "0",
-    }
-    return env
+    # Keep the dev server's own request retries from hiding a lost run.
+    return llm_server_env(llm, MEMORY_THREAD_TTL_MINUTES="0")
 
 
 def _said(user: str, n: int) -> str:
@@ -84,7 +79,7 @@ def test_restart_after_sigterm_then_sigkill(llm, tmp_path):
     pending = scale(5, 50)
     port = free_port()
     env = _env(llm)
-    with executor(f"http://127.0.0.1:{port}") as ex:
+    with quick_executor(f"http://127.0.0.1:{port}") as ex:
         # SIGTERM: the server shuts down cleanly and writes everything it holds.
         with run_server(env, port=port, workdir=tmp_path) as first:
             futures = _phase(first, llm, ex, pending)

@@ -20,8 +20,8 @@ import pytest
 from langgraph_sdk import get_sync_client
 
 from tests.reliability.conftest import record, scale
-from tests.reliability.support import executor, fact, memories, message, server_env, tally, turn
-from tests.server import Server, run_server, wait_until
+from tests.reliability.support import fact, memories, server_env, tally, turn
+from tests.server import Server, message, quick_executor, run_server, wait_until
 
 pytestmark = pytest.mark.reliability
 
@@ -84,7 +84,7 @@ def test_soak_server_stays_bounded(sweeping_server, new_memories):
     held: list[int] = []
     futures = []
     with (
-        executor(sweeping_server.url) as ex,
+        quick_executor(sweeping_server.url) as ex,
         get_sync_client(url=sweeping_server.url, api_key=None) as sdk,
     ):
         # Warm up first: the first run loads the embedder (~300 MiB), not a leak.

@@ -12,7 +12,8 @@ from langgraph_sdk import get_sync_client
 from sdk_client.contract import validate_thread_id
 from tests.burst import Burst
 from tests.reliability.conftest import record, scale
-from tests.reliability.support import executor, fact, memories, submit, tally, turn
+from tests.reliability.support import fact, memories, submit, tally, turn
+from tests.server import quick_executor
 
 pytestmark = pytest.mark.reliability
 
@@ -27,7 +28,7 @@ def test_supersession_under_load(rserver):
     # that premise is timed per round, so a stalled machine is named as such (tests/burst.py).
     timing = Burst(after)
     futures = []
-    with executor(rserver.url) as ex:
+    with quick_executor(rserver.url) as ex:
         for b in range(bursts):
             for k in range(per_burst):
                 with timing.submission(b):

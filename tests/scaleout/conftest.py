@@ -21,12 +21,9 @@ from pathlib import Path
 import pytest
 
 from deploy.local_cluster import Cluster, run_cluster
-from sdk_client import ReflectionExecutor, RetryPolicy
-from tests.conftest import ALICE_KEY, BOB_KEY
+from sdk_client import ReflectionExecutor
 from tests.llm_endpoint import ScriptedEndpoint, run_llm_endpoint
-from tests.server import ISOLATED_ENV
-
-KEYS = f"alice:{ALICE_KEY},bob:{BOB_KEY}"
+from tests.server import ALICE_KEY, keyed_env, quick_executor
 
 LOGS = Path(os.environ.get("MEMORY_REFLECT_CLUSTER_LOGS", "/tmp/memory-reflect-scaleout-logs"))
 """Where each cluster's logs are kept (a folder a cluster), ``MEMORY_REFLECT_CLUSTER_LOGS``."""
@@ -82,8 +79,7 @@ def llm() -> Iterator[ScriptedEndpoint]:
 
 def cluster_env(llm: ScriptedEndpoint, **extra: str) -> dict[str, str | None]:
     """A keyed cluster's environment on the scripted model, plus ``extra``."""
-    env: dict[str, str | None] = dict.fromkeys(ISOLATED_ENV)
-    return env | llm.server_env() | {"MEMORY_API_KEYS": KEYS} | extra
+    return keyed_env(**llm.server_env()) | extra
 
 
 @pytest.fixture(scope="session")
@@ -94,14 +90,7 @@ def cluster(llm: ScriptedEndpoint) -> Iterator[Cluster]:
 
 def make_executor(url: str, key: str = ALICE_KEY) -> ReflectionExecutor:
     """An executor talking to one process of the cluster, as alice unless told."""
-    return ReflectionExecutor(
-        "memory_manager",
-        ("memories", "{user_id}"),
-        url=url,
-        api_key=key,
-        poll_interval=0.2,
-        retry=RetryPolicy(initial_delay=0.05),
-    )
+    return quick_executor(url, api_key=key)
 
 
 @pytest.fixture

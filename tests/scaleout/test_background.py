@@ -25,11 +25,10 @@ from graphs.server.lease import claim
 from sdk_client import ProcessingFailedError
 from sdk_client.cli import cli
 from sdk_client.records import inbox_namespace
-from tests.conftest import ALICE_KEY
 from tests.integration.test_redelivery import _memories, _record, _turn
 from tests.llm_endpoint import ScriptedEndpoint
 from tests.scaleout.conftest import cluster_env, keyed_cluster, make_executor
-from tests.server import FAST_REDELIVERY, wait_until
+from tests.server import ALICE_KEY, FAST_REDELIVERY, wait_until
 
 pytestmark = pytest.mark.scaleout
 

@@ -14,11 +14,9 @@ import pytest
 from langgraph_sdk import get_sync_client
 
 from deploy.local_cluster import Cluster
-from sdk_client import ReflectionExecutor
-from tests.burst import Burst
-from tests.conftest import ALICE_KEY
+from tests.burst import Burst, assert_only_the_last_run
 from tests.llm_endpoint import ScriptedEndpoint, user_turns
-from tests.server import wait_until
+from tests.server import ALICE_KEY, stored, submit_turn, wait_until
 
 pytestmark = pytest.mark.scaleout
 
@@ -29,23 +27,6 @@ TURNS = [
     "My cat is Bo.",
     "I hate fog.",
 ]
-
-
-def submit(ex: ReflectionExecutor, user: str, turn: str, after: float, thread: str | None = None):
-    fut = ex.submit(
-        {"messages": [{"role": "user", "content": turn}]},
-        {"configurable": {"user_id": user}},
-        after_seconds=after,
-        thread_id=thread or f"chat-{user}",
-    )
-    fut.wait_accepted(timeout=30)
-    return fut
-
-
-def stored(ex: ReflectionExecutor, user: str) -> list[str]:
-    """Memory contents of a user, sorted, duplicates kept (so a duplicate shows)."""
-    items = ex.search(namespace=("memories", user), limit=100)
-    return sorted(i["value"]["content"]["content"] for i in items)
 
 
 def said(turns: list[str]) -> list[str]:
@@ -74,12 +55,7 @@ def test_burst_through_alternating_processes_is_one_run(cluster: Cluster, execut
     assert stored(a, user) == said(TURNS)
     thread = futures[0].thread_id
     with get_sync_client(url=cluster.nodes[1].url, api_key=ALICE_KEY) as sdk:
-        runs = sdk.runs.list(thread, limit=50)
-        assert [(r["run_id"], r["status"]) for r in runs] == [(run_ids[-1], "success")]
-        for superseded in run_ids[:-1]:
-            with pytest.raises(httpx.HTTPStatusError) as info:
-                sdk.runs.get(thread, superseded)
-            assert info.value.response.status_code == 404
+        assert_only_the_last_run(sdk, thread, run_ids)
 
 
 def test_started_run_rolled_back_keeps_checkpoints_and_gives_the_same_memories(
@@ -96,9 +72,9 @@ def test_started_run_rolled_back_keeps_checkpoints_and_gives_the_same_memories(
     before = llm.calls
     llm.gate.clear()  # the first run stays busy in `extract`, after `gather` checkpointed
     try:
-        first = submit(a, user, "I live in Tromsø.", after=0)
+        first = submit_turn(a, user, "I live in Tromsø.", after=0)
         llm.wait_calls(before + 1, timeout=60)
-        second = submit(b, user, "I love auroras.", after=0.5)  # rolls back the running run
+        second = submit_turn(b, user, "I love auroras.", after=0.5)  # rolls back the running run
     finally:
         llm.gate.set()
     b.flush(timeout=120)
@@ -145,13 +121,13 @@ def test_sigkill_of_a_process_with_pending_and_running_work_loses_nothing(
         try:
             for user in running:
                 for turn in turns[user]:
-                    submit(b, user, turn, after=0)
+                    submit_turn(b, user, turn, after=0)
             llm.wait_calls(before + len(running), timeout=60)
         finally:
             cluster.resume(0)
         for i, user in enumerate(pending):
             for turn in turns[user]:
-                submit((a, b)[i % 2], user, turn, after=4.0)
+                submit_turn((a, b)[i % 2], user, turn, after=4.0)
         cluster.kill(1)  # SIGKILL B's process group: its runs die mid model call
     finally:
         llm.gate.set()
@@ -238,7 +214,7 @@ def test_search_is_ranked_by_meaning_on_either_process(executors):
     user = f"rank-{uuid.uuid4().hex[:6]}"
     facts = ["I live in Porto.", "I love sardines.", "I work at a shipyard.", "My cat is Bo."]
     for i, turn in enumerate(facts):
-        submit(a, user, turn, after=0, thread=f"rank-{user}-{i}")
+        submit_turn(a, user, turn, after=0, thread=f"rank-{user}-{i}")
     a.flush(timeout=120)
     wait_until(lambda: len(stored(a, user)) == len(facts), 60, 0.2, "four memories")
     for ex in (a, b):
@@ -252,7 +228,7 @@ def test_search_is_ranked_by_meaning_on_either_process(executors):
 def test_the_inspector_on_either_process_shows_the_same_threads(cluster: Cluster, executors):
     a, _b = executors
     user = f"insp-{uuid.uuid4().hex[:6]}"
-    fut = submit(a, user, "I live in Porto.", after=0)
+    fut = submit_turn(a, user, "I live in Porto.", after=0)
     fut.result(timeout=90)
     seen = []
     for node in cluster.nodes[:2]:

@@ -20,7 +20,6 @@ import pytest
 from langgraph_sdk import get_sync_client
 
 from deploy.local_cluster import Cluster
-from tests.conftest import BOB_KEY
 from tests.integration.test_security import (
     CASES,
     attack,
@@ -30,6 +29,7 @@ from tests.integration.test_security import (
     snapshot,
     wait_for_bobs_runs,
 )
+from tests.server import BOB_KEY
 
 pytestmark = pytest.mark.scaleout
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
 from graphs.memory_manager.graph import builder
+from tests.fakes import ToolCallingFake
 
 
 @pytest.fixture
@@ -52,13 +50,6 @@ def indexed_app(indexed_store):
 
 FAKE_MODEL = "fake:tool-caller"
 """The model string the runs of :func:`fake_model` ask for (``context={"model": ...}``)."""
-
-
-class ToolCallingFake(GenericFakeChatModel):
-    """Replies with the next scripted message; tools bound to it are accepted and ignored."""
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolCallingFake:
-        return self
 
 
 @pytest.fixture

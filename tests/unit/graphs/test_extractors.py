@@ -13,6 +13,7 @@ from langgraph.store.memory import InMemoryStore
 
 import graphs.memory_manager.extractors as extractors
 from graphs.memory_manager.extractors import ManagerKey, cached_create_extractor, manager
+from tests.fakes import ToolCallingFake
 from tests.schemas import PREFERENCE
 
 MODEL = "fake:model"
@@ -38,11 +39,6 @@ OTHER = {
     "enable_deletes": True,
     "namespace_depth": 2,
 }
-
-
-class ToolFake(GenericFakeChatModel):
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolFake:
-        return self
 
 
 @pytest.fixture(autouse=True)
@@ -121,11 +117,11 @@ def test_trustcall_extractors_are_built_once_per_arguments():
     class Fact(BaseModel):
         text: str
 
-    llm = ToolFake(messages=iter([]))
+    llm = ToolCallingFake(messages=iter([]))
     first = cached_create_extractor(llm, tools=[Fact], enable_inserts=True)
     assert cached_create_extractor(llm, tools=[Fact], enable_inserts=True) is first
     assert cached_create_extractor(llm, tools=[Fact], enable_inserts=False) is not first
-    other = ToolFake(messages=iter([]))
+    other = ToolCallingFake(messages=iter([]))
     assert cached_create_extractor(other, tools=[Fact], enable_inserts=True) is not first
 
 

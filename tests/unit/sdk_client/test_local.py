@@ -11,7 +11,6 @@ import threading
 from typing import Any
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langgraph.config import get_store
@@ -25,6 +24,7 @@ from sdk_client import (
     ReflectionExecutor,
     SubmissionCancelledError,
 )
+from tests.fakes import ToolCallingFake
 
 WAIT = 10  # seconds: a generous bound on waits for a condition, never a sleep
 
@@ -169,11 +169,6 @@ def test_the_store_is_what_get_store_returns_in_the_run(clock):
     with LocalReflectionExecutor(reflector, store=store, clock=clock) as ex:
         ex.submit(turn("hi"), thread_id="t").result(timeout=WAIT)
     assert seen == [store]
-
-
-class ToolCallingFake(GenericFakeChatModel):
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ToolCallingFake:
-        return self
 
 
 def test_a_langmem_memory_manager_runs_once_on_the_merged_conversation(clock):
