@@ -37,6 +37,12 @@ _CONTRACTIONS = [
     (r"\b(?:wanna)\b", "want to"),
     (r"\bmy name's\b", "my name is"),
     (r"\bthe name's\b", "the name is"),
+    # A wish about how to be addressed is a name, not a hedge: "I'd rather you called me Dom".
+    (
+        r"\bI(?: would|'d) (?:rather|prefer|like)(?: it)?(?: if)? (?:you|people|everyone)"
+        r"(?: to| would)? (?:call(?:ed)?|address(?:ed)?|refer(?:red)? to) me\b",
+        "call me",
+    ),
     # "I" typed in lower case; a lone "i" before a word is always the pronoun.
     (r"\bi(?=\s|'|’)", "I"),
 ]
@@ -83,7 +89,8 @@ _QUESTION = re.compile(
 )
 # An imperative to the assistant: a request, not a fact about the user.
 _REQUEST = re.compile(
-    r"^(?:please(?! call me)|remind|tell|show|give|help|find|book|set|add|send|write|draft|"
+    r"^(?:please(?! (?:start |begin )?(?:call|calling|address|refer to|referring to) me)|"
+    r"remind|tell|show|give|help|find|book|set|add|send|write|draft|"
     r"make|create|schedule|summari[sz]e|translate|explain|list|recommend|suggest|check|"
     r"look up|search|order|open|email|text|cancel|update|delete|let me know|let us|"
     r"let's|lets|try|plan|compare|calculate|convert|play|call(?! me)|can we|could we)\b",
@@ -116,7 +123,7 @@ _BORN = re.compile(r"^(?:born and raised|born and bred|born|raised|grew up) (?=i
 # Time words that do not change a lasting fact: "I live in Rome now" says where the user lives.
 _NOW = re.compile(
     r"(?:,?\s+(?:now|nowadays|these days|at the moment|currently|anymore|any more|"
-    r"at present|for now|still|full stop|for good))+$",
+    r"at present|for now|still|full stop|for good|from now on|again))+$",
     re.I,
 )
 _TRAILING = re.compile(
@@ -127,7 +134,7 @@ _TRAILING = re.compile(
 )
 # Say when, not what; stripped from a rule's captures ("I moved to Berlin last year").
 _WHEN = re.compile(
-    r"(?:\s+(?:last|this|next|in the|earlier this) (?:year|month|week|summer|winter|spring|"
+    r"(?:\s+(?:last|this|next|in the|earlier this) (?:year|month|weekend|week|summer|winter|spring|"
     r"fall|autumn)|\s+(?:recently|lately|a (?:few|couple of) (?:years|months|weeks) ago|"
     r"\w+ (?:years|months|weeks) ago|in \d{4}|back in \d{4}|since \d{4}|in (?:january|february|"
     r"march|april|may|june|july|august|september|october|november|december)(?: \d{4})?|"
@@ -161,9 +168,13 @@ def _sentences(text: str) -> Iterator[tuple[str, str]]:
             yield parts[i].strip(), end or ""
 
 
+# An age stays true after the day it was said: "I turned 30 yesterday!" says the user is 30.
+_AGE = re.compile(r"^I (?:am|(?:just |recently )?turned) \d{1,3}(?: years old)?(?: [a-z]+)?$")
+_AGE_ON = re.compile(r"\s+(?:today|yesterday|this week|on \w+day)$", re.I)
 # Adverbs between the subject and the verb that do not change the fact: "I currently live in …".
 _SUBJECT_ADVERB = re.compile(
     r"^(I|we) (?:currently|now|still|also|actually|honestly|even|already) "
+    r"|^(I am|we are) (?:currently|now|still|actually) "
 )
 
 
@@ -176,7 +187,7 @@ def _clean(clause: str) -> str:
         clause = stripped
     for pattern in (_TRAILING, _NOW, _TRAILING):
         clause = pattern.sub("", clause)
-    clause = _SUBJECT_ADVERB.sub(r"\1 ", clause)
+    clause = _SUBJECT_ADVERB.sub(lambda m: (m[1] or m[2]) + " ", clause)
     return clause.strip()
 
 
@@ -197,7 +208,8 @@ def _parts(sentence: str, end: str) -> list[str]:
         return []  # "I'm vegetarian, I think": the hedge covers the whole sentence
     # "I'm allergic to nuts, what can I cook?": the statement stands, the question does not.
     kept = parts[:-1] if "?" in end else parts
-    return [c for p, c in kept if not EPISODIC.search(p)]
+    return [_AGE_ON.sub("", c) if _AGE.match(c) else c for p, c in kept
+            if not EPISODIC.search(p) or _AGE.match(c)]  # fmt: skip
 
 
 def _expand(clause: str) -> list[str]:
