@@ -352,7 +352,8 @@ _RULES: list[_Rule] = [
     # Identity and preferred name.
     _rule("name", "name",
           rf"^(?:my (?:new |real |actual |legal |full )?name is|the name is|I am called|I go by|"
-          rf"my name (?:has |is )?(?:now )?(?:changed|been changed) to|"
+          rf"my name (?:has |is )?(?:now )?(?:changed|been changed|been updated)(?: again)? to|"
+          rf"I (?:have )?(?:just |recently |legally |officially )?(?:changed|updated) my name to|"
           rf"(?:please |you can |just )?(?:start |begin )?(?:call|calling) me"
           rf"(?: by my name,? which is| by)?|"
           rf"(?:please |you can |just )?(?:address|refer to) me as|"
@@ -362,7 +363,8 @@ _RULES: list[_Rule] = [
     # The other order: "Leif is my name", "Jo is what I am called".
     _rule("name", "name",
           rf"^{_OBJ} is (?:my (?:new |real |actual |legal |full )?name|what I am called|"
-          rf"what I go by|what (?:people|everyone|my friends) call me)$",
+          rf"what I go by|what (?:people|everyone|my friends) call me|"
+          rf"the name I (?:use|go by|prefer))$",
           "User's name is {name}.", _is_name),
     _rule("name", "name", r"^I am (?P<obj>[A-Za-z][a-z]+)$", "User's name is {name}.",
           _is_self_name),
@@ -374,10 +376,10 @@ _RULES: list[_Rule] = [
           rf"(?P<prep>in|near|outside|just outside)\s+{_OBJ}$",
           "User lives in {what} {prep} {obj}."),
     _rule("home", "home",
-          rf"^{_I} (?:live|reside|are living|am living|are based|am based|moved|have moved|"
-          r"relocated|have relocated|have been living|have lived|settled|have settled|"
-          r"have just moved|have recently moved|have just relocated|have recently relocated|"
-          r"moved back|moved here|moved over|moved out)"
+          rf"^{_I} (?:live|reside|are living|am living|are based|am based|have been living|"
+          r"have lived|(?:packed up and |sold up and |upped sticks and )?(?:have )?"
+          r"(?:just |recently |finally )?(?:moved|relocated|settled)"
+          r"(?: back| here| over| out| from [^,]{1,40}?)?)"
           rf"\s+(?:in|to|at|out of|over to|down to|up to|back to)\s+{_OBJ}$",
           "User lives in {obj}."),
     _rule("home", "home",
@@ -401,7 +403,7 @@ _RULES: list[_Rule] = [
     # Age.
     _rule("age", "age",
           r"^I am (?:now |currently )?(?P<obj>\d{1,3})(?: years old| yrs old| y/?o| years of age"
-          r"|-years-old| years young)?$",
+          r"|-years-old| years young)?(?:,? now)?(?:, [^,]{1,30})?$",
           "User is {obj} years old.", _age_word),
     _rule("age", "age", r"^I (?:just |recently )?turned (?P<obj>\d{1,3})$",
           "User is {obj} years old.", _age_word),
@@ -419,6 +421,11 @@ _RULES: list[_Rule] = [
           r"(?P<state>married|engaged|divorced|single|widowed|separated|in a relationship)"
           r"(?P<obj>(?: to| with)\s+.{1,80}?)?$",
           "User is {state} {obj}."),
+    # "I separated", "we broke up", "I remarried": the new status.
+    _rule("family", "relationship",
+          r"^(?:I|we) (?:have )?(?:just |recently |finally )?(?P<verb>separated|split up|broke up|"
+          r"divorced|remarried|got remarried)$",
+          "User is {verb_status}."),
     _rule("family", "relationship",
           r"^I have been (?P<state>married|engaged|divorced|single|widowed|separated)"
           r"(?P<obj>(?: to| with)\s+.{1,80}?)?$",
@@ -517,6 +524,14 @@ _RULES: list[_Rule] = [
           r"(?:have )?(?:just |recently )?(?:joined|join) "
           r"(?P<obj>(?:the )?(?-i:[A-Z])[\w&'.-]*(?: (?-i:[A-Z])[\w&'.-]*){0,3})$",
           "User works at {obj}.", _not_pronoun),
+    _rule("work", "job?",
+          r"^I (?:have )?(?:just |recently )?(?:retrained|requalified|qualified) as\s+"
+          r"(?P<obj>(?:a|an) [^?]{1,100}?)$",
+          "User is {obj}."),
+    _rule("work", "work",
+          rf"^I (?:have )?(?:just |recently )?(?:switched|changed) jobs(?:,| and) (?:I )?(?:now )?"
+          rf"work (?P<prep>at|for)\s+{_OBJ}$",
+          "User works {prep} {obj}."),
     _rule("work", "job", rf"^my (?:job|occupation|profession) is(?: now)?\s+{_OBJ}$",
           "User's job is {obj}.", lambda g, c: g["obj"].split()[0].lower() not in _VERDICT),
     _rule("study", "study", rf"^I (?P<verb>study|major in) {_OBJ}$",
@@ -558,7 +573,7 @@ _RULES: list[_Rule] = [
           r"(?P<obj>(?: .{1,100}?)?)$",
           "User is {verb_ing} {obj}.", _goal, keep_when=True),
     _rule("habit", None,
-          r"^I have been (?P<verb>\w+ing)(?P<obj>(?: .{1,100}?)?)$",
+          r"^I have been (?!driving (?:a|an|the) )(?P<verb>\w+ing)(?P<obj>(?: .{1,100}?)?)$",
           "User has been {verb_raw} {obj}.", keep_when=True),
     _rule("identity", None, r"^I have been (?P<art>an?) (?P<obj>.{1,80}?)$",
           "User is {art} {obj}.", _lasting_identity),
@@ -586,7 +601,8 @@ _RULES: list[_Rule] = [
     # A car by its make: "I sold the Fiesta and bought a Kia Niro".
     _rule("possession", "car",
           rf"^{_I} (?:(?:sold|traded in|got rid of) [^,]{{1,40}}? and )?(?:have )?"
-          rf"(?:just |recently )?(?:bought|got|have|have got|own|lease|leased) "
+          rf"(?:just |recently )?(?:bought|got|have|have got|own|lease|leased|"
+          rf"(?:replaced|swapped|traded in|traded) [^,]{{1,40}}? (?:with|for)) "
           rf"(?P<obj>(?:a|an) (?:new |used |second-hand |secondhand |electric )?"
           rf"{_CAR_MAKE}\b.{{0,40}}?)$",
           "User drives {obj}."),
@@ -608,11 +624,13 @@ _RULES: list[_Rule] = [
           r"(?:changed|switched) to\s+(?P<obj>[^?]{1,120}?)$",
           "User's {attr} is {obj}.", _lasting_attribute),
     _rule("attribute", "my {attr}",
-          r"^(?:my|our) (?P<attr>[a-z][a-z' -]{1,40}?) (?P<cop>is|are)(?: now)?\s+"
+          r"^(?:my|our) (?P<attr>[a-z][a-z' -]{1,40}?)(?: these days| nowadays| at the moment)?"
+          r" (?P<cop>is|are)(?: now)?\s+"
           r"(?P<obj>[^?]{1,120}?)$",
           "User's {attr} {cop} {obj}.", _lasting_attribute),
     _rule("attribute", "my {attr}",
-          r"^(?P<obj>[A-Za-z][\w' -]{0,40}?) (?P<cop>is|are) (?:definitely |probably |now )?my "
+          r"^(?P<obj>[A-Za-z][\w' -]{0,40}?) (?P<cop>is|are|has become|have become|became) "
+          r"(?:definitely |probably |now )?my "
           r"(?P<attr>(?:new |current )?(?:favou?rite|first|native|mother|second|main|preferred|"
           r"all-time favou?rite)(?: [a-z]+){1,2})$",
           "User's {attr} {cop_attr} {obj}.", _not_pronoun),
@@ -629,6 +647,8 @@ _HABIT_KINDS = {
     "own": "possession", "study": "study", "teach": "work", "work": "work",
     "freelance": "work", "eat": "diet", "drink": "diet",
 }  # fmt: skip
+_STATUS = {"split up": "single", "broke up": "single", "remarried": "married",
+           "got remarried": "married"}  # fmt: skip
 _NEGATION = {"do not": "doesn't", "never": "never", "no longer": "no longer", "rarely": "rarely",
              "only": "only", "mostly": "mostly", "mainly": "mainly"}  # fmt: skip
 
@@ -642,6 +662,8 @@ def _verb_forms(groups: dict[str, str]) -> dict[str, str]:
         "verb_ing": verb.replace("myself", "themselves"),
         "verb_own": "owns" if verb.lower() == "own" else "has",
         "verb_take": "is on" if verb.lower() == "am on" else "takes",
+        # "we broke up" → "is single"; "I remarried" → "is married"
+        "verb_status": _STATUS.get(verb.lower(), verb.lower()),
         # "avoid" → "avoids", but "gave up" and "quit" stay; "have given up" → "has given up"
         "verb_diet": third_person_verb(verb)
         if re.match(r"avoid|stay|steer|cut|keep", verb)

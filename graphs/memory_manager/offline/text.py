@@ -43,6 +43,23 @@ _CONTRACTIONS = [
         r"(?: to| would)? (?:call(?:ed)?|address(?:ed)?|refer(?:red)? to) me\b",
         "call me",
     ),
+    (
+        r"\bI(?: would|'d) (?:rather|prefer|like) to be (?:called|known as|addressed as)"
+        r"(?= (?-i:[A-Z]))",
+        "I prefer to be called",
+    ),
+    # A new name said as "it": "I've changed my name; it's Achieng now", "It's Yosef now, I
+    # updated my name", "My name has changed again, it's Tilda".
+    (
+        r"\b(I (?:have )?(?:changed|updated) my name|my name (?:has )?(?:changed|been changed|"
+        r"been updated)(?: again)?)[,;:.]?\s+it(?:'s| is)\b",
+        r"\1 to",
+    ),
+    (
+        r"^it(?:'s| is) (?=(?-i:[A-Z])[\w'-]*(?: now)?,? (?:and )?I (?:have )?(?:changed|updated) "
+        r"my name)",
+        "my name is ",
+    ),
     # "I" typed in lower case; a lone "i" before a word is always the pronoun.
     (r"\bi(?=\s|'|’)", "I"),
 ]
@@ -60,7 +77,7 @@ _SENTENCE_END = re.compile(
 )
 _SUBJECT = (
     r"(?:(?:honestly|actually|also|now|really|then|yes|so|anyway|btw),? )?"
-    r"(?:I|my|My|we|We|everyone|people|please|Please)\b"
+    r"(?:I|my|My|we|We|everyone|people|please|Please|call me)\b"
 )
 _CLAUSE_SPLIT = re.compile(
     r"\s*;\s*|:\s+|\s+[-–—]+\s+"
@@ -76,7 +93,7 @@ _LEADING_FILLER = re.compile(
     r"for context|for what it is worth|honestly|basically|fun fact|in fact|plus|ps|p\.s\.|"
     r"(?:please )?(?:remember|note|keep in mind|bear in mind)(?: that)?|"
     r"oh and|and yes|as for me|as I said|like I said|you know what|these days|nowadays|"
-    r"currently|at the moment|for now|now|still)"
+    r"currently|at the moment|for now|from now on|now|still)"
     r"(?:[,:!\s-]+|$)",
     re.I,
 )
@@ -136,7 +153,10 @@ _TRAILING = re.compile(
 _WHEN = re.compile(
     r"(?:\s+(?:last|this|next|in the|earlier this) (?:year|month|weekend|week|summer|winter|spring|"
     r"fall|autumn)|\s+(?:recently|lately|a (?:few|couple of) (?:years|months|weeks) ago|"
-    r"\w+ (?:years|months|weeks) ago|in \d{4}|back in \d{4}|since \d{4}|in (?:january|february|"
+    r"\w+ (?:years|months|weeks) ago|in \d{4}|back in \d{4}|since \d{4}|"
+    r"last (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"since (?:the )?(?:spring|summer|autumn|fall|winter|january|february|march|april|may|june|"
+    r"july|august|september|october|november|december)|in (?:january|february|"
     r"march|april|may|june|july|august|september|october|november|december)(?: \d{4})?|"
     r"for (?:about |almost |nearly |over |around |more than )?(?:\d+|a few|many|several|"
     r"a couple of|two|three|four|five|six|seven|eight|nine|ten|twenty) "
@@ -169,8 +189,10 @@ def _sentences(text: str) -> Iterator[tuple[str, str]]:
 
 
 # An age stays true after the day it was said: "I turned 30 yesterday!" says the user is 30.
-_AGE = re.compile(r"^I (?:am|(?:just |recently )?turned) \d{1,3}(?: years old)?(?: [a-z]+)?$")
-_AGE_ON = re.compile(r"\s+(?:today|yesterday|this week|on \w+day)$", re.I)
+_AGE = re.compile(
+    r"^I (?:am|(?:just |recently )?turned) \d{1,3}(?: years old)?(?: as of)?(?: [a-z]+)?$"
+)
+_AGE_ON = re.compile(r"\s+(?:as of )?(?:today|yesterday|this week|on \w+day)$", re.I)
 # Adverbs between the subject and the verb that do not change the fact: "I currently live in …".
 _SUBJECT_ADVERB = re.compile(
     r"^(I|we) (?:currently|now|still|also|actually|honestly|even|already) "
