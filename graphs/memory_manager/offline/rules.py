@@ -230,6 +230,10 @@ _ATTR_SLOTS = {
 _SLOT_KINDS = {"work": "work", "job": "work", "car": "possession", "study": "study",
                "name": "name", "home": "home", "age": "age", "relationship": "family"}  # fmt: skip
 _OBJ = r"(?P<obj>[^?]{1,120}?)"
+# A name ends at a comma or an aside: "Mira, Mirela was a typo", "Lucy Okafor after the wedding".
+_NAME_OBJ = (
+    r"(?P<obj>[^?,]{1,60}?)(?:(?:,| (?:after|since|following|because|as of|for|from) )[^?]{0,80})?$"
+)
 # Up to three describing words before a noun, none of them a preposition: "a 5-year-old golden".
 _FEW_WORDS = r"(?:(?!(?:with|for|at|to|about|from|of|on|in)\b)[\w'-]+ ){0,3}?"
 
@@ -306,6 +310,8 @@ def _lasting_attribute(groups: dict[str, str], clause: str) -> bool:
     obj = groups["obj"].lower()
     if _attr_slot(groups["attr"]) in _SLOT_KINDS and obj.split()[0] in _VERDICT:
         return False  # "my employer is great" judges the employer, it does not name one
+    if _attr_slot(groups["attr"]) == "name":
+        return False  # a name the name rules did not take is not a name
     favourite = attr[0] in ("favorite", "favourite", "preferred", "usual", "go-to", "all-time")
     if (attr[-1] in _ATTR_STOP and not favourite) or attr[0] in ("only", "last", "next"):
         return False
@@ -351,20 +357,24 @@ _I = r"(?:I|we)"
 _RULES: list[_Rule] = [
     # Identity and preferred name.
     _rule("name", "name",
-          rf"^(?:my (?:new |real |actual |legal |full )?name is|the name is|I am called|I go by|"
+          rf"^(?:my (?:new |real |actual |legal |full )?name is(?: actually| really| now)?|"
+          rf"the name is|I am called|I go by|"
           rf"my name (?:has |is )?(?:now )?(?:changed|been changed|been updated)(?: again)? to|"
           rf"I (?:have )?(?:just |recently |legally |officially )?(?:changed|updated) my name to|"
           rf"(?:please |you can |just )?(?:start |begin )?(?:call|calling) me"
           rf"(?: by my name,? which is| by)?|"
           rf"(?:please |you can |just )?(?:address|refer to) me as|"
-          rf"everyone calls me|people call me|(?:my )?friends call me|I prefer to be called|"
-          rf"I like to be called|I am known as)\s+{_OBJ}$",
+          rf"(?:everyone|everybody|people|most people|folks|my friends|friends) (?:usually |all |"
+          rf"just )?calls? me|I prefer to be called|"
+          rf"I like to be called|I am known as)\s+{_NAME_OBJ}",
           "User's name is {name}.", _is_name),
     # The other order: "Leif is my name", "Jo is what I am called".
     _rule("name", "name",
-          rf"^{_OBJ} is (?:my (?:new |real |actual |legal |full )?name|what I am called|"
-          rf"what I go by|what (?:people|everyone|my friends) call me|"
-          rf"the name I (?:use|go by|prefer))$",
+          r"^(?P<obj>[^?,]{1,60}?) is (?:my (?:new |real |actual |legal |full )?name|"
+          r"what I am called|"
+          r"what I go by|what (?:people|everyone|everybody|most people|folks|my friends) "
+          r"(?:usually |all |just )?calls? me|"
+          r"the name I (?:use|go by|prefer))$",
           "User's name is {name}.", _is_name),
     _rule("name", "name", r"^I am (?P<obj>[A-Za-z][a-z]+)$", "User's name is {name}.",
           _is_self_name),
@@ -378,7 +388,7 @@ _RULES: list[_Rule] = [
     _rule("home", "home",
           rf"^{_I} (?:live|reside|are living|am living|are based|am based|have been living|"
           r"have lived|(?:packed up and |sold up and |upped sticks and )?(?:have )?"
-          r"(?:just |recently |finally )?(?:moved|relocated|settled)"
+          r"(?:just |recently |finally |since )?(?:moved|relocated|settled)"
           r"(?: back| here| over| out| from [^,]{1,40}?)?)"
           rf"\s+(?:in|to|at|out of|over to|down to|up to|back to)\s+{_OBJ}$",
           "User lives in {obj}."),
@@ -405,7 +415,10 @@ _RULES: list[_Rule] = [
           r"^I am (?:now |currently )?(?P<obj>\d{1,3})(?: years old| yrs old| y/?o| years of age"
           r"|-years-old| years young)?(?:,? now)?(?:, [^,]{1,30})?$",
           "User is {obj} years old.", _age_word),
-    _rule("age", "age", r"^I (?:just |recently )?turned (?P<obj>\d{1,3})$",
+    _rule("age", "age",
+          r"^I (?:just |recently )?(?:celebrated|had) my (?P<obj>\d{1,3})(?:st|nd|rd|th) birthday$",
+          "User is {obj} years old.", _age_word),
+    _rule("age", "age", r"^I (?:just |recently )?(?:turned|hit|reached) (?P<obj>\d{1,3})$",
           "User is {obj} years old.", _age_word),
     _rule("age", "age",
           rf"^I (?:am|(?:just |recently )?turned) (?P<obj>{_AGE_WORDS})"
@@ -424,12 +437,17 @@ _RULES: list[_Rule] = [
     # "I separated", "we broke up", "I remarried": the new status.
     _rule("family", "relationship",
           r"^(?:I|we) (?:have )?(?:just |recently |finally )?(?P<verb>separated|split up|broke up|"
-          r"divorced|remarried|got remarried)$",
+          r"divorced|remarried|got remarried|tied the knot|got hitched)$",
           "User is {verb_status}."),
     _rule("family", "relationship",
           r"^I have been (?P<state>married|engaged|divorced|single|widowed|separated)"
           r"(?P<obj>(?: to| with)\s+.{1,80}?)?$",
           "User is {state} {obj}."),
+    # A partner says the relationship status: "I have a boyfriend now" after "I'm single".
+    _rule("family", "relationship",
+          r"^I (?:have|have got|got) (?P<obj>(?:a|an) (?:new )?(?:boyfriend|girlfriend|partner|"
+          r"husband|wife|fianc[eé]e?|spouse)(?: (?:named|called) [A-Z][\w'-]*)?)$",
+          "User has {obj}."),
     _rule("family", None,
           rf"^{_I} (?:have|have got|got) (?P<obj>{_NUMBER}\s+{_FEW_WORDS}{_FAMILY}\b.{{0,100}}?)$",
           "User has {obj}.", keep_when=True),
@@ -500,7 +518,8 @@ _RULES: list[_Rule] = [
     _rule("work", "work", rf"^I (?:work|am working)\s+(?P<prep>at|for|in)\s+{_OBJ}$",
           "User works {prep} {obj}."),
     _rule("work", "work",
-          rf"^I (?:am employed|have been employed|am a (?:\w+ )?employee) "
+          rf"^I (?:am employed|have been employed|am a (?:\w+ )?employee|(?:just )?got hired|"
+          rf"was hired|have been hired) "
           rf"(?P<prep>at|by|with)\s+{_OBJ}$",
           "User works at {obj}."),
     _rule("work", "job",
@@ -532,15 +551,28 @@ _RULES: list[_Rule] = [
           rf"^I (?:have )?(?:just |recently )?(?:switched|changed) jobs(?:,| and) (?:I )?(?:now )?"
           rf"work (?P<prep>at|for)\s+{_OBJ}$",
           "User works {prep} {obj}."),
+    _rule("work", "job",
+          r"^I (?:have )?(?:just |recently |finally )?(?:got |was |have been )?promoted to "
+          r"(?P<obj>(?:a |an )?[^?]{1,80}?)$",
+          "User was promoted to {obj}.", lambda g, c: _job_title(g["obj"])),
     _rule("work", "job", rf"^my (?:job|occupation|profession) is(?: now)?\s+{_OBJ}$",
           "User's job is {obj}.", lambda g, c: g["obj"].split()[0].lower() not in _VERDICT),
+    _rule("study", "school",
+          r"^I (?:study|am studying) (?P<prep>at) (?P<obj>.{0,60}?(?:university|college|school|uni|"
+          r"academy|institute|polytechnic|MIT|UCLA|NYU)\b.{0,40}?)$",
+          "User studies at {obj}."),
+    _rule("study", "study",
+          r"^I am (?:doing|taking|studying for|working on|pursuing) "
+          r"(?P<obj>(?:a|an|my) (?:[\w'-]+ )?(?:degree|bachelor's|master's|masters|phd|doctorate|"
+          r"diploma|ba|bsc|ma|msc) in .{1,60}?)$",
+          "User is doing {obj}."),
     _rule("study", "study", rf"^I (?P<verb>study|major in) {_OBJ}$",
           "User {verb3} {obj}.", _not_pronoun),
     _rule("study", "study", rf"^I am (?P<verb>studying|majoring in) {_OBJ}$",
           "User is {verb} {obj}.", _not_pronoun),
     _rule("study", "study",
-          rf"^I (?:have )?(?:just |recently )?(?:switched|changed) (?:my )?(?:major|subject|course|"
-          rf"degree)(?: to| over to)\s+{_OBJ}$",
+          rf"^I (?:have )?(?:just |recently )?(?:switched|changed) (?:my )?(?:majors?|subjects?|"
+          rf"courses?|degrees?)(?: to| over to)\s+{_OBJ}$",
           "User studies {obj}.", _not_pronoun),
     _rule("study", "school",
           r"^I (?:have )?(?:just |recently )?transferred to (?P<obj>.{0,60}?"
@@ -648,7 +680,8 @@ _HABIT_KINDS = {
     "freelance": "work", "eat": "diet", "drink": "diet",
 }  # fmt: skip
 _STATUS = {"split up": "single", "broke up": "single", "remarried": "married",
-           "got remarried": "married"}  # fmt: skip
+           "got remarried": "married", "tied the knot": "married",
+           "got hitched": "married"}  # fmt: skip
 _NEGATION = {"do not": "doesn't", "never": "never", "no longer": "no longer", "rarely": "rarely",
              "only": "only", "mostly": "mostly", "mainly": "mainly"}  # fmt: skip
 
@@ -712,6 +745,18 @@ def _is_occupation(obj: str) -> bool:
     if not words or any(w in _JUDGED for w in words[:-1]):
         return False
     return words[-1] in _OCCUPATIONS or bool(re.search(r"(?:ician|ologist|ographer)$", words[-1]))
+
+
+def _job_title(obj: str) -> bool:
+    """Whether ``obj`` names a post: "senior architect", "head of sales", "a manager"."""
+    lead = re.split(r"\s+of\s+", obj.lower(), maxsplit=1)[0]
+    return _is_occupation(re.sub(r"^(?:a|an) ", "", obj)) or bool(
+        re.search(
+            r"\b(?:senior|lead|head|chief|principal|partner|vp|director|captain|sergeant|"
+            r"lieutenant|associate|team leader|supervisor)\b",
+            lead,
+        )
+    )
 
 
 def _slot(rule: _Rule, fields: dict[str, str]) -> str | None:

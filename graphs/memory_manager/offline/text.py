@@ -48,6 +48,19 @@ _CONTRACTIONS = [
         r"(?= (?-i:[A-Z]))",
         "I prefer to be called",
     ),
+    (r"\bI(?: would|'d) (?:rather|prefer to|like to) go by(?= (?-i:[A-Z]))", "I go by"),
+    # A move said with "in": "We've moved again, we're in Vilnius now", "I'm in Austin now, I
+    # moved for work".
+    (
+        r"\b(I|we) (?:have )?(?:just |recently )?moved(?: again| house)?[,;]\s+(?:I am|we are|"
+        r"I'm|we're) (?:now )?in\b",
+        r"\1 moved to",
+    ),
+    (
+        r"^(?:I am|I'm|we are|we're) (?:now )?in (?=(?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*)?"
+        r"(?: now)?,? (?:since )?(?:I|we) (?:have )?(?:just |recently )?moved\b)",
+        "I live in ",
+    ),
     # A new name said as "it": "I've changed my name; it's Achieng now", "It's Yosef now, I
     # updated my name", "My name has changed again, it's Tilda".
     (
@@ -84,6 +97,8 @@ _CLAUSE_SPLIT = re.compile(
     r"|,?\s+(?:and|but|so|because|since|although|though|while|plus|whereas|and also|and now)"
     rf"\s+(?={_SUBJECT})"
     rf"|,\s+(?={_SUBJECT})"
+    # "Emerald's out, turquoise is my favourite colour now"
+    r"|,\s+(?=[\w' -]{1,40} (?:is|are) (?:now )?my\b)"
     # "I'm vegan, what can I cook?": the question is a clause of its own, dropped below.
     r"|,\s+(?=(?:what|how|where|when|which|who|why|can you|could you|do you|is there|any)\b)"
 )
