@@ -39,7 +39,7 @@ from bench.machine import describe
 from bench.offline_facts import _norm
 from graphs.memory_manager.context import Context
 from graphs.memory_manager.offline import extract_offline
-from graphs.memory_manager.state import Batch
+from graphs.memory_manager.state import Batch, ProcessedMessage
 from sdk_client.contract import normalize_payload
 
 __all__ = ["DATA", "OUTCOMES", "Score", "load", "memories", "score"]
@@ -102,9 +102,16 @@ async def _run(turns: Sequence[str]) -> list[str]:
     store = InMemoryStore()
     context = Context(model=None, namespace=list(_NAMESPACE), schemas=None)
     for i, turn in enumerate(turns):
+        (msg,) = normalize_payload({"messages": [{"role": "user", "content": turn}]})
+        processed: ProcessedMessage = {
+            "id": msg["id"],
+            "role": msg["role"],
+            "content": msg["content"],
+            "submission_id": f"s{i}",
+        }
         batch: Batch = {
             "namespace": list(_NAMESPACE),
-            "messages": normalize_payload({"messages": [{"role": "user", "content": turn}]}),
+            "messages": [processed],
             "submission_ids": [f"s{i}"],
         }
         await extract_offline(context, batch, store)
