@@ -23,6 +23,7 @@ from graphs.memory_manager.offline.facts import (
     fact_key,
     memory_value,
     profile_key,
+    same_wording,
 )
 from graphs.memory_manager.offline.memory_types import apply_to_profile, collection_value
 from graphs.memory_manager.state import Batch
@@ -36,6 +37,15 @@ async def _put_if_changed(
     existing = await store.aget(namespace, key)
     if existing is None or existing.value != value:
         await store.aput(namespace, key, value)
+
+
+def _restated(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Whether ``new`` says what the free-text memory ``old`` says, in another spelling."""
+    before, after = old.get("content"), new.get("content")
+    if not (isinstance(before, dict) and isinstance(after, dict)):
+        return False
+    texts = before.get("content"), after.get("content")
+    return all(isinstance(t, str) for t in texts) and same_wording(str(texts[0]), str(texts[1]))
 
 
 async def _patch_profile(
@@ -78,5 +88,7 @@ async def extract_offline(context: Context, batch: Batch, store: BaseStore) -> N
         # An existing key is an update; a new one may still be a known fact in other words.
         if existing is None and await dedup.known(fact.text):
             continue
+        if existing is not None and _restated(existing.value, value):
+            continue  # the same value, spelled otherwise: "favourite colour" after "favorite color"
         if existing is None or existing.value != value:
             await store.aput(namespace, key, value)

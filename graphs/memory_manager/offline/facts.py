@@ -8,6 +8,7 @@ normalised text, so saying it again stores nothing new.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 from graphs.memory_manager.offline.rules import match
 from graphs.memory_manager.offline.text import clauses
 
-__all__ = ["Fact", "extract_facts", "fact_key", "memory_value", "profile_key"]
+__all__ = ["Fact", "extract_facts", "fact_key", "memory_value", "profile_key", "same_wording"]
 
 _KEY_NAMESPACE = uuid.UUID("0b7e4f5a-2c1d-4e8f-9a6b-3d5c7e9f1a2b")
 
@@ -61,6 +62,19 @@ def fact_key(namespace: Sequence[str], fact: Fact) -> str:
 def profile_key(namespace: Sequence[str], name: str) -> str:
     """The store key of the one profile document of memory type ``name`` in ``namespace``."""
     return uuid.uuid5(_KEY_NAMESPACE, "\x1f".join([*namespace, "profile:" + name])).hex
+
+
+# Spellings of one word: "favorite color" restates "favourite colour", it changes nothing.
+_SPELLINGS = {"favorite": "favourite", "color": "colour", "colors": "colours"}
+
+
+def _spelled(text: str) -> list[str]:
+    return [_SPELLINGS.get(w, w) for w in re.findall(r"[\w']+", text.lower())]
+
+
+def same_wording(a: str, b: str) -> bool:
+    """Whether two memory texts differ only in case, punctuation or spelling."""
+    return _spelled(a) == _spelled(b)
 
 
 def memory_value(fact: Fact) -> dict[str, object]:

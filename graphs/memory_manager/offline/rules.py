@@ -150,6 +150,7 @@ _NOT_A_NAME = re.compile(
 )
 _NAME_STOP = _wordset(
     """back later when if tomorrow tonight at after before on in a an the crazy anytime
+    that this it which what there here he she they
     whenever now maybe sometime soon please asap out old-fashioned whatever anything
     something any up over by to"""
 )
@@ -162,7 +163,77 @@ _ATTR_STOP = _wordset(
     understanding concern worry dinner lunch breakfast coffee tea food drink taxi ride
     delivery parcel screen connection password account"""
 )
+# Where one lives: "a small flat in Ghent" says the town.
+_DWELLING = _words(
+    "house", "flat", "apartment", "condo", "cottage", "bungalow", "studio", "houseboat",
+    "caravan", "place", "home", "loft", "townhouse", "village", "town", "city", "suburb",
+    "farmhouse", "cabin",
+)  # fmt: skip
+_UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+          "eighteen", "nineteen"]  # fmt: skip
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+# An age in words, from five to ninety-nine: "I'm eighteen now".
+_AGE_WORDS = _words(*(f"{t}(?:[- ](?:{'|'.join(_UNITS)}))?" for t in _TENS), *_TEENS, *_UNITS[4:])
+_CAR_MAKES = _words(
+    "Toyota", "Honda", "Ford", "Kia", "VW", "Volkswagen", "Tesla", "Mazda", "Skoda", "Škoda",
+    "Renault", "Fiat", "Nissan", "Hyundai", "BMW", "Audi", "Mercedes(?:-Benz)?", "Volvo",
+    "Subaru", "Jeep", "Peugeot", r"Citro[eë]n", "Opel", "Vauxhall", "Seat", "Cupra", "Mini",
+    "Porsche", "Chevrolet", "Chevy", "Dodge", "Lexus", "Mitsubishi", "Suzuki", "Dacia",
+    "Polestar", "Rivian", "Land Rover", "Range Rover", "Jaguar", "Alfa Romeo", "Saab", "BYD",
+    "Genesis", "Cadillac", "Buick", "GMC", "Lincoln", "Acura", "Infiniti",
+)  # fmt: skip
+_CAR_MAKE = f"(?-i:{_CAR_MAKES})"  # case-sensitive: "a Seat", not "a seat"
+# What "I am a …" names as a job, so a newer one replaces it ("I'm a nurse" → "I'm a midwife").
+_OCCUPATIONS = _wordset(
+    """accountant actor actress administrator adviser advisor analyst animator architect artist
+    assistant attorney auditor baker banker barber barista bartender beautician bookkeeper
+    builder butcher buyer carpenter caregiver carer cashier chef chemist cleaner clerk coach
+    consultant contractor cook counsellor counselor courier curator dancer dentist designer
+    detective developer dietitian director doctor driver economist editor electrician engineer
+    entrepreneur farmer firefighter fisherman florist freelancer gardener geologist hairdresser
+    headteacher historian housekeeper illustrator instructor interpreter investor janitor jeweller
+    journalist judge labourer laborer lawyer lecturer librarian lifeguard locksmith machinist
+    manager mechanic midwife miner model musician nanny nurse officer optician paralegal
+    paramedic pharmacist photographer physicist physio physiotherapist pilot plumber poet
+    policeman policewoman politician postman postwoman producer professor programmer psychiatrist
+    psychologist publisher receptionist recruiter reporter researcher salesman saleswoman
+    scientist secretary solicitor sommelier surgeon surveyor tailor teacher technician therapist
+    translator tutor vet veterinarian waiter waitress welder writer zookeeper ceo cto cfo founder
+    intern apprentice executive supervisor coordinator specialist strategist marketer
+    copywriter sailor soldier chaplain priest pastor rabbi imam minister diplomat"""
+)
+_JUDGED = _wordset(
+    """good bad great terrible awful decent careful fast slow nervous lousy poor better best
+    worse worst excellent amazing horrible confident safe reckless messy picky big huge keen
+    natural born lazy aspiring wannabe amateur hobby weekend failed frustrated struggling
+    budding self-taught closet secret avid enthusiastic occasional casual"""
+)
+# What "my job is …" judges rather than names.
+_VERDICT = _JUDGED | _wordset(
+    """fine ok okay boring stressful fun hard tough nice exhausting demanding lovely annoying
+    weird crazy cool killing driving getting making so too very really pretty quite"""
+)
+# "my <attr>" said in other words is one slot: "favorite color" = "favourite colour".
+_ATTR_WORDS = {
+    "favorite": "favourite", "color": "colour", "colors": "colours", "movie": "film",
+    "movies": "films", "dish": "food", "meal": "food", "cuisine": "food",
+}  # fmt: skip
+_ATTR_DROP = _wordset("new current present latest all-time absolute real actual")
+# "my employer is …" and "I work at …" are the same slot.
+_ATTR_SLOTS = {
+    "employer": "work", "company": "work", "workplace": "work", "job": "job",
+    "occupation": "job", "profession": "job", "job title": "job", "car": "car",
+    "major": "study", "name": "name", "first name": "name", "nickname": "name",
+    "home": "home", "age": "age", "relationship status": "relationship",
+}  # fmt: skip
+_SLOT_KINDS = {"work": "work", "job": "work", "car": "possession", "study": "study",
+               "name": "name", "home": "home", "age": "age", "relationship": "family"}  # fmt: skip
 _OBJ = r"(?P<obj>[^?]{1,120}?)"
+# A name ends at a comma or an aside: "Mira, Mirela was a typo", "Lucy Okafor after the wedding".
+_NAME_OBJ = (
+    r"(?P<obj>[^?,]{1,60}?)(?:(?:,| (?:after|since|following|because|as of|for|from) )[^?]{0,80})?$"
+)
 # Up to three describing words before a noun, none of them a preposition: "a 5-year-old golden".
 _FEW_WORDS = r"(?:(?!(?:with|for|at|to|about|from|of|on|in)\b)[\w'-]+ ){0,3}?"
 
@@ -237,6 +308,10 @@ def _lasting_identity(groups: dict[str, str], clause: str) -> bool:
 def _lasting_attribute(groups: dict[str, str], clause: str) -> bool:
     attr = groups["attr"].lower().split()
     obj = groups["obj"].lower()
+    if _attr_slot(groups["attr"]) in _SLOT_KINDS and obj.split()[0] in _VERDICT:
+        return False  # "my employer is great" judges the employer, it does not name one
+    if _attr_slot(groups["attr"]) == "name":
+        return False  # a name the name rules did not take is not a name
     favourite = attr[0] in ("favorite", "favourite", "preferred", "usual", "go-to", "all-time")
     if (attr[-1] in _ATTR_STOP and not favourite) or attr[0] in ("only", "last", "next"):
         return False
@@ -282,20 +357,43 @@ _I = r"(?:I|we)"
 _RULES: list[_Rule] = [
     # Identity and preferred name.
     _rule("name", "name",
-          rf"^(?:my name is|the name is|I am called|I go by|(?:please |you can |just )?call me|"
-          rf"everyone calls me|people call me|(?:my )?friends call me|I prefer to be called|"
-          rf"I like to be called|I am known as)\s+{_OBJ}$",
+          rf"^(?:my (?:new |real |actual |legal |full )?name is(?: actually| really| now)?|"
+          rf"the name is|I am called|I go by|"
+          rf"my name (?:has |is )?(?:now )?(?:changed|been changed|been updated)(?: again)? to|"
+          rf"I (?:have )?(?:just |recently |legally |officially )?(?:changed|updated) my name to|"
+          rf"(?:please |you can |just )?(?:start |begin )?(?:call|calling) me"
+          rf"(?: by my name,? which is| by)?|"
+          rf"(?:please |you can |just )?(?:address|refer to) me as|"
+          rf"(?:everyone|everybody|people|most people|folks|my friends|friends) (?:usually |all |"
+          rf"just )?calls? me|I prefer to be called|"
+          rf"I like to be called|I am known as)\s+{_NAME_OBJ}",
+          "User's name is {name}.", _is_name),
+    # The other order: "Leif is my name", "Jo is what I am called".
+    _rule("name", "name",
+          r"^(?P<obj>[^?,]{1,60}?) is (?:my (?:new |real |actual |legal |full )?name|"
+          r"what I am called|"
+          r"what I go by|what (?:people|everyone|everybody|most people|folks|my friends) "
+          r"(?:usually |all |just )?calls? me|"
+          r"the name I (?:use|go by|prefer))$",
           "User's name is {name}.", _is_name),
     _rule("name", "name", r"^I am (?P<obj>[A-Za-z][a-z]+)$", "User's name is {name}.",
           _is_self_name),
     # Residence, origin, moves.
+    # "I live in a small flat in Ghent", "We moved into a house in Antwerp": the town is home.
     _rule("home", "home",
-          rf"^{_I} (?:live|reside|are living|am living|are based|am based|moved|have moved|"
-          r"relocated|have relocated|have been living|have lived|settled|have settled|"
-          r"moved back|moved here|moved over|moved out)"
+          rf"^{_I} (?:live|am living|are living|(?:have )?(?:just |recently |finally )?"
+          rf"(?:moved|relocated) (?:in)?to) (?P<what>(?:a|an|the|our|my) {_FEW_WORDS}{_DWELLING}) "
+          rf"(?P<prep>in|near|outside|just outside)\s+{_OBJ}$",
+          "User lives in {what} {prep} {obj}."),
+    _rule("home", "home",
+          rf"^{_I} (?:live|reside|are living|am living|are based|am based|have been living|"
+          r"have lived|(?:packed up and |sold up and |upped sticks and )?(?:have )?"
+          r"(?:just |recently |finally |since )?(?:moved|relocated|settled)"
+          r"(?: back| here| over| out| from [^,]{1,40}?)?)"
           rf"\s+(?:in|to|at|out of|over to|down to|up to|back to)\s+{_OBJ}$",
           "User lives in {obj}."),
-    _rule("home", "home", rf"^(?:my home|home for me|my hometown now) is (?:in )?{_OBJ}$",
+    _rule("home", "home",
+          rf"^(?:my (?:new |current )?home|home for me|my hometown now) is (?:in )?{_OBJ}$",
           "User lives in {obj}."),
     _rule("home", None,
           r"^(?:I|we) live (?P<obj>(?:with|near|alone|by|on|outside|close to|next to|just "
@@ -315,10 +413,17 @@ _RULES: list[_Rule] = [
     # Age.
     _rule("age", "age",
           r"^I am (?:now |currently )?(?P<obj>\d{1,3})(?: years old| yrs old| y/?o| years of age"
-          r"|-years-old| years young)?$",
+          r"|-years-old| years young)?(?:,? now)?(?:, [^,]{1,30})?$",
           "User is {obj} years old.", _age_word),
-    _rule("age", "age", r"^I (?:just |recently )?turned (?P<obj>\d{1,3})$",
+    _rule("age", "age",
+          r"^I (?:just |recently )?(?:celebrated|had) my (?P<obj>\d{1,3})(?:st|nd|rd|th) birthday$",
           "User is {obj} years old.", _age_word),
+    _rule("age", "age", r"^I (?:just |recently )?(?:turned|hit|reached) (?P<obj>\d{1,3})$",
+          "User is {obj} years old.", _age_word),
+    _rule("age", "age",
+          rf"^I (?:am|(?:just |recently )?turned) (?P<obj>{_AGE_WORDS})"
+          r"(?: years old| years of age)?$",
+          "User is {obj} years old."),
     _rule("age", "age",
           r"^I am in my (?P<obj>(?:early |mid |mid-|late )?(?:twenties|thirties|forties|fifties|"
           r"sixties|seventies|eighties|nineties|\d0s|\d0's))$",
@@ -329,10 +434,20 @@ _RULES: list[_Rule] = [
           r"(?P<state>married|engaged|divorced|single|widowed|separated|in a relationship)"
           r"(?P<obj>(?: to| with)\s+.{1,80}?)?$",
           "User is {state} {obj}."),
+    # "I separated", "we broke up", "I remarried": the new status.
+    _rule("family", "relationship",
+          r"^(?:I|we) (?:have )?(?:just |recently |finally )?(?P<verb>separated|split up|broke up|"
+          r"divorced|remarried|got remarried|tied the knot|got hitched)$",
+          "User is {verb_status}."),
     _rule("family", "relationship",
           r"^I have been (?P<state>married|engaged|divorced|single|widowed|separated)"
           r"(?P<obj>(?: to| with)\s+.{1,80}?)?$",
           "User is {state} {obj}."),
+    # A partner says the relationship status: "I have a boyfriend now" after "I'm single".
+    _rule("family", "relationship",
+          r"^I (?:have|have got|got) (?P<obj>(?:a|an) (?:new )?(?:boyfriend|girlfriend|partner|"
+          r"husband|wife|fianc[eé]e?|spouse)(?: (?:named|called) [A-Z][\w'-]*)?)$",
+          "User has {obj}."),
     _rule("family", None,
           rf"^{_I} (?:have|have got|got) (?P<obj>{_NUMBER}\s+{_FEW_WORDS}{_FAMILY}\b.{{0,100}}?)$",
           "User has {obj}.", keep_when=True),
@@ -398,26 +513,72 @@ _RULES: list[_Rule] = [
           r"^I (?:am |have )?(?:just |recently |finally |now )?"
           r"(?P<obj>retired(?:(?: from| as| after)\s+.{1,80}?)?)$",
           "User is {obj}."),
-    _rule("work", "work", rf"^I (?:work|am working)\s+(?P<prep>at|for|in|as)\s+{_OBJ}$",
+    _rule("work", "job", rf"^I (?:work|am working)\s+(?P<prep>as)\s+{_OBJ}$",
+          "User works {prep} {obj}."),
+    _rule("work", "work", rf"^I (?:work|am working)\s+(?P<prep>at|for|in)\s+{_OBJ}$",
           "User works {prep} {obj}."),
     _rule("work", "work",
-          rf"^I (?:am employed|have been employed|am a (?:\w+ )?employee) "
+          rf"^I (?:am employed|have been employed|am a (?:\w+ )?employee|(?:just )?got hired|"
+          rf"was hired|have been hired) "
           rf"(?P<prep>at|by|with)\s+{_OBJ}$",
           "User works at {obj}."),
-    _rule("work", "work",
+    _rule("work", "job",
           rf"^I (?:just |recently )?(?:got|started|landed|accepted|took) (?:a |my |the )?(?:new )?"
-          rf"(?:job|position|role|work) (?P<prep>at|as|with)\s+{_OBJ}$",
+          rf"(?:job|position|role|work) (?P<prep>as)\s+{_OBJ}$",
           "User works {prep_work} {obj}."),
     _rule("work", "work",
-          rf"^I (?:just |recently )?started working (?P<prep>at|as|for|in)\s+{_OBJ}$",
+          rf"^I (?:just |recently )?(?:got|started|landed|accepted|took) (?:a |my |the )?(?:new )?"
+          rf"(?:job|position|role|work) (?P<prep>at|with)\s+{_OBJ}$",
+          "User works {prep_work} {obj}."),
+    _rule("work", "job", rf"^I (?:just |recently )?started working (?P<prep>as)\s+{_OBJ}$",
           "User works {prep} {obj}."),
-    _rule("work", "work", rf"^my (?:job|occupation|profession) is\s+{_OBJ}$",
-          "User's job is {obj}."),
+    _rule("work", "work",
+          rf"^I (?:just |recently )?started working (?P<prep>at|for|in)\s+{_OBJ}$",
+          "User works {prep} {obj}."),
+    # "I left the council and joined Deloitte": a new employer ("I joined Reddit" alone is not).
+    _rule("work", "work",
+          r"^I (?:left|quit) (?P<left>(?:my |the |a )?(?:[\w&'.-]+ ){0,3}?(?:(?-i:[A-Z])[\w&'.-]*|"
+          r"job|position|role|company|firm|council|agency|bank|hospital|office|startup|"
+          r"employer|school|university|practice|studio|restaurant|shop|store)) (?:and|to) "
+          r"(?:have )?(?:just |recently )?(?:joined|join) "
+          r"(?P<obj>(?:the )?(?-i:[A-Z])[\w&'.-]*(?: (?-i:[A-Z])[\w&'.-]*){0,3})$",
+          "User works at {obj}.", _not_pronoun),
+    _rule("work", "job?",
+          r"^I (?:have )?(?:just |recently )?(?:retrained|requalified|qualified) as\s+"
+          r"(?P<obj>(?:a|an) [^?]{1,100}?)$",
+          "User is {obj}."),
+    _rule("work", "work",
+          rf"^I (?:have )?(?:just |recently )?(?:switched|changed) jobs(?:,| and) (?:I )?(?:now )?"
+          rf"work (?P<prep>at|for)\s+{_OBJ}$",
+          "User works {prep} {obj}."),
+    _rule("work", "job",
+          r"^I (?:have )?(?:just |recently |finally )?(?:got |was |have been )?promoted to "
+          r"(?P<obj>(?:a |an )?[^?]{1,80}?)$",
+          "User was promoted to {obj}.", lambda g, c: _job_title(g["obj"])),
+    _rule("work", "job", rf"^my (?:job|occupation|profession) is(?: now)?\s+{_OBJ}$",
+          "User's job is {obj}.", lambda g, c: g["obj"].split()[0].lower() not in _VERDICT),
+    _rule("study", "school",
+          r"^I (?:study|am studying) (?P<prep>at) (?P<obj>.{0,60}?(?:university|college|school|uni|"
+          r"academy|institute|polytechnic|MIT|UCLA|NYU)\b.{0,40}?)$",
+          "User studies at {obj}."),
+    _rule("study", "study",
+          r"^I am (?:doing|taking|studying for|working on|pursuing) "
+          r"(?P<obj>(?:a|an|my) (?:[\w'-]+ )?(?:degree|bachelor's|master's|masters|phd|doctorate|"
+          r"diploma|ba|bsc|ma|msc) in .{1,60}?)$",
+          "User is doing {obj}."),
     _rule("study", "study", rf"^I (?P<verb>study|major in) {_OBJ}$",
           "User {verb3} {obj}.", _not_pronoun),
     _rule("study", "study", rf"^I am (?P<verb>studying|majoring in) {_OBJ}$",
           "User is {verb} {obj}.", _not_pronoun),
     _rule("study", "study",
+          rf"^I (?:have )?(?:just |recently )?(?:switched|changed) (?:my )?(?:majors?|subjects?|"
+          rf"courses?|degrees?)(?: to| over to)\s+{_OBJ}$",
+          "User studies {obj}.", _not_pronoun),
+    _rule("study", "school",
+          r"^I (?:have )?(?:just |recently )?transferred to (?P<obj>.{0,60}?"
+          r"(?:university|college|school|uni|academy|institute|polytechnic|MIT|UCLA|NYU)\b.{0,40}?)$",
+          "User attends {obj}."),
+    _rule("study", "school",
           r"^I (?:go to|attend|am at|am enrolled at|am enrolled in) (?P<obj>.{0,60}?"
           r"(?:university|college|school|uni|academy|institute|polytechnic|MIT|UCLA|NYU)\b.{0,40}?)$",
           "User attends {obj}."),
@@ -429,7 +590,7 @@ _RULES: list[_Rule] = [
           r"bachelors?|bachelor's|mba|diploma|certificate|msc|bsc|ba|ma|license|licence)\b.{0,80}?)$",
           "User has {obj}."),
     # Life events and ongoing goals.
-    _rule("identity", None, r"^I (?:just |recently )?became (?P<obj>(?:a|an) .{1,80}?)$",
+    _rule("identity", "job?", r"^I (?:just |recently )?became (?P<obj>(?:a|an) .{1,80}?)$",
           "User is {obj}."),
     _rule("family", None,
           r"^(?:I|we) (?:just |recently )?had (?P<obj>(?:a|our (?:first|second|third)|twins|a "
@@ -444,7 +605,7 @@ _RULES: list[_Rule] = [
           r"(?P<obj>(?: .{1,100}?)?)$",
           "User is {verb_ing} {obj}.", _goal, keep_when=True),
     _rule("habit", None,
-          r"^I have been (?P<verb>\w+ing)(?P<obj>(?: .{1,100}?)?)$",
+          r"^I have been (?!driving (?:a|an|the) )(?P<verb>\w+ing)(?P<obj>(?: .{1,100}?)?)$",
           "User has been {verb_raw} {obj}.", keep_when=True),
     _rule("identity", None, r"^I have been (?P<art>an?) (?P<obj>.{1,80}?)$",
           "User is {art} {obj}.", _lasting_identity),
@@ -469,6 +630,14 @@ _RULES: list[_Rule] = [
     _rule("possession", "car",
           r"^(?:I|we) (?:drive|have been driving) (?P<obj>(?:a|an|the) .{1,80}?)$",
           "User drives {obj}."),
+    # A car by its make: "I sold the Fiesta and bought a Kia Niro".
+    _rule("possession", "car",
+          rf"^{_I} (?:(?:sold|traded in|got rid of) [^,]{{1,40}}? and )?(?:have )?"
+          rf"(?:just |recently )?(?:bought|got|have|have got|own|lease|leased|"
+          rf"(?:replaced|swapped|traded in|traded) [^,]{{1,40}}? (?:with|for)) "
+          rf"(?P<obj>(?:a|an) (?:new |used |second-hand |secondhand |electric )?"
+          rf"{_CAR_MAKE}\b.{{0,40}}?)$",
+          "User drives {obj}."),
     _rule("possession", None,
           rf"^{_I} (?P<verb>have|have got|got|own|bought) "
           rf"(?P<obj>{_NUMBER}\s+{_FEW_WORDS}{_POSSESSION}\b.{{0,80}}?)$",
@@ -480,16 +649,23 @@ _RULES: list[_Rule] = [
           rf"^I (?P<verb>code|program|write code|develop|build apps|write) in {_OBJ}$",
           "User {verb3} in {obj}."),
     # Who the user is; "I am tired" is not.
-    _rule("identity", None, rf"^I am (?P<art>an?|the) {_OBJ}$", "User is {art} {obj}.",
+    _rule("identity", "job?", rf"^I am (?P<art>an?|the) {_OBJ}$", "User is {art} {obj}.",
           _lasting_identity),
     _rule("attribute", "my {attr}",
-          r"^(?:my|our) (?P<attr>[a-z][a-z' -]{1,40}?) (?P<cop>is|are)\s+(?P<obj>[^?]{1,120}?)$",
+          r"^(?:my|our) (?P<attr>[a-z][a-z' -]{1,40}?) (?:has|have) (?:now )?(?:been )?"
+          r"(?:changed|switched) to\s+(?P<obj>[^?]{1,120}?)$",
+          "User's {attr} is {obj}.", _lasting_attribute),
+    _rule("attribute", "my {attr}",
+          r"^(?:my|our) (?P<attr>[a-z][a-z' -]{1,40}?)(?: these days| nowadays| at the moment)?"
+          r" (?P<cop>is|are)(?: now)?\s+"
+          r"(?P<obj>[^?]{1,120}?)$",
           "User's {attr} {cop} {obj}.", _lasting_attribute),
     _rule("attribute", "my {attr}",
-          r"^(?P<obj>[A-Za-z][\w' -]{0,40}?) (?P<cop>is|are) (?:definitely |probably )?my "
-          r"(?P<attr>(?:favou?rite|first|native|mother|second|main|preferred|all-time favou?rite)"
-          r"(?: [a-z]+){1,2})$",
-          "User's {attr} {cop} {obj}.", _not_pronoun),
+          r"^(?P<obj>[A-Za-z][\w' -]{0,40}?) (?P<cop>is|are|has become|have become|became) "
+          r"(?:definitely |probably |now )?my "
+          r"(?P<attr>(?:new |current )?(?:favou?rite|first|native|mother|second|main|preferred|"
+          r"all-time favou?rite)(?: [a-z]+){1,2})$",
+          "User's {attr} {cop_attr} {obj}.", _not_pronoun),
     _rule("identity", None, r"^I am (?P<obj>[A-Za-z][\w-]{2,30})$", "User is {obj}.",
           lambda g, c: g["obj"].lower() not in _TRANSIENT),
     # Habits, routines and hobbies: a present-tense verb with a frequency, or a hobby verb.
@@ -503,6 +679,9 @@ _HABIT_KINDS = {
     "own": "possession", "study": "study", "teach": "work", "work": "work",
     "freelance": "work", "eat": "diet", "drink": "diet",
 }  # fmt: skip
+_STATUS = {"split up": "single", "broke up": "single", "remarried": "married",
+           "got remarried": "married", "tied the knot": "married",
+           "got hitched": "married"}  # fmt: skip
 _NEGATION = {"do not": "doesn't", "never": "never", "no longer": "no longer", "rarely": "rarely",
              "only": "only", "mostly": "mostly", "mainly": "mainly"}  # fmt: skip
 
@@ -516,6 +695,8 @@ def _verb_forms(groups: dict[str, str]) -> dict[str, str]:
         "verb_ing": verb.replace("myself", "themselves"),
         "verb_own": "owns" if verb.lower() == "own" else "has",
         "verb_take": "is on" if verb.lower() == "am on" else "takes",
+        # "we broke up" → "is single"; "I remarried" → "is married"
+        "verb_status": _STATUS.get(verb.lower(), verb.lower()),
         # "avoid" → "avoids", but "gave up" and "quit" stay; "have given up" → "has given up"
         "verb_diet": third_person_verb(verb)
         if re.match(r"avoid|stay|steer|cut|keep", verb)
@@ -535,19 +716,63 @@ def _fields(rule: _Rule, groups: dict[str, str]) -> dict[str, str]:
     fields["name"] = " ".join(w[:1].upper() + w[1:] for w in fields.get("obj", "").split())
     fields["prep_work"] = {"with": "for"}.get(groups.get("prep", ""), groups.get("prep", ""))
     fields.setdefault("deg", "")
+    if "attr" in fields:  # "my new favourite colour" is the favourite colour from now on
+        fields["attr"] = re.sub(r"^(?:(?:new|current|present|latest) )+", "", fields["attr"])
+        # "Tacos are my favourite food": the attribute decides "is" or "are"
+        fields["cop_attr"] = "are" if fields["attr"].endswith("s") else "is"
     return fields
+
+
+def _attr_slot(attr: str) -> str:
+    """The slot of "my <attr> is …": one per attribute, however it is spelled."""
+    words = [_ATTR_WORDS.get(w, w) for w in attr.lower().split()]
+    while len(words) > 1 and words[0] in _ATTR_DROP:
+        words = words[1:]
+    if words[0] == "tv" and len(words) > 1:  # "favourite TV show" = "favourite show"
+        words = words[1:]
+    words = ["show" if w in ("series", "programme", "program") else w for w in words]
+    canonical = " ".join(words).replace("favourite tv", "favourite")
+    return _ATTR_SLOTS.get(canonical, "my " + canonical)
+
+
+def _is_occupation(obj: str) -> bool:
+    """Whether "a <obj>" names a job: its head noun, before "at …"/"for …", is one.
+
+    Not when judged ("a terrible driver", "a good cook"): that is a trait, not a job.
+    """
+    head = re.split(r"\s+(?:at|for|in|with|from|on|by)\s+", obj.lower(), maxsplit=1)[0]
+    words = re.findall(r"[a-z]+", head)
+    if not words or any(w in _JUDGED for w in words[:-1]):
+        return False
+    return words[-1] in _OCCUPATIONS or bool(re.search(r"(?:ician|ologist|ographer)$", words[-1]))
+
+
+def _job_title(obj: str) -> bool:
+    """Whether ``obj`` names a post: "senior architect", "head of sales", "a manager"."""
+    lead = re.split(r"\s+of\s+", obj.lower(), maxsplit=1)[0]
+    return _is_occupation(re.sub(r"^(?:a|an) ", "", obj)) or bool(
+        re.search(
+            r"\b(?:senior|lead|head|chief|principal|partner|vp|director|captain|sergeant|"
+            r"lieutenant|associate|team leader|supervisor)\b",
+            lead,
+        )
+    )
 
 
 def _slot(rule: _Rule, fields: dict[str, str]) -> str | None:
     if rule.slot == "taste":
         # Liking and disliking the same thing contradict: one slot, the later one wins.
         return "taste:" + fields["obj"].lower()
+    if rule.slot == "job?":  # "I am a nurse" is a job; "I am a morning person" is not
+        return "job" if _is_occupation(fields["obj"]) else None
     if rule.slot and "{attr}" in rule.slot:
-        return rule.slot.format(attr=fields["attr"].lower())
+        return _attr_slot(fields["attr"])
     return rule.slot
 
 
-def _kind(rule: _Rule, fields: dict[str, str]) -> str:
+def _kind(rule: _Rule, fields: dict[str, str], slot: str | None) -> str:
+    if rule.kind in ("identity", "attribute") and slot in _SLOT_KINDS:
+        return _SLOT_KINDS[slot]
     if rule.kind == "habit":
         return _HABIT_KINDS.get(fields.get("verb", "").lower(), "habit")
     if rule.kind == "identity" and fields.get("obj", "").lower() in _DIET_WORDS:
@@ -578,5 +803,6 @@ def _match(clause: str) -> Match | None:
             continue  # only a date was captured ("I moved here last year")
         text = re.sub(r"\s+", " ", rule.template.format(**fields)).replace(" .", ".")
         text = re.sub(r"[.!]+\.$", ".", text)
-        return Match(_kind(rule, fields), _slot(rule, fields), text, fields.get("obj", ""))
+        slot = _slot(rule, fields)
+        return Match(_kind(rule, fields, slot), slot, text, fields.get("obj", ""))
     return None

@@ -37,6 +37,42 @@ _CONTRACTIONS = [
     (r"\b(?:wanna)\b", "want to"),
     (r"\bmy name's\b", "my name is"),
     (r"\bthe name's\b", "the name is"),
+    # A wish about how to be addressed is a name, not a hedge: "I'd rather you called me Dom".
+    (
+        r"\bI(?: would|'d) (?:rather|prefer|like)(?: it)?(?: if)? (?:you|people|everyone)"
+        r"(?: to| would)? (?:call(?:ed)?|address(?:ed)?|refer(?:red)? to) me\b",
+        "call me",
+    ),
+    (
+        r"\bI(?: would|'d) (?:rather|prefer|like) to be (?:called|known as|addressed as)"
+        r"(?= (?-i:[A-Z]))",
+        "I prefer to be called",
+    ),
+    (r"\bI(?: would|'d) (?:rather|prefer to|like to) go by(?= (?-i:[A-Z]))", "I go by"),
+    # A move said with "in": "We've moved again, we're in Vilnius now", "I'm in Austin now, I
+    # moved for work".
+    (
+        r"\b(I|we) (?:have )?(?:just |recently )?moved(?: again| house)?[,;]\s+(?:I am|we are|"
+        r"I'm|we're) (?:now )?in\b",
+        r"\1 moved to",
+    ),
+    (
+        r"^(?:I am|I'm|we are|we're) (?:now )?in (?=(?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*)?"
+        r"(?: now)?,? (?:since )?(?:I|we) (?:have )?(?:just |recently )?moved\b)",
+        "I live in ",
+    ),
+    # A new name said as "it": "I've changed my name; it's Achieng now", "It's Yosef now, I
+    # updated my name", "My name has changed again, it's Tilda".
+    (
+        r"\b(I (?:have )?(?:changed|updated) my name|my name (?:has )?(?:changed|been changed|"
+        r"been updated)(?: again)?)[,;:.]?\s+it(?:'s| is)\b",
+        r"\1 to",
+    ),
+    (
+        r"^it(?:'s| is) (?=(?-i:[A-Z])[\w'-]*(?: now)?,? (?:and )?I (?:have )?(?:changed|updated) "
+        r"my name)",
+        "my name is ",
+    ),
     # "I" typed in lower case; a lone "i" before a word is always the pronoun.
     (r"\bi(?=\s|'|’)", "I"),
 ]
@@ -54,13 +90,15 @@ _SENTENCE_END = re.compile(
 )
 _SUBJECT = (
     r"(?:(?:honestly|actually|also|now|really|then|yes|so|anyway|btw),? )?"
-    r"(?:I|my|My|we|We|everyone|people|please|Please)\b"
+    r"(?:I|my|My|we|We|everyone|people|please|Please|call me)\b"
 )
 _CLAUSE_SPLIT = re.compile(
     r"\s*;\s*|:\s+|\s+[-–—]+\s+"
     r"|,?\s+(?:and|but|so|because|since|although|though|while|plus|whereas|and also|and now)"
     rf"\s+(?={_SUBJECT})"
     rf"|,\s+(?={_SUBJECT})"
+    # "Emerald's out, turquoise is my favourite colour now"
+    r"|,\s+(?=[\w' -]{1,40} (?:is|are) (?:now )?my\b)"
     # "I'm vegan, what can I cook?": the question is a clause of its own, dropped below.
     r"|,\s+(?=(?:what|how|where|when|which|who|why|can you|could you|do you|is there|any)\b)"
 )
@@ -70,7 +108,7 @@ _LEADING_FILLER = re.compile(
     r"for context|for what it is worth|honestly|basically|fun fact|in fact|plus|ps|p\.s\.|"
     r"(?:please )?(?:remember|note|keep in mind|bear in mind)(?: that)?|"
     r"oh and|and yes|as for me|as I said|like I said|you know what|these days|nowadays|"
-    r"currently|at the moment|for now|now|still)"
+    r"currently|at the moment|for now|from now on|now|still)"
     r"(?:[,:!\s-]+|$)",
     re.I,
 )
@@ -83,7 +121,8 @@ _QUESTION = re.compile(
 )
 # An imperative to the assistant: a request, not a fact about the user.
 _REQUEST = re.compile(
-    r"^(?:please(?! call me)|remind|tell|show|give|help|find|book|set|add|send|write|draft|"
+    r"^(?:please(?! (?:start |begin )?(?:call|calling|address|refer to|referring to) me)|"
+    r"remind|tell|show|give|help|find|book|set|add|send|write|draft|"
     r"make|create|schedule|summari[sz]e|translate|explain|list|recommend|suggest|check|"
     r"look up|search|order|open|email|text|cancel|update|delete|let me know|let us|"
     r"let's|lets|try|plan|compare|calculate|convert|play|call(?! me)|can we|could we)\b",
@@ -116,7 +155,7 @@ _BORN = re.compile(r"^(?:born and raised|born and bred|born|raised|grew up) (?=i
 # Time words that do not change a lasting fact: "I live in Rome now" says where the user lives.
 _NOW = re.compile(
     r"(?:,?\s+(?:now|nowadays|these days|at the moment|currently|anymore|any more|"
-    r"at present|for now|still|full stop|for good))+$",
+    r"at present|for now|still|full stop|for good|from now on|again))+$",
     re.I,
 )
 _TRAILING = re.compile(
@@ -127,9 +166,12 @@ _TRAILING = re.compile(
 )
 # Say when, not what; stripped from a rule's captures ("I moved to Berlin last year").
 _WHEN = re.compile(
-    r"(?:\s+(?:last|this|next|in the|earlier this) (?:year|month|week|summer|winter|spring|"
+    r"(?:\s+(?:last|this|next|in the|earlier this) (?:year|month|weekend|week|summer|winter|spring|"
     r"fall|autumn)|\s+(?:recently|lately|a (?:few|couple of) (?:years|months|weeks) ago|"
-    r"\w+ (?:years|months|weeks) ago|in \d{4}|back in \d{4}|since \d{4}|in (?:january|february|"
+    r"\w+ (?:years|months|weeks) ago|in \d{4}|back in \d{4}|since \d{4}|"
+    r"last (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"since (?:the )?(?:spring|summer|autumn|fall|winter|january|february|march|april|may|june|"
+    r"july|august|september|october|november|december)|in (?:january|february|"
     r"march|april|may|june|july|august|september|october|november|december)(?: \d{4})?|"
     r"for (?:about |almost |nearly |over |around |more than )?(?:\d+|a few|many|several|"
     r"a couple of|two|three|four|five|six|seven|eight|nine|ten|twenty) "
@@ -161,9 +203,15 @@ def _sentences(text: str) -> Iterator[tuple[str, str]]:
             yield parts[i].strip(), end or ""
 
 
+# An age stays true after the day it was said: "I turned 30 yesterday!" says the user is 30.
+_AGE = re.compile(
+    r"^I (?:am|(?:just |recently )?turned) \d{1,3}(?: years old)?(?: as of)?(?: [a-z]+)?$"
+)
+_AGE_ON = re.compile(r"\s+(?:as of )?(?:today|yesterday|this week|on \w+day)$", re.I)
 # Adverbs between the subject and the verb that do not change the fact: "I currently live in …".
 _SUBJECT_ADVERB = re.compile(
     r"^(I|we) (?:currently|now|still|also|actually|honestly|even|already) "
+    r"|^(I am|we are) (?:currently|now|still|actually) "
 )
 
 
@@ -176,7 +224,7 @@ def _clean(clause: str) -> str:
         clause = stripped
     for pattern in (_TRAILING, _NOW, _TRAILING):
         clause = pattern.sub("", clause)
-    clause = _SUBJECT_ADVERB.sub(r"\1 ", clause)
+    clause = _SUBJECT_ADVERB.sub(lambda m: (m[1] or m[2]) + " ", clause)
     return clause.strip()
 
 
@@ -197,7 +245,8 @@ def _parts(sentence: str, end: str) -> list[str]:
         return []  # "I'm vegetarian, I think": the hedge covers the whole sentence
     # "I'm allergic to nuts, what can I cook?": the statement stands, the question does not.
     kept = parts[:-1] if "?" in end else parts
-    return [c for p, c in kept if not EPISODIC.search(p)]
+    return [_AGE_ON.sub("", c) if _AGE.match(c) else c for p, c in kept
+            if not EPISODIC.search(p) or _AGE.match(c)]  # fmt: skip
 
 
 def _expand(clause: str) -> list[str]:

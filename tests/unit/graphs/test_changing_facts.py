@@ -1,0 +1,182 @@
+"""Newer facts replace older ones (issue 27): the offline extractor's slots across phrasings.
+
+A newer value of a single-valued attribute must get the store key of the older one, so
+it is an update of the same memory (the graph's commit keeps the old value in history).
+The labelled sequences (bench/data/changing_facts.json) are scored by bench.changing_facts;
+docs/extraction.md has the blind figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from langgraph.store.memory import InMemoryStore
+
+from bench.changing_facts import OUTCOMES, load, memories, outcome, score
+from graphs.memory_manager.context import Context
+from graphs.memory_manager.offline import extract_facts, extract_offline, fact_key
+from sdk_client.contract import normalize_payload
+
+# The dev figure reached (62/62); the held-out parts hold their after-fix figures, which are
+# not the blind ones (24/46 and 20/40 blind, see docs/extraction.md).
+MIN_LATEST_ONLY = {"dev": 1.0, "held_out": 1.0, "held_out_2": 35 / 40}
+
+
+def one(turn: str):
+    found = extract_facts(normalize_payload({"messages": [{"role": "user", "content": turn}]}))
+    assert len(found) == 1, (turn, [f.text for f in found])
+    return found[0]
+
+
+def key(turn: str) -> str:
+    return fact_key(("memories",), one(turn))
+
+
+@pytest.mark.parametrize(
+    ("older", "newer", "stored"),
+    [
+        # names, in either order and as requests
+        ("My name is Greta.", "Leif is my name.", "User's name is Leif."),
+        ("My name is Greta.", "Ana is what I am called.", "User's name is Ana."),
+        ("I'm Oskar.", "My name has changed to Lu.", "User's name is Lu."),
+        ("I'm Oskar.", "My name has been changed to Anjali.", "User's name is Anjali."),
+        ("Call me Jo.", "Refer to me as Tam.", "User's name is Tam."),
+        ("Call me Jo.", "Start calling me by my name which is Ana.", "User's name is Ana."),
+        ("Call me Jo.", "Please address me as Kenzie from now on.", "User's name is Kenzie."),
+        ("Call me Dom.", "I'd rather you called me Dominic.", "User's name is Dominic."),
+        ("My name is Bo.", "I'm now called Bruno.", "User's name is Bruno."),
+        ("My name is Bo.", "I changed my name to Freya.", "User's name is Freya."),
+        ("My name is Bo.", "I've changed my name; it's Achieng now.", "User's name is Achieng."),
+        ("My name is Bo.", "My name's actually Mira, that was a typo.", "User's name is Mira."),
+        ("I go by Liz.", "I'd rather go by Eliza these days.", "User's name is Eliza."),
+        # favourites, whatever the spelling and the order
+        ("My favorite color is teal.", "My favourite colour is mustard now.", None),
+        ("Purple is my favorite color.", "My new favourite colour is indigo.", None),
+        ("My favourite colour is teal.", "Lime green is now my favourite colour.", None),
+        ("My favourite dish is moussaka.", "My favourite dish has changed to pho.", None),
+        ("My favourite movie is Heat.", "My favourite film is Paddington 2 now.", None),
+        ("My favourite author is Woolf.", "My favourite author these days is Butler.", None),
+        ("My favourite food is paella.", "Biryani has become my favourite food.", None),
+        # home
+        ("I live in Porto.", "I moved to Rotterdam last month.", "User lives in Rotterdam."),
+        ("I live in Porto.", "I've just moved to Calgary.", "User lives in Calgary."),
+        ("I live in Porto.", "I recently relocated to Seville.", "User lives in Seville."),
+        ("I live in Porto.", "I've moved from Porto to Regina.", "User lives in Regina."),
+        ("I live in Porto.", "My new home is in Boise.", "User lives in Boise."),
+        (
+            "I live in a small flat in Ghent.",
+            "We just moved into a house in Antwerp.",
+            "User lives in a house in Antwerp.",
+        ),
+        # work: the employer and the job are two slots
+        ("I work at Siemens.", "My new employer is Nestlé.", None),
+        ("I work at Siemens.", "I left the council and joined Deloitte.", None),
+        ("I work at Siemens.", "I got hired by Aldi.", "User works at Aldi."),
+        ("I work as a paralegal.", "I'm a solicitor now.", "User is a solicitor."),
+        ("I'm a nurse.", "I work as a midwife now.", "User works as a midwife."),
+        ("I'm a barista.", "I became a pastry chef.", "User is a pastry chef."),
+        ("I'm an accountant.", "I retrained as a plumber.", "User is a plumber."),
+        ("My job is bus driver.", "My job is now train conductor.", None),
+        ("I'm a junior architect.", "I got promoted to senior architect.", None),
+        # relationship, age, car, study
+        ("I'm single.", "I got engaged last weekend!", "User is engaged."),
+        ("I'm in a relationship.", "We broke up.", "User is single."),
+        ("I'm divorced.", "I remarried last year.", "User is married."),
+        ("I'm single.", "I have a boyfriend now.", "User has a boyfriend."),
+        ("I'm 29.", "I turned 30 yesterday!", "User is 30 years old."),
+        ("I'm 17.", "I'm eighteen now.", "User is eighteen years old."),
+        ("I'm 38.", "I'm 39 as of today.", "User is 39 years old."),
+        ("I'm 60.", "I'm 61 now, time flies.", "User is 61 years old."),
+        ("I drive a Ford Fiesta.", "I sold the Fiesta and bought a Kia Niro.", None),
+        ("I drive a Nissan Leaf.", "My car is a Skoda Octavia now.", None),
+        ("I study chemistry.", "I switched my major to economics.", "User studies economics."),
+        ("I major in biology.", "My major is now computer science.", None),
+        ("I go to Leeds University.", "I transferred to Durham University.", None),
+    ],
+)
+def test_a_newer_value_has_the_key_of_the_older(older, newer, stored):
+    assert key(older) == key(newer)
+    if stored is not None:
+        assert one(newer).text == stored
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        "I'd like to be called back.",  # the "would" of a wish for a name only, not of a callback
+        "I'd rather you call me tomorrow.",
+        "It's fine, I updated my name.",
+        "My employer is great.",  # judges the employer, names none
+        "My job is killing me.",
+        "I left the party early and joined Sam at the bar.",
+        "I joined Reddit.",
+        "I have a seat.",  # a make only with its capital: "a Seat"
+        "I got promoted to the top of the waitlist.",
+        "I'm in Paris now.",  # a visit as much as a move
+        "I'm 30 minutes late today.",
+    ],
+)
+def test_new_phrasings_do_not_take_chatter(turn):
+    found = extract_facts(normalize_payload({"messages": [{"role": "user", "content": turn}]}))
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("job", "not_a_job"),
+    [("I'm a nurse.", "I'm a terrible driver."), ("I'm a teacher.", "I'm a morning person.")],
+)
+def test_a_trait_is_not_a_new_job(job, not_a_job):
+    assert one(job).slot == "job"
+    assert one(not_a_job).slot is None
+
+
+def test_employer_and_job_are_separate_slots():
+    assert key("I work at Acme.") != key("I work as a nurse.")
+    assert key("I work at Acme.") == key("I retired last year.")
+
+
+def test_a_restatement_in_another_spelling_does_not_rewrite_the_memory():
+    async def run() -> list[str]:
+        store = InMemoryStore()
+        context = Context(model=None, namespace=["m"], schemas=None)
+        for turn in ("My favorite color is green.", "My favourite colour is green."):
+            msgs = normalize_payload({"messages": [{"role": "user", "content": turn}]})
+            batch = {"namespace": ["m"], "messages": msgs, "submission_ids": ["s"]}
+            await extract_offline(context, batch, store)  # type: ignore[arg-type]
+        return [i.value["content"]["content"] for i in await store.asearch(("m",))]
+
+    assert asyncio.run(run()) == ["User's favorite color is green."]
+
+
+def test_the_set_is_big_enough_to_mean_something():
+    data = load()
+    seqs = data["dev"] + data["held_out"] + data["held_out_2"]
+    assert len(seqs) >= 80
+    assert len({s["attribute"] for s in seqs}) >= 10
+    assert len({s["id"] for s in seqs}) == len(seqs)
+    for s in seqs:
+        assert len(s["turns"]) >= 2 and s["older"] and s["expect"] not in s["older"], s["id"]
+
+
+def test_outcomes_and_memories_carry_over_turns():
+    held = memories(["I live in Paris.", "What's the weather?", "I moved to Berlin."])
+    assert held == ["User lives in Berlin."]
+    assert outcome(held, "Berlin", ["Paris"]) == "latest_only"
+    assert outcome(["User lives in Paris.", "User's home is Berlin."], "berlin", ["Paris"]) == (
+        "stale"
+    )
+    assert outcome(["User lives in Paris."], "Berlin", ["Paris"]) == "missing"
+    seq = {"id": "x", "attribute": "home", "turns": ["I live in Oslo."], "expect": "Rome"}
+    result = score([{**seq, "older": ["Oslo"]}])
+    assert result.total["missing"] == 1 and "x home missing" in result.misses[0]
+    assert set(result.rows()[-1]) >= set(OUTCOMES)
+
+
+@pytest.mark.parametrize("part", sorted(MIN_LATEST_ONLY))
+def test_latest_value_only(part):
+    result = score(load()[part])
+    misses = "\n".join(["not latest only:", *result.misses])
+    assert result.latest_only_rate >= MIN_LATEST_ONLY[part] - 1e-9, (
+        f"{part}: {result.total['latest_only']}/{result.sequences} latest only\n{misses}"
+    )
