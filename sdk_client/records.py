@@ -495,27 +495,35 @@ def expired_receipts(
 
 
 def paged(
-    request: Callable[[int, int], R], size: int, key: str | None = None
+    request: Callable[[int, int], R],
+    size: int,
+    key: str | None = None,
+    until: Callable[[list[Any]], bool] | None = None,
 ) -> Generator[R, Any, list[Any]]:
     """Read a listing to its end, sans-I/O: yields ``request(limit, offset)``, receives answers.
 
     A short page is the last. ``key``: where an answer holds its page (``"items"`` for
-    the HTTP store); None: the answer is the page. Returns every item, in order.
+    the HTTP store); None: the answer is the page. ``until``: stop early once it says
+    so of everything read so far (a sorted listing whose rest is of no use). Returns
+    every item read, in order.
     """
     found: list[Any] = []
     while True:
         answer = yield request(size, len(found))
         page = answer if key is None else answer[key]
         found.extend(page)
-        if len(page) < size:
+        if len(page) < size or (until is not None and until(found)):
             return found
 
 
 async def read_pages(
-    fetch: Callable[[int, int], Awaitable[Any]], size: int = STORE_PAGE, key: str | None = None
+    fetch: Callable[[int, int], Awaitable[Any]],
+    size: int = STORE_PAGE,
+    key: str | None = None,
+    until: Callable[[list[Any]], bool] | None = None,
 ) -> list[Any]:
     """:func:`paged` driven by an async ``fetch(limit, offset)``."""
-    flow = paged(lambda limit, offset: (limit, offset), size, key)
+    flow = paged(lambda limit, offset: (limit, offset), size, key, until)
     request = next(flow)
     while True:
         answer = await fetch(*request)

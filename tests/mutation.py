@@ -82,6 +82,12 @@ def sync_tree() -> None:
         rel = path.relative_to(WORK).as_posix()
         if path.is_file() and rel not in files and not rel.startswith(("mutants/", ".")):
             path.unlink()
+    # mutmut's own copy of the tree: a module moved or deleted here must go there too, or
+    # the old copy is collected and fails to import.
+    for path in (WORK / "mutants").rglob("*.py"):
+        rel = path.relative_to(WORK / "mutants").as_posix()
+        if rel not in files:
+            path.unlink()
 
 
 def run(modules: list[str], jobs: int) -> float:

@@ -119,28 +119,32 @@ async def sweep_once(
     if not settings.enabled:
         return 0
     cutoff = (now or datetime.now(UTC)) - timedelta(minutes=settings.thread_ttl_minutes)
-    deleted = offset = 0
-    while deleted < settings.max_per_sweep:
-        page = await client.threads.search(
+
+    def newer(found: list[Any]) -> bool:
+        # Oldest first: once one is newer than the cutoff, so is the rest. Kept threads
+        # (busy, or holding accepted work) are read past, so they never stall a sweep.
+        return _updated_at(found[-1]) >= cutoff
+
+    listed = await read_pages(
+        lambda limit, offset: client.threads.search(
             metadata={"graph_id": GRAPH_ID},
-            limit=RUNS_PAGE,
+            limit=limit,
             offset=offset,
             sort_by="updated_at",
             sort_order="asc",
-        )
-        old = [t for t in page if _updated_at(t) < cutoff]
-        for thread in old:
-            tid = str(thread["thread_id"])
-            prefix = _prefix(thread)
-            if thread.get("status") in ("idle", "error") and await _removable(client, tid, prefix):
-                await _delete_thread(client, tid, prefix)
-                deleted += 1
-            else:
-                offset += 1  # kept: step over it on the next page
-            if deleted >= settings.max_per_sweep:
-                break
-        if len(old) < len(page) or len(page) < RUNS_PAGE:
-            break  # the rest of the list was updated after the cutoff
+        ),
+        RUNS_PAGE,
+        until=newer,
+    )
+    deleted = 0
+    for thread in (t for t in listed if _updated_at(t) < cutoff):
+        if deleted >= settings.max_per_sweep:
+            break
+        tid = str(thread["thread_id"])
+        prefix = _prefix(thread)
+        if thread.get("status") in ("idle", "error") and await _removable(client, tid, prefix):
+            await _delete_thread(client, tid, prefix)
+            deleted += 1
     return deleted
 
 

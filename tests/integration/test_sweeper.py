@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -11,7 +12,13 @@ from langgraph_sdk.errors import NotFoundError
 from langgraph_sdk.schema import Thread
 
 from sdk_client import ReflectionExecutor
-from sdk_client.records import inbox_namespace, receipts_namespace
+from sdk_client.contract import normalize_payload
+from sdk_client.records import (
+    inbox_entry,
+    inbox_namespace,
+    receipts_namespace,
+    submission_record,
+)
 from tests.server import Server, isolated_env, run_server, wait_until
 
 pytestmark = pytest.mark.integration
@@ -51,12 +58,12 @@ def test_threads_holding_accepted_work_are_kept(sweeping_server):
     """An unprocessed inbox entry and a pending run both keep their thread alive."""
     user = f"s-{uuid.uuid4().hex[:6]}"
     with get_sync_client(url=sweeping_server.url, api_key=None) as sdk:
-        # A thread whose last run failed leaves its inbox behind: simulate exactly that state.
+        # A thread whose last run failed leaves its inbox behind: simulate exactly that state,
+        # due in 10 minutes, so the redeliverer does not process it during the test.
         orphan = sdk.threads.create(metadata={"graph_id": "memory_manager"})["thread_id"]
-        sdk.store.put_item(
-            list(inbox_namespace(orphan)), "sub-1",
-            {"messages": [{"role": "user", "content": "I live in Oslo."}]},
-        )  # fmt: skip
+        oslo = normalize_payload({"messages": [{"role": "user", "content": "I live in Oslo."}]})
+        entry = inbox_entry([submission_record("sub-1", oslo, time.time(), 600.0)], None)
+        sdk.store.put_item(list(inbox_namespace(orphan)), "sub-1", dict(entry))
         with ReflectionExecutor(
             "memory_manager", ("memories", user), url=sweeping_server.url
         ) as ex:

@@ -196,3 +196,15 @@ def test_history_sits_beside_the_memories_and_its_keys_sort_by_time():
     keys = [history_key("k", at, seq) for at, seq in [(9.5, 0), (10.0, 0), (10.0, 1), (100.0, 0)]]
     assert keys == sorted(keys) and len(set(keys)) == 4 and keys[0].startswith("k@")
     assert history_ttl_minutes(90) == 90 * 24 * 60 and history_ttl_minutes(0) is None
+
+
+def test_paging_stops_early_when_told_and_not_before():
+    asked, fetch = _fake_listing(10)
+    flow = paged(lambda limit, offset: (limit, offset), 3, until=lambda found: found[-1] >= 4)
+    request = next(flow)
+    try:
+        while True:
+            request = flow.send(fetch(*request))
+    except StopIteration as done:
+        assert done.value == [0, 1, 2, 3, 4, 5]  # the page that held 4, then no more
+    assert asked == [(3, 0), (3, 3)]
