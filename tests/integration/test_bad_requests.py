@@ -26,6 +26,13 @@ def thread(http) -> str:
     return tid
 
 
+def _memory_thread(http) -> str:
+    """A new thread that names the memory graph (as a run on it would)."""
+    answer = http.post("/threads", json={"metadata": {"graph_id": "memory_manager"}})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["thread_id"]
+
+
 @pytest.mark.parametrize("kind", ["wait", "stream"])
 def test_a_blank_assistant_id_is_refused_not_a_500(http, thread, kind):
     """Capture asked the in-process client for assistant '' and got None back."""
@@ -55,3 +62,38 @@ def test_a_values_filter_with_a_thread_without_values(http, thread, route):
         answer = http.post(route, json={"values": values})
         assert answer.status_code == 200, answer.text
         assert answer.json() in ([], 0)
+
+
+def test_a_copy_of_a_thread_without_checkpoints_reads_and_updates(http):
+    """langgraph-runtime-inmem's copy lost its checkpoints' defaults (graphs/server/copy_patch.py)."""
+    source = _memory_thread(http)
+    copied = http.post(f"/threads/{source}/copy")
+    assert copied.status_code == 200, copied.text
+    copy = copied.json()["thread_id"]
+    for answer in (
+        http.get(f"/threads/{copy}/state"),
+        http.post(f"/threads/{copy}/state/checkpoint", json={"checkpoint": {}}),
+        http.post(f"/threads/{copy}/history", json={}),
+    ):
+        assert answer.status_code == 200, answer.text
+    assert http.get(f"/threads/{copy}/state").json()["values"] == {}
+    # Writing its first checkpoint (a run on the copy failed there too).
+    written = http.post(f"/threads/{copy}/state", json={"values": {"run_id": "r"}})
+    assert written.status_code == 200, written.text
+    assert http.get(f"/threads/{copy}/state").json()["checkpoint"] == written.json()["checkpoint"]
+
+
+def test_history_before_a_checkpoint_object(http):
+    """The in-memory runtime read `before` as a config, not the documented checkpoint
+    object (graphs/server/history_patch.py)."""
+    tid = _memory_thread(http)
+    for step in ("a", "b"):
+        answer = http.post(f"/threads/{tid}/state", json={"values": {"run_id": step}})
+        assert answer.status_code == 200, answer.text
+    states = http.post(f"/threads/{tid}/history", json={"limit": 10}).json()
+    latest = states[0]["checkpoint"]
+    answer = http.post(f"/threads/{tid}/history", json={"limit": 10, "before": latest})
+    assert answer.status_code == 200, answer.text
+    assert [s["checkpoint"] for s in answer.json()] == [s["checkpoint"] for s in states[1:]]
+    odd = http.post(f"/threads/{tid}/history", json={"before": {"": ""}})
+    assert odd.status_code == 200, odd.text
