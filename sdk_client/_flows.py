@@ -644,13 +644,16 @@ def _erase(user: str | None, targets: list[tuple[str, ...]], graph_id: str) -> F
 
     doomed = [ns for ns in owned if chosen(ns)]
     memory_namespaces = {ns for ns in doomed if ns and ns[0] != HISTORY_LABEL}
+    # The threads with anything in their inbox: the listing names them, so no other
+    # thread's inbox is read.
+    waiting = {ns[1] for ns in owned if len(ns) == 2 and ns[0] == INBOX_LABEL}
     erased = Erased(namespaces=doomed)
     threads = yield from _pages(
         "threads.search", (), {"metadata": {"graph_id": graph_id}}, RUNS_PAGE
     )
     for thread in threads:
         tid = str(thread["thread_id"])
-        fed = everything or (yield from _fed(thread, tid, memory_namespaces))
+        fed = everything or (yield from _fed(thread, tid, memory_namespaces, tid in waiting))
         if fed:
             erased.items += yield from _erase_thread(tid)
             erased.threads.append(tid)
@@ -679,12 +682,17 @@ def _unprefixed(namespace: Sequence[str], prefix: tuple[str, ...]) -> tuple[str,
 
 
 def _fed(
-    thread: Mapping[str, Any], thread_id: str, memory_namespaces: set[tuple[str, ...]]
+    thread: Mapping[str, Any],
+    thread_id: str,
+    memory_namespaces: set[tuple[str, ...]],
+    has_inbox: bool,
 ) -> Flow[bool]:
     """Whether the thread's last run wrote to, or its inbox waits for, one of the namespaces."""
     written = (thread.get("values") or {}).get("namespaces") or []
     if any(tuple(ns) in memory_namespaces for ns in written):
         return True
+    if not has_inbox:
+        return False
     inbox = yield from Flows.read_all(inbox_namespace(thread_id))
     return any(tuple(i["value"].get("namespace") or ()) in memory_namespaces for i in inbox)
 

@@ -884,13 +884,14 @@ def test_an_open_server_erases_a_labels_namespaces_and_the_threads_that_fed_them
     history = ("reflection_history", "memories", "carol")
     fed = {"thread_id": "t1", "values": {"namespaces": [list(mine)]}}
     unrelated = {"thread_id": "t2", "values": {"namespaces": [list(other)]}}
-    listed = [list(mine), list(other), list(history), ["reflection_inbox", "t1"]]
+    listed = [list(mine), list(other), list(history), ["reflection_inbox", "t1"],
+              ["reflection_inbox", "t2"]]  # fmt: skip
     inbox, receipts, delivery = records.thread_records("t1")
     sub_item = {"key": "sub", "namespace": [*mine, "x"]}  # a sub-namespace: erased on its own
     script = [
         (WHOAMI, GONE),  # not our server's route: open, no prefix
         (NAMESPACES, {"namespaces": listed}),
-        (THREADS, [fed, unrelated]),
+        (THREADS, [fed, unrelated, {"thread_id": "t3", "values": {}}]),
         # t1 fed carol's namespace: its runs, records and itself go, first.
         (_runs("t1", "running"), []),
         (_runs("t1", "pending"), []),
@@ -899,7 +900,7 @@ def test_an_open_server_erases_a_labels_namespaces_and_the_threads_that_fed_them
         (_read(receipts), {"items": []}),
         (_read(delivery), {"items": []}),
         (Call("threads.delete", ("t1",)), GONE),  # gone meanwhile: fine
-        # t2 wrote dave's namespace; its inbox waits for nobody of carol's.
+        # t2 wrote dave's namespace; its inbox waits for nobody of carol's (t3 has no inbox).
         (_read(records.inbox_namespace("t2")), {"items": []}),
         (_read(mine), {"items": [{"key": "m1", "namespace": list(mine)}, sub_item]}),
         (Call("store.delete_item", (mine, "m1")), None),
