@@ -87,8 +87,7 @@ async def gather(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if state.get("consolidate"):  # no conversation: the namespace's memories (extract)
         batch: Batch = {"namespace": list(run_namespace), "messages": [], "submission_ids": []}
         timing: Timing = {"started_at": started_at}
-        return {"batches": [batch], "inbox_keys": [], "skipped_message_ids": [],
-                "run_id": run_id(), "timing": timing}  # fmt: skip
+        return {"batches": [batch], "run_id": run_id(), "timing": timing}
     thread_id = thread_id_of(configurable)
     items = await read_inbox(store, thread_id) if thread_id else []
     entries: list[InboxEntry] = [item.value for item in items]  # type: ignore[misc]

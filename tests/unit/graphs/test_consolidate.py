@@ -50,8 +50,11 @@ async def test_a_consolidation_run_retires_duplicates_into_history_and_keeps_the
     _put(store, "old", "User likes green tea.")
     _put(store, "porto", "User lives in Porto.")
     _put(store, "new", "user LIKES green tea")  # the same fact again, written later
-    out = await _app(store).ainvoke(CONSOLIDATE, CONFIG)
+    config = {"configurable": {**CONFIG["configurable"], "run_id": "run-c"}}
+    out = await _app(store).ainvoke(CONSOLIDATE, config)
     assert out["extractor"] == "consolidation" and out["changes"]["deleted"] == ["memories/old"]
+    assert out["run_id"] == "run-c" and out["namespaces"] == [["memories"]]
+    assert out["timing"]["started_at"] <= out["timing"]["finished_at"]
     assert sorted(i.key for i in store.search(("memories",))) == ["new", "porto"]
     [entry] = store.search(history_namespace(("memories",)))
     assert entry.value["event"] == "deleted" and entry.value["cause"] == "consolidation"

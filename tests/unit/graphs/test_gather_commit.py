@@ -19,6 +19,7 @@ from sdk_client.errors import InvalidPayloadError
 from sdk_client.records import (
     DELIVERY_KEY,
     delivery_namespace,
+    history_key,
     history_namespace,
     inbox_namespace,
     receipts_namespace,
@@ -346,3 +347,19 @@ async def test_history_is_kept_as_long_as_configured(days, ttl):
     await app.ainvoke(INBOX_ONLY, config(), context=context)
     [put] = [op for op in store.puts if op.namespace[0] == "reflection_history"]
     assert put.ttl == ttl and put.index is False
+
+
+def test_history_skips_a_key_that_ends_as_it_began_and_numbers_the_rest_by_place():
+    from graphs.memory_manager.commit import _expired, _history
+
+    ns = ("memories",)
+    ops = [
+        {"namespace": ["memories"], "key": "same", "value": {"v": 1}},
+        {"namespace": ["memories"], "key": "new", "value": {"v": 2}},
+    ]
+    found = {(ns, "same"): {"v": 1}, (ns, "new"): None}
+    batch = {"namespace": ["memories"], "messages": [], "submission_ids": ["s"]}
+    [put] = _history(ops, found, [batch], ("run-1", THREAD), 60.0, 1.5)
+    assert put.key == history_key("new", 1.5, 1) and put.value["key"] == "new"
+    assert put.ttl == 60.0 and put.value["submission_ids"] == ["s"]
+    assert _expired(None, set()) == []  # not a search's answer: nothing to prune

@@ -98,12 +98,14 @@ def test_a_redelivery_runs_as_the_newest_entry_was_run():
 
 def test_a_receipt_says_what_the_run_changed_and_spent():
     usage = {"model_calls": 1, "prompt_tokens": 2, "completion_tokens": 3, "model_seconds": 0.5}
-    changes = {"created": ["m/a"], "updated": [], "deleted": ["m/b"]}
+    changes = {"created": ["m/a"], "updated": ["m/c"], "deleted": ["m/b"]}
     value = receipt("s-1", "run-1", ["m-1"], changes, usage, 42.0)  # type: ignore[arg-type]
     assert value == {
         "submission_id": "s-1", "run_id": "run-1", "processed_at": 42.0, "message_ids": ["m-1"],
-        "created": ["m/a"], "updated": [], "deleted": ["m/b"], "usage": usage,
+        "created": ["m/a"], "updated": ["m/c"], "deleted": ["m/b"], "usage": usage,
     }  # fmt: skip
+    nothing = receipt("s-2", "run-1", [], {}, usage, 42.0)  # type: ignore[arg-type]
+    assert nothing["created"] == nothing["updated"] == nothing["deleted"] == []
 
 
 def test_receipts_nobody_came_back_for_are_pruned_but_not_fresh_ones():
@@ -113,10 +115,11 @@ def test_receipts_nobody_came_back_for_are_pruned_but_not_fresh_ones():
         ("young", now - 60),
         ("again", now - RECEIPT_MAX_AGE_S - 1),
     )
+    at_cutoff = ("edge", now - RECEIPT_MAX_AGE_S)
     found = expired_receipts(
-        [old, young, rewritten], lambda r: r[1], {"again"}, lambda r: r[0], now=now
+        [old, young, rewritten, at_cutoff], lambda r: r[1], {"again"}, lambda r: r[0], now=now
     )
-    assert found == [old]
+    assert found == [old]  # older than the cut-off, not at it
 
 
 def test_a_delivery_record_counts_attempts_and_parks():
@@ -128,6 +131,8 @@ def test_a_delivery_record_counts_attempts_and_parks():
                              parked=True)  # fmt: skip
     # Parking keeps the count it reached and has no next attempt.
     assert (parked["attempts"], parked["parked"], parked["next_at"]) == (1, True, None)
+    never = delivery_record(None, 5, 1.0, error="lost", run_id=None, parked=True)
+    assert never["attempts"] == 0  # parked before any attempt of ours: none counted
 
 
 def _fake_listing(total: int):
@@ -196,6 +201,9 @@ def test_history_sits_beside_the_memories_and_its_keys_sort_by_time():
     keys = [history_key("k", at, seq) for at, seq in [(9.5, 0), (10.0, 0), (10.0, 1), (100.0, 0)]]
     assert keys == sorted(keys) and len(set(keys)) == 4 and keys[0].startswith("k@")
     assert history_ttl_minutes(90) == 90 * 24 * 60 and history_ttl_minutes(0) is None
+    # Microseconds, zero-padded; the place in the run last (0 when alone).
+    assert history_key("home", 1.5) == "home@00000000001500000.000"
+    assert history_key("home", 1.5, 12) == "home@00000000001500000.012"
 
 
 def test_paging_stops_early_when_told_and_not_before():
