@@ -37,6 +37,9 @@ pytestmark = pytest.mark.integration
 ALICE = ALICE_KEY
 BOB = BOB_KEY
 SECRET = "Alice keeps her spare key under the blue flowerpot."
+# The keyed server is the session's (tests/conftest.py): other modules' users live on it
+# too, so alice's home is a city no other test writes (bob may say "Porto" elsewhere).
+HOME = "Reykjavik"
 
 ATTACKERS: dict[str, dict[str, str]] = {
     "anonymous": {},
@@ -71,7 +74,7 @@ class Victim:
 
     def markers(self) -> list[str]:
         """Strings that must appear in no answer to an attacker."""
-        return [self.done, self.pending, self.run, self.assistant, self.cron, "Porto", SECRET]
+        return [self.done, self.pending, self.run, self.assistant, self.cron, HOME, SECRET]
 
 
 @dataclass
@@ -237,7 +240,7 @@ def victim(keyed_server: Server) -> Victim:
 def make_victim(url: str) -> Victim:
     """Alice's world on the server at ``url`` (the scale-out suite builds it on a cluster)."""
     with ReflectionExecutor("memory_manager", ("memories", "alice"), url=url, api_key=ALICE) as ex:
-        done = ex.submit(message("I live in Porto."), after_seconds=0, thread_id="alice-done")
+        done = ex.submit(message(f"I live in {HOME}."), after_seconds=0, thread_id="alice-done")
         done.result(timeout=90)
         pending = ex.submit(message(SECRET), after_seconds=3600, thread_id="alice-pending")
         pending.wait_accepted(timeout=30)
