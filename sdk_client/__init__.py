@@ -16,8 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sdk_client._http import DEFAULT_URL
-    from sdk_client._retry import RetryPolicy
+    from sdk_client._http import DEFAULT_URL, RetryPolicy
     from sdk_client.async_executor import AsyncReflectionExecutor
     from sdk_client.errors import (
         AcceptTimeoutError,
@@ -82,7 +81,7 @@ _HOME: dict[str, str] = {
     "LocalFuture": "sdk_client.local",
     "LocalReflectionExecutor": "sdk_client.local",
     "ReflectionExecutor": "sdk_client.executor",
-    "RetryPolicy": "sdk_client._retry",
+    "RetryPolicy": "sdk_client._http",
     **dict.fromkeys(
         (
             "Delivery",

@@ -31,8 +31,8 @@ from sdk_client._answers import (
     not_found,
     thread_status,
 )
+from sdk_client._http import RetryPolicy, retrying
 from sdk_client._ledger import Ledger, RunPlan
-from sdk_client._retry import RetryPolicy, retrying
 from sdk_client._sansio import Call, Flow, WaitForFuture
 from sdk_client._submission import Request, Submission
 from sdk_client.contract import META_PATH, validate_namespace, validate_thread_id

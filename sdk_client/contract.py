@@ -3,8 +3,8 @@
 Both sides import this module, so a payload the client accepts is exactly a
 payload the graph can process, and both compute the same message ids and
 namespaces. It has no I/O and depends only on the standard library and its
-own errors (:mod:`sdk_client._contract_errors`): importing it loads nothing
-of the client's executors.
+errors (:mod:`sdk_client.errors`, a leaf): importing it loads nothing of
+the client's executors.
 
 What travels:
 
@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, TypedDict
 
-from sdk_client._contract_errors import InvalidPayloadError, InvalidPayloadTypeError
+from sdk_client.errors import InvalidPayloadError, InvalidPayloadTypeError
 
 __all__ = [
     "GRAPH_ID",

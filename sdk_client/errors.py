@@ -24,13 +24,8 @@ Transport errors from httpx or langgraph-sdk are chained with ``raise ... from e
 
 from __future__ import annotations
 
-# The contract's errors live in a leaf module that the server's graph imports
-# without the rest of the client; they are the same classes, re-exported here.
-from sdk_client._contract_errors import (
-    InvalidPayloadError,
-    InvalidPayloadTypeError,
-    ReflectError,
-)
+# This module imports nothing of the client: the wire contract (and through it the
+# server's graph) raises these errors without loading the executors.
 
 __all__ = [
     "AcceptTimeoutError",
@@ -47,6 +42,18 @@ __all__ = [
     "SubmissionError",
     "SubmissionLostError",
 ]
+
+
+class ReflectError(Exception):
+    """Root of every exception memory-reflect raises on purpose."""
+
+
+class InvalidPayloadError(ReflectError, ValueError):
+    """A payload, namespace or argument is malformed; the message names the field."""
+
+
+class InvalidPayloadTypeError(InvalidPayloadError, TypeError):
+    """A payload field has the wrong type; the message names the field and the type expected."""
 
 
 class ExecutorShutdownError(ReflectError, RuntimeError):

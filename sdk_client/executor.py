@@ -48,9 +48,8 @@ from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from sdk_client._exit import ShutdownOnExit
 from sdk_client._flows import Flows
-from sdk_client._http import DEFAULT_URL, HttpSettings
+from sdk_client._http import DEFAULT_URL, HttpSettings, RetryPolicy
 from sdk_client._ledger import Ledger
-from sdk_client._retry import RetryPolicy
 from sdk_client._sansio import run_async, run_sync
 from sdk_client._submission import NOT_GIVEN, Request, Submission, SubmissionBuilder
 from sdk_client.contract import validate_namespace

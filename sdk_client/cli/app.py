@@ -29,8 +29,7 @@ from rich.console import Console
 from rich.live import Live
 
 from sdk_client._flows import Flows, ServerFeatures, erase
-from sdk_client._http import API_KEY_VARS, DEFAULT_URL, HttpSettings
-from sdk_client._retry import RetryPolicy
+from sdk_client._http import API_KEY_VARS, DEFAULT_URL, HttpSettings, RetryPolicy
 from sdk_client._sansio import run_sync
 from sdk_client.cli import render
 from sdk_client.cli.views import (

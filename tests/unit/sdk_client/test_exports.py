@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 import sdk_client
-import sdk_client._contract_errors
 import sdk_client.errors
 from sdk_client.contract import normalize_payload
 
@@ -54,8 +53,8 @@ def test_the_contract_loads_only_itself_and_its_errors():
     loaded = loaded_after("import sdk_client.contract")
     assert loaded["sdk_client"] == [
         "sdk_client",
-        "sdk_client._contract_errors",
         "sdk_client.contract",
+        "sdk_client.errors",
     ]
     assert loaded["httpx"] == [] and loaded["langgraph_sdk"] == []
 
@@ -88,9 +87,8 @@ def test_unknown_names_are_attribute_errors():
 
 def test_the_contracts_errors_are_the_public_ones():
     for name in ("ReflectError", "InvalidPayloadError", "InvalidPayloadTypeError"):
-        cls = getattr(sdk_client._contract_errors, name)
-        assert cls is getattr(sdk_client.errors, name) is getattr(sdk_client, name)
+        cls = getattr(sdk_client.errors, name)
+        assert cls is getattr(sdk_client, name)
         assert cls.__module__ == "sdk_client.errors"
     with pytest.raises(sdk_client.errors.ReflectError):
         normalize_payload({"messages": []})
-    assert issubclass(sdk_client.errors.NotAcceptedError, sdk_client._contract_errors.ReflectError)

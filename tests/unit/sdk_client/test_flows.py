@@ -16,8 +16,8 @@ import pytest
 
 from sdk_client import _flows, records
 from sdk_client._flows import Flows, ServerFeatures
+from sdk_client._http import RetryPolicy
 from sdk_client._ledger import STARTED_MARGIN, Ledger, RunPlan
-from sdk_client._retry import RetryPolicy
 from sdk_client._sansio import Call, Flow, Sleep, WaitForFuture, run_async, run_sync
 from sdk_client._submission import Submission, build_submission, coalesce
 from sdk_client.contract import validate_thread_id

@@ -175,7 +175,7 @@ def test_the_module_loads_none_of_the_client():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(
-        ["sdk_client", "sdk_client._contract_errors", "sdk_client.contract", "sdk_client.records"]
+        ["sdk_client", "sdk_client.contract", "sdk_client.errors", "sdk_client.records"]
     )
     assert records.STORE_PAGE > records.RUNS_PAGE > 0
 
