@@ -43,7 +43,7 @@ lint: setup  ## ruff + mypy (both gate CI)
 	$(BIN)/mypy
 
 test: lint js-setup  ## lint, then unit and integration tests (starts its own langgraph dev servers)
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 
 test-unit: setup
 	$(BIN)/pytest tests/unit

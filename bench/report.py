@@ -73,23 +73,6 @@ def _run_cost(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [*record["rows"], *record.get("returning", [])]
 
 
-def _readme_parts(record: dict[str, Any]) -> list[dict[str, Any]]:
-    # The README's short form: the whole offline run is in its run-cost table already.
-    rows = [row for row in record["rows"] if row["part"] in README_PARTS]
-    if len(rows) != len(README_PARTS):  # a part renamed must not drop out of the README
-        missing = README_PARTS - {row["part"] for row in rows}
-        raise ValueError(f"run_parts.json has no part {sorted(missing)}")
-    return rows
-
-
-README_PARTS = {
-    "the server's own work (no-op run)", "two more graph steps",
-    "embedding an offline turn's two memories", "the rest of an offline run",
-    "one call of langmem's manager (a first turn)", "… of it, the chat model alone",
-    "the least an LLM-path run can cost",
-}  # fmt: skip
-
-
 TABLES = [
     Table("bench-trace", "docs/benchmarks.md", "bench.json", TRACE_COLUMNS, _key("trace")),
     Table("bench-growth", "docs/benchmarks.md", "growth.json", GROWTH_COLUMNS, _key("growth")),
@@ -97,7 +80,6 @@ TABLES = [
     Table("run-cost", "docs/benchmarks.md", "run_cost.json", RUN_COST_COLUMNS, _run_cost),
     Table("readme-run-cost", "README.md", "run_cost.json", RUN_COST_COLUMNS, _run_cost),
     Table("run-parts", "docs/benchmarks.md", "run_parts.json", RUN_PARTS_COLUMNS, _key("rows")),
-    Table("readme-run-parts", "README.md", "run_parts.json", RUN_PARTS_COLUMNS, _readme_parts),
     Table("run-cost-first", "docs/benchmarks.md", "run_cost.json", FIRST_RUN_COLUMNS,
           _key("first_runs")),
     Table("submit-latency", "docs/benchmarks.md", "submit_latency.json", SUBMIT_LATENCY_COLUMNS,
