@@ -23,19 +23,17 @@ Postgres runtime), nothing is patched and the log says so.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
+
+from graphs.server.workaround import Workaround, patch_in_memory_runtime
 
 __all__ = ["apply", "keeping_defaults", "probe"]
 
 logger = logging.getLogger(__name__)
 
 Replace = Callable[[Any, Any, Any], Any]
-Outcome = Literal["active", "not needed", "not installed"]
-_outcome: Outcome | None = None
-_lock = threading.Lock()
 
 _OLD = "00000000-0000-4000-8000-000000000001"
 _NEW = "00000000-0000-4000-8000-000000000002"
@@ -64,31 +62,22 @@ def keeping_defaults(original: Replace) -> Replace:
     return _replace_thread_id
 
 
-def _apply_once() -> Outcome:
-    try:
-        from langgraph_runtime_inmem import ops  # type: ignore[import-untyped]
-    except ImportError:
-        return "not installed"
-    found = probe(ops._replace_thread_id)
-    if found is None:
-        logger.info(
-            "memory-reflect: langgraph-runtime-inmem's thread copy keeps its checkpoints' "
-            "defaults; graphs/server/copy_patch.py can be removed"
-        )
-        return "not needed"
+def _install(ops: Any) -> None:
     ops._replace_thread_id = keeping_defaults(ops._replace_thread_id)
-    logger.info(
-        "memory-reflect: workaround active: a copied thread reads and runs as any thread "
-        "(unpatched: %s)",
-        found,
+
+
+WORKAROUND = Workaround(
+    lambda: patch_in_memory_runtime(
+        logger,
+        "graphs/server/copy_patch.py",
+        lambda ops: probe(ops._replace_thread_id),
+        _install,
+        fixed="langgraph-runtime-inmem's thread copy keeps its checkpoints' defaults",
+        active="a copied thread reads and runs as any thread",
     )
-    return "active"
+)
 
 
 def apply() -> bool:
     """Patch the in-memory runtime once per process if it needs it; True if active."""
-    global _outcome
-    with _lock:
-        if _outcome is None:
-            _outcome = _apply_once()
-        return _outcome == "active"
+    return WORKAROUND.apply()

@@ -19,18 +19,16 @@ Postgres runtime), nothing is patched and the log says so.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
+
+from graphs.server.workaround import Workaround, patch_in_memory_runtime
 
 __all__ = ["apply", "contained", "probe"]
 
 logger = logging.getLogger(__name__)
 
 Contained = Callable[[Any, dict[str, Any]], bool]
-Outcome = Literal["active", "not needed", "not installed"]
-_outcome: Outcome | None = None
-_lock = threading.Lock()
 
 
 def probe(is_jsonb_contained: Contained) -> str | None:
@@ -54,31 +52,22 @@ def contained(original: Contained) -> Contained:
     return is_jsonb_contained
 
 
-def _apply_once() -> Outcome:
-    try:
-        from langgraph_runtime_inmem import ops  # type: ignore[import-untyped]
-    except ImportError:
-        return "not installed"
-    found = probe(ops.is_jsonb_contained)
-    if found is None:
-        logger.info(
-            "memory-reflect: langgraph-runtime-inmem's values filter handles threads "
-            "without values; graphs/server/filter_patch.py can be removed"
-        )
-        return "not needed"
+def _install(ops: Any) -> None:
     ops.is_jsonb_contained = contained(ops.is_jsonb_contained)
-    logger.info(
-        "memory-reflect: workaround active: a thread without values matches no values "
-        "filter (unpatched: %s)",
-        found,
+
+
+WORKAROUND = Workaround(
+    lambda: patch_in_memory_runtime(
+        logger,
+        "graphs/server/filter_patch.py",
+        lambda ops: probe(ops.is_jsonb_contained),
+        _install,
+        fixed="langgraph-runtime-inmem's values filter handles threads without values",
+        active="a thread without values matches no values filter",
     )
-    return "active"
+)
 
 
 def apply() -> bool:
     """Patch the in-memory runtime once per process if it needs it; True if active."""
-    global _outcome
-    with _lock:
-        if _outcome is None:
-            _outcome = _apply_once()
-        return _outcome == "active"
+    return WORKAROUND.apply()

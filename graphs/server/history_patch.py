@@ -22,22 +22,20 @@ when the probe passes unpatched.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.checkpoint.memory import InMemorySaver
+
+from graphs.server.workaround import Workaround, patch_in_memory_runtime
 
 __all__ = ["apply", "as_config", "probe", "reading_checkpoint_before"]
 
 logger = logging.getLogger(__name__)
 
 ListStates = Callable[..., Awaitable[Any]]
-Outcome = Literal["active", "not needed", "not installed"]
-_outcome: Outcome | None = None
-_lock = threading.Lock()
 
 
 def as_config(before: Any) -> Any:
@@ -70,31 +68,22 @@ def reading_checkpoint_before(original: ListStates) -> ListStates:
     return list_states
 
 
-def _apply_once() -> Outcome:
-    try:
-        from langgraph_runtime_inmem import ops  # type: ignore[import-untyped]
-    except ImportError:
-        return "not installed"
-    found = probe()
-    if found is None:
-        logger.info(
-            "memory-reflect: langgraph's checkpointer lists before a checkpoint object; "
-            "graphs/server/history_patch.py can be removed"
-        )
-        return "not needed"
+def _install(ops: Any) -> None:
     ops.Threads.State.list = staticmethod(reading_checkpoint_before(ops.Threads.State.list))
-    logger.info(
-        "memory-reflect: workaround active: a thread history's `before` object is read "
-        "as the checkpoint it names (unpatched: %s)",
-        found,
+
+
+WORKAROUND = Workaround(
+    lambda: patch_in_memory_runtime(
+        logger,
+        "graphs/server/history_patch.py",
+        lambda ops: probe(),
+        _install,
+        fixed="langgraph's checkpointer lists before a checkpoint object",
+        active="a thread history's `before` object is read as the checkpoint it names",
     )
-    return "active"
+)
 
 
 def apply() -> bool:
     """Patch the in-memory runtime once per process if it needs it; True if active."""
-    global _outcome
-    with _lock:
-        if _outcome is None:
-            _outcome = _apply_once()
-        return _outcome == "active"
+    return WORKAROUND.apply()

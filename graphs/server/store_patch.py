@@ -26,13 +26,13 @@ de-duplication (``langgraph/store/postgres/base.py``, ``_prepare_batch_PUT_queri
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from importlib.metadata import version
-from typing import Literal
 
 from langgraph.store.base import PutOp
 from langgraph.store.memory import InMemoryStore
+
+from graphs.server.workaround import Outcome, Workaround
 
 __all__ = ["ISSUE", "ORIGINAL_INSERT", "apply", "insert_fanned_out", "probe"]
 
@@ -46,10 +46,6 @@ Insert = Callable[[InMemoryStore, Targets, list[list[float]]], None]
 
 ORIGINAL_INSERT: Insert = InMemoryStore._insertinmem_store
 """The installed langgraph's own method, kept to probe it (and to undo the patch in tests)."""
-
-Outcome = Literal["active", "not needed", "failed"]
-_outcome: Outcome | None = None
-_lock = threading.Lock()
 
 
 def insert_fanned_out(
@@ -131,6 +127,9 @@ def _apply_once() -> Outcome:
     return "active"
 
 
+WORKAROUND = Workaround(_apply_once)
+
+
 def apply() -> bool:
     """Patch ``InMemoryStore`` once per process if the installed langgraph needs it.
 
@@ -140,8 +139,4 @@ def apply() -> bool:
     Returns:
         True if the workaround is active.
     """
-    global _outcome
-    with _lock:
-        if _outcome is None:
-            _outcome = _apply_once()
-        return _outcome == "active"
+    return WORKAROUND.apply()

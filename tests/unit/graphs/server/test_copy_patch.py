@@ -65,7 +65,7 @@ def test_the_workaround_copies_checkpoints_as_before():
 
 def test_apply_patches_the_runtime_once(monkeypatch):
     monkeypatch.setattr(ops, "_replace_thread_id", ORIGINAL)
-    monkeypatch.setattr(copy_patch, "_outcome", None)
+    monkeypatch.setattr(copy_patch.WORKAROUND, "outcome", None)
     assert copy_patch.apply() is True
     patched = ops._replace_thread_id
     assert patched is not ORIGINAL and copy_patch.probe(patched) is None

@@ -32,7 +32,7 @@ def test_the_workaround_matches_like_postgres():
 
 def test_apply_patches_the_runtime_once(monkeypatch):
     monkeypatch.setattr(ops, "is_jsonb_contained", ORIGINAL)
-    monkeypatch.setattr(filter_patch, "_outcome", None)
+    monkeypatch.setattr(filter_patch.WORKAROUND, "outcome", None)
     assert filter_patch.apply() is True
     patched = ops.is_jsonb_contained
     assert patched is not ORIGINAL and patched(None, {"a": 1}) is False

@@ -60,7 +60,7 @@ def test_the_wrapper_passes_everything_else_on():
 
 def test_apply_patches_the_runtime_once(monkeypatch):
     monkeypatch.setattr(ops.Threads.State, "list", staticmethod(ORIGINAL))
-    monkeypatch.setattr(history_patch, "_outcome", None)
+    monkeypatch.setattr(history_patch.WORKAROUND, "outcome", None)
     assert history_patch.apply() is True
     patched = ops.Threads.State.list
     assert patched is not ORIGINAL

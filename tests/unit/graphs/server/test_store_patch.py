@@ -49,7 +49,7 @@ def same_text_ops() -> list[Op]:
 def unpatched(monkeypatch: pytest.MonkeyPatch) -> None:
     """InMemoryStore as langgraph ships it, whatever an earlier import applied."""
     monkeypatch.setattr(InMemoryStore, "_insertinmem_store", store_patch.ORIGINAL_INSERT)
-    monkeypatch.setattr(store_patch, "_outcome", None)
+    monkeypatch.setattr(store_patch.WORKAROUND, "outcome", None)
 
 
 @pytest.fixture
