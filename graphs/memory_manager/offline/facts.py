@@ -38,14 +38,37 @@ def _ident(fact: Fact) -> str:
     return f"slot:{fact.slot}" if fact.slot else f"text:{fact.text.lower()}"
 
 
+# "I'm really into sushi now, it's my favourite food": "it" is what the turn just named.
+_FAVOURITE_OF_IT = re.compile(
+    r"^(?:it|they|that|this) (?:is|are) (?P<rest>(?:now |also |definitely )?my (?:new )?"
+    r"(?:favou?rite|fave|fav)\b.*)$",
+    re.I,
+)
+# How much one likes it is not part of what: "I like mustard best now".
+_DEGREE = re.compile(r"\s+(?:best|the best|most|the most|a lot|so much|very much)$", re.I)
+
+
+def _named(obj: str) -> str | None:
+    """What a fact's object can stand for in a later "it": a short noun phrase, or None."""
+    obj = _DEGREE.sub("", obj).strip()
+    words = obj.split()
+    if not 1 <= len(words) <= 4 or words[0].lower() in ("to", "with", "at", "in", "on", "for"):
+        return None
+    return obj
+
+
 def extract_facts(messages: Sequence[Mapping[str, Any]]) -> list[Fact]:
     """Every fact stated in the user turns of ``messages``; a later value of a slot wins."""
     by_key: dict[str, Fact] = {}
     for msg in messages:
         if msg["role"] != "user":
             continue
+        named: str | None = None
         for clause in clauses(msg["content"]):
+            if named and (it := _FAVOURITE_OF_IT.match(clause)):
+                clause = f"{named} is {it['rest']}"
             found = match(clause)
+            named = _named(found.obj) if found else None
             if found is None:
                 continue
             fact = Fact(found.kind, found.text, found.slot, msg["id"], found.obj)
