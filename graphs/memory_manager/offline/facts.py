@@ -14,10 +14,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphs.memory_manager.offline.rules import match
+from graphs.memory_manager.offline.rules import match, replacement
 from graphs.memory_manager.offline.text import clauses
 
-__all__ = ["Fact", "extract_facts", "fact_key", "memory_value", "profile_key", "same_wording"]
+__all__ = [
+    "Fact",
+    "Replacement",
+    "extract_facts",
+    "extract_replacements",
+    "fact_key",
+    "memory_value",
+    "profile_key",
+    "same_wording",
+]
 
 _KEY_NAMESPACE = uuid.UUID("0b7e4f5a-2c1d-4e8f-9a6b-3d5c7e9f1a2b")
 
@@ -75,6 +84,33 @@ def extract_facts(messages: Sequence[Mapping[str, Any]]) -> list[Fact]:
             by_key.pop(_ident(fact), None)  # re-insert so the order follows the conversation
             by_key[_ident(fact)] = fact
     return list(by_key.values())
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A new value said against a named old one, for whatever memory holds the old one."""
+
+    old: str
+    new: str
+    message_id: str
+
+
+def extract_replacements(messages: Sequence[Mapping[str, Any]]) -> list[Replacement]:
+    """The user turns' "X, not Y" and "I left Y for X": clauses no rule took as a fact."""
+    found = []
+    for msg in messages:
+        if msg["role"] != "user":
+            continue
+        for clause in clauses(msg["content"]):
+            if match(clause) is None and (pair := replacement(clause)):
+                found.append(Replacement(pair[0], pair[1], msg["id"]))
+    return found
+
+
+def replaced(text: str, change: Replacement) -> str | None:
+    """``text`` with ``change.old`` (as a whole phrase, in any case) made ``change.new``."""
+    pattern = re.compile(rf"(?<![\w'-]){re.escape(change.old)}(?![\w'-])", re.I)
+    return pattern.sub(lambda _: change.new, text) if pattern.search(text) else None
 
 
 def fact_key(namespace: Sequence[str], fact: Fact) -> str:

@@ -24,7 +24,7 @@ from graphs.memory_manager.offline.text import (
     third_person_verb,
 )
 
-__all__ = ["Match", "match"]
+__all__ = ["Match", "match", "replacement"]
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -913,4 +913,39 @@ def _match(clause: str) -> Match | None:
         text = re.sub(r"[.!]+\.$", ".", text)
         slot = _slot(rule, fields)
         return Match(_kind(rule, fields, slot), slot, text, fields.get("obj", ""))
+    return None
+
+
+# A new value said against the old one, with nothing naming the attribute: "Actually it's Marta,
+# not Martha", "I left Accenture for KPMG", "I switched from chemistry to physics". What the
+# attribute is, only the stored memory holding the old value can tell (see extractor.py).
+_VALUE = r"(?:(?:my|the|a|an) )?(?P<{}>[\w'&.-]+(?: [\w'&.-]+){{0,3}})"
+_REPLACEMENTS = [
+    re.compile(p.format(new=_VALUE.format("new"), old=_VALUE.format("old")), re.I)
+    for p in (
+        r"^(?:it is |it was |that is |I meant |I mean )?{new}(?: now)?,? not {old}(?: any ?more)?$",
+        r"^I (?:have )?(?:just |recently )?(?:left|quit) {old} (?:for|to join) {new}$",
+        r"^I (?:have )?(?:just |recently )?(?:switched|moved|changed|went|upgraded|transferred|"
+        r"converted) (?:over )?from {old} to {new}$",
+        r"^I (?:have )?(?:just |recently )?(?:traded|swapped|exchanged|replaced) {old}"
+        r"(?: in)? (?:for|with) {new}$",
+        r"^I (?:have )?(?:just |recently )?dropped {old} (?:and|to) (?:took|take|picked|pick) "
+        r"up {new}$",
+    )
+]
+_NOT_A_VALUE = re.compile(r"^(?:I|you|it|that|this|they|one|me|him|her|them|so|too|very)$", re.I)
+
+
+def replacement(clause: str) -> tuple[str, str] | None:
+    """``(old, new)`` when a clause no rule takes sets a new value against a named old one."""
+    for pattern in _REPLACEMENTS:
+        if m := pattern.match(clause):
+            old, new = strip_when(m["old"]), strip_when(m["new"])
+            if (
+                old
+                and new
+                and old.lower() != new.lower()
+                and not any(_NOT_A_VALUE.match(v) for v in (old, new))
+            ):
+                return old, new
     return None

@@ -300,6 +300,18 @@ def test_a_newer_value_has_the_key_of_the_older(older, newer, stored):
             "Lisbon",
             "Porto",
         ),
+        # the new value said against the old one, the attribute only in the stored memory
+        ("My name is Martha.", "Actually it's Marta, not Martha.", "Marta", "Martha"),
+        ("My favourite colour is teal.", "Actually it's mustard, not teal.", "mustard", "teal"),
+        ("I work at Accenture.", "I left Accenture for KPMG.", "KPMG", "Accenture"),
+        (
+            "My favourite podcast is Radiolab.",
+            "I switched from Radiolab to Hard Fork.",
+            "Hard Fork",
+            "Radiolab",
+        ),
+        ("I study chemistry.", "I dropped chemistry and took up physics.", "physics", "chemistry"),
+        ("I have a dog named Rex.", "No, it's Max, not Rex.", "Max", "Rex"),
     ],
 )
 def test_a_phrasing_class_replaces_the_older_value(older, newer, new, old):
@@ -402,3 +414,17 @@ def test_latest_value_only(part):
     assert result.latest_only_rate >= MIN_LATEST_ONLY[part] - 1e-9, (
         f"{part}: {result.total['latest_only']}/{result.sequences} latest only\n{misses}"
     )
+
+
+def test_a_correction_changes_only_the_one_memory_holding_the_old_value():
+    # two memories hold "Paris": which one "Rome" corrects is a guess, so neither changes
+    held = memories(["I live in Paris.", "My favourite city is Paris.", "It's Rome, not Paris."])
+    assert held == ["User lives in Paris.", "User's favourite city is Paris."]
+    # nothing holds "the first": the correction is about the conversation, nothing is stored
+    assert memories(["I live in Paris.", "It's the second one, not the first."]) == [
+        "User lives in Paris."
+    ]
+    # the memory keeps its key, so the change is an update of it
+    assert memories(["I play the cello.", "I traded the cello for a viola."]) == [
+        "User plays the viola."
+    ]
