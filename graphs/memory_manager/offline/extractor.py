@@ -19,10 +19,13 @@ from graphs.memory_manager.context import Context
 from graphs.memory_manager.offline.dedup import Deduplicator, index_embeddings
 from graphs.memory_manager.offline.facts import (
     Fact,
+    Replacement,
     extract_facts,
+    extract_replacements,
     fact_key,
     memory_value,
     profile_key,
+    replaced,
     same_wording,
 )
 from graphs.memory_manager.offline.memory_types import apply_to_profile, collection_value
@@ -62,6 +65,35 @@ async def _patch_profile(
     return rest
 
 
+async def _apply_replacements(
+    store: BaseStore, namespace: tuple[str, ...], changes: list[Replacement], written: set[str]
+) -> None:
+    """Make "X, not Y" a new value of the one free-text memory that holds Y.
+
+    Only when exactly one memory holds the old value (so a correction never guesses between
+    two), and not one this run already writes. The memory keeps its key: the change is an
+    update, with the old value in its history.
+    """
+    items = await store.asearch(namespace, limit=1000)
+    for change in changes:
+        hits = []
+        for item in items:
+            content = item.value.get("content")
+            text = content.get("content") if isinstance(content, dict) else None
+            if (
+                item.key in written
+                or item.value.get("kind") != "Memory"
+                or not isinstance(text, str)
+            ):
+                continue
+            if (new := replaced(text, change)) is not None:
+                hits.append((item.key, new))
+        if len(hits) == 1:
+            key, text = hits[0]
+            await store.aput(namespace, key, {"kind": "Memory", "content": {"content": text}})
+            written.add(key)
+
+
 async def extract_offline(context: Context, batch: Batch, store: BaseStore) -> None:
     """Extract the facts of ``batch``'s user turns and write them to ``store``."""
     namespace = tuple(batch["namespace"])
@@ -73,6 +105,9 @@ async def extract_offline(context: Context, batch: Batch, store: BaseStore) -> N
     if schemas and not collections:
         return  # profiles only: what no profile takes is not remembered
     sources = {m["id"]: m["content"] for m in batch["messages"]}
+    written = {fact_key(namespace, fact) for fact in facts}
+    if not collections and (changes := extract_replacements(batch["messages"])):
+        await _apply_replacements(store, namespace, changes, written)
     dedup = Deduplicator(store, namespace, context.dedup_threshold, index_embeddings(store))
     await dedup.prefetch([fact.text for fact in facts])
     for fact in facts:

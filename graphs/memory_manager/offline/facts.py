@@ -14,10 +14,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphs.memory_manager.offline.rules import match
+from graphs.memory_manager.offline.rules import match, replacement
 from graphs.memory_manager.offline.text import clauses
 
-__all__ = ["Fact", "extract_facts", "fact_key", "memory_value", "profile_key", "same_wording"]
+__all__ = [
+    "Fact",
+    "Replacement",
+    "extract_facts",
+    "extract_replacements",
+    "fact_key",
+    "memory_value",
+    "profile_key",
+    "same_wording",
+]
 
 _KEY_NAMESPACE = uuid.UUID("0b7e4f5a-2c1d-4e8f-9a6b-3d5c7e9f1a2b")
 
@@ -38,20 +47,70 @@ def _ident(fact: Fact) -> str:
     return f"slot:{fact.slot}" if fact.slot else f"text:{fact.text.lower()}"
 
 
+# "I'm really into sushi now, it's my favourite food": "it" is what the turn just named.
+_FAVOURITE_OF_IT = re.compile(
+    r"^(?:it|they|that|this) (?:is|are) (?P<rest>(?:now |also |definitely )?my (?:new )?"
+    r"(?:favou?rite|fave|fav)\b.*)$",
+    re.I,
+)
+# How much one likes it is not part of what: "I like mustard best now".
+_DEGREE = re.compile(r"\s+(?:best|the best|most|the most|a lot|so much|very much)$", re.I)
+
+
+def _named(obj: str) -> str | None:
+    """What a fact's object can stand for in a later "it": a short noun phrase, or None."""
+    obj = _DEGREE.sub("", obj).strip()
+    words = obj.split()
+    if not 1 <= len(words) <= 4 or words[0].lower() in ("to", "with", "at", "in", "on", "for"):
+        return None
+    return obj
+
+
 def extract_facts(messages: Sequence[Mapping[str, Any]]) -> list[Fact]:
     """Every fact stated in the user turns of ``messages``; a later value of a slot wins."""
     by_key: dict[str, Fact] = {}
     for msg in messages:
         if msg["role"] != "user":
             continue
+        named: str | None = None
         for clause in clauses(msg["content"]):
+            if named and (it := _FAVOURITE_OF_IT.match(clause)):
+                clause = f"{named} is {it['rest']}"
             found = match(clause)
+            named = _named(found.obj) if found else None
             if found is None:
                 continue
             fact = Fact(found.kind, found.text, found.slot, msg["id"], found.obj)
             by_key.pop(_ident(fact), None)  # re-insert so the order follows the conversation
             by_key[_ident(fact)] = fact
     return list(by_key.values())
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A new value said against a named old one, for whatever memory holds the old one."""
+
+    old: str
+    new: str
+    message_id: str
+
+
+def extract_replacements(messages: Sequence[Mapping[str, Any]]) -> list[Replacement]:
+    """The user turns' "X, not Y" and "I left Y for X": clauses no rule took as a fact."""
+    found = []
+    for msg in messages:
+        if msg["role"] != "user":
+            continue
+        for clause in clauses(msg["content"]):
+            if match(clause) is None and (pair := replacement(clause)):
+                found.append(Replacement(pair[0], pair[1], msg["id"]))
+    return found
+
+
+def replaced(text: str, change: Replacement) -> str | None:
+    """``text`` with ``change.old`` (as a whole phrase, in any case) made ``change.new``."""
+    pattern = re.compile(rf"(?<![\w'-]){re.escape(change.old)}(?![\w'-])", re.I)
+    return pattern.sub(lambda _: change.new, text) if pattern.search(text) else None
 
 
 def fact_key(namespace: Sequence[str], fact: Fact) -> str:

@@ -17,9 +17,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from graphs.memory_manager.offline.text import strip_when, third_person, third_person_verb
+from graphs.memory_manager.offline.text import (
+    SCHOOL,
+    strip_when,
+    third_person,
+    third_person_verb,
+)
 
-__all__ = ["Match", "match"]
+__all__ = ["Match", "match", "replacement"]
 
 
 def _wordset(text: str) -> frozenset[str]:
@@ -217,9 +222,11 @@ _VERDICT = _JUDGED | _wordset(
 # "my <attr>" said in other words is one slot: "favorite color" = "favourite colour".
 _ATTR_WORDS = {
     "favorite": "favourite", "color": "colour", "colors": "colours", "movie": "film",
-    "movies": "films", "dish": "food", "meal": "food", "cuisine": "food",
+    "movies": "films", "dish": "food", "meal": "food", "cuisine": "food", "fave": "favourite",
+    "fav": "favourite", "favourite": "favourite",
 }  # fmt: skip
 _ATTR_DROP = _wordset("new current present latest all-time absolute real actual")
+_PREPOSITIONS = _wordset("to in at on for about from with of by as")
 # "my employer is …" and "I work at …" are the same slot.
 _ATTR_SLOTS = {
     "employer": "work", "company": "work", "workplace": "work", "job": "job",
@@ -288,8 +295,26 @@ def _is_self_name(groups: dict[str, str], clause: str) -> bool:
     return word[0].isupper() and not _NOT_A_NAME.search(word) and word.lower() not in _TRANSIENT
 
 
+def _proper(text: str) -> bool:
+    """Whether ``text`` starts with a capitalised word: a name, not a thing."""
+    return bool(re.match(r"(?:the )?[A-Z]", text))
+
+
+def _unplaced(obj: str) -> bool:
+    """Whether what "home is …" names is no place: "Home is where the heart is", "Work is home"."""
+    return bool(
+        re.match(r"(?:where|what|when|how|who|wherever|not|a|an|the|my|your|it|this|that|here|"
+                 r"there|work|school|everything|anywhere)\b", obj, re.I)
+    )  # fmt: skip
+
+
+def _school(text: str) -> bool:
+    return bool(SCHOOL.search(text))
+
+
 def _not_pronoun(groups: dict[str, str], clause: str) -> bool:
     return not re.match(r"(?:it|this|that|them|these|those|you|your|one|so|too|not|when|"
+                        r"they|he|she|we|him|her|us|"
                         r"whenever|how|what|where|why|if|the way)\b", groups.get("obj", ""),
                         re.I)  # fmt: skip
 
@@ -320,7 +345,8 @@ def _lasting_attribute(groups: dict[str, str], clause: str) -> bool:
     ):
         return False  # what a person or a pet is doing or where they are right now
     return not re.match(r"(?:dead|broken|late|cold|ready|done|here|gone|missing|down|"
-                        r"not|so|too|very|really|killing|acting|running)\b", obj)  # fmt: skip
+                        r"not|no longer|so|too|very|really|killing|acting|running)\b",
+                        obj)  # fmt: skip
 
 
 def _habit(groups: dict[str, str], clause: str) -> bool:
@@ -353,24 +379,46 @@ def _age_word(groups: dict[str, str], clause: str) -> bool:
     return 4 <= int(groups["obj"]) <= 120
 
 
+# The ways of saying "my name is": a statement, a change, or how to be addressed.
+_NAME_LEAD = _words(
+    r"my (?:new |real |actual |legal |full |first |given )*name is(?: actually| really| now|"
+    r" officially)?",
+    "the name is", "I am (?:now )?called", "I am known as",
+    r"my name (?:has |is )?(?:now )?(?:changed|been changed|been updated)(?: again)? to",
+    r"I (?:have )?(?:just |recently |legally |officially )?(?:changed|updated) my name to",
+    # "I go by Gus", "I'm going by Jay now", "I prefer to go by Jay"
+    r"I (?:am |have been |now |(?:prefer|like) to )?go(?:ing)? by",
+    r"I (?:prefer|like) (?:to be|being) called",
+    r"(?:please |you can |you may |just )*(?:start |begin )?(?:call|calling) me"
+    r"(?: by my name,? which is| by)?",
+    r"(?:please |you can |you may |just )*(?:address|refer to) me as",
+    r"(?:please )?use the name",
+    r"(?:everyone|everybody|people|most people|folks|my friends|friends) (?:usually |all |"
+    r"just |now )?calls? me",
+)  # fmt: skip
+# "Mustard is my favourite colour", "KPMG is my new employer": what "<X> is my …" may name.
+_REVERSED_ATTR = (
+    r"(?:new |current )?(?:(?:favou?rite|fave|fav|first|native|mother|second|main|preferred|"
+    r"all-time favou?rite)(?: [a-z-]+){1,2}|employer|company|workplace|car|major|hometown)"
+)
+# "has replaced teal as my favourite colour": the new value takes the old one's place.
+_BECOMES = r"(?:is|are|has become|have become|became|(?:has |have )?replaced [^,]{1,40}? as)"
+# What one studies, by its shape or a short list: "I've switched to geology".
+_SUBJECT_WORD = (
+    r"(?:[a-z-]+(?:ology|ography|istry|onomy|osophy|ics|ism|ture)|law|medicine|nursing|"
+    r"history|art|music|english|french|german|spanish|italian|chinese|japanese|latin|classics|"
+    r"finance|accounting|business|marketing|management|design|drama|dentistry|pharmacy|"
+    r"midwifery|engineering|computing|computer science|data science|anthropology|film|"
+    r"journalism|education|veterinary science|social work|fine art|art history)"
+)
+_SUBJECT = rf"(?P<obj>(?-i:{_SUBJECT_WORD}(?: (?:and|&) {_SUBJECT_WORD})?))"
 _I = r"(?:I|we)"
 _RULES: list[_Rule] = [
     # Identity and preferred name.
-    _rule("name", "name",
-          rf"^(?:my (?:new |real |actual |legal |full )?name is(?: actually| really| now)?|"
-          rf"the name is|I am called|I go by|"
-          rf"my name (?:has |is )?(?:now )?(?:changed|been changed|been updated)(?: again)? to|"
-          rf"I (?:have )?(?:just |recently |legally |officially )?(?:changed|updated) my name to|"
-          rf"(?:please |you can |just )?(?:start |begin )?(?:call|calling) me"
-          rf"(?: by my name,? which is| by)?|"
-          rf"(?:please |you can |just )?(?:address|refer to) me as|"
-          rf"(?:everyone|everybody|people|most people|folks|my friends|friends) (?:usually |all |"
-          rf"just )?calls? me|I prefer to be called|"
-          rf"I like to be called|I am known as)\s+{_NAME_OBJ}",
-          "User's name is {name}.", _is_name),
+    _rule("name", "name", rf"^{_NAME_LEAD}\s+{_NAME_OBJ}", "User's name is {name}.", _is_name),
     # The other order: "Leif is my name", "Jo is what I am called".
     _rule("name", "name",
-          r"^(?P<obj>[^?,]{1,60}?) is (?:my (?:new |real |actual |legal |full )?name|"
+          r"^(?P<obj>[^?,]{1,60}?) is (?:now )?(?:my (?:new |real |actual |legal |full )?name|"
           r"what I am called|"
           r"what I go by|what (?:people|everyone|everybody|most people|folks|my friends) "
           r"(?:usually |all |just )?calls? me|"
@@ -393,7 +441,24 @@ _RULES: list[_Rule] = [
           rf"\s+(?:in|to|at|out of|over to|down to|up to|back to)\s+{_OBJ}$",
           "User lives in {obj}."),
     _rule("home", "home",
-          rf"^(?:my (?:new |current )?home|home for me|my hometown now) is (?:in )?{_OBJ}$",
+          rf"^(?:my (?:new |current )?home|home for me|home|my hometown now) is (?:now )?(?:in )?"
+          rf"{_OBJ}$",
+          "User lives in {obj}.", lambda g, c: not _unplaced(g["obj"])),
+    # "Lisbon is home now", "I now call Lisbon home", "Lisbon is where I live".
+    _rule("home", "home",
+          r"^(?P<obj>(?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*){0,2}) is (?:now )?(?:my )?(?:new )?"
+          r"(?:home|where I (?:live|am based|call home))$",
+          "User lives in {obj}.", lambda g, c: not _unplaced(g["obj"])),
+    _rule("home", "home",
+          r"^I (?:now )?call (?P<obj>(?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*){0,2}) home$",
+          "User lives in {obj}."),
+    _rule("home", "home",
+          r"^I am (?:now )?an? (?P<obj>(?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*){0,2}) "
+          r"(?:resident|local)$",
+          "User lives in {obj}."),
+    _rule("home", "home",
+          rf"^{_I} (?:have )?(?:finally )?(?:made the (?:big )?move|ended up (?:moving|settling))"
+          rf" (?:to|in)\s+{_OBJ}$",
           "User lives in {obj}."),
     _rule("home", None,
           r"^(?:I|we) live (?P<obj>(?:with|near|alone|by|on|outside|close to|next to|just "
@@ -434,6 +499,11 @@ _RULES: list[_Rule] = [
           r"(?P<state>married|engaged|divorced|single|widowed|separated|in a relationship)"
           r"(?P<obj>(?: to| with)\s+.{1,80}?)?$",
           "User is {state} {obj}."),
+    # "I'm dating someone now", "I'm seeing someone": no longer single.
+    _rule("family", "relationship",
+          r"^I am (?:now )?(?P<verb>dating|seeing) "
+          r"(?P<obj>someone|somebody|a (?:guy|girl|man|woman)|(?-i:[A-Z])[a-z]+)$",
+          "User is {verb} {obj}.", lambda g, c: g["obj"] not in ("Dr", "Doctor")),
     # "I separated", "we broke up", "I remarried": the new status.
     _rule("family", "relationship",
           r"^(?:I|we) (?:have )?(?:just |recently |finally )?(?P<verb>separated|split up|broke up|"
@@ -506,7 +576,8 @@ _RULES: list[_Rule] = [
     _rule("diet", None,
           rf"^I (?P<verb>avoid|stay away from|steer clear of|cut out|gave up|have given up|quit|"
           rf"have quit|stopped eating|stopped drinking|keep) {_OBJ}$",
-          "User {verb_diet} {obj}.", _not_pronoun),
+          # "I quit Accenture" leaves an employer; a diet gives up a food, in lower case
+          "User {verb_diet} {obj}.", lambda g, c: _not_pronoun(g, c) and not _proper(g["obj"])),
     _rule("diet", None, r"^I am on (?P<obj>(?:a|an|the) .{0,40}diet)$", "User is on {obj}."),
     # Work and study.
     _rule("work", "work",
@@ -530,6 +601,12 @@ _RULES: list[_Rule] = [
           rf"^I (?:just |recently )?(?:got|started|landed|accepted|took) (?:a |my |the )?(?:new )?"
           rf"(?:job|position|role|work) (?P<prep>at|with)\s+{_OBJ}$",
           "User works {prep_work} {obj}."),
+    # "I started at KPMG last week", "I accepted an offer from KPMG".
+    _rule("work", "work",
+          r"^I (?:have )?(?:just |recently )?(?:started (?:work |a job )?at|"
+          r"accepted (?:a job |an |a )?(?:job )?offer (?:from|at|with)|signed (?:on )?with) "
+          r"(?P<obj>(?:the )?(?-i:[A-Z])[\w&'.-]*(?: (?-i:[A-Z])[\w&'.-]*){0,3})$",
+          "User works at {obj}.", lambda g, c: not _school(g["obj"])),
     _rule("work", "job", rf"^I (?:just |recently )?started working (?P<prep>as)\s+{_OBJ}$",
           "User works {prep} {obj}."),
     _rule("work", "work",
@@ -566,6 +643,15 @@ _RULES: list[_Rule] = [
           r"(?P<obj>(?:a|an|my) (?:[\w'-]+ )?(?:degree|bachelor's|master's|masters|phd|doctorate|"
           r"diploma|ba|bsc|ma|msc) in .{1,60}?)$",
           "User is doing {obj}."),
+    # "I've switched to geology", "I switched from chemistry to physics", "I'm doing physics
+    # now", "I'm a physics major": a subject, said without "study".
+    _rule("study", "study",
+          rf"^I (?:have )?(?:just |recently )?(?:switched|changed|moved|transferred)(?: over)?"
+          rf"(?: from [\w &-]{{1,40}}?)? (?:to|into) {_SUBJECT}$",
+          "User studies {obj}."),
+    _rule("study", "study", rf"^I am (?:now )?doing {_SUBJECT}$", "User studies {obj}."),
+    _rule("study", "study", rf"^I am (?:now )?an? {_SUBJECT} (?:major|student)$",
+          "User studies {obj}."),
     _rule("study", "study", rf"^I (?P<verb>study|major in) {_OBJ}$",
           "User {verb3} {obj}.", _not_pronoun),
     _rule("study", "study", rf"^I am (?P<verb>studying|majoring in) {_OBJ}$",
@@ -628,13 +714,15 @@ _RULES: list[_Rule] = [
           "User likes {obj}.", _not_pronoun),
     # Possessions and tools.
     _rule("possession", "car",
-          r"^(?:I|we) (?:drive|have been driving) (?P<obj>(?:a|an|the) .{1,80}?)$",
+          r"^(?:I|we) (?:drive|have been driving|am driving|are driving) "
+          r"(?P<obj>(?:a|an|the) .{1,80}?)$",
           "User drives {obj}."),
     # A car by its make: "I sold the Fiesta and bought a Kia Niro".
     _rule("possession", "car",
           rf"^{_I} (?:(?:sold|traded in|got rid of) [^,]{{1,40}}? and )?(?:have )?"
           rf"(?:just |recently )?(?:bought|got|have|have got|own|lease|leased|"
-          rf"(?:replaced|swapped|traded in|traded) [^,]{{1,40}}? (?:with|for)) "
+          rf"(?:replaced|swapped|traded in|traded) [^,]{{1,40}}? (?:with|for)|"
+          rf"(?:upgraded|switched|changed|moved|downsized|traded up) to) "
           rf"(?P<obj>(?:a|an) (?:new |used |second-hand |secondhand |electric )?"
           rf"{_CAR_MAKE}\b.{{0,40}}?)$",
           "User drives {obj}."),
@@ -652,22 +740,25 @@ _RULES: list[_Rule] = [
     _rule("identity", "job?", rf"^I am (?P<art>an?|the) {_OBJ}$", "User is {art} {obj}.",
           _lasting_identity),
     _rule("attribute", "my {attr}",
-          r"^(?:my|our) (?P<attr>[a-z][a-z' -]{1,40}?) (?:has|have) (?:now )?(?:been )?"
-          r"(?:changed|switched) to\s+(?P<obj>[^?]{1,120}?)$",
+          r"^(?:my|our) (?P<attr>[a-z][a-z' -]{1,40}?) (?:(?:has|have) )?(?:now )?(?:been )?"
+          r"(?:changed|switched|shifted|moved) to\s+(?P<obj>[^?]{1,120}?)$",
           "User's {attr} is {obj}.", _lasting_attribute),
     _rule("attribute", "my {attr}",
           r"^(?:my|our) (?P<attr>[a-z][a-z' -]{1,40}?)(?: these days| nowadays| at the moment)?"
-          r" (?P<cop>is|are)(?: now)?\s+"
+          r" (?P<cop>is|are|has become|have become)(?: now)?\s+"
           r"(?P<obj>[^?]{1,120}?)$",
           "User's {attr} {cop} {obj}.", _lasting_attribute),
     _rule("attribute", "my {attr}",
-          r"^(?P<obj>[A-Za-z][\w' -]{0,40}?) (?P<cop>is|are|has become|have become|became) "
-          r"(?:definitely |probably |now )?my "
-          r"(?P<attr>(?:new |current )?(?:favou?rite|first|native|mother|second|main|preferred|"
-          r"all-time favou?rite)(?: [a-z]+){1,2})$",
+          rf"^(?P<obj>[A-Za-z][\w' -]{{0,40}}?) (?P<cop>{_BECOMES}) "
+          rf"(?:definitely |probably |now |officially )?my (?P<attr>{_REVERSED_ATTR})$",
           "User's {attr} {cop_attr} {obj}.", _not_pronoun),
     _rule("identity", None, r"^I am (?P<obj>[A-Za-z][\w-]{2,30})$", "User is {obj}.",
           lambda g, c: g["obj"].lower() not in _TRANSIENT),
+    # "I support Rangers now": the team one supports is one at a time, like a favourite team.
+    _rule("preference", "my favourite team",
+          r"^I (?:now )?support "
+          r"(?P<obj>(?:the )?(?-i:[A-Z])[\w'.-]*(?: (?-i:[A-Z])[\w'.-]*){0,3})$",
+          "User supports {obj}."),
     # Habits, routines and hobbies: a present-tense verb with a frequency, or a hobby verb.
     _rule("habit", None,
           rf"^{_I} (?P<adv>{_ADVERB} )?(?:just )?(?P<verb>[a-z]+)(?P<obj>(?: .{{1,120}}?)?)$",
@@ -731,8 +822,25 @@ def _attr_slot(attr: str) -> str:
     if words[0] == "tv" and len(words) > 1:  # "favourite TV show" = "favourite show"
         words = words[1:]
     words = ["show" if w in ("series", "programme", "program") else w for w in words]
-    canonical = " ".join(words).replace("favourite tv", "favourite")
+    canonical = " ".join(_favourite_head(words)).replace("favourite tv", "favourite")
     return _ATTR_SLOTS.get(canonical, "my " + canonical)
+
+
+def _favourite_head(words: list[str]) -> list[str]:
+    """A favourite by its head noun: "favourite sci-fi book" and "favourite book" are one slot.
+
+    So are "favourite football team" and "favourite team", "favourite type of cheese" and
+    "favourite cheese". An attribute with a preposition ("favourite thing to do on Sundays")
+    is kept whole.
+    """
+    if words[0] != "favourite" or len(words) < 3:
+        return words
+    rest = words[1:]
+    if len(rest) >= 3 and rest[0] in ("kind", "type", "sort", "style", "genre") and rest[1] == "of":
+        rest = rest[2:]
+    if any(w in _PREPOSITIONS for w in rest):
+        return words
+    return ["favourite", rest[-1]]
 
 
 def _is_occupation(obj: str) -> bool:
@@ -805,4 +913,39 @@ def _match(clause: str) -> Match | None:
         text = re.sub(r"[.!]+\.$", ".", text)
         slot = _slot(rule, fields)
         return Match(_kind(rule, fields, slot), slot, text, fields.get("obj", ""))
+    return None
+
+
+# A new value said against the old one, with nothing naming the attribute: "Actually it's Marta,
+# not Martha", "I left Accenture for KPMG", "I switched from chemistry to physics". What the
+# attribute is, only the stored memory holding the old value can tell (see extractor.py).
+_VALUE = r"(?:(?:my|the|a|an) )?(?P<{}>[\w'&.-]+(?: [\w'&.-]+){{0,3}})"
+_REPLACEMENTS = [
+    re.compile(p.format(new=_VALUE.format("new"), old=_VALUE.format("old")), re.I)
+    for p in (
+        r"^(?:it is |it was |that is |I meant |I mean )?{new}(?: now)?,? not {old}(?: any ?more)?$",
+        r"^I (?:have )?(?:just |recently )?(?:left|quit) {old} (?:for|to join) {new}$",
+        r"^I (?:have )?(?:just |recently )?(?:switched|moved|changed|went|upgraded|transferred|"
+        r"converted) (?:over )?from {old} to {new}$",
+        r"^I (?:have )?(?:just |recently )?(?:traded|swapped|exchanged|replaced) {old}"
+        r"(?: in)? (?:for|with) {new}$",
+        r"^I (?:have )?(?:just |recently )?dropped {old} (?:and|to) (?:took|take|picked|pick) "
+        r"up {new}$",
+    )
+]
+_NOT_A_VALUE = re.compile(r"^(?:I|you|it|that|this|they|one|me|him|her|them|so|too|very)$", re.I)
+
+
+def replacement(clause: str) -> tuple[str, str] | None:
+    """``(old, new)`` when a clause no rule takes sets a new value against a named old one."""
+    for pattern in _REPLACEMENTS:
+        if m := pattern.match(clause):
+            old, new = strip_when(m["old"]), strip_when(m["new"])
+            if (
+                old
+                and new
+                and old.lower() != new.lower()
+                and not any(_NOT_A_VALUE.match(v) for v in (old, new))
+            ):
+                return old, new
     return None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-__all__ = ["EPISODIC", "clauses", "strip_when", "third_person", "third_person_verb"]
+__all__ = ["EPISODIC", "SCHOOL", "clauses", "strip_when", "third_person", "third_person_verb"]
 
 _CONTRACTIONS = [
     (r"\b(?:I'm|Im|I am)\b", "I am"),
@@ -26,6 +26,8 @@ _CONTRACTIONS = [
     (r"\bI'd\b", "I would"),
     (r"\bI'll\b", "I will"),
     (r"\bwe're\b", "we are"),
+    (r"\bit's\b", "it is"),
+    (r"\bthey're\b", "they are"),
     (r"\bwe've\b", "we have"),
     (r"\b(?:don't|dont)\b", "do not"),
     (r"\b(?:doesn't|doesnt)\b", "does not"),
@@ -37,6 +39,16 @@ _CONTRACTIONS = [
     (r"\b(?:wanna)\b", "want to"),
     (r"\bmy name's\b", "my name is"),
     (r"\bthe name's\b", "the name is"),
+    # "Name's Jay now": the dropped "my" of a chatty introduction.
+    (r"(^|[.!,;:]\s+)name's\b", r"\1my name is"),
+    # "Coffee's my favourite drink now", "Lisbon's where I live": "is", not a possessive.
+    (
+        r"\b([A-Za-z][\w-]*)'s (?=(?:now |also |actually |definitely |officially )?my\b|"
+        r"(?:where|what) I\b)",
+        r"\1 is ",
+    ),
+    # "My car's a Mazda now"; not "my brother's car", which is followed by a noun.
+    (r"\b(my [a-z]+)'s (?=(?:a|an|the|now|actually|still|no longer|not|in|at)\b)", r"\1 is "),
     # A wish about how to be addressed is a name, not a hedge: "I'd rather you called me Dom".
     (
         r"\bI(?: would|'d) (?:rather|prefer|like)(?: it)?(?: if)? (?:you|people|everyone)"
@@ -44,9 +56,29 @@ _CONTRACTIONS = [
         "call me",
     ),
     (
-        r"\bI(?: would|'d) (?:rather|prefer|like) to be (?:called|known as|addressed as)"
+        r"\bI(?: would|'d)? (?:rather|prefer|like|want)(?: to)? be (?:called|known as|addressed as)"
         r"(?= (?-i:[A-Z]))",
         "I prefer to be called",
+    ),
+    # "I want you to call me Jay", "I'd like people to start calling me Jay".
+    (
+        r"\bI(?: would|'d)? (?:like|want)(?: you| people| everyone)? to (?:start )?"
+        r"(?:call|calling) me\b",
+        "call me",
+    ),
+    # Asked as a question, it is still a name: "Could you call me Jay from now on?".
+    (
+        r"\b(?:could|can|would|will) you(?: please)? ((?:start |begin )?(?:call(?:ing)?|"
+        r"address(?:ing)?|refer(?:ring)? to)) me\b([^?]*)\?",
+        r"please \1 me\2.",
+    ),
+    # "Actually, I'd prefer Natasha": a lone given name after "prefer" is how to be called.
+    (
+        r"(?:^|(?<=[,.!;:] ))I(?: would|'d) (?:much )?(?:rather|prefer)(?: you use)? "
+        r"(?!(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|"
+        r"April|May|June|July|August|September|October|November|December)\b)"
+        r"(?=(?-i:[A-Z])[a-z]+(?:,? (?:instead|please|now|actually|from now on))?[.!]*$)",
+        "I go by ",
     ),
     (r"\bI(?: would|'d) (?:rather|prefer to|like to) go by(?= (?-i:[A-Z]))", "I go by"),
     # A move said with "in": "We've moved again, we're in Vilnius now", "I'm in Austin now, I
@@ -73,6 +105,19 @@ _CONTRACTIONS = [
         r"my name)",
         "my name is ",
     ),
+    # "Teal isn't my favourite colour anymore, mustard is": the new value, in the usual order.
+    (
+        r"(?:^|(?<=[.!,;:] ))[\w' -]{1,40}? is (?:not|no longer) my (?P<attr>(?:favou?rite|fave) "
+        r"[\w -]{1,30}?)(?: any ?more| now)?[,;]\s*(?:but |now )*(?P<new>[\w' -]{1,40}?) is"
+        r"(?: now)?(?=[.!]|$)",
+        r"\g<new> is my \g<attr>",
+    ),
+    # "I've got a new favourite colour: mustard", "I have a new favourite band, Wet Leg".
+    (
+        r"\bI (?:have )?(?:got |found )?a new (?P<attr>(?:favou?rite|fave) [\w -]{1,30}?)"
+        r"\s*(?::|,|\s-+|\s–|\s—|\snow,?)\s*(?:and )?(?:it is )?",
+        r"my \g<attr> is ",
+    ),
     # "I" typed in lower case; a lone "i" before a word is always the pronoun.
     (r"\bi(?=\s|'|’)", "I"),
 ]
@@ -88,6 +133,13 @@ _SENTENCE_END = re.compile(
     r"(?<!\bSt)(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bJr)(?<!\bSr)(?<!\bMrs)(?<!\bvs)(?<!\be\.g)"
     r"(?<!\bi\.e)(?<!\b[A-Z])([.!?]+)(?=\s|$)|\n+"
 )
+# Past-tense verbs of a change that a chatty turn says without "I": "Just moved to Lisbon!",
+# "Got a job at KPMG", "Turned 30 last week". Not "joined": "I joined Reddit" names no employer.
+_CHANGE_VERB = (
+    r"(?:moved|relocated|turned|got|started|switched|changed|became|bought|sold|transferred|"
+    r"retired|retrained|graduated|had my|hit|left|quit|traded|upgraded|landed|accepted|"
+    r"remarried|divorced|separated|now work|now live|am now|now drive|now study)\b"
+)
 _SUBJECT = (
     r"(?:(?:honestly|actually|also|now|really|then|yes|so|anyway|btw),? )?"
     r"(?:I|my|My|we|We|everyone|people|please|Please|call me)\b"
@@ -97,6 +149,12 @@ _CLAUSE_SPLIT = re.compile(
     r"|,?\s+(?:and|but|so|because|since|although|though|while|plus|whereas|and also|and now)"
     rf"\s+(?={_SUBJECT})"
     rf"|,\s+(?={_SUBJECT})"
+    # "Stop calling me Jason, it's Jay now": the "it" is read against the turn (_resolve_it).
+    # Not after a greeting: "Hey, it's Jay" is an introduction (_INTRO).
+    r"|(?<![Hh]i)(?<![Hh]ey)(?<![Hh]ello)(?<![Hh]iya),\s+(?:but |and )?(?=(?:now )?(?:it|they) "
+    r"(?:is|are)\b)"
+    # "I left Porto and moved to Lisbon": the second verb's subject is dropped (_elliptic).
+    rf"|,?\s+and (?:then )?(?=(?:just |recently |have |also )?{_CHANGE_VERB})"
     # "Emerald's out, turquoise is my favourite colour now"
     r"|,\s+(?=[\w' -]{1,40} (?:is|are) (?:now )?my\b)"
     # "I'm vegan, what can I cook?": the question is a clause of its own, dropped below.
@@ -108,12 +166,23 @@ _LEADING_FILLER = re.compile(
     r"for context|for what it is worth|honestly|basically|fun fact|in fact|plus|ps|p\.s\.|"
     r"(?:please )?(?:remember|note|keep in mind|bear in mind)(?: that)?|"
     r"oh and|and yes|as for me|as I said|like I said|you know what|these days|nowadays|"
-    r"currently|at the moment|for now|from now on|now|still)"
+    r"currently|at the moment|for now|from now on|now|still|right now|"
+    # Corrections and news say how the fact is told, not what it is.
+    r"sorry|oops|whoops|correction|update|quick update|small update|small correction|news|"
+    r"good news|big news|guess what|heads up|just a heads up|I meant(?: to say)?(?: that)?|"
+    r"I mean|to be clear|to clarify|just to clarify|I would say(?: that)?|"
+    r"I (?:have )?decided(?: that)?|(?:it )?turns out(?: that)?|I reali[sz]ed(?: that)?|"
+    r"I should mention(?: that)?|I forgot to (?:mention|say)(?: that)?|let me correct myself)"
     r"(?:[,:!\s-]+|$)",
     re.I,
 )
 # A greeting followed by "I am <Name>" is an introduction: "Hi, I'm Sofia".
-_INTRO = re.compile(r"^(?:hi|hey|hello|hiya)(?: there| all| everyone)?[,!\s-]+I am (?=[A-Z][a-z])")
+_INTRO = re.compile(
+    r"^(?i:hi|hey|hello|hiya)(?: there| all| everyone)?[,!\s-]+(?:I am|it is|this is) "
+    r"(?=[A-Z][a-z])"
+)
+# "Hi, Jay here", "Jay here!": a greeting that signs with a name.
+_SIGNED = re.compile(r"^(?:(?i:hi|hey|hello|hiya)[,!\s-]+)?(?P<name>[A-Z][a-z]+) here$")
 _QUESTION = re.compile(
     r"^(?:what|where|when|why|how|who|whom|whose|which|do you|does|did|are you|is it|is there|"
     r"am I|can you|could you|would you|will you|should I|shall|may I|can I|could I|have you)\b",
@@ -121,7 +190,8 @@ _QUESTION = re.compile(
 )
 # An imperative to the assistant: a request, not a fact about the user.
 _REQUEST = re.compile(
-    r"^(?:please(?! (?:start |begin )?(?:call|calling|address|refer to|referring to) me)|"
+    r"^(?:please(?! (?:(?:start |begin )?(?:call|calling|address|refer to|referring to) me|"
+    r"use the name))|"
     r"remind|tell|show|give|help|find|book|set|add|send|write|draft|"
     r"make|create|schedule|summari[sz]e|translate|explain|list|recommend|suggest|check|"
     r"look up|search|order|open|email|text|cancel|update|delete|let me know|let us|"
@@ -155,7 +225,7 @@ _BORN = re.compile(r"^(?:born and raised|born and bred|born|raised|grew up) (?=i
 # Time words that do not change a lasting fact: "I live in Rome now" says where the user lives.
 _NOW = re.compile(
     r"(?:,?\s+(?:now|nowadays|these days|at the moment|currently|anymore|any more|"
-    r"at present|for now|still|full stop|for good|from now on|again))+$",
+    r"at present|for now|still|full stop|for good|from now on|again|right now|instead))+$",
     re.I,
 )
 _TRAILING = re.compile(
@@ -181,7 +251,10 @@ _WHEN = re.compile(
 # An aside after the fact: "allergic to cats, so no pets" → "allergic to cats".
 _SUFFIX = re.compile(
     r",\s*(?:so|but|which|because|though|although|since|and then|and so|and that|that is|it is|"
-    r"that's|it's)(?!\w).*$|\s+(?:so|because|which|since)\s+.*$",
+    r"that's|it's)(?!\w).*$|\s+(?:so|because|which|since)\s+.*$"
+    # "I live in Lisbon, not Porto": what the value replaces is not part of it.
+    r"|,\s*(?:and )?not\s+(?!only\b|just\b|too\b|very\b|so\b).*$"
+    r"|,?\s+(?:rather than|instead of|as opposed to|in place of)\s+.*$",
     re.I,
 )
 
@@ -215,8 +288,17 @@ _SUBJECT_ADVERB = re.compile(
 )
 
 
+# "Favourite colour is mustard now": the "my" a quick turn leaves out.
+_OWNERLESS_FAVOURITE = re.compile(
+    r"^(?=(?:fave|fav|favou?rite) [\w-]+(?: [\w-]+)? (?:is|are|has|have|changed)\b)", re.I
+)
+
+
 def _clean(clause: str) -> str:
-    clause = _INTRO.sub("my name is ", clause.strip(" \t\"'()[]"))
+    clause = clause.strip(" \t\"'()[]")
+    if _INTRO.match(clause):  # "Hi, it's Desmond here": the name, without "here"
+        clause = re.sub(r" here$", "", _INTRO.sub("my name is ", clause))
+    clause = _SIGNED.sub(lambda m: f"my name is {m['name']}", clause)
     while True:
         stripped = _LEADING_FILLER.sub("", clause, count=1).strip()
         if stripped == clause:
@@ -225,7 +307,7 @@ def _clean(clause: str) -> str:
     for pattern in (_TRAILING, _NOW, _TRAILING):
         clause = pattern.sub("", clause)
     clause = _SUBJECT_ADVERB.sub(lambda m: (m[1] or m[2]) + " ", clause)
-    return clause.strip()
+    return _OWNERLESS_FAVOURITE.sub("my ", clause).strip()
 
 
 def _refused(clause: str) -> bool:
@@ -235,33 +317,140 @@ def _refused(clause: str) -> bool:
     )  # fmt: skip
 
 
-def _parts(sentence: str, end: str) -> list[str]:
-    """The sentence's clauses, without the question a statement may end in."""
+# A favourite "right now" is the current favourite, not a passing moment.
+_FAVOURITE = re.compile(r"\b(?:favou?rite|fave)\b", re.I)
+_RIGHT_NOW = re.compile(r",?\s*\bright now\b,?", re.I)
+
+
+def _timeless(part: str) -> str:
+    return _RIGHT_NOW.sub("", part) if _FAVOURITE.search(part) else part
+
+
+def _parts(sentence: str, end: str) -> list[tuple[str, bool]]:
+    """The sentence's clauses, cleaned, each with whether it may state a fact.
+
+    The ones that may not (a question, a hedge, what happens today) still give the turn a
+    topic for a later "it is …" (see :func:`_resolve_it`).
+    """
     # Pairs of (raw, cleaned): "right now" is checked raw, before cleaning trims "now".
-    parts = [(p, c) for p in _CLAUSE_SPLIT.split(sentence) if (c := _clean(p))]
-    if not parts or _QUESTION.match(parts[0][1]):
-        return []  # a question states nothing about the user
-    if any(_BARE_HEDGE.match(c) for _, c in parts):
-        return []  # "I'm vegetarian, I think": the hedge covers the whole sentence
+    parts = [(t, c) for p in _CLAUSE_SPLIT.split(sentence) if (c := _clean(t := _timeless(p)))]
+    if not parts or _QUESTION.match(parts[0][1]) or any(_BARE_HEDGE.match(c) for _, c in parts):
+        # A question states nothing about the user; a hedge ("I'm vegetarian, I think")
+        # covers the whole sentence.
+        return [(c, False) for _, c in parts]
     # "I'm allergic to nuts, what can I cook?": the statement stands, the question does not.
-    kept = parts[:-1] if "?" in end else parts
-    return [_AGE_ON.sub("", c) if _AGE.match(c) else c for p, c in kept
-            if not EPISODIC.search(p) or _AGE.match(c)]  # fmt: skip
+    last = len(parts) - 1 if "?" in end else len(parts)
+    return [
+        (_AGE_ON.sub("", c) if _AGE.match(c) else c,
+         i < last and (not EPISODIC.search(p) or bool(_AGE.match(c))))
+        for i, (p, c) in enumerate(parts)
+    ]  # fmt: skip
+
+
+# A verb of change said without its subject: "Just moved to Lisbon!", "Got a job at KPMG".
+_ELLIPTIC = re.compile(
+    rf"^(?:just |recently |finally |also )?(?:{_CHANGE_VERB}|(?:work|live) (?:at|for|as|in)\b)",
+    re.I,
+)
 
 
 def _expand(clause: str) -> list[str]:
     """Elliptical openings as full clauses: "As a nurse, I …", "Born and raised in …"."""
     if m := _AS_A.match(clause):
         return [f"I am {m['what']}", m["rest"] or ""]
+    if _ELLIPTIC.match(clause):
+        return [_clean("I " + clause)]
     subject = "I " if clause.lower().startswith("grew") else "I was "
     return [_BORN.sub(lambda m: subject + m[0].lower(), clause)]
 
 
+# What a later "it is …" in the turn is about: the name ("Stop calling me Jason, it's Jay
+# now") or "my <attribute>" ("My favourite colour used to be teal, but now it's mustard").
+_NAME_TOPIC = re.compile(
+    r"\b(?:my (?:\w+ )?name|call(?:ing)? me|go(?:ing)? by|changed my name)\b", re.I
+)
+_ATTR_TOPIC = re.compile(
+    r"\bmy (?P<attr>(?:[\w-]+ ){0,3}?[\w-]+) (?:is|was|are|has|have|used to|changed)\b"
+    r"|\bmy (?P<fav>(?:favou?rite|fave) [\w -]+?)$",
+    re.I,
+)
+_IT_IS = re.compile(
+    r"^(?:but |and |so )?(?:now )?(?:it|they) (?:is|are) (?:now |actually |officially )?"
+    r"(?P<value>(?!(?:my|your|not|no|so|too|very|really|just|also|still)\b).+)$",
+    re.I,
+)
+
+
+# Only a clause that retires a value makes the next "it" its new value: "my job is fine, it is
+# busy" says nothing new about the job.
+_RETIRED = re.compile(
+    r"\b(?:used to|no longer|not|any ?more|changed|stop|stopped|out|gone off|over)\b", re.I
+)
+
+
+def _topic(clause: str) -> str | None:
+    if not _RETIRED.search(clause):
+        return None
+    if _NAME_TOPIC.search(clause):
+        return "my name"
+    if m := _ATTR_TOPIC.search(clause):
+        return f"my {m['attr'] or m['fav']}"
+    return None
+
+
+def _resolve_it(clause: str, topic: str | None) -> str:
+    """Read "it is X" as "<topic> is X", when the turn said earlier what "it" is."""
+    if topic and (m := _IT_IS.match(clause)):
+        return f"{topic} is {m['value']}"
+    return clause
+
+
+# Words elsewhere in the turn that say what "I'm at X" or "I'm in X" means: "I no longer work at
+# Accenture, I'm at KPMG", "I don't live in Porto anymore. I'm in Lisbon now".
+_WORK_CUE = re.compile(
+    r"\b(?:work(?:s|ing|ed)?|jobs?|employer|company|firm|hired|career|role|position|joined|"
+    r"quit|resigned|colleagues|promoted|offer)\b",
+    re.I,
+)
+_HOME_CUE = re.compile(
+    r"\b(?:move[ds]?|moving|relocat(?:ed|ing)|live[ds]?|living|home|house|flat|apartment|based|"
+    r"settled)\b",
+    re.I,
+)
+# A value said to be new: "I'm at KPMG now" is where the user works, not where they are.
+_NOW_MARK = re.compile(r"\b(?:now|nowadays|these days|currently|any ?more|from now on)\b", re.I)
+_PLACE_NAME = r"(?P<x>(?:the )?(?-i:[A-Z])[\w&'.-]*(?: (?:of |and |& )?(?-i:[A-Z])[\w&'.-]*){0,3})"
+_AT_ORG = re.compile(rf"^I am (?:now )?(?P<prep>at|with) {_PLACE_NAME}$", re.I)
+_IN_TOWN = re.compile(rf"^(?:I am|we are) (?:now )?in {_PLACE_NAME}$", re.I)
+# What "at X" names when it is a place of study, not of work.
+SCHOOL = re.compile(r"\b(?:university|college|school|uni|academy|institute|polytechnic)\b", re.I)
+
+
+def _reading(clause: str, raw: str, turn: str) -> str:
+    """Read "I'm at X" as an employer and "I'm in X" as a home, when the turn says so."""
+    if (m := _AT_ORG.match(clause)) and not SCHOOL.search(m["x"]):
+        cued = _WORK_CUE.search(turn) or (m["prep"].lower() == "at" and _NOW_MARK.search(raw))
+        if cued:
+            return f"I work at {m['x']}"
+    if (m := _IN_TOWN.match(clause)) and _HOME_CUE.search(turn):
+        return f"I live in {m['x']}"
+    return clause
+
+
 def clauses(text: str) -> Iterator[str]:
     """The clauses of a user turn that may state a lasting fact, cleaned for the rules."""
-    for sentence, end in _sentences(_normalise(text)):
-        for part in _parts(sentence, end):
-            for clause in _expand(part):
+    turn = _normalise(text)
+    topic: str | None = None
+    for sentence, end in _sentences(turn):
+        raws = [_timeless(p) for p in _CLAUSE_SPLIT.split(sentence)]
+        raws = [r for r in raws if _clean(r)]
+        for i, (part, may_state) in enumerate(_parts(sentence, end)):
+            raw = raws[i] if i < len(raws) else part
+            resolved = _resolve_it(part, topic)
+            topic = _topic(part) or topic
+            if not may_state:
+                continue
+            for clause in _expand(_reading(resolved, raw, turn)):
                 if clause and not _refused(clause):
                     yield clause
 

@@ -20,7 +20,7 @@ from sdk_client.contract import normalize_payload
 
 # The dev figure reached (62/62); the held-out parts hold their after-fix figures, which are
 # not the blind ones (24/46 and 20/40 blind, see docs/extraction.md).
-MIN_LATEST_ONLY = {"dev": 1.0, "held_out": 1.0, "held_out_2": 35 / 40}
+MIN_LATEST_ONLY = {"dev": 1.0, "held_out": 1.0, "held_out_2": 39 / 40}
 
 
 def one(turn: str):
@@ -101,6 +101,224 @@ def test_a_newer_value_has_the_key_of_the_older(older, newer, stored):
         assert one(newer).text == stored
 
 
+# Phrasing classes added after the two held-out rounds, each tried on phrasings written for
+# these tests (not taken from the labelled set): older turn, newer turn, newer and older value.
+@pytest.mark.parametrize(
+    ("older", "newer", "new", "old"),
+    [
+        # a name asked for as a question, a wish, or with "go by" in any tense
+        ("My name is Jason.", "Could you call me Jay from now on?", "Jay", "Jason"),
+        ("Call me Jason.", "Can you call me Jay instead?", "Jay", "Jason"),
+        ("My name is Jason.", "I want to be called Jay.", "Jay", "Jason"),
+        ("Call me Jason.", "I'd rather be called Jay.", "Jay", "Jason"),
+        ("My name is Jason.", "You can just call me Jay.", "Jay", "Jason"),
+        ("My name is Jason.", "I'm going by Jay now.", "Jay", "Jason"),
+        ("My name is Jason.", "I prefer to go by Jay.", "Jay", "Jason"),
+        ("My name is Jason.", "I prefer being called Jay.", "Jay", "Jason"),
+        ("My name is Jason.", "I'd prefer Jay, actually.", "Jay", "Jason"),
+        ("My name is Jason.", "Please use the name Jay.", "Jay", "Jason"),
+        ("My name is Jason.", "My first name is Jay now.", "Jay", "Jason"),
+        # a name said with a dropped "my", a greeting, or an "'s"
+        ("My name is Jason.", "Name's Jay now.", "Jay", "Jason"),
+        ("My name is Jason.", "Jay's my name now.", "Jay", "Jason"),
+        ("I'm Jason.", "Hi, Jay here.", "Jay", "Jason"),
+        ("Hi, I'm Jason!", "Hey, it's Jay.", "Jay", "Jason"),
+        # "it" after the turn retired the old value
+        ("Call me Jason.", "Stop calling me Jason, it's Jay now.", "Jay", "Jason"),
+        ("My name is Jason.", "My name is no longer Jason, it's Jay.", "Jay", "Jason"),
+        ("My name is Ines.", "My name isn't Ines anymore, it's Inez.", "Inez", "Ines"),
+        (
+            "My favourite colour is teal.",
+            "My favourite colour used to be teal, but now it's mustard.",
+            "mustard",
+            "teal",
+        ),
+        (
+            "My favourite band is Blur.",
+            "My favourite band is not Blur any more, it's Wet Leg.",
+            "Wet Leg",
+            "Blur",
+        ),
+        # a correction: "X, not Y", "X instead of Y"
+        ("My name is Jason.", "My name's Jay, not Jason.", "Jay", "Jason"),
+        ("I live in Porto.", "Actually I live in Lisbon, not Porto.", "Lisbon", "Porto"),
+        ("I work at Accenture.", "Actually I work at KPMG, not Accenture.", "KPMG", "Accenture"),
+        ("I'm a teacher.", "I'm a librarian, not a teacher.", "librarian", "teacher"),
+        (
+            "My favourite colour is teal.",
+            "My favourite colour is mustard, not teal.",
+            "mustard",
+            "teal",
+        ),
+        ("I'm 29.", "I'm actually 30, not 29.", "30", "29"),
+        # corrections and news that only frame the fact
+        ("My name is Jason.", "Sorry, I meant my name is Jay.", "Jay", "Jason"),
+        ("My name is Jason.", "Correction: my name is Jay.", "Jay", "Jason"),
+        (
+            "My favourite colour is teal.",
+            "I've decided my favourite colour is mustard.",
+            "mustard",
+            "teal",
+        ),
+        (
+            "My favourite colour is teal.",
+            "These days I'd say mustard is my favourite colour.",
+            "mustard",
+            "teal",
+        ),
+        # favourites: said without "my", "right now", with "it", by head noun, newly found
+        ("My favourite colour is teal.", "Favourite colour is mustard now.", "mustard", "teal"),
+        (
+            "My favourite colour is teal.",
+            "Right now my favourite colour is mustard.",
+            "mustard",
+            "teal",
+        ),
+        (
+            "My favourite colour is teal.",
+            "Teal isn't my favourite colour anymore, mustard is.",
+            "mustard",
+            "teal",
+        ),
+        (
+            "My favourite colour is teal.",
+            "I've got a new favourite colour: mustard.",
+            "mustard",
+            "teal",
+        ),
+        (
+            "My favourite colour is teal.",
+            "Mustard has replaced teal as my favourite colour.",
+            "mustard",
+            "teal",
+        ),
+        (
+            "My favourite colour is teal.",
+            "My favourite colour changed to mustard.",
+            "mustard",
+            "teal",
+        ),
+        (
+            "My favourite season is summer.",
+            "My favourite season has become winter.",
+            "winter",
+            "summer",
+        ),
+        ("My favourite drink is tea.", "Coffee's my favourite drink now.", "coffee", "tea"),
+        (
+            "My favourite food is pizza.",
+            "I'm really into sushi now, it's my favourite food.",
+            "sushi",
+            "pizza",
+        ),
+        (
+            "My favourite band is Blur.",
+            "I'm obsessed with Wet Leg now, they're my favourite band.",
+            "Wet Leg",
+            "Blur",
+        ),
+        (
+            "My favourite sci-fi book is Dune.",
+            "My favourite book is Hyperion now.",
+            "Hyperion",
+            "Dune",
+        ),
+        (
+            "My favourite board game is Catan.",
+            "Wingspan is my favourite game these days.",
+            "Wingspan",
+            "Catan",
+        ),
+        (
+            "My favourite type of cheese is brie.",
+            "Halloumi is my favourite cheese now.",
+            "halloumi",
+            "brie",
+        ),
+        ("My favourite team is Leeds.", "I support Arsenal now.", "Arsenal", "Leeds"),
+        # home: said without "I", as "home", as "I'm in X" in a turn about moving
+        ("I live in Porto.", "Just moved to Lisbon!", "Lisbon", "Porto"),
+        ("I live in Porto.", "Moved to Lisbon last month.", "Lisbon", "Porto"),
+        ("I live in Porto.", "I now call Lisbon home.", "Lisbon", "Porto"),
+        ("I live in Porto.", "Lisbon is home now.", "Lisbon", "Porto"),
+        ("I live in Porto.", "Home is Lisbon now.", "Lisbon", "Porto"),
+        ("I live in Porto.", "Lisbon's where I live now.", "Lisbon", "Porto"),
+        ("I live in Porto.", "I'm a Lisbon resident now.", "Lisbon", "Porto"),
+        ("I live in Porto.", "We made the move to Lisbon in March.", "Lisbon", "Porto"),
+        ("I live in Porto.", "I ended up moving to Lisbon.", "Lisbon", "Porto"),
+        ("I live in Porto.", "I left Porto and moved to Lisbon.", "Lisbon", "Porto"),
+        (
+            "I live in Porto.",
+            "I don't live in Porto anymore. I'm in Lisbon now.",
+            "Lisbon",
+            "Porto",
+        ),
+        ("I live in Porto.", "I've moved out of Porto; I'm in Lisbon now.", "Lisbon", "Porto"),
+        # work: "I'm at X now", "I'm with X" in a turn about work, and other ways in
+        ("I work at Accenture.", "I'm at KPMG now.", "KPMG", "Accenture"),
+        (
+            "I work at Accenture.",
+            "I no longer work at Accenture, I'm at KPMG.",
+            "KPMG",
+            "Accenture",
+        ),
+        ("I work at Accenture.", "I changed jobs, I'm at KPMG now.", "KPMG", "Accenture"),
+        ("I work at Accenture.", "I quit Accenture and I'm with KPMG now.", "KPMG", "Accenture"),
+        ("I work at Accenture.", "I left Accenture and now work at KPMG.", "KPMG", "Accenture"),
+        ("I work at Accenture.", "I started at KPMG last week.", "KPMG", "Accenture"),
+        ("I work at Accenture.", "I accepted an offer from KPMG.", "KPMG", "Accenture"),
+        ("I work at Accenture.", "KPMG is my new employer.", "KPMG", "Accenture"),
+        ("I work at Accenture.", "Got a job at KPMG!", "KPMG", "Accenture"),
+        ("I'm a teacher.", "I changed careers and became a librarian.", "librarian", "teacher"),
+        # relationship, age, car, study
+        ("I'm single.", "I'm dating someone now.", "dating", "single"),
+        ("I'm single.", "Got married last month!", "married", "single"),
+        ("I'm 29.", "Just turned 30!", "30", "29"),
+        ("I'm 29.", "Had my 30th birthday last week.", "30", "29"),
+        ("I drive a Honda Civic.", "I upgraded to a Mazda 3.", "Mazda 3", "Honda Civic"),
+        ("I drive a Honda Civic.", "I switched to a Mazda 3.", "Mazda 3", "Honda Civic"),
+        ("I drive a Honda Civic.", "I'm driving a Mazda 3 these days.", "Mazda 3", "Honda Civic"),
+        ("I drive a Honda Civic.", "My car's a Mazda 3 now.", "Mazda 3", "Honda Civic"),
+        ("I study chemistry.", "I've switched to physics.", "physics", "chemistry"),
+        ("I study chemistry.", "I switched from chemistry to physics.", "physics", "chemistry"),
+        ("I study chemistry.", "I'm a physics major now.", "physics", "chemistry"),
+        ("I study chemistry.", "I'm doing physics now.", "physics", "chemistry"),
+        # lower case, and a value in a turn with other content
+        ("my name is jonas", "call me jo from now on", "jo", "jonas"),
+        ("I live in Porto.", "i moved to lisbon", "lisbon", "Porto"),
+        ("I work at Accenture.", "i work at kpmg now", "kpmg", "Accenture"),
+        ("I'm in a relationship.", "i'm single now", "single", "in a relationship"),
+        (
+            "My favourite food is pizza.",
+            "Thanks. By the way my favourite food is sushi now.",
+            "sushi",
+            "pizza",
+        ),
+        (
+            "I live in Porto.",
+            "Thanks! Also, I moved to Lisbon, so I'm in a new time zone.",
+            "Lisbon",
+            "Porto",
+        ),
+        # the new value said against the old one, the attribute only in the stored memory
+        ("My name is Martha.", "Actually it's Marta, not Martha.", "Marta", "Martha"),
+        ("My favourite colour is teal.", "Actually it's mustard, not teal.", "mustard", "teal"),
+        ("I work at Accenture.", "I left Accenture for KPMG.", "KPMG", "Accenture"),
+        (
+            "My favourite podcast is Radiolab.",
+            "I switched from Radiolab to Hard Fork.",
+            "Hard Fork",
+            "Radiolab",
+        ),
+        ("I study chemistry.", "I dropped chemistry and took up physics.", "physics", "chemistry"),
+        ("I have a dog named Rex.", "No, it's Max, not Rex.", "Max", "Rex"),
+    ],
+)
+def test_a_phrasing_class_replaces_the_older_value(older, newer, new, old):
+    held = memories([older, "What's the time in Tokyo?", newer])
+    assert outcome(held, new, [old]) == "latest_only", held
+
+
 @pytest.mark.parametrize(
     "turn",
     [
@@ -115,6 +333,22 @@ def test_a_newer_value_has_the_key_of_the_older(older, newer, stored):
         "I got promoted to the top of the waitlist.",
         "I'm in Paris now.",  # a visit as much as a move
         "I'm 30 minutes late today.",
+        "I'm at the gym now.",  # "at X" is an employer only when X is named
+        "I'm with Sam now.",  # "with X" is one only in a turn about work
+        "Hey, it's raining.",
+        "I'm seeing a therapist.",
+        "Could you call me back?",
+        "Could you call me a taxi?",
+        "I'd prefer Tuesday.",
+        "I quit Facebook.",
+        "Got it, thanks.",
+        "Switched to dark mode.",
+        "Home is where the heart is.",
+        "Work is home now.",
+        "My job is fine, it's busy.",  # "it" is a new value only after the old one is retired
+        "My favourite colour right now? Hard to say.",
+        "Sorry, I meant the second one.",
+        "I do not understand.",  # "not" ends a value only after a comma: "Lisbon, not Porto"
     ],
 )
 def test_new_phrasings_do_not_take_chatter(turn):
@@ -180,3 +414,17 @@ def test_latest_value_only(part):
     assert result.latest_only_rate >= MIN_LATEST_ONLY[part] - 1e-9, (
         f"{part}: {result.total['latest_only']}/{result.sequences} latest only\n{misses}"
     )
+
+
+def test_a_correction_changes_only_the_one_memory_holding_the_old_value():
+    # two memories hold "Paris": which one "Rome" corrects is a guess, so neither changes
+    held = memories(["I live in Paris.", "My favourite city is Paris.", "It's Rome, not Paris."])
+    assert held == ["User lives in Paris.", "User's favourite city is Paris."]
+    # nothing holds "the first": the correction is about the conversation, nothing is stored
+    assert memories(["I live in Paris.", "It's the second one, not the first."]) == [
+        "User lives in Paris."
+    ]
+    # the memory keeps its key, so the change is an update of it
+    assert memories(["I play the cello.", "I traded the cello for a viola."]) == [
+        "User plays the viola."
+    ]
