@@ -216,3 +216,13 @@ def test_paging_stops_early_when_told_and_not_before():
     except StopIteration as done:
         assert done.value == [0, 1, 2, 3, 4, 5]  # the page that held 4, then no more
     assert asked == [(3, 0), (3, 3)]
+
+
+def test_async_paging_stops_early_when_told():
+    asked, fetch = _fake_listing(10)
+
+    async def fetch_page(limit: int, offset: int) -> list[int]:
+        return fetch(limit, offset)
+
+    found = asyncio.run(read_pages(fetch_page, 3, until=lambda found: found[-1] >= 4))
+    assert found == [0, 1, 2, 3, 4, 5] and asked == [(3, 0), (3, 3)]
