@@ -33,6 +33,12 @@ change (created, updated, deleted, restored) under ``(HISTORY_LABEL, *memory
 namespace)``, written by ``commit`` in the same store batch as the change it records
 (and by an undo), kept :data:`DEFAULT_HISTORY_DAYS` unless configured.
 
+And per backfill (``memory-reflect backfill``, :mod:`sdk_client.backfill`), its
+**backfill record**: under ``(BACKFILL_LABEL, backfill id)``, one item per conversation
+done (key: the conversation's digest) and one summary (:data:`BACKFILL_SUMMARY_KEY`),
+written by the client once a conversation's runs have committed, read by the next run
+of the same backfill to skip what is done, kept until erased with its user.
+
 With API keys on, every namespace sits under its owner's identity
 (:func:`user_prefix`): the server's auth adds it to a user's HTTP store requests, the
 graph's runs add it themselves (``graphs/memory_manager/scoped.py``), and the server's
@@ -56,6 +62,8 @@ from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 from sdk_client.contract import Message  # a leaf too: the standard library and its errors
 
 __all__ = [
+    "BACKFILL_LABEL",
+    "BACKFILL_SUMMARY_KEY",
     "DEFAULT_HISTORY_DAYS",
     "DELIVERY_KEY",
     "DELIVERY_LABEL",
@@ -65,6 +73,8 @@ __all__ = [
     "RECEIPT_MAX_AGE_S",
     "RUNS_PAGE",
     "STORE_PAGE",
+    "BackfillConversation",
+    "BackfillSummary",
     "DeliveryRecord",
     "HistoryEntry",
     "HistoryEvent",
@@ -73,6 +83,10 @@ __all__ = [
     "RunSpec",
     "SubmissionRecord",
     "UsageRecord",
+    "backfill_conversation",
+    "backfill_done_keys",
+    "backfill_namespace",
+    "backfill_summary",
     "delivery_namespace",
     "delivery_record",
     "entry_due",
@@ -114,6 +128,12 @@ DELIVERY_KEY = "state"
 
 HISTORY_LABEL = "reflection_history"
 """First label of a memory namespace's history (every change to its memories)."""
+
+BACKFILL_LABEL = "reflection_backfill"
+"""First label of a backfill's record (the conversations it has done, and its summary)."""
+
+BACKFILL_SUMMARY_KEY = "summary"
+"""Key of a backfill's summary item; conversations' keys are hex digests, never this."""
 
 DEFAULT_HISTORY_DAYS = 90.0
 """How long a history entry is kept by default (``MEMORY_HISTORY_DAYS``; 0 keeps it for ever)."""
@@ -229,6 +249,44 @@ class HistoryEntry(TypedDict):
     """Why, when it was not extraction: ``consolidation`` (a near-duplicate, or over the bound)."""
 
 
+class BackfillConversation(TypedDict):
+    """A conversation a backfill has done: every run it took committed.
+
+    Its key is the conversation's digest (thread, namespace and message ids), so
+    the same conversation on another line of the file is done too. It names no
+    user, thread or namespace: erasing a user (``forget``) leaves nothing of them
+    here, and a backfill run again after it does not bring their memories back.
+    """
+
+    line: int
+    """Its line in the file (1-based) when it was done."""
+    messages: int
+    run_ids: list[str]
+    """The runs that processed it (one per chunk of messages)."""
+    created: int
+    updated: int
+    done_at: float
+
+
+class BackfillSummary(TypedDict):
+    """What a backfill of one file has done so far, rewritten at each start and end."""
+
+    source: str
+    """The file's name as given (informative: the backfill id is its content's hash)."""
+    conversations: int
+    """Conversations the file holds (lines that parse)."""
+    bad_lines: int
+    done: int
+    """Conversations done, over every run of this backfill."""
+    failed: int
+    """Conversations whose runs failed or did not finish in the last run (done: no)."""
+    started_at: float
+    """When the first run of this backfill started."""
+    updated_at: float
+    finished: bool
+    """Every conversation of the file is done."""
+
+
 # ------------------------------------------------------------------------ places
 
 
@@ -289,6 +347,16 @@ def history_key(memory_key: str, at: float, seq: int = 0) -> str:
 def history_ttl_minutes(days: float) -> float | None:
     """The store TTL of a history entry kept ``days`` days (None: kept for ever)."""
     return days * 24 * 60 if days > 0 else None
+
+
+def backfill_namespace(backfill_id: str, prefix: Sequence[str] = ()) -> tuple[str, ...]:
+    """Namespace of a backfill's record: its conversations done and its summary.
+
+    Written through the HTTP store with the caller's key, so the server puts it
+    under the caller's prefix when API keys are on (``prefix`` is for the server's
+    own readers).
+    """
+    return (*prefix, BACKFILL_LABEL, backfill_id)
 
 
 def inboxes_namespace(prefix: Sequence[str] = ()) -> tuple[str, ...]:
@@ -436,6 +504,48 @@ def history_entry(
     return entry
 
 
+def backfill_conversation(
+    line: int,
+    messages: int,
+    run_ids: Sequence[str],
+    created: int,
+    updated: int,
+    now: float,
+) -> BackfillConversation:
+    """The record of a conversation a backfill has done (written after its runs committed)."""
+    return {
+        "line": line,
+        "messages": messages,
+        "run_ids": list(dict.fromkeys(run_ids)),
+        "created": created,
+        "updated": updated,
+        "done_at": now,
+    }
+
+
+def backfill_summary(
+    before: Mapping[str, Any] | None,
+    source: str,
+    conversations: int,
+    bad_lines: int,
+    done: int,
+    failed: int,
+    now: float,
+) -> BackfillSummary:
+    """A backfill's summary now; ``before`` (the stored one) keeps when it first started."""
+    started = float(before["started_at"]) if before and "started_at" in before else now
+    return {
+        "source": source,
+        "conversations": conversations,
+        "bad_lines": bad_lines,
+        "done": done,
+        "failed": failed,
+        "started_at": started,
+        "updated_at": now,
+        "finished": done >= conversations,
+    }
+
+
 # --------------------------------------------------------------------- read
 
 
@@ -470,6 +580,11 @@ def newest_run_spec(items: Sequence[Mapping[str, Any]], default_assistant: str) 
     newest = max(items, key=lambda i: entry_due(i["value"]))
     spec = newest["value"].get("run")
     return spec if isinstance(spec, dict) else {"assistant_id": default_assistant}  # type: ignore[return-value]
+
+
+def backfill_done_keys(items: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The conversations a backfill's record items say are done (its summary left out)."""
+    return {str(i["key"]) for i in items if i["key"] != BACKFILL_SUMMARY_KEY}
 
 
 # ----------------------------------------------------------- acknowledged, pruned

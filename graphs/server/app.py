@@ -100,19 +100,24 @@ async def meta(_request: Request) -> Response:
     server (:mod:`graphs.server.capture`), so a client needs one request per submission. A
     server without this route (no ``http.app``, e.g. the langhost runtime) has none of it.
     ``history``: how long a memory's history is kept by default (``MEMORY_HISTORY_DAYS``),
-    which a client's own changes (an undo) are kept for too.
+    which a client's own changes (an undo) are kept for too. ``extraction``: ``llm`` when
+    runs call a chat model by default (``MEMORY_MODEL``), else ``offline``; what
+    ``memory-reflect backfill --dry-run`` estimates tokens for (the model's name stays
+    private: this route is anonymous).
     """
     settings = RedeliverySettings.from_env()
     try:
-        history_days = Context().history_days
+        context = Context()
+        history_days, extraction = context.history_days, "llm" if context.model else "offline"
     except InvalidPayloadError:  # a malformed MEMORY_* variable: every run names it
-        history_days = DEFAULT_HISTORY_DAYS
+        history_days, extraction = DEFAULT_HISTORY_DAYS, "offline"
     return JSONResponse(
         {
             "graph_id": GRAPH_ID,
             "capture": True,
             "redelivery": {"attempts": settings.attempts, "grace_seconds": settings.grace_seconds},
             "history": {"days": history_days},
+            "extraction": extraction,
         }
     )
 

@@ -56,8 +56,8 @@ PATHS: dict[str, Any] = {
         "Server features",
         "This server's memory-reflect features, for clients that adapt to them: the "
         "memory graph's id, whether the server writes each run's input to the inbox "
-        "itself (capture), its redelivery settings and how long it keeps a memory's "
-        "history. Anonymous.",
+        "itself (capture), its redelivery settings, how long it keeps a memory's "
+        "history, and whether runs extract with a chat model by default. Anonymous.",
         {
             "200": _json(
                 "The features",
@@ -68,6 +68,7 @@ PATHS: dict[str, Any] = {
                         attempts={"type": "integer"}, grace_seconds={"type": "number"}
                     ),
                     history=_object(days={"type": "number"}),
+                    extraction={"type": "string", "enum": ["llm", "offline"]},
                 ),
             )
         },

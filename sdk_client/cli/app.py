@@ -7,8 +7,9 @@ Exit codes (also in ``memory-reflect --help``)::
     2  bad usage or input (an option, the payload, a namespace; the message names it)
     3  the server is unreachable (the message says which URL and how to start one)
     4  the server refused the request (e.g. 401 wrong API key, 404 no such memory)
-    5  timed out (flush, watch --until-idle, submit --wait)
-    6  the run that should process a submission failed (submit --wait processed)
+    5  timed out (flush, watch --until-idle, submit --wait, a backfill's run)
+    6  the run that should process a submission failed (submit --wait processed, backfill)
+  130  interrupted (Ctrl-C; backfill: run it again to resume)
 """
 
 from __future__ import annotations
@@ -31,7 +32,16 @@ from rich.live import Live
 from sdk_client._flows import Flows, ServerFeatures, erase
 from sdk_client._http import API_KEY_VARS, DEFAULT_URL, HttpSettings, RetryPolicy
 from sdk_client._sansio import run_sync
+from sdk_client.backfill import (
+    DEFAULT_TEMPLATE,
+    Backfill,
+    Plan,
+    Tally,
+    backfill_id,
+    read_conversations,
+)
 from sdk_client.cli import render
+from sdk_client.cli.backfill import ProgressDisplay, plan_lines, summary_lines
 from sdk_client.cli.views import (
     GRAPH_ID,
     ThreadSnapshot,
@@ -40,7 +50,7 @@ from sdk_client.cli.views import (
     snapshot,
     thread_ids_in,
 )
-from sdk_client.contract import normalize_payload, validate_after_seconds
+from sdk_client.contract import META_PATH, normalize_payload, validate_after_seconds
 from sdk_client.errors import (
     ConsolidationError,
     FlushTimeoutError,
@@ -62,6 +72,7 @@ EXIT_CODES = {
     "refused": 4,
     "timeout": 5,
     "failed": 6,
+    "interrupted": 130,
 }
 """Exit status by outcome; documented in the module docstring and ``--help``."""
 
@@ -70,7 +81,8 @@ DEFAULT_NAMESPACE = "memories"
 
 _EPILOG = """\b
 Exit codes: 0 ok, 1 unexpected error, 2 bad usage or input, 3 server unreachable,
-4 server refused the request (e.g. 401, 404), 5 timed out, 6 processing failed.
+4 server refused the request (e.g. 401, 404), 5 timed out, 6 processing failed,
+130 interrupted.
 
 \b
 Namespaces are written as labels separated by '/', e.g. memories/alice
@@ -709,6 +721,125 @@ def forget(user: str | None, namespaces: tuple[str, ...], yes: bool) -> None:
         f"erased {erased.items} items in {len(erased.namespaces)} namespaces and "
         f"{len(erased.threads)} threads"
     )
+
+
+# -------------------------------------------------------------- backfill
+
+
+def _extraction(client: SyncLangGraphClient) -> str | None:
+    """``llm`` or ``offline`` as the server says (None: a server that does not say)."""
+    try:
+        meta = client.http.get(META_PATH)
+    except httpx.HTTPStatusError:
+        return None
+    value = meta.get("extraction") if isinstance(meta, dict) else None
+    return value if value in ("llm", "offline") else None
+
+
+@cli.command()
+@click.argument("file", type=click.File("rb"))
+@click.option(
+    "-n", "--namespace", default="/".join(DEFAULT_TEMPLATE), show_default=True,
+    help="Where a line without 'namespace' goes; {user_id} is filled from the line.",
+)  # fmt: skip
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+    help="Conversations (so runs) in flight at most; the rest of the server is live traffic's.",
+)  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Print what it would do and the token estimate.")
+@click.option(
+    "--limit", type=click.IntRange(1), default=None,
+    help="Do at most this many conversations now; the next run does the rest.",
+)  # fmt: skip
+@click.option(
+    "--max-messages", type=click.IntRange(1, 1000), default=50, show_default=True,
+    help="Messages one run is given; a longer conversation takes several runs.",
+)  # fmt: skip
+@click.option(
+    "--timeout", type=click.FloatRange(1), default=300.0, show_default=True,
+    help="Seconds one run may take before its conversation counts as failed.",
+)  # fmt: skip
+@click.option("--price-per-1k-prompt", type=click.FloatRange(0), default=None)
+@click.option("--price-per-1k-completion", type=click.FloatRange(0), default=None)
+@click.option(
+    "--plain/--live", default=None,
+    help="Progress lines, or a progress bar. Default: a bar on a terminal.",
+)  # fmt: skip
+def backfill(
+    file: IO[bytes],
+    namespace: str,
+    concurrency: int,
+    dry_run: bool,
+    limit: int | None,
+    max_messages: int,
+    timeout: float,
+    price_per_1k_prompt: float | None,
+    price_per_1k_completion: float | None,
+    plain: bool | None,
+) -> None:
+    """Turn past conversations (JSON Lines FILE) into memories; resumable, run it again freely.
+
+    One conversation a line: {"thread_id": ..., "user_id": ..., "messages": [{"role":
+    ..., "content": ..., "id": ...}, ...]} (id optional; "namespace" optional, else
+    --namespace filled from user_id). A bad line is reported with its number and
+    skipped. What is done is recorded on the server, keyed by the file's content: run
+    again after an interruption it does the rest, run again after it finished it
+    creates nothing. Exit 2 if a line was skipped, 6 if a run failed, 5 if one timed
+    out, 130 when interrupted.
+    """
+    settings = _settings()
+    content = file.read()
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _BadInputError(f"{file.name}: not UTF-8 text ({err})") from None
+    template = parse_namespace(namespace)
+    conversations, bad = read_conversations(text.splitlines(), template)
+    client = settings.client()
+    runner = Backfill(
+        client,
+        backfill_id(content),
+        graph=settings.graph,
+        url=settings.url,
+        api_key=settings.api_key,
+        concurrency=concurrency,
+        timeout=timeout,
+        poll_interval=0.1,
+    )
+    plan = Plan(conversations, bad, runner.done_keys(), max_messages=max_messages, limit=limit)
+    head = plan_lines(
+        file.name,
+        runner.id,
+        plan,
+        extraction=_extraction(client),
+        concurrency=concurrency,
+        price_prompt=price_per_1k_prompt,
+        price_completion=price_per_1k_completion,
+        list_bad=dry_run,
+    )
+    for line in head:
+        click.echo(line)
+    if dry_run:
+        click.echo("dry run: nothing written")
+        if plan.bad:
+            click.get_current_context().exit(EXIT_CODES["usage"])
+        return
+    started = time.monotonic()
+    display = ProgressDisplay(plan, live=sys.stdout.isatty() if plain is None else not plain)
+    runner.write_summary(file.name, plan, Tally())
+    with display.shown():
+        outcome = runner.run(plan, on_change=display.update)
+    runner.write_summary(file.name, plan, outcome.tally)
+    for line in summary_lines(plan, outcome, time.monotonic() - started):
+        click.echo(line)
+    if outcome.interrupted:
+        click.get_current_context().exit(EXIT_CODES["interrupted"])
+    if outcome.tally.failed > outcome.timed_out:
+        click.get_current_context().exit(EXIT_CODES["failed"])
+    if outcome.timed_out:
+        click.get_current_context().exit(EXIT_CODES["timeout"])
+    if plan.bad:
+        click.get_current_context().exit(EXIT_CODES["usage"])
 
 
 # The lifecycle's commands at the top level too: `memory-reflect history`, `memory-reflect undo`.

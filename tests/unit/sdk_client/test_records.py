@@ -226,3 +226,27 @@ def test_async_paging_stops_early_when_told():
 
     found = asyncio.run(read_pages(fetch_page, 3, until=lambda found: found[-1] >= 4))
     assert found == [0, 1, 2, 3, 4, 5] and asked == [(3, 0), (3, 3)]
+
+
+def test_a_backfill_record_holds_its_conversations_done_and_a_summary_naming_no_user():
+    assert records.backfill_namespace("bf-1") == ("reflection_backfill", "bf-1")
+    assert records.backfill_namespace("bf-1", ("alice",)) == (
+        "alice",
+        "reflection_backfill",
+        "bf-1",
+    )
+    done = records.backfill_conversation(3, 4, ["r1", "r2", "r1"], 2, 1, now=5.0)
+    assert done == {
+        "line": 3,
+        "messages": 4,
+        "run_ids": ["r1", "r2"],
+        "created": 2,
+        "updated": 1,
+        "done_at": 5.0,
+    }
+    first = records.backfill_summary(None, "chats.jsonl", 10, 1, 4, 1, now=7.0)
+    assert first["started_at"] == first["updated_at"] == 7.0 and not first["finished"]
+    again = records.backfill_summary(first, "chats.jsonl", 10, 1, 10, 0, now=9.0)
+    assert again["started_at"] == 7.0 and again["updated_at"] == 9.0 and again["finished"]
+    items = [{"key": "c1"}, {"key": records.BACKFILL_SUMMARY_KEY}, {"key": "c2"}]
+    assert records.backfill_done_keys(items) == {"c1", "c2"}

@@ -94,6 +94,7 @@ def test_meta_says_what_clients_can_rely_on(client):
     body = client.get("/reflect/meta").json()
     assert body["graph_id"] == "memory_manager" and body["capture"] is True
     assert body["redelivery"]["attempts"] == 5
+    assert body["extraction"] == "offline", "no MEMORY_MODEL: the offline extractor"
 
 
 class Backend:
