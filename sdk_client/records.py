@@ -71,6 +71,7 @@ __all__ = [
     "INBOX_LABEL",
     "RECEIPTS_LABEL",
     "RECEIPT_MAX_AGE_S",
+    "RECORD_LABELS",
     "RUNS_PAGE",
     "STORE_PAGE",
     "BackfillConversation",
@@ -133,6 +134,11 @@ BACKFILL_LABEL = "reflection_backfill"
 """First label of a backfill's record (the conversations it has done, and its summary)."""
 
 BACKFILL_SUMMARY_KEY = "summary"
+
+RECORD_LABELS = frozenset(
+    {INBOX_LABEL, RECEIPTS_LABEL, DELIVERY_LABEL, HISTORY_LABEL, BACKFILL_LABEL}
+)
+"""First labels of the store namespaces that hold records, not memories (listings hide them)."""
 """Key of a backfill's summary item; conversations' keys are hex digests, never this."""
 
 DEFAULT_HISTORY_DAYS = 90.0

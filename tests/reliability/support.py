@@ -10,7 +10,7 @@ from typing import Any
 from langgraph_sdk.client import SyncLangGraphClient
 
 from sdk_client import ReflectionExecutor, SubmissionFuture
-from sdk_client.records import DELIVERY_LABEL, HISTORY_LABEL, INBOX_LABEL, RECEIPTS_LABEL
+from sdk_client.records import RECORD_LABELS
 from tests.server import isolated_env, message
 
 
@@ -50,19 +50,16 @@ def memories(sdk: SyncLangGraphClient, user: str) -> list[str]:
     return [i["value"]["content"]["content"] for i in _items(sdk, ["memories", user])]
 
 
-_BOOKKEEPING = {INBOX_LABEL, RECEIPTS_LABEL, DELIVERY_LABEL, HISTORY_LABEL}
-
-
 def memories_mentioning(sdk: SyncLangGraphClient, marker: str) -> list[str]:
     """Every memory, in any namespace of the whole store, whose value mentions ``marker``.
 
-    Inboxes, receipts and delivery records are left out: they hold submissions, not
-    memories; so is history, whose entries repeat a memory's versions. One entry per stored item, so a duplicate shows.
+    The records are left out (:data:`RECORD_LABELS`): inboxes, receipts and delivery
+    records hold submissions, not memories; history repeats a memory's versions. One entry per stored item, so a duplicate shows.
     """
     return [
         json.dumps(i["value"])
         for i in _items(sdk, [])
-        if i["namespace"][:1] and i["namespace"][0] not in _BOOKKEEPING
+        if i["namespace"][:1] and i["namespace"][0] not in RECORD_LABELS
         and marker in json.dumps(i["value"])
     ]  # fmt: skip
 

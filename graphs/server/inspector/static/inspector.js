@@ -14,6 +14,8 @@ const POLL_MS = Math.max(200, Number(new URLSearchParams(location.search).get("p
 let meta = {
   graph_id: "memory_manager", inbox_label: "reflection_inbox", receipts_label: "reflection_receipts",
   delivery_label: "reflection_delivery", delivery_key: "state", history_label: "reflection_history",
+  record_labels: ["reflection_backfill", "reflection_delivery", "reflection_history",
+                  "reflection_inbox", "reflection_receipts"],
 };
 let prefix = []; // the owner label the store adds for this key (stripped for display)
 let pollTimer = null;
@@ -436,7 +438,7 @@ function renderChanges(changes, texts = {}) {
 
 // ---------------------------------------------------------------- Memories view
 
-const hidden = () => new Set([meta.inbox_label, meta.receipts_label, meta.delivery_label, meta.history_label]);
+const hidden = () => new Set(meta.record_labels); // records, not memories
 const unprefixed = (ns) => (prefix.length && prefix.every((l, i) => ns[i] === l) ? ns.slice(prefix.length) : ns);
 
 async function renderMemories(params, gen) {

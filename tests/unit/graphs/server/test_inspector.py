@@ -14,7 +14,7 @@ from graphs.server.app import app as server_app
 from graphs.server.inspector.app import parse_namespace
 from sdk_client.contract import validate_thread_id
 from sdk_client.errors import InvalidPayloadError
-from sdk_client.records import INBOX_LABEL, RECEIPTS_LABEL
+from sdk_client.records import INBOX_LABEL, RECEIPTS_LABEL, RECORD_LABELS
 
 ALICE_KEY = "alice-key-0123456789abcdef"
 
@@ -58,6 +58,7 @@ def test_meta_names_come_from_the_contract(client):
         "delivery_label": "reflection_delivery",
         "delivery_key": "state",
         "history_label": "reflection_history",
+        "record_labels": sorted(RECORD_LABELS),
     }
 
 
