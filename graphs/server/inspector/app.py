@@ -32,6 +32,7 @@ from sdk_client.records import (
     HISTORY_LABEL,
     INBOX_LABEL,
     RECEIPTS_LABEL,
+    RECORD_LABELS,
 )
 
 __all__ = ["GRAPH_ID", "ROUTES", "STATIC_DIR", "app", "parse_namespace"]
@@ -59,6 +60,8 @@ async def meta(_request: Request) -> Response:
             "delivery_label": DELIVERY_LABEL,
             "delivery_key": DELIVERY_KEY,
             "history_label": HISTORY_LABEL,
+            # Every record's label: the memories view lists no namespace holding one.
+            "record_labels": sorted(RECORD_LABELS),
         },
         headers=_NO_CACHE,
     )

@@ -436,7 +436,7 @@ function renderChanges(changes, texts = {}) {
 
 // ---------------------------------------------------------------- Memories view
 
-const hidden = () => new Set([meta.inbox_label, meta.receipts_label, meta.delivery_label, meta.history_label]);
+const hidden = () => new Set(meta.record_labels || [meta.inbox_label, meta.receipts_label, meta.delivery_label, meta.history_label]);
 const unprefixed = (ns) => (prefix.length && prefix.every((l, i) => ns[i] === l) ? ns.slice(prefix.length) : ns);
 
 async function renderMemories(params, gen) {

@@ -58,6 +58,14 @@ def test_meta_names_come_from_the_contract(client):
         "delivery_label": "reflection_delivery",
         "delivery_key": "state",
         "history_label": "reflection_history",
+        "record_labels": [
+            "reflection_activity",
+            "reflection_delivery",
+            "reflection_history",
+            "reflection_inbox",
+            "reflection_receipts",
+            "reflection_use",
+        ],
     }
 
 
