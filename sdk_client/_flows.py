@@ -46,8 +46,9 @@ from sdk_client.records import (
     DEFAULT_HISTORY_DAYS,
     DELIVERY_KEY,
     DELIVERY_LABEL,
-    HISTORY_LABEL,
     INBOX_LABEL,
+    NAMESPACE_RECORD_LABELS,
+    NOT_A_USE_HEADER,
     RECEIPTS_LABEL,
     RUNS_PAGE,
     STORE_PAGE,
@@ -527,9 +528,12 @@ class Flows:
         return MemoryChange.from_item({"key": entry_key, "value": entry})
 
     @staticmethod
-    def read_all(namespace: tuple[str, ...]) -> Flow[list[dict[str, Any]]]:
+    def read_all(
+        namespace: tuple[str, ...], headers: dict[str, str] | None = None
+    ) -> Flow[list[dict[str, Any]]]:
         """Every item in ``namespace`` (or below it), page by page."""
-        return (yield from _pages("store.search_items", (namespace,), {}, STORE_PAGE, "items"))
+        options = {} if headers is None else {"headers": headers}
+        return (yield from _pages("store.search_items", (namespace,), options, STORE_PAGE, "items"))
 
     # --------------------------------------------------------------- waiting
 
@@ -639,11 +643,11 @@ def _erase(user: str | None, targets: list[tuple[str, ...]], graph_id: str) -> F
             return True
         if ns and ns[0] in _THREAD_LABELS:
             return False  # per thread: they go with their thread below
-        memory = ns[1:] if ns and ns[0] == HISTORY_LABEL else ns
+        memory = ns[1:] if ns and ns[0] in NAMESPACE_RECORD_LABELS else ns
         return (user is not None and user in memory) or any(memory[: len(t)] == t for t in targets)
 
     doomed = [ns for ns in owned if chosen(ns)]
-    memory_namespaces = {ns for ns in doomed if ns and ns[0] != HISTORY_LABEL}
+    memory_namespaces = {ns for ns in doomed if ns and ns[0] not in NAMESPACE_RECORD_LABELS}
     # The threads with anything in their inbox: the listing names them, so no other
     # thread's inbox is read.
     waiting = {ns[1] for ns in owned if len(ns) == 2 and ns[0] == INBOX_LABEL}
@@ -658,7 +662,9 @@ def _erase(user: str | None, targets: list[tuple[str, ...]], graph_id: str) -> F
             erased.items += yield from _erase_thread(tid)
             erased.threads.append(tid)
     for ns in doomed:
-        for item in (yield from Flows.read_all(ns)):
+        # Not a use: the server would record one for each memory read, under the user's
+        # prefix, after the listing above (so nothing would erase it).
+        for item in (yield from Flows.read_all(ns, {NOT_A_USE_HEADER: "1"})):
             if _unprefixed(tuple(item["namespace"]), prefix) == ns:
                 yield Call("store.delete_item", (ns, item["key"]))
                 erased.items += 1

@@ -28,10 +28,19 @@ delivery record    ``(DELIVERY_LABEL, thread)``, key          *written* by the r
                                                               with the thread
 =================  =========================================  ===================================
 
-Beside them, per user rather than per thread, a memory's **history**: one entry per
-change (created, updated, deleted, restored) under ``(HISTORY_LABEL, *memory
-namespace)``, written by ``commit`` in the same store batch as the change it records
-(and by an undo), kept :data:`DEFAULT_HISTORY_DAYS` unless configured.
+Beside them, per memory namespace rather than per thread (:data:`NAMESPACE_RECORD_LABELS`):
+
+- a memory's **history**: one entry per change (created, updated, deleted, restored)
+  under ``(HISTORY_LABEL, *memory namespace)``, written by ``commit`` in the same store
+  batch as the change it records (and by an undo), kept :data:`DEFAULT_HISTORY_DAYS`
+  unless configured;
+- its **use records**: ``(USE_LABEL, *memory namespace)``, key the memory's key, when a
+  search or get over the HTTP store API last returned it (the server's use recorder,
+  ``graphs/server/uses.py``); read by forgetting's ``forget_unused_days``;
+- its **activity**: ``(ACTIVITY_LABEL, *memory namespace)``, key :data:`EXTRACTED_KEY`
+  (when an extraction last committed there, written by ``commit``) and
+  :data:`CONSOLIDATION_KEY` (which quiet period the server's quiet job last
+  consolidated, written by the job, ``graphs/server/quiet.py``).
 
 And per backfill (``memory-reflect backfill``, :mod:`sdk_client.backfill`), its
 **backfill record**: under ``(BACKFILL_LABEL, backfill id)``, one item per conversation
@@ -62,21 +71,29 @@ from typing import Any, Literal, NotRequired, TypedDict, TypeVar
 from sdk_client.contract import Message  # a leaf too: the standard library and its errors
 
 __all__ = [
+    "ACTIVITY_LABEL",
     "BACKFILL_LABEL",
     "BACKFILL_SUMMARY_KEY",
+    "CONSOLIDATION_KEY",
     "DEFAULT_HISTORY_DAYS",
     "DELIVERY_KEY",
     "DELIVERY_LABEL",
+    "EXTRACTED_KEY",
     "HISTORY_LABEL",
     "INBOX_LABEL",
+    "NAMESPACE_RECORD_LABELS",
+    "NOT_A_USE_HEADER",
     "RECEIPTS_LABEL",
     "RECEIPT_MAX_AGE_S",
     "RECORD_LABELS",
     "RUNS_PAGE",
     "STORE_PAGE",
+    "USE_LABEL",
     "BackfillConversation",
     "BackfillSummary",
+    "ConsolidationAttempt",
     "DeliveryRecord",
+    "ExtractionRecord",
     "HistoryEntry",
     "HistoryEvent",
     "InboxEntry",
@@ -84,15 +101,20 @@ __all__ = [
     "RunSpec",
     "SubmissionRecord",
     "UsageRecord",
+    "UseRecord",
+    "activities_namespace",
+    "activity_namespace",
     "backfill_conversation",
     "backfill_done_keys",
     "backfill_namespace",
     "backfill_summary",
+    "consolidation_attempt",
     "delivery_namespace",
     "delivery_record",
     "entry_due",
     "entry_submitted_at",
     "expired_receipts",
+    "extraction_record",
     "held_submissions",
     "history_entry",
     "history_key",
@@ -102,6 +124,7 @@ __all__ = [
     "inbox_entry",
     "inbox_namespace",
     "inboxes_namespace",
+    "is_memory_namespace",
     "newest_run_spec",
     "owner_prefix",
     "paged",
@@ -112,6 +135,8 @@ __all__ = [
     "submission_record",
     "thread_of_inbox",
     "thread_records",
+    "use_namespace",
+    "use_record",
     "user_prefix",
 ]
 
@@ -134,12 +159,33 @@ BACKFILL_LABEL = "reflection_backfill"
 """First label of a backfill's record (the conversations it has done, and its summary)."""
 
 BACKFILL_SUMMARY_KEY = "summary"
+"""Key of a backfill's summary item; conversations' keys are hex digests, never this."""
+
+USE_LABEL = "reflection_use"
+"""First label of a memory namespace's use records (when each memory was last read)."""
+
+ACTIVITY_LABEL = "reflection_activity"
+"""First label of a memory namespace's activity records (last extraction, last consolidation)."""
+
+EXTRACTED_KEY = "extracted"
+"""Key of the activity record a committing extraction run writes."""
+
+CONSOLIDATION_KEY = "consolidation"
+"""Key of the activity record the quiet job writes when it starts a consolidation."""
+
+NAMESPACE_RECORD_LABELS = (HISTORY_LABEL, USE_LABEL, ACTIVITY_LABEL)
+"""The labels of the records kept per memory namespace: ``(label, *memory namespace)``.
+
+What erasing a namespace erases with it.
+"""
 
 RECORD_LABELS = frozenset(
-    {INBOX_LABEL, RECEIPTS_LABEL, DELIVERY_LABEL, HISTORY_LABEL, BACKFILL_LABEL}
+    {INBOX_LABEL, RECEIPTS_LABEL, DELIVERY_LABEL, BACKFILL_LABEL, *NAMESPACE_RECORD_LABELS}
 )
-"""First labels of the store namespaces that hold records, not memories (listings hide them)."""
-"""Key of a backfill's summary item; conversations' keys are hex digests, never this."""
+"""Every record's first label: a namespace starting with one holds no memories."""
+
+NOT_A_USE_HEADER = "x-memory-reflect-not-a-use"
+"""A store read carrying this header is not the agent's use of what it returns (erasure's)."""
 
 DEFAULT_HISTORY_DAYS = 90.0
 """How long a history entry is kept by default (``MEMORY_HISTORY_DAYS``; 0 keeps it for ever)."""
@@ -252,7 +298,36 @@ class HistoryEntry(TypedDict):
     restores: NotRequired[str]
     """For a ``restored`` event: the key of the history entry whose value was brought back."""
     cause: NotRequired[str]
-    """Why, when it was not extraction: ``consolidation`` (a near-duplicate, or over the bound)."""
+    """Why, when it was not extraction: ``consolidation`` (a near-duplicate, or over the
+    bound) or ``forgetting`` (past its memory type's age or unused limit)."""
+    reason: NotRequired[str]
+    """In words, when the run said more than the cause (forgetting: which limit, how old)."""
+
+
+class UseRecord(TypedDict):
+    """When a memory was last returned by a read over the HTTP store API (the agent's use)."""
+
+    used_at: float
+
+
+class ExtractionRecord(TypedDict):
+    """The last extraction that committed into a memory namespace."""
+
+    namespace: list[str]
+    at: float
+    run_id: str | None
+    assistant_id: str | None
+    """The assistant it ran as: the quiet job consolidates with the same settings."""
+
+
+class ConsolidationAttempt(TypedDict):
+    """A consolidation the quiet job started: which quiet period it was for, and its run."""
+
+    namespace: list[str]
+    quiet_since: float
+    """The ``at`` of the :class:`ExtractionRecord` the namespace had been quiet since."""
+    at: float
+    run_id: str | None
 
 
 class BackfillConversation(TypedDict):
@@ -343,6 +418,29 @@ def history_namespace(memory_namespace: Sequence[str]) -> tuple[str, ...]:
     requests and runs are prefixed by the server and the graph.
     """
     return (HISTORY_LABEL, *memory_namespace)
+
+
+def use_namespace(memory_namespace: Sequence[str], prefix: Sequence[str] = ()) -> tuple[str, ...]:
+    """Namespace of the use records of the memories in ``memory_namespace`` (key: memory key)."""
+    return (*prefix, USE_LABEL, *memory_namespace)
+
+
+def activity_namespace(
+    memory_namespace: Sequence[str], prefix: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """Namespace of a memory namespace's activity records (:data:`EXTRACTED_KEY`, ...)."""
+    return (*prefix, ACTIVITY_LABEL, *memory_namespace)
+
+
+def is_memory_namespace(namespace: Sequence[str], prefix: Sequence[str] = ()) -> bool:
+    """Whether ``namespace`` (under the user's ``prefix``) may hold memories: no record's."""
+    labels = tuple(namespace)[len(prefix) :]
+    return bool(labels) and labels[0] not in RECORD_LABELS
+
+
+def activities_namespace(prefix: Sequence[str] = ()) -> tuple[str, ...]:
+    """The prefix every memory namespace's activity sits under: one search reads them all."""
+    return (*prefix, ACTIVITY_LABEL)
 
 
 def history_key(memory_key: str, at: float, seq: int = 0) -> str:
@@ -477,6 +575,7 @@ def history_entry(
     message_ids: Sequence[str] = (),
     restores: str | None = None,
     cause: str | None = None,
+    reason: str | None = None,
 ) -> HistoryEntry:
     """The history entry of one change; its event follows from ``before`` and ``after``.
 
@@ -507,6 +606,8 @@ def history_entry(
         entry["restores"] = restores
     if cause is not None:
         entry["cause"] = cause
+    if reason is not None:
+        entry["reason"] = reason
     return entry
 
 
@@ -550,6 +651,30 @@ def backfill_summary(
         "updated_at": now,
         "finished": done >= conversations,
     }
+
+
+def use_record(now: float) -> UseRecord:
+    """A memory's use record: it was read at ``now``."""
+    return {"used_at": now}
+
+
+def extraction_record(
+    namespace: Sequence[str], at: float, run_id: str | None, assistant_id: str | None
+) -> ExtractionRecord:
+    """The activity record of an extraction that committed into ``namespace`` at ``at``."""
+    return {
+        "namespace": list(namespace),
+        "at": at,
+        "run_id": run_id,
+        "assistant_id": assistant_id,
+    }
+
+
+def consolidation_attempt(
+    namespace: Sequence[str], quiet_since: float, at: float, run_id: str | None
+) -> ConsolidationAttempt:
+    """The activity record of a consolidation the quiet job started at ``at``."""
+    return {"namespace": list(namespace), "quiet_since": quiet_since, "at": at, "run_id": run_id}
 
 
 # --------------------------------------------------------------------- read

@@ -36,10 +36,13 @@ from graphs.memory_manager.state import Batch, Changes, StagedOp, State, Usage
 from graphs.memory_manager.usage import usage_of
 from sdk_client.records import (
     DELIVERY_KEY,
+    EXTRACTED_KEY,
     RECEIPT_MAX_AGE_S,
     RUNS_PAGE,
+    activity_namespace,
     delivery_namespace,
     expired_receipts,
+    extraction_record,
     history_entry,
     history_key,
     history_namespace,
@@ -115,8 +118,12 @@ def _history(
     """
     run_id, thread_id = run
     after = dict(found)
+    # A staged op may say why itself (forgetting, inside a consolidation run); the last
+    # op on a key says why for its change.
+    why: dict[Key, tuple[str | None, str | None]] = {}
     for op in ops:
         after[(tuple(op["namespace"]), op["key"])] = op["value"]
+        why[(tuple(op["namespace"]), op["key"])] = (op.get("cause", cause), op.get("reason"))
     by_namespace = {tuple(b["namespace"]): b for b in batches}
     writes = []
     for seq, key in enumerate(dict.fromkeys((tuple(op["namespace"]), op["key"]) for op in ops)):
@@ -124,9 +131,10 @@ def _history(
             continue
         namespace, memory_key = key
         batch = by_namespace.get(namespace)
+        op_cause, reason = why[key]
         entry = history_entry(
             namespace, memory_key, found.get(key), after[key], now,
-            run_id=run_id, thread_id=thread_id, cause=cause,
+            run_id=run_id, thread_id=thread_id, cause=op_cause, reason=reason,
             submission_ids=batch["submission_ids"] if batch else (),
             message_ids=[m["id"] for m in batch["messages"]] if batch else (),
         )  # fmt: skip
@@ -140,6 +148,29 @@ def _history(
             )
         )
     return writes
+
+
+def _activity(batches: list[Batch], run_id: str | None, now: float) -> list[PutOp]:
+    """An extraction's mark on each namespace it processed messages for (the quiet job's clock).
+
+    Written whether or not a memory changed: the conversation went on, so the namespace
+    was not quiet. The assistant is kept so the quiet job consolidates with its settings.
+    """
+    config = get_config()
+    assistant_id = config.get("configurable", {}).get("assistant_id") or config.get(
+        "metadata", {}
+    ).get("assistant_id")
+    assistant = str(assistant_id) if assistant_id else None
+    return [
+        PutOp(
+            activity_namespace(b["namespace"]),
+            EXTRACTED_KEY,
+            dict(extraction_record(b["namespace"], now, run_id, assistant)),
+            index=False,
+        )
+        for b in batches
+        if b["messages"]
+    ]
 
 
 def _values(keys: list[Key], answers: list[Result]) -> dict[Key, dict[str, Any] | None]:
@@ -212,7 +243,10 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     ttl = history_ttl_minutes(context_of(runtime).history_days)
     run = (state.get("run_id"), thread_id)
     cause = CONSOLIDATION if state.get("consolidate") else None
-    writes += _history(ops, values, batches, run, ttl, time.time(), cause)
+    now = time.time()
+    writes += _history(ops, values, batches, run, ttl, now, cause)
+    if not state.get("consolidate"):
+        writes += _activity(batches, state.get("run_id"), now)
     if thread_id:
         writes += _receipts(thread_id, batches, state.get("run_id"), changes, usage_of(state))
     if writes:

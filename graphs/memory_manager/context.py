@@ -31,11 +31,14 @@ from sdk_client.contract import parse_namespace, validate_namespace
 from sdk_client.errors import InvalidPayloadError, InvalidPayloadTypeError
 from sdk_client.records import DEFAULT_HISTORY_DAYS
 
-__all__ = ["DEFAULT_NAMESPACE", "Context", "context_of"]
+__all__ = ["ANY_TYPE", "DEFAULT_NAMESPACE", "Context", "context_of", "parse_policy"]
 
 T = TypeVar("T")
 
 DEFAULT_NAMESPACE = ("memories",)
+
+ANY_TYPE = "*"
+"""In a forgetting policy, the memory type that stands for every type not named."""
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -133,6 +136,42 @@ def _max_memories() -> int:
 
 def _consolidation_max_share() -> float:
     return _env("MEMORY_CONSOLIDATION_MAX_SHARE", 0.5, _as_float)
+
+
+def parse_policy(var: str, raw: str) -> dict[str, float]:
+    """A forgetting policy from the environment: memory type -> days.
+
+    A JSON object (``{"Memory": 30, "*": 365}``), the same as ``Memory=30,*=365``, or a
+    bare number for every type (``30`` is ``*=30``). Empty: no policy.
+    """
+    text = raw.strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InvalidPayloadError(f"{var}: not valid JSON ({err})") from None
+        if not isinstance(value, dict):
+            raise InvalidPayloadTypeError(f"{var}: expected a JSON object of type -> days")
+        return value
+    if "=" not in text:
+        return {ANY_TYPE: _as_float(var, text)}
+    policy: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        kind, sep, days = part.partition("=")
+        if not sep or not kind.strip():
+            raise InvalidPayloadError(f"{var}: expected type=days pairs, got {part!r}")
+        policy[kind.strip()] = _as_float(var, days)
+    return policy
+
+
+def _forget_after_days() -> dict[str, float]:
+    return _env("MEMORY_FORGET_AFTER_DAYS", {}, parse_policy)
+
+
+def _forget_unused_days() -> dict[str, float]:
+    return _env("MEMORY_FORGET_UNUSED_DAYS", {}, parse_policy)
 
 
 def _show_env_defaults(schema: dict[str, Any]) -> None:
@@ -255,6 +294,26 @@ class Context:
             "MEMORY_CONSOLIDATION_MAX_SHARE.",
         },
     )
+    forget_after_days: dict[str, float] = field(
+        default_factory=_forget_after_days,
+        metadata={
+            "description": "Forgetting by age, per memory type: days after which a memory of "
+            "that type ('Memory' for free text, else its schema's name; '*' for every type "
+            "not named) that has not been written since (created, updated, restored) is "
+            "retired by the next consolidation run, into history, undoable. Empty or 0 = "
+            "never. Default {}. Env: MEMORY_FORGET_AFTER_DAYS (JSON, or Memory=30,*=365).",
+        },
+    )
+    forget_unused_days: dict[str, float] = field(
+        default_factory=_forget_unused_days,
+        metadata={
+            "description": "Forgetting what is not used, per memory type: days after which a "
+            "memory that no search or get over the store API has returned (and that has not "
+            "been written since) is retired by the next consolidation run, into history, "
+            "undoable. Needs the server to record uses, which it does when "
+            "MEMORY_FORGET_UNUSED_DAYS is set. Default {}. Env: MEMORY_FORGET_UNUSED_DAYS.",
+        },
+    )
 
     def __post_init__(self) -> None:
         """Check every field, so a bad value fails the run at its start, naming the field."""
@@ -278,6 +337,22 @@ class Context:
         )
         if self.schemas is not None:
             self.schemas = [_check_schema(s, i) for i, s in enumerate(self.schemas)]
+        self.forget_after_days = _policy("forget_after_days", self.forget_after_days)
+        self.forget_unused_days = _policy("forget_unused_days", self.forget_unused_days)
+
+
+def _policy(name: str, value: Any) -> dict[str, float]:
+    """A forgetting policy: memory type -> days >= 0 (0: never)."""
+    if not isinstance(value, dict):
+        raise InvalidPayloadTypeError(
+            f"context.{name}: expected an object of memory type -> days, got {value!r}"
+        )
+    policy = {}
+    for kind, days in value.items():
+        if not isinstance(kind, str) or not kind:
+            raise InvalidPayloadError(f"context.{name}: a memory type must be a name")
+        policy[kind] = _number(f"{name}[{kind!r}]", days, 0, None)
+    return policy
 
 
 def _number(

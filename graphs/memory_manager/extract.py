@@ -22,6 +22,7 @@ from langgraph.store.base import BaseStore
 from graphs.memory_manager.consolidate import CONSOLIDATION, consolidate
 from graphs.memory_manager.context import Context, context_of
 from graphs.memory_manager.extractors import ManagerKey, manager, run_store, with_namespace
+from graphs.memory_manager.forgetting import HidingStore, forget, places
 from graphs.memory_manager.offline import extract_offline
 from graphs.memory_manager.runs import require_store
 from graphs.memory_manager.staging import StagingStore
@@ -108,9 +109,14 @@ async def extract(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Run the extractor over each batch and stage the memory writes it decides on."""
     context = context_of(runtime)
     if state.get("consolidate"):
+        store = require_store(runtime)
         ops: list[StagedOp] = []
         for batch in state.get("batches") or []:
-            ops += await consolidate(context, tuple(batch["namespace"]), require_store(runtime))
+            namespace = tuple(batch["namespace"])
+            # Forgetting first: consolidation then merges and bounds what stays.
+            forgotten = await forget(context, namespace, store)
+            ops += forgotten
+            ops += await consolidate(context, namespace, HidingStore(store, places(forgotten)))
         return {"ops": ops, "extractor": CONSOLIDATION}
     name = extractor_name(context)
     _announce(name)

@@ -70,6 +70,15 @@ class StagedOp(TypedDict):
     value: Annotated[
         dict[str, Any] | None, Field(description="The memory to store; None deletes it.")
     ]
+    cause: NotRequired[
+        Annotated[
+            str,
+            Field(description="Why, when not the run's own cause: 'forgetting' (history)."),
+        ]
+    ]
+    reason: NotRequired[
+        Annotated[str, Field(description="In words: which limit, how old (history).")]
+    ]
 
 
 class Changes(TypedDict):

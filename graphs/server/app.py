@@ -3,7 +3,8 @@
 Its routes: ``/reflect/meta`` (which memory-reflect features this server has) and the
 inspector (:mod:`graphs.server.inspector`). Its middleware, which the server applies to
 every route, is the request guard (:mod:`graphs.server.guard`), which also captures a
-memory-graph run's input (:mod:`graphs.server.capture`). Its lifespan warms the store
+memory-graph run's input (:mod:`graphs.server.capture`), and the use recorder
+(:mod:`graphs.server.uses`). Its lifespan warms the store
 index, patches what the runtime needs patched, publishes the API's description
 (:mod:`graphs.server.openapi`) and runs the background jobs (:mod:`graphs.server.jobs`).
 """
@@ -30,6 +31,7 @@ from graphs.server.guard import GuardRequests
 from graphs.server.inspector import ROUTES as INSPECTOR_ROUTES
 from graphs.server.jobs import start_jobs, stop_jobs
 from graphs.server.redelivery import RedeliverySettings
+from graphs.server.uses import RecordUses
 from sdk_client.contract import GRAPH_ID, META_PATH
 from sdk_client.errors import InvalidPayloadError
 from sdk_client.records import DEFAULT_HISTORY_DAYS
@@ -147,5 +149,6 @@ class ServerApp(Starlette):
 app = ServerApp(
     lifespan=lifespan,
     routes=[Route(META_PATH, meta, methods=["GET"]), *INSPECTOR_ROUTES],
-    middleware=[Middleware(GuardRequests)],
+    # The use recorder inside the guard: only requests the guard let through are uses.
+    middleware=[Middleware(GuardRequests), Middleware(RecordUses)],
 )

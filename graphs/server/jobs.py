@@ -1,9 +1,10 @@
-"""The server's background jobs: the idle-thread sweeper and the redeliverer.
+"""The server's background jobs: the idle-thread sweeper, the redeliverer, the quiet job.
 
 Both run in every server process, next to the server, and talk to it through
 ``langgraph_sdk.get_client()``'s in-process transport, so no port, URL or credential
 is involved; on a cluster each claims its turns (:mod:`graphs.server.lease`), so one
-process does each turn. The redeliverer creates runs as their owner
+process does each turn. The redeliverer and the quiet job (consolidation once a
+namespace goes quiet, :mod:`graphs.server.quiet`) create runs as their owner
 (:func:`runs_as`), so the server stamps the owner's identity on them.
 """
 
@@ -18,6 +19,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from graphs.server import access
+from graphs.server.quiet import QuietJob, QuietSettings, run_quiet
 from graphs.server.redelivery import Redeliverer, RedeliverySettings, run_redeliverer
 from graphs.server.sweeper import SweepSettings, run_sweeper
 
@@ -27,8 +29,9 @@ logger = logging.getLogger(__name__)
 
 
 def start_jobs() -> list[asyncio.Task[None]]:
-    """Start the jobs the environment turns on (each is on by default)."""
-    return [t for t in (_sweeper_task(), _redelivery_task()) if t is not None]
+    """Start the jobs the environment turns on (all but the quiet job are on by default)."""
+    tasks = (_sweeper_task(), _redelivery_task(), _quiet_task())
+    return [t for t in tasks if t is not None]
 
 
 async def stop_jobs(tasks: list[asyncio.Task[None]]) -> None:
@@ -65,6 +68,20 @@ def _redelivery_task() -> asyncio.Task[None] | None:
     )
     redeliverer = Redeliverer(get_client(), runs_as, settings)
     return asyncio.create_task(run_redeliverer(redeliverer, settings), name="memory-redelivery")
+
+
+def _quiet_task() -> asyncio.Task[None] | None:
+    settings = QuietSettings.from_env()
+    if not settings.enabled:
+        logger.info("memory-reflect: quiet consolidation off (MEMORY_QUIET_MINUTES=0)")
+        return None
+    logger.info(
+        "memory-reflect: consolidating namespaces quiet for %s min, checking every %s s",
+        settings.quiet_minutes,
+        settings.interval_seconds,
+    )
+    job = QuietJob(get_client(), runs_as, settings)
+    return asyncio.create_task(run_quiet(job, settings), name="memory-quiet")
 
 
 _AS_CLIENTS: dict[str | None, LangGraphClient] = {}

@@ -60,6 +60,7 @@ async def meta(_request: Request) -> Response:
             "delivery_label": DELIVERY_LABEL,
             "delivery_key": DELIVERY_KEY,
             "history_label": HISTORY_LABEL,
+            # Every record's label: the memories view lists no namespace holding one.
             "record_labels": sorted(RECORD_LABELS),
         },
         headers=_NO_CACHE,

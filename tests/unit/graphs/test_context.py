@@ -111,7 +111,39 @@ _ENV_SAMPLES = {
     "MEMORY_HISTORY_DAYS": ("0", 0.0),
     "MEMORY_MAX_MEMORIES": ("200", 200),
     "MEMORY_CONSOLIDATION_MAX_SHARE": ("0.25", 0.25),
+    "MEMORY_FORGET_AFTER_DAYS": ('{"Memory": 30}', {"Memory": 30.0}),
+    "MEMORY_FORGET_UNUSED_DAYS": ("Memory=7,*=90", {"Memory": 7.0, "*": 90.0}),
 }
+
+
+@pytest.mark.parametrize(
+    ("raw", "policy"),
+    [
+        ("", {}),
+        ("30", {"*": 30.0}),
+        ("Memory=0.5, Preference = 90", {"Memory": 0.5, "Preference": 90.0}),
+        ('{"Profile": 365, "*": 0}', {"Profile": 365.0, "*": 0.0}),
+    ],
+)
+def test_a_forgetting_policy_is_read_from_the_environment_in_three_forms(monkeypatch, raw, policy):
+    monkeypatch.setenv("MEMORY_FORGET_AFTER_DAYS", raw)
+    assert Context().forget_after_days == policy
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        ("Memory=soon", "expected a number"),
+        ("=3", "type=days"),
+        ("[1]", "not valid JSON|expected"),
+        ('{"Memory": -1}', ">= 0"),
+        ('{"Memory": true}', "expected a number"),
+    ],
+)
+def test_a_bad_forgetting_policy_fails_naming_what_is_wrong(monkeypatch, value, match):
+    monkeypatch.setenv("MEMORY_FORGET_UNUSED_DAYS", value)
+    with pytest.raises(InvalidPayloadError, match=match):
+        Context()
 
 
 def test_every_field_has_a_description_naming_the_env_var_that_supplies_it(monkeypatch):

@@ -871,6 +871,12 @@ def _read(ns: tuple[str, ...]) -> Call:
     return Call("store.search_items", (ns,), {"limit": _flows.STORE_PAGE, "offset": 0})
 
 
+def _erasing_read(ns: tuple[str, ...]) -> Call:
+    # Erasure's reads say they are no use of what they return (the server records none).
+    options = {"headers": {records.NOT_A_USE_HEADER: "1"}, "limit": _flows.STORE_PAGE, "offset": 0}
+    return Call("store.search_items", (ns,), options)
+
+
 def test_a_keyed_key_erases_only_its_own_identity():
     with pytest.raises(InvalidPayloadError, match="this API key is 'alice'"):
         play(_flows.erase("bob", [], "memory_manager"),
@@ -882,10 +888,12 @@ def test_a_keyed_key_erases_only_its_own_identity():
 def test_an_open_server_erases_a_labels_namespaces_and_the_threads_that_fed_them():
     mine, other = ("memories", "carol"), ("memories", "dave")
     history = ("reflection_history", "memories", "carol")
+    uses = ("reflection_use", "memories", "carol")
     fed = {"thread_id": "t1", "values": {"namespaces": [list(mine)]}}
     unrelated = {"thread_id": "t2", "values": {"namespaces": [list(other)]}}
     listed = [list(mine), list(other), list(history), ["reflection_inbox", "t1"],
-              ["reflection_inbox", "t2"]]  # fmt: skip
+              ["reflection_inbox", "t2"], list(uses),
+              ["reflection_activity", "memories", "dave"]]  # fmt: skip
     inbox, receipts, delivery = records.thread_records("t1")
     sub_item = {"key": "sub", "namespace": [*mine, "x"]}  # a sub-namespace: erased on its own
     script = [
@@ -902,10 +910,14 @@ def test_an_open_server_erases_a_labels_namespaces_and_the_threads_that_fed_them
         (Call("threads.delete", ("t1",)), GONE),  # gone meanwhile: fine
         # t2 wrote dave's namespace; its inbox waits for nobody of carol's (t3 has no inbox).
         (_read(records.inbox_namespace("t2")), {"items": []}),
-        (_read(mine), {"items": [{"key": "m1", "namespace": list(mine)}, sub_item]}),
+        (_erasing_read(mine), {"items": [{"key": "m1", "namespace": list(mine)}, sub_item]}),
         (Call("store.delete_item", (mine, "m1")), None),
-        (_read(history), {"items": [{"key": "m1@1", "namespace": list(history)}]}),
+        (_erasing_read(history), {"items": [{"key": "m1@1", "namespace": list(history)}]}),
         (Call("store.delete_item", (history, "m1@1")), None),
+        # Its use records go too; dave's activity record stays.
+        (_erasing_read(uses), {"items": [{"key": "m1", "namespace": list(uses)}]}),
+        (Call("store.delete_item", (uses, "m1")), None),
     ]
     erased = play(_flows.erase("carol", [], "memory_manager"), script)
-    assert (erased.namespaces, erased.threads, erased.items) == ([mine, history], ["t1"], 3)
+    assert erased.namespaces == [mine, history, uses]
+    assert (erased.threads, erased.items) == (["t1"], 4)

@@ -55,9 +55,10 @@ def test_there_is_a_guide_per_use():
         "In-process",
         "Studio",
         "JavaScript",
+        "schedule",
     ]:
         assert re.search(rf"^## .*{title}", text, flags=re.M | re.I), title
-    assert len(snippets(GUIDES)) == 5
+    assert len(snippets(GUIDES)) == 6
 
 
 def test_the_javascript_guide_shows_the_code_its_test_runs():

@@ -14,8 +14,8 @@ const POLL_MS = Math.max(200, Number(new URLSearchParams(location.search).get("p
 let meta = {
   graph_id: "memory_manager", inbox_label: "reflection_inbox", receipts_label: "reflection_receipts",
   delivery_label: "reflection_delivery", delivery_key: "state", history_label: "reflection_history",
-  record_labels: ["reflection_backfill", "reflection_delivery", "reflection_history",
-                  "reflection_inbox", "reflection_receipts"],
+  record_labels: ["reflection_activity", "reflection_backfill", "reflection_delivery",
+                  "reflection_history", "reflection_inbox", "reflection_receipts", "reflection_use"],
 };
 let prefix = []; // the owner label the store adds for this key (stripped for display)
 let pollTimer = null;
