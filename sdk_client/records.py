@@ -226,7 +226,11 @@ class HistoryEntry(TypedDict):
     restores: NotRequired[str]
     """For a ``restored`` event: the key of the history entry whose value was brought back."""
     cause: NotRequired[str]
-    """Why, when it was not extraction: ``consolidation`` (a near-duplicate, or over the bound)."""
+    """Why, when it was not extraction: ``consolidation`` (a near-duplicate, a contradicted
+    value, or over the bound)."""
+    reason: NotRequired[str]
+    """What consolidation said of it: the memory it duplicates or that contradicts it, or the
+    bound."""
 
 
 # ------------------------------------------------------------------------ places
@@ -403,6 +407,7 @@ def history_entry(
     message_ids: Sequence[str] = (),
     restores: str | None = None,
     cause: str | None = None,
+    reason: str | None = None,
 ) -> HistoryEntry:
     """The history entry of one change; its event follows from ``before`` and ``after``.
 
@@ -433,6 +438,8 @@ def history_entry(
         entry["restores"] = restores
     if cause is not None:
         entry["cause"] = cause
+    if reason is not None:
+        entry["reason"] = reason
     return entry
 
 

@@ -118,6 +118,7 @@ def _history(
     for op in ops:
         after[(tuple(op["namespace"]), op["key"])] = op["value"]
     by_namespace = {tuple(b["namespace"]): b for b in batches}
+    reasons = {(tuple(op["namespace"]), op["key"]): op.get("reason") for op in ops}
     writes = []
     for seq, key in enumerate(dict.fromkeys((tuple(op["namespace"]), op["key"]) for op in ops)):
         if found.get(key) == after[key]:
@@ -126,7 +127,7 @@ def _history(
         batch = by_namespace.get(namespace)
         entry = history_entry(
             namespace, memory_key, found.get(key), after[key], now,
-            run_id=run_id, thread_id=thread_id, cause=cause,
+            run_id=run_id, thread_id=thread_id, cause=cause, reason=reasons[key],
             submission_ids=batch["submission_ids"] if batch else (),
             message_ids=[m["id"] for m in batch["messages"]] if batch else (),
         )  # fmt: skip

@@ -7,7 +7,11 @@ a conversation, and ``extract`` stages deletes here instead of extracting:
    ``dedup_threshold`` similar (the same threshold that keeps the offline extractor from
    storing a restatement), or equal once case and punctuation are set aside, are one
    group; the most recently updated one stays, the others are retired;
-2. **the bound**: with ``max_memories`` set, the least recently updated of the rest are
+2. **contradictions**: memories about the same single-valued attribute of the user
+   (name, home, age, employer, job, car, a favourite, …: what the offline rules know
+   as a *slot*, read from each text by :func:`~.offline.slots.memory_slot`) with
+   different values; the most recently updated one stays, the older are retired;
+3. **the bound**: with ``max_memories`` set, the least recently updated of the rest are
    retired until the namespace holds that many.
 
 Retiring is a delete that ``commit`` records in the memory's history (``cause:
@@ -30,6 +34,7 @@ from langgraph.store.base import BaseStore, Item
 
 from graphs.memory_manager.context import Context
 from graphs.memory_manager.embeddings import index_embeddings
+from graphs.memory_manager.offline.slots import memory_slot
 from graphs.memory_manager.state import StagedOp
 from sdk_client.contract import memory_text
 from sdk_client.records import STORE_PAGE, inboxes_namespace, read_pages
@@ -75,18 +80,30 @@ def plan_retirements(
 ) -> dict[str, str]:
     """Which memories to retire, each with the reason; pure, for tests and the run alike.
 
-    Newest first wins: within a group of near-duplicates the most recently updated
-    memory stays; over the bound the least recently updated go.
+    Newest first wins: within a group of near-duplicates, and among memories of one
+    single-valued attribute, the most recently updated memory stays; over the bound the
+    least recently updated go. Each reason names the memory that stays in its place.
     """
     newest_first = sorted(memories, key=lambda m: (m.updated_at, m.key), reverse=True)
     kept: list[Memory] = []
+    slots: dict[str, tuple[Memory, str]] = {}  # each attribute's newest memory, and its value
     retired: dict[str, str] = {}
     for memory in newest_first:
         twin = next((k for k in kept if _same(memory, k, threshold)), None)
-        if twin is None:
-            kept.append(memory)
-        else:
+        slot = memory_slot(memory.text)
+        if twin is not None:
             retired[memory.key] = f"a near-duplicate of {twin.key}"
+        elif slot is not None and slot.name in slots:
+            newer, said = slots[slot.name]
+            retired[memory.key] = (
+                f"a near-duplicate of {newer.key} (the same {slot.name})"
+                if slot.said == said
+                else f"contradicted by the newer {newer.key} ({slot.name}: {newer.text!r})"
+            )
+        else:
+            kept.append(memory)
+            if slot is not None:
+                slots[slot.name] = (memory, slot.said)
     if max_memories > 0:
         for memory in kept[max_memories:]:
             retired[memory.key] = f"over max_memories ({max_memories}), least recently updated"
@@ -150,4 +167,7 @@ async def consolidate(
             f"({context.consolidation_max_share:g}); nothing was changed. Raise it (or "
             "max_memories) to let it"
         )
-    return [{"namespace": list(namespace), "key": key, "value": None} for key in sorted(retired)]
+    return [
+        {"namespace": list(namespace), "key": key, "value": None, "reason": retired[key]}
+        for key in sorted(retired)
+    ]

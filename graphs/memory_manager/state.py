@@ -70,6 +70,12 @@ class StagedOp(TypedDict):
     value: Annotated[
         dict[str, Any] | None, Field(description="The memory to store; None deletes it.")
     ]
+    reason: NotRequired[
+        Annotated[
+            str,
+            Field(description="Why consolidation retires it; kept in the memory's history."),
+        ]
+    ]
 
 
 class Changes(TypedDict):
