@@ -155,8 +155,9 @@ class InputState(TypedDict):
             bool,
             Field(
                 description="Consolidate the run's namespace instead of extracting: merge "
-                "near-duplicates and keep it under max_memories, every retirement recorded "
-                "in history (its messages are empty). memory-reflect consolidate sends it."
+                "near-duplicates, retire facts a newer one contradicts and keep it under "
+                "max_memories, every retirement recorded in history (its messages are "
+                "empty). memory-reflect consolidate sends it."
             ),
         ]
     ]
