@@ -68,6 +68,7 @@ bench: setup  ## every contender on one server and scripted model, server CPU pe
 	$(BIN)/python -m bench.run_parts
 	$(BIN)/python -m bench.submit_latency
 	$(BIN)/python -m bench.quality
+	$(BIN)/python -m bench.consolidation
 
 bench-smoke: setup  ## the tiny version CI runs (as tests/integration/test_bench_smoke.py)
 	$(BIN)/python -m bench --smoke --out /tmp/memory-reflect-bench-smoke.json

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.tables import (
+    CONSOLIDATION_COLUMNS,
+    CONSOLIDATION_TOKEN_COLUMNS,
     EMBEDDER_COLUMNS,
     FIRST_RUN_COLUMNS,
     GROWTH_COLUMNS,
@@ -88,6 +90,12 @@ TABLES = [
     Table("quality-embedder", "docs/benchmarks.md", "quality.json", EMBEDDER_COLUMNS, _embedder),
     Table("quality-offline", "docs/extraction.md", "quality.json", OFFLINE_SET_COLUMNS,
           lambda record: list(record["offline_set"]["rows"])),
+    Table("consolidation", "docs/benchmarks.md", "consolidation.json", CONSOLIDATION_COLUMNS,
+          _key("rows")),
+    Table("consolidation-blind", "docs/benchmarks.md", "consolidation.json",
+          CONSOLIDATION_COLUMNS, lambda record: [record["blind"]]),
+    Table("consolidation-tokens", "docs/benchmarks.md", "consolidation.json",
+          CONSOLIDATION_TOKEN_COLUMNS, _key("tokens")),
     Table("scaleout", "docs/benchmarks.md", "scaleout.json", SCALEOUT_COLUMNS, _key("wave")),
     Table("reliability", "docs/operations.md", "reliability.json", RELIABILITY_COLUMNS,
           _key("rows")),

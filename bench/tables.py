@@ -86,6 +86,20 @@ SCALEOUT_COLUMNS: Columns = [
     ("start_lag_p99_s", "lag p99 s"), ("drain_s", "drained s after due"),
     ("cpu_ms_per_run", "server CPU ms/run"), ("noop_cpu_ms_per_run", "no-op graph CPU ms/run"),
 ]  # fmt: skip
+# consolidation.json (python -m bench.consolidation): before vs after, and the LLM path's tokens
+CONSOLIDATION_COLUMNS: Columns = [
+    ("part", "users"), ("state", "state"), ("users", "namespaces"),
+    ("memories", "memories"), ("duplicates_left", "duplicates left"),
+    ("stale_left", "stale facts left"), ("facts_lost", "facts lost"),
+    ("over_bound", "over max_memories"), ("retired", "retired"), ("refused", "refused"),
+    ("tokens_per_consolidation", "tokens/consolidation"),
+]  # fmt: skip
+CONSOLIDATION_TOKEN_COLUMNS: Columns = [
+    ("part", "users"), ("namespaces", "namespaces"),
+    ("memories_per_namespace", "memories/namespace"), ("model_calls", "model calls"),
+    ("prompt_tokens", "prompt tokens/consolidation"),
+    ("completion_tokens", "completion tokens/consolidation"),
+]  # fmt: skip
 # reliability.json (make reliability: tests/reliability/conftest.py)
 RELIABILITY_COLUMNS: Columns = [
     ("fault", "fault"), ("submitted", "submitted"), ("reached_memory", "reached memory"),

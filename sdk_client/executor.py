@@ -483,10 +483,11 @@ class ReflectionExecutor(ShutdownOnExit, RemoteExecutor[httpx.BaseTransport]):
     ) -> list[str]:
         """Consolidate a namespace (default: this executor's) on the server, and wait.
 
-        One run merges near-duplicates (the most recently updated stays) and keeps the
-        namespace under ``max_memories`` (default: the server's ``MEMORY_MAX_MEMORIES``;
-        0: no bound); every retired memory is in :meth:`history` and :meth:`undo` brings
-        it back. Returns the retired memories' paths.
+        One run merges near-duplicates and retires facts a newer one contradicts (the
+        most recently updated stays) and keeps the namespace under ``max_memories``
+        (default: the server's ``MEMORY_MAX_MEMORIES``; 0: no bound); every retired
+        memory is in :meth:`history` and :meth:`undo` brings it back. Returns the
+        retired memories' paths.
 
         Raises:
             ConsolidationError: it stopped, changing nothing (extraction pending, one

@@ -298,10 +298,10 @@ class HistoryEntry(TypedDict):
     restores: NotRequired[str]
     """For a ``restored`` event: the key of the history entry whose value was brought back."""
     cause: NotRequired[str]
-    """Why, when it was not extraction: ``consolidation`` (a near-duplicate, or over the
-    bound) or ``forgetting`` (past its memory type's age or unused limit)."""
+    """Why, when it was not extraction: ``consolidation`` (a near-duplicate, a contradicted
+    value, or over the bound) or ``forgetting`` (past its memory type's age or unused limit)."""
     reason: NotRequired[str]
-    """In words, when the run said more than the cause (forgetting: which limit, how old)."""
+    """In words: the memory it duplicates or that contradicts it, the bound, or which limit."""
 
 
 class UseRecord(TypedDict):

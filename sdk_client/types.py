@@ -199,6 +199,8 @@ class MemoryChange:
         after: Its value after (None: it was deleted).
         restores: For ``restored``: the id of the change it undid.
         cause: Why, when not extraction: ``consolidation`` retired it.
+        reason: What consolidation said: the memory it duplicated or that contradicted
+            it, or the bound.
     """
 
     id: str
@@ -214,6 +216,7 @@ class MemoryChange:
     after: dict[str, Any] | None = None
     restores: str | None = None
     cause: str | None = None
+    reason: str | None = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> MemoryChange:
@@ -233,6 +236,7 @@ class MemoryChange:
             after=value.get("after"),
             restores=value.get("restores"),
             cause=value.get("cause"),
+            reason=value.get("reason"),
         )
 
     def describe(self) -> str:

@@ -22,6 +22,10 @@ provider does. The endpoint keeps each reply's usage in ``usage`` (aligned
 with ``requests``), so a test can compare what a run recorded with what the
 model reported.
 
+A test (or a benchmark) that needs another answer, such as consolidation's
+``RetireMemories`` call, queues it: ``endpoint.canned.append([(name, args), ...])`` makes
+the next call answer with exactly those tool calls.
+
 ``gate`` lets a test hold responses (to keep a run busy while it cancels or
 supersedes it); ``fail_next`` makes the next N calls answer HTTP 500.
 """
@@ -184,9 +188,14 @@ def usage_of(request: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def script(request: dict[str, Any]) -> dict[str, Any]:
-    """The scripted reply: one memory tool call per user turn, or plain text without tools."""
-    calls = _calls(request)
+def script(
+    request: dict[str, Any], canned: list[tuple[str, dict[str, Any]]] | None = None
+) -> dict[str, Any]:
+    """The scripted reply: one memory tool call per user turn, or plain text without tools.
+
+    ``canned``: answer with these tool calls instead.
+    """
+    calls = _calls(request) if canned is None else canned
     tool = calls is not None
     message: dict[str, Any] = {"role": "assistant", "content": None}
     if calls is None:
@@ -226,6 +235,8 @@ class ScriptedEndpoint:
     """The usage reported for each request, in order; None for a call answered with a 500."""
     gate: threading.Event = field(default_factory=threading.Event)
     fail_next: int = 0
+    canned: list[list[tuple[str, dict[str, Any]]]] = field(default_factory=list)
+    """Tool calls for the next calls to answer with, one list per call, oldest first."""
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
     @property
@@ -281,11 +292,13 @@ def _handler(endpoint: ScriptedEndpoint) -> type[BaseHTTPRequestHandler]:
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
                 return
-            reply = script(request)
             with endpoint.arrived:
                 failing = endpoint.fail_next > 0
                 if failing:
                     endpoint.fail_next -= 1
+                # A failed call leaves the canned answer for the retry.
+                canned = endpoint.canned.pop(0) if endpoint.canned and not failing else None
+                reply = script(request, canned)
                 endpoint.requests.append(request)
                 endpoint.usage.append(None if failing else reply["usage"])
                 endpoint.arrived.notify_all()

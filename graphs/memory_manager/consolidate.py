@@ -7,8 +7,15 @@ a conversation, and ``extract`` stages deletes here instead of extracting:
    ``dedup_threshold`` similar (the same threshold that keeps the offline extractor from
    storing a restatement), or equal once case and punctuation are set aside, are one
    group; the most recently updated one stays, the others are retired;
-2. **the bound**: with ``max_memories`` set, the least recently updated of the rest are
+2. **contradictions**: memories about the same single-valued attribute of the user
+   (name, home, age, employer, job, car, a favourite, …: what the offline rules know
+   as a *slot*, read from each text by :func:`~.offline.slots.memory_slot`) with
+   different values; the most recently updated one stays, the older are retired;
+3. **the bound**: with ``max_memories`` set, the least recently updated of the rest are
    retired until the namespace holds that many.
+
+That is the offline plan. With a chat model configured, steps 1 and 2 are the model's
+instead: one call per namespace, its answer checked (:mod:`.consolidate_model`).
 
 Retiring is a delete that ``commit`` records in the memory's history (``cause:
 consolidation``), so every one can be undone (``memory-reflect undo``). It never
@@ -22,14 +29,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from langgraph.store.base import BaseStore, Item
 
+from graphs.memory_manager.consolidate_model import ModelAnswerError, model_retirements
 from graphs.memory_manager.context import Context
 from graphs.memory_manager.embeddings import index_embeddings
+from graphs.memory_manager.offline.slots import memory_slot
 from graphs.memory_manager.state import StagedOp
 from sdk_client.contract import memory_text
 from sdk_client.records import STORE_PAGE, inboxes_namespace, read_pages
@@ -75,22 +84,43 @@ def plan_retirements(
 ) -> dict[str, str]:
     """Which memories to retire, each with the reason; pure, for tests and the run alike.
 
-    Newest first wins: within a group of near-duplicates the most recently updated
-    memory stays; over the bound the least recently updated go.
+    Newest first wins: within a group of near-duplicates, and among memories of one
+    single-valued attribute, the most recently updated memory stays; over the bound the
+    least recently updated go. Each reason names the memory that stays in its place.
     """
     newest_first = sorted(memories, key=lambda m: (m.updated_at, m.key), reverse=True)
     kept: list[Memory] = []
+    slots: dict[str, tuple[Memory, str]] = {}  # each attribute's newest memory, and its value
     retired: dict[str, str] = {}
     for memory in newest_first:
         twin = next((k for k in kept if _same(memory, k, threshold)), None)
-        if twin is None:
-            kept.append(memory)
-        else:
+        slot = memory_slot(memory.text)
+        if twin is not None:
             retired[memory.key] = f"a near-duplicate of {twin.key}"
-    if max_memories > 0:
-        for memory in kept[max_memories:]:
-            retired[memory.key] = f"over max_memories ({max_memories}), least recently updated"
-    return retired
+        elif slot is not None and slot.name in slots:
+            newer, said = slots[slot.name]
+            retired[memory.key] = (
+                f"a near-duplicate of {newer.key} (the same {slot.name})"
+                if slot.said == said
+                else f"contradicted by the newer {newer.key} ({slot.name}: {newer.text!r})"
+            )
+        else:
+            kept.append(memory)
+            if slot is not None:
+                slots[slot.name] = (memory, slot.said)
+    return retired | bound_retirements(memories, retired, max_memories)
+
+
+def bound_retirements(
+    memories: Sequence[Memory], retired: Mapping[str, str], max_memories: int
+) -> dict[str, str]:
+    """What else goes to keep ``max_memories`` once ``retired`` has: the least recently updated."""
+    if max_memories <= 0:
+        return {}
+    newest_first = sorted(memories, key=lambda m: (m.updated_at, m.key), reverse=True)
+    rest = [m for m in newest_first if m.key not in retired]
+    reason = f"over max_memories ({max_memories}), least recently updated"
+    return {m.key: reason for m in rest[max_memories:]}
 
 
 def _same(a: Memory, b: Memory, threshold: float) -> bool:
@@ -117,14 +147,30 @@ async def _waiting_for(store: BaseStore, namespace: tuple[str, ...]) -> int:
     return sum(1 for e in entries if tuple(e.value.get("namespace") or ()) == namespace)
 
 
+async def _embedded(store: BaseStore, items: list[Item], texts: list[str]) -> list[Memory]:
+    """The memories with their vectors from the store index's embedder (None without one)."""
+    embeddings = index_embeddings(store)
+    vectors: list[Any] = (
+        await embeddings.aembed_documents(texts) if embeddings and texts else [None] * len(items)
+    )
+    return [
+        Memory(i.key, t, i.updated_at.timestamp(), v)
+        for i, t, v in zip(items, texts, vectors, strict=True)
+    ]
+
+
 async def consolidate(
     context: Context, namespace: tuple[str, ...], store: BaseStore
 ) -> list[StagedOp]:
     """The deletes that consolidate ``namespace`` (staged: ``commit`` applies and records them).
 
+    Offline (no ``model``) the plan is the rules' (:func:`plan_retirements`); with a
+    model, the model's answer (:mod:`.consolidate_model`, one call), then the bound.
+
     Raises:
-        ConsolidationRefusedError: extraction for the namespace is pending, or the plan
-            would retire more than ``consolidation_max_share`` of it.
+        ConsolidationRefusedError: extraction for the namespace is pending, the plan
+            would retire more than ``consolidation_max_share`` of it, or the model's
+            answer could not be used.
     """
     if waiting := await _waiting_for(store, namespace):
         raise ConsolidationRefusedError(
@@ -132,17 +178,22 @@ async def consolidate(
             "in an inbox (an extraction is pending or running); try again once it is done"
         )
     items = await _memories(store, namespace)
-    embeddings = index_embeddings(store)
     texts = [memory_text(i.value) for i in items]
-    vectors: list[Any] = (
-        await embeddings.aembed_documents(texts) if embeddings and texts else [None] * len(items)
-    )
-    memories = [
-        Memory(i.key, t, i.updated_at.timestamp(), v)
-        for i, t, v in zip(items, texts, vectors, strict=True)
-    ]
-    # The plan keeps at least one memory (the newest of each group, max_memories >= 1).
-    retired = plan_retirements(memories, context.dedup_threshold, context.max_memories)
+    if context.model is None:
+        memories = await _embedded(store, items, texts)
+        # The plan keeps at least one memory (the newest of each group, max_memories >= 1).
+        retired = plan_retirements(memories, context.dedup_threshold, context.max_memories)
+    else:
+        memories = [
+            Memory(i.key, t, i.updated_at.timestamp()) for i, t in zip(items, texts, strict=True)
+        ]
+        try:  # never every key (checked); the bound keeps max_memories >= 1
+            retired = await model_retirements(
+                context, [(m.key, m.text, m.updated_at) for m in memories]
+            )
+        except ModelAnswerError as err:
+            raise ConsolidationRefusedError(f"consolidate {'/'.join(namespace)}: {err}") from err
+        retired |= bound_retirements(memories, retired, context.max_memories)
     if len(retired) > context.consolidation_max_share * len(items):
         raise ConsolidationRefusedError(
             f"consolidate {'/'.join(namespace)}: the plan would retire {len(retired)} of "
@@ -150,4 +201,7 @@ async def consolidate(
             f"({context.consolidation_max_share:g}); nothing was changed. Raise it (or "
             "max_memories) to let it"
         )
-    return [{"namespace": list(namespace), "key": key, "value": None} for key in sorted(retired)]
+    return [
+        {"namespace": list(namespace), "key": key, "value": None, "reason": retired[key]}
+        for key in sorted(retired)
+    ]

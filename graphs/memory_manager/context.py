@@ -282,7 +282,8 @@ class Context:
         default_factory=_max_memories,
         metadata={
             "description": "Consolidation keeps a namespace at most this many memories: "
-            "near-duplicates are merged first, then the least recently updated are retired "
+            "near-duplicates are merged and contradicted facts retired first, then the least "
+            "recently updated are retired "
             "(into history, undoable). 0 = no bound. Default 0. Env: MEMORY_MAX_MEMORIES.",
         },
     )

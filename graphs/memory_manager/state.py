@@ -77,7 +77,13 @@ class StagedOp(TypedDict):
         ]
     ]
     reason: NotRequired[
-        Annotated[str, Field(description="In words: which limit, how old (history).")]
+        Annotated[
+            str,
+            Field(
+                description="In words, kept in the memory's history: the memory it "
+                "duplicates or that contradicts it, the bound, or which age limit."
+            ),
+        ]
     ]
 
 
@@ -158,8 +164,9 @@ class InputState(TypedDict):
             bool,
             Field(
                 description="Consolidate the run's namespace instead of extracting: merge "
-                "near-duplicates and keep it under max_memories, every retirement recorded "
-                "in history (its messages are empty). memory-reflect consolidate sends it."
+                "near-duplicates, retire facts a newer one contradicts and keep it under "
+                "max_memories, every retirement recorded in history (its messages are "
+                "empty). memory-reflect consolidate sends it."
             ),
         ]
     ]

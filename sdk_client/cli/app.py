@@ -680,7 +680,7 @@ def undo(change_id: str, namespace: str) -> None:
     help="Keep at most this many (default: the server's MEMORY_MAX_MEMORIES; 0: no bound).",
 )  # fmt: skip
 def consolidate(namespace: str, max_memories: int | None) -> None:
-    """Consolidate a namespace now: merge near-duplicates, keep it under max_memories.
+    """Consolidate a namespace now: merge duplicates, retire contradicted facts, keep the bound.
 
     Every memory it retires is in `history` and `undo` brings it back. It changes
     nothing (exit 4) while extraction for the namespace is pending, or when it would

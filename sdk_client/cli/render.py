@@ -205,7 +205,10 @@ def history_table(changes: Sequence[MemoryChange], namespace: Sequence[str]) -> 
         value = change.after if change.after is not None else change.before
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(change.at))
         text = memory_text(value) if value is not None else ""
-        table.add_row(when, change.event, change.key, text, change.id)
+        event = f"{change.event} ({change.cause})" if change.cause else change.event
+        if change.reason:  # consolidation's why: the memory that stays in its place
+            text += f"\n  why: {change.reason}"
+        table.add_row(when, event, change.key, text, change.id)
     return table
 
 

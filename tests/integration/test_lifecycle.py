@@ -195,3 +195,50 @@ def test_consolidation_merges_planted_duplicates_keeps_the_bound_and_is_undoable
         with pytest.raises(ConsolidationError, match="wait in an inbox"):
             ex.consolidate()
         assert ex.cancel(pending) == 1
+
+
+def test_consolidation_retires_a_planted_contradiction_and_merges_duplicates_losing_no_fact(
+    server: Server,
+) -> None:
+    namespace = ("memories", f"contradict-{uuid.uuid4().hex[:8]}")
+    planted = [  # oldest first: (key, text)
+        ("home-old", "User lives in Porto."),
+        ("job-old", "User is a nurse."),
+        ("dog", "User has a dog named Biscuit."),
+        ("sister", "User has a sister named Ana."),
+        ("brother", "User has a brother named Luis."),
+        ("dog-twin", "User's dog is called Biscuit."),  # the dog again, other words
+        ("home", "User moved to Lisbon."),  # newer values: these stay
+        ("job", "User works as a midwife."),
+        ("tea", "User likes green tea."),
+    ]
+    with get_sync_client(url=server.url, api_key=None) as sdk:
+        for key, text in planted:
+            _plant(sdk, namespace, key, text)
+            time.sleep(0.01)  # updated_at orders them
+    path = "/".join(namespace)
+    with _executor(server, namespace, None) as ex:
+        retired = ex.consolidate()
+        assert sorted(retired) == [f"{path}/dog", f"{path}/home-old", f"{path}/job-old"]
+        kept = {memory_text(i["value"]) for i in ex.search(limit=50)}
+        assert kept == {text for key, text in planted if key not in ("dog", "home-old", "job-old")}
+
+        changes = {c.key: c for c in ex.history() if c.cause == "consolidation"}
+        assert set(changes) == {"dog", "home-old", "job-old"}
+        assert changes["home-old"].reason == (
+            "contradicted by the newer home (home: 'User moved to Lisbon.')"
+        )
+        assert changes["job-old"].reason is not None and "newer job" in changes["job-old"].reason
+        assert changes["dog"].reason == "a near-duplicate of dog-twin"
+        assert changes["home-old"].before == {
+            "kind": "Memory",
+            "content": {"content": "User lives in Porto."},
+        }
+
+        # `memory-reflect history` says why; undo brings the old home back, itself recorded.
+        shown = CliRunner().invoke(cli, ["--url", server.url, "history", "-n", path])
+        assert shown.exit_code == 0, shown.output
+        assert "contradicted by the newer home" in " ".join(shown.output.split())
+        restored = ex.undo(changes["home-old"].id)
+        assert restored.event == "restored" and restored.key == "home-old"
+        assert "User lives in Porto." in {memory_text(i["value"]) for i in ex.search(limit=50)}

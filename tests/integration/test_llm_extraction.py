@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from click.testing import CliRunner
+from langgraph_sdk import get_sync_client
 
 from sdk_client import (
     AsyncReflectionExecutor,
@@ -22,7 +23,7 @@ from sdk_client import (
     ReflectionExecutor,
 )
 from sdk_client.cli import cli
-from sdk_client.contract import validate_thread_id
+from sdk_client.contract import memory_text, validate_thread_id
 from tests.llm_endpoint import ScriptedEndpoint, user_turns
 from tests.schemas import PREFERENCE, USER
 from tests.server import (
@@ -254,3 +255,36 @@ def test_a_runs_model_usage_shows_in_its_result_status_and_the_inspector(executo
     assert values["usage"]["completion_tokens"] == completion
     texts = {values["change_text"][p]["after"] for p in values["changes"]["created"]}
     assert texts == {f"User said: {t}" for t in TURNS[:2]}
+
+
+def test_consolidation_makes_one_model_call_and_its_tokens_are_in_the_threads_state(
+    executor, llm, llm_server
+):
+    user = f"consol-{uuid.uuid4().hex[:6]}"
+    namespace = ("memories", user)
+    with get_sync_client(url=llm_server.url, api_key=None) as sdk:
+        for key, text in [("porto", "User lives in Porto."), ("cat", "User has a cat."),
+                          ("lisbon", "User lives in Lisbon.")]:  # fmt: skip
+            sdk.store.put_item(namespace, key, {"kind": "Memory", "content": {"content": text}})
+    llm.canned.append([("RetireMemories", {"retire": [
+        {"key": "porto", "reason": "lisbon is newer"}, {"key": "nope", "reason": "unknown"}]})])  # fmt: skip
+    before = llm.calls
+    retired = executor.consolidate(namespace=namespace)
+    assert retired == [f"memories/{user}/porto"] and llm.calls == before + 1
+    reported = llm.usage[-1]
+    assert reported is not None
+    [change] = [c for c in executor.history(namespace=namespace) if c.cause == "consolidation"]
+    assert (
+        change.key == "porto"
+        and change.reason == "the model (openai:gpt-4.1-mini): lisbon is newer"
+    )
+
+    # On view as an extraction's: the run's usage in the consolidation thread's state.
+    tid = validate_thread_id(f"memory-reflect:consolidate:memories/{user}")
+    values = httpx.get(f"{llm_server.url}/threads/{tid}/state").json()["values"]
+    assert values["usage"]["model_calls"] == 1
+    assert values["usage"]["prompt_tokens"] == reported["prompt_tokens"]
+    assert values["usage"]["completion_tokens"] == reported["completion_tokens"]
+    executor.undo(change.id, namespace=namespace)
+    assert "User lives in Porto." in {memory_text(i["value"]) for i in executor.search(
+        namespace=namespace, limit=10)}  # fmt: skip

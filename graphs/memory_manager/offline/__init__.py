@@ -18,6 +18,8 @@ The parts, in the order a turn passes them:
   slot, such as home or age, updates the stored one);
 - :mod:`.memory_types`: facts into the configured memory types (profiles, collections);
 - :mod:`.dedup`: skip a fact the semantic index already knows in other words;
+- :mod:`.slots`: a stored memory's single-valued attribute, read back through the rules
+  (consolidation retires the older of two values);
 - :mod:`.extractor`: :func:`extract_offline`, the one entry point the graph calls.
 """
 

@@ -38,6 +38,7 @@ from sdk_client.records import (
     thread_records,
     user_prefix,
 )
+from sdk_client.types import MemoryChange
 
 MESSAGE = {"id": "m-1", "role": "user", "content": "I live in Lisbon"}
 
@@ -194,6 +195,12 @@ def test_a_history_entry_says_what_happened_from_before_and_after():
                      "run_id": "r", "thread_id": None, "submission_ids": ["s"], "message_ids": ["m-1"],
                      "before": None, "after": {"v": 1}, "restores": "x"}  # fmt: skip
     assert "restores" not in history_entry(("m",), "k", None, {"v": 1}, 5.0)
+    retired = history_entry(("m",), "k", {"v": 1}, None, 5.0, cause="consolidation",
+                            reason="contradicted by the newer j")  # fmt: skip
+    assert (retired["cause"], retired["reason"]) == ("consolidation", "contradicted by the newer j")
+    change = MemoryChange.from_item({"key": "k@1", "value": retired})
+    assert (change.cause, change.reason) == ("consolidation", "contradicted by the newer j")
+    assert "reason" not in history_entry(("m",), "k", {"v": 1}, None, 5.0)
 
 
 def test_history_sits_beside_the_memories_and_its_keys_sort_by_time():

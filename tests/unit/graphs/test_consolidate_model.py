@@ -1,0 +1,146 @@
+"""Consolidation on the LLM path: one model call per namespace, its answer checked, tokens kept.
+
+The model is a scripted fake in-process, and the scripted OpenAI-compatible endpoint on
+127.0.0.1 where the real client (``init_chat_model`` → langchain-openai → HTTP) must run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from langchain_core.messages import AIMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.store.memory import InMemoryStore
+
+import graphs.memory_manager.extractors as extractors
+from graphs.memory_manager.consolidate_model import TOOL, ModelAnswerError, listing, read
+from graphs.memory_manager.graph import builder
+from sdk_client.records import history_namespace
+from tests.llm_endpoint import ScriptedEndpoint, user_turns
+from tests.unit.graphs.conftest import FAKE_MODEL
+
+CONFIG = {"configurable": {"thread_id": "consolidate-llm"}}
+CONSOLIDATE = {"messages": [], "consolidate": True}
+NS = ("memories",)
+
+
+def retire(*items: tuple[str, str], name: str = TOOL) -> AIMessage:
+    args = {"retire": [{"key": k, "reason": r} for k, r in items]}
+    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": "call_0"}])
+
+
+def test_unknown_keys_are_ignored_and_every_reason_names_the_model():
+    reply = retire(("a", "duplicates b"), ("zzz", "made up"), ("a", "again"))
+    assert read(reply, ["a", "b", "c"], "m") == {"a": "the model (m): duplicates b"}
+    assert read(retire(), ["a", "b"], "m") == {}
+
+
+@pytest.mark.parametrize(
+    ("reply", "match"),
+    [
+        (retire(("a", "x"), ("b", "y")), "would retire all 2 memories"),
+        (AIMessage(content="I would retire a."), "did not call RetireMemories"),
+        (retire(("a", "x"), name="Other"), "did not call RetireMemories"),
+        (
+            AIMessage(content="", tool_calls=[{"name": TOOL, "args": {"retire": "a"}, "id": "1"}]),
+            "malformed",
+        ),
+    ],
+)
+def test_an_answer_that_cannot_be_used_changes_nothing(reply, match):
+    with pytest.raises(ModelAnswerError, match=match):
+        read(reply, ["a", "b"], "m")
+
+
+def test_the_model_reads_each_memory_with_its_key_and_last_update_oldest_first():
+    lines = listing(
+        [("new", "User lives in Lisbon.", 200.0), ("old", "User lives in Porto.", 100.0)]
+    )
+    first, second = (json.loads(line) for line in lines.splitlines())
+    assert first == {"key": "old", "updated_at": "1970-01-01T00:01:40+00:00",
+                     "text": "User lives in Porto."}  # fmt: skip
+    assert second["key"] == "new"
+
+
+def _put(store: InMemoryStore, key: str, text: str) -> None:
+    store.put(NS, key, {"kind": "Memory", "content": {"content": text}})
+
+
+def _planted() -> InMemoryStore:
+    store = InMemoryStore()
+    for key, text in [("porto", "User lives in Porto."), ("cat", "User has a cat called Tom."),
+                      ("lisbon", "User lives in Lisbon."), ("tom", "User's cat is named Tom."),
+                      ("nurse", "User works as a nurse.")]:  # fmt: skip
+        _put(store, key, text)
+    return store
+
+
+async def test_one_call_retires_what_the_model_names_into_history(fake_model):
+    fake_model(retire(("porto", "contradicted by lisbon"), ("cat", "duplicates tom"), ("x", "?")))
+    store = _planted()
+    app = builder.compile(store=store, checkpointer=InMemorySaver())
+    out = await app.ainvoke(CONSOLIDATE, CONFIG, context={"model": FAKE_MODEL})
+    assert sorted(out["changes"]["deleted"]) == ["memories/cat", "memories/porto"]
+    assert out["usage"]["model_calls"] == 1 and out["extractor"] == "consolidation"
+    entries = {e.value["key"]: e.value for e in store.search(history_namespace(NS))}
+    assert entries["porto"]["cause"] == "consolidation"
+    assert entries["porto"]["reason"] == f"the model ({FAKE_MODEL}): contradicted by lisbon"
+    assert sorted(i.key for i in store.search(NS)) == ["lisbon", "nurse", "tom"]
+
+
+async def test_the_bound_is_kept_after_the_models_answer_and_the_share_still_holds(fake_model):
+    fake_model(retire(("porto", "older home")), retire(("porto", "older home")))
+    store = _planted()
+    app = builder.compile(store=store, checkpointer=InMemorySaver())
+    with pytest.raises(Exception, match="more than consolidation_max_share"):
+        await app.ainvoke(CONSOLIDATE, CONFIG, context={"model": FAKE_MODEL, "max_memories": 1})
+    assert len(store.search(NS)) == 5 and store.search(history_namespace(NS)) == []
+    out = await app.ainvoke(CONSOLIDATE, CONFIG, context={"model": FAKE_MODEL, "max_memories": 3})
+    assert len(out["changes"]["deleted"]) == 2 and len(store.search(NS)) == 3
+    assert "memories/porto" in out["changes"]["deleted"]
+
+
+async def test_a_model_that_would_empty_the_namespace_changes_nothing(fake_model):
+    fake_model(retire(("a", "stale"), ("b", "stale")))
+    store = InMemoryStore()
+    _put(store, "a", "User likes tea.")
+    _put(store, "b", "User likes coffee.")
+    app = builder.compile(store=store, checkpointer=InMemorySaver())
+    context = {"model": FAKE_MODEL, "consolidation_max_share": 1.0}
+    with pytest.raises(Exception, match="would retire all 2 memories; nothing was changed"):
+        await app.ainvoke(CONSOLIDATE, CONFIG, context=context)
+    assert len(store.search(NS)) == 2
+
+
+async def test_one_memory_or_none_is_not_worth_a_call(fake_model):
+    fake_model()  # any call would fail: the fake has no reply
+    store = InMemoryStore()
+    _put(store, "a", "User likes tea.")
+    out = await builder.compile(store=store, checkpointer=InMemorySaver()).ainvoke(
+        CONSOLIDATE, CONFIG, context={"model": FAKE_MODEL}
+    )
+    assert out["changes"]["deleted"] == [] and out["usage"]["model_calls"] == 0
+
+
+async def test_over_http_the_calls_tokens_are_the_runs_usage(llm: ScriptedEndpoint, monkeypatch):
+    """The real OpenAI client against the scripted endpoint: one request, its usage recorded."""
+    monkeypatch.setenv("OPENAI_BASE_URL", llm.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
+    monkeypatch.setattr(extractors, "_models", {})  # a model built for this endpoint only
+    llm.canned.append([(TOOL, {"retire": [{"key": "porto", "reason": "lisbon is newer"}]})])
+    store = _planted()
+    before = llm.calls
+    out = await builder.compile(store=store, checkpointer=InMemorySaver()).ainvoke(
+        CONSOLIDATE, CONFIG, context={"model": "openai:gpt-4.1-mini"}
+    )
+    assert llm.calls == before + 1, "one call per namespace"
+    request, reported = llm.requests[-1], llm.usage[-1]
+    assert request["tool_choice"]["function"]["name"] == TOOL
+    shown = [json.loads(line) for line in user_turns(request)]
+    assert sorted(m["key"] for m in shown) == ["cat", "lisbon", "nurse", "porto", "tom"]
+    assert out["changes"]["deleted"] == ["memories/porto"]
+    assert reported is not None
+    assert out["usage"]["prompt_tokens"] == reported["prompt_tokens"] > 0
+    assert out["usage"]["completion_tokens"] == reported["completion_tokens"] > 0
+    assert out["usage"]["model_calls"] == 1
