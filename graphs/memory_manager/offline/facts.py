@@ -73,14 +73,22 @@ def extract_facts(messages: Sequence[Mapping[str, Any]]) -> list[Fact]:
         if msg["role"] != "user":
             continue
         named: str | None = None
+        liked: str | None = None  # the key of the taste that "named" came from
         for clause in clauses(msg["content"]):
             if named and (it := _FAVOURITE_OF_IT.match(clause)):
                 clause = f"{named} is {it['rest']}"
+                if liked:
+                    # "I love green, it's my favourite colour": the favourite says it all, and
+                    # a "likes green" left behind would outlive the next favourite colour.
+                    by_key.pop(liked, None)
             found = match(clause)
             named = _named(found.obj) if found else None
             if found is None:
+                liked = None
                 continue
             fact = Fact(found.kind, found.text, found.slot, msg["id"], found.obj)
+            taste = fact.slot is not None and fact.slot.startswith("taste:")
+            liked = _ident(fact) if taste else None
             by_key.pop(_ident(fact), None)  # re-insert so the order follows the conversation
             by_key[_ident(fact)] = fact
     return list(by_key.values())

@@ -147,8 +147,11 @@ _TRANSIENT = _wordset(
     right wrong correct interested keen able unable allowed about almost finished tempted"""
 )
 # Capitalised "I am X" words that describe rather than name the user.
+# Demonyms end in "-ian", "-ean", "-can" and a few in "-an"; given names ending in "-an"
+# (Brendan, Ryan, Ethan) are names.
 _NOT_A_NAME = re.compile(
-    r"(?:an|ese|ish|i|ch|ic|ist|que|ss)$|^(?:Muslim|Hindu|Sikh|Greek|Jewish|Swiss|Thai|Kiwi|"
+    r"(?:ian|ean|can|kan|ese|ish|i|ch|ic|ist|que|ss)$|^(?:German|Cuban|Kenyan|Tibetan|Afghan|"
+    r"Samoan|Texan|Vegan|Pagan|Lutheran|Human|Veteran|Muslim|Hindu|Sikh|Greek|Jewish|Swiss|Thai|Kiwi|"
     r"Aussie|Brit|Gen|Jain|Mormon|Christian|Catholic|Protestant|Buddhist|Atheist|Agnostic|"
     r"Republican|Democrat|Libra|Leo|Virgo|Scorpio|Aries|Gemini|Cancer|Taurus|Pisces|Aquarius|"
     r"Capricorn|Sagittarius|Here|Back|Fine|Good|Done|Okay|OK|Sorry|Ready|Sure)$"
@@ -206,7 +209,9 @@ _OCCUPATIONS = _wordset(
     scientist secretary solicitor sommelier surgeon surveyor tailor teacher technician therapist
     translator tutor vet veterinarian waiter waitress welder writer zookeeper ceo cto cfo founder
     intern apprentice executive supervisor coordinator specialist strategist marketer
-    copywriter sailor soldier chaplain priest pastor rabbi imam minister diplomat"""
+    copywriter sailor soldier chaplain priest pastor rabbi imam minister diplomat hygienist
+    anaesthetist anesthetist orthodontist optometrist podiatrist chiropractor nutritionist
+    dietician radiographer sonographer dispatcher conductor roofer plasterer decorator tiler"""
 )
 _JUDGED = _wordset(
     """good bad great terrible awful decent careful fast slow nervous lousy poor better best
@@ -233,7 +238,14 @@ _ATTR_SLOTS = {
     "occupation": "job", "profession": "job", "job title": "job", "car": "car",
     "major": "study", "name": "name", "first name": "name", "nickname": "name",
     "home": "home", "age": "age", "relationship status": "relationship",
+    # "my MSc is in data science" after "I'm doing an MSc in economics"
+    "degree": "study", "msc": "study", "bsc": "study", "ba": "study", "ma": "study",
+    "phd": "study", "masters": "study", "master's": "study", "bachelor's": "study",
+    "mba": "study", "doctorate": "study", "diploma": "study", "course": "study",
+    "subject": "study", "studies": "study", "field of study": "study",
 }  # fmt: skip
+# What "my degree is …" must be to name a subject: "in data science", not "almost done".
+_STUDY_VALUE = re.compile(r"^(?:now )?(?:in|on) \w|^[a-z]+(?:ology|istry|ics|ism)$", re.I)
 _SLOT_KINDS = {"work": "work", "job": "work", "car": "possession", "study": "study",
                "name": "name", "home": "home", "age": "age", "relationship": "family"}  # fmt: skip
 _OBJ = r"(?P<obj>[^?]{1,120}?)"
@@ -337,7 +349,10 @@ def _lasting_attribute(groups: dict[str, str], clause: str) -> bool:
         return False  # "my employer is great" judges the employer, it does not name one
     if _attr_slot(groups["attr"]) == "name":
         return False  # a name the name rules did not take is not a name
-    favourite = attr[0] in ("favorite", "favourite", "preferred", "usual", "go-to", "all-time")
+    if _attr_slot(groups["attr"]) == "study" and attr[-1] != "major":
+        return bool(_STUDY_VALUE.match(obj))
+    lead = _ATTR_WORDS.get(attr[0], attr[0])  # "fav food" is a favourite too
+    favourite = lead in ("favourite", "preferred", "usual", "go-to", "all-time")
     if (attr[-1] in _ATTR_STOP and not favourite) or attr[0] in ("only", "last", "next"):
         return False
     if _BEINGS.search(groups["attr"]) and re.match(
@@ -377,6 +392,19 @@ def _goal(groups: dict[str, str], clause: str) -> bool:
 
 def _age_word(groups: dict[str, str], clause: str) -> bool:
     return 4 <= int(groups["obj"]) <= 120
+
+
+_PARTNER = r"(?:boyfriend|girlfriend|partner|husband|wife|fianc[eé]e?|spouse)"
+_PARTNER_NAME = r"(?P<obj>(?-i:[A-Z])[a-z]+(?: (?-i:[A-Z])[a-z]+)?)"
+# "My wife is Italian", "My partner is Catholic" describe, they do not name.
+_NOT_A_PARTNER = re.compile(
+    r"(?:ese|ish|ian|ean|ic|ch|ss)$|^(?:Thai|Swiss|Greek|Kiwi|Aussie|Brit|Jewish|Muslim|Hindu|"
+    r"Sikh|Christian|Catholic|Buddhist|Here|Away|Home|Back|Great|Fine|Lovely|Amazing)$"
+)
+
+
+def _is_partner_name(groups: dict[str, str], clause: str) -> bool:
+    return not _NOT_A_PARTNER.search(groups["obj"].split()[0])
 
 
 # The ways of saying "my name is": a statement, a change, or how to be addressed.
@@ -437,9 +465,17 @@ _RULES: list[_Rule] = [
           rf"^{_I} (?:live|reside|are living|am living|are based|am based|have been living|"
           r"have lived|(?:packed up and |sold up and |upped sticks and )?(?:have )?"
           r"(?:just |recently |finally |since )?(?:moved|relocated|settled)"
-          r"(?: back| here| over| out| from [^,]{1,40}?)?)"
+          r"(?: back| here| over| out| from [^,]{1,40}?)?"
+          # "we've moved again, this time to Kigali"
+          r"(?:,? (?:again|once more|once again|yet again)(?:,? this time|,)?|,? this time)?)"
           rf"\s+(?:in|to|at|out of|over to|down to|up to|back to)\s+{_OBJ}$",
           "User lives in {obj}."),
+    # "My apartment is in Brooklyn": where one's dwelling is, is where one lives.
+    _rule("home", "home",
+          rf"^(?:my|our) (?:new |current )?{_DWELLING} is (?:now )?"
+          r"(?P<prep>in|near|just outside|outside|on the outskirts of)\s+"
+          r"(?P<obj>(?-i:[A-Z])[^?]{0,80}?)$",
+          "User lives {prep} {obj}."),
     _rule("home", "home",
           rf"^(?:my (?:new |current )?home|home for me|home|my hometown now) is (?:now )?(?:in )?"
           rf"{_OBJ}$",
@@ -499,9 +535,23 @@ _RULES: list[_Rule] = [
           r"(?P<state>married|engaged|divorced|single|widowed|separated|in a relationship)"
           r"(?P<obj>(?: to| with)\s+.{1,80}?)?$",
           "User is {state} {obj}."),
+    # "I've been seeing someone, her name is Ines", "I'm dating someone new called Rafael".
+    _rule("family", "relationship",
+          r"^I (?:am|have been) (?:now )?(?P<verb>dating|seeing) (?:someone|somebody|a (?:guy|girl|"
+          r"man|woman))(?: new)?(?:,? (?:called|named)|, (?:her|his|their) name is) "
+          r"(?P<obj>(?-i:[A-Z])[a-z]+)$",
+          "User is {verb} someone named {obj}."),
+    # A partner by name is the relationship: "My boyfriend is Tomas", "Noor is my wife".
+    _rule("family", "relationship",
+          rf"^(?:my|our) (?:new )?(?P<who>{_PARTNER})(?:'s name)? is (?:now |officially )?"
+          rf"(?:called |named )?{_PARTNER_NAME}$",
+          "User{bond} {obj}.", _is_partner_name),
+    _rule("family", "relationship",
+          rf"^{_PARTNER_NAME} is (?:now |officially |finally )?my (?:new )?(?P<who>{_PARTNER})$",
+          "User{bond} {obj}.", _is_partner_name),
     # "I'm dating someone now", "I'm seeing someone": no longer single.
     _rule("family", "relationship",
-          r"^I am (?:now )?(?P<verb>dating|seeing) "
+          r"^I (?:am|have been) (?:now )?(?P<verb>dating|seeing) "
           r"(?P<obj>someone|somebody|a (?:guy|girl|man|woman)|(?-i:[A-Z])[a-z]+)$",
           "User is {verb} {obj}.", lambda g, c: g["obj"] not in ("Dr", "Doctor")),
     # "I separated", "we broke up", "I remarried": the new status.
@@ -620,6 +670,13 @@ _RULES: list[_Rule] = [
           r"(?:have )?(?:just |recently )?(?:joined|join) "
           r"(?P<obj>(?:the )?(?-i:[A-Z])[\w&'.-]*(?: (?-i:[A-Z])[\w&'.-]*){0,3})$",
           "User works at {obj}.", _not_pronoun),
+    # "I just joined Shopify as an engineer": the employer, with the post ("I joined Reddit"
+    # alone names none).
+    _rule("work", "work",
+          r"^I (?:have )?(?:just |recently |officially )?joined "
+          r"(?P<org>(?:the )?(?-i:[A-Z])[\w&'.-]*(?: (?-i:[A-Z])[\w&'.-]*){0,3}) as "
+          r"(?P<obj>(?:a|an|the) [^?,]{1,60}?)$",
+          "User works at {org} as {obj}.", lambda g, c: _job_title(g["obj"])),
     _rule("work", "job?",
           r"^I (?:have )?(?:just |recently )?(?:retrained|requalified|qualified) as\s+"
           r"(?P<obj>(?:a|an) [^?]{1,100}?)$",
@@ -642,6 +699,12 @@ _RULES: list[_Rule] = [
           r"^I am (?:doing|taking|studying for|working on|pursuing) "
           r"(?P<obj>(?:a|an|my) (?:[\w'-]+ )?(?:degree|bachelor's|master's|masters|phd|doctorate|"
           r"diploma|ba|bsc|ma|msc) in .{1,60}?)$",
+          "User is doing {obj}."),
+    # "I'm doing a law degree", "I'm studying for a nursing diploma": the subject before it.
+    _rule("study", "study",
+          r"^I am (?:now )?(?:doing|taking|studying for|working on|pursuing|halfway through) "
+          r"(?P<obj>(?:a|an|my) (?:[\w'-]+ ){1,2}?(?:degree|bachelor's|master's|masters|phd|"
+          r"doctorate|diploma|ba|bsc|ma|msc|mba|llb|llm)\b.{0,60}?)$",
           "User is doing {obj}."),
     # "I've switched to geology", "I switched from chemistry to physics", "I'm doing physics
     # now", "I'm a physics major": a subject, said without "study".
@@ -807,11 +870,22 @@ def _fields(rule: _Rule, groups: dict[str, str]) -> dict[str, str]:
     fields["name"] = " ".join(w[:1].upper() + w[1:] for w in fields.get("obj", "").split())
     fields["prep_work"] = {"with": "for"}.get(groups.get("prep", ""), groups.get("prep", ""))
     fields.setdefault("deg", "")
+    # A husband or wife by name says the user is married; a fiancé(e), engaged.
+    fields["bond"] = _bond(groups.get("who", "").lower())
     if "attr" in fields:  # "my new favourite colour" is the favourite colour from now on
         fields["attr"] = re.sub(r"^(?:(?:new|current|present|latest) )+", "", fields["attr"])
         # "Tacos are my favourite food": the attribute decides "is" or "are"
         fields["cop_attr"] = "are" if fields["attr"].endswith("s") else "is"
     return fields
+
+
+def _bond(who: str) -> str:
+    """How a partner's name is said of the user: "Noor is my wife" → " is married to"."""
+    if who in ("husband", "wife", "spouse"):
+        return " is married to"
+    if who.startswith("fianc"):
+        return " is engaged to"
+    return f"'s {who} is"
 
 
 def _attr_slot(attr: str) -> str:
@@ -872,10 +946,29 @@ def _slot(rule: _Rule, fields: dict[str, str]) -> str | None:
         # Liking and disliking the same thing contradict: one slot, the later one wins.
         return "taste:" + fields["obj"].lower()
     if rule.slot == "job?":  # "I am a nurse" is a job; "I am a morning person" is not
-        return "job" if _is_occupation(fields["obj"]) else None
+        return _job_or_employer(fields["obj"]) if _is_occupation(fields["obj"]) else None
+    if rule.slot == "job":
+        return _job_or_employer(fields["obj"])
+    if rule.slot == "study" and _NAMED_SCHOOL.search(fields["obj"]):
+        # "studying for a diploma at Seneca College": a change of school replaces it
+        return "school"
     if rule.slot and "{attr}" in rule.slot:
         return _attr_slot(fields["attr"])
     return rule.slot
+
+
+# "an engineer at Spotify" names the employer: "I joined Shopify as an engineer" replaces it.
+# "a nurse at a hospital" names none, so it stays the job.
+_AT_EMPLOYER = re.compile(r"\s(?:at|for|with) (?:the )?(?-i:[A-Z])")
+_NAMED_SCHOOL = re.compile(
+    r"\bat (?:the )?(?-i:[A-Z])[^,]{0,50}?\b(?:university|college|school|uni|academy|institute|"
+    r"polytechnic)\b|\bat (?:the )?(?-i:(?:University|College|Academy|Institute)) of\b",
+    re.I,
+)
+
+
+def _job_or_employer(obj: str) -> str:
+    return "work" if _AT_EMPLOYER.search(obj) else "job"
 
 
 def _kind(rule: _Rule, fields: dict[str, str], slot: str | None) -> str:
@@ -889,11 +982,23 @@ def _kind(rule: _Rule, fields: dict[str, str], slot: str | None) -> str:
 
 
 def match(clause: str) -> Match | None:
-    """The fact a clause states, or None; a closing date is dropped if it stops a match."""
+    """The fact a clause states, or None; a closing date or aside is dropped if it stops a match.
+
+    An aside is what follows a comma: "I just turned 42, feeling ancient", "I transferred to
+    Durham University, new city new me".
+    """
     found = _match(clause)
     if found is None and (undated := strip_when(clause)) != clause:
         found = _match(undated)
+    if found is None and (head := _before_aside(clause)):
+        found = match(head)
     return found
+
+
+def _before_aside(clause: str) -> str | None:
+    """The clause before its first comma, when that is a whole statement of its own."""
+    head, comma, _ = clause.partition(",")
+    return head.strip() if comma and len(head.split()) >= 3 else None
 
 
 def _match(clause: str) -> Match | None:

@@ -97,12 +97,12 @@ _CONTRACTIONS = [
     # updated my name", "My name has changed again, it's Tilda".
     (
         r"\b(I (?:have )?(?:changed|updated) my name|my name (?:has )?(?:changed|been changed|"
-        r"been updated)(?: again)?)[,;:.]?\s+it(?:'s| is)\b",
+        r"been updated)(?: again)?)[,;:.]?\s+it(?:'s| is|s)\b",
         r"\1 to",
     ),
     (
-        r"^it(?:'s| is) (?=(?-i:[A-Z])[\w'-]*(?: now)?,? (?:and )?I (?:have )?(?:changed|updated) "
-        r"my name)",
+        r"^it(?:'s| is|s) (?=(?-i:[A-Z])[\w'-]*(?: now)?,? (?:and )?I (?:have )?"
+        r"(?:changed|updated) my name)",
         "my name is ",
     ),
     # "Teal isn't my favourite colour anymore, mustard is": the new value, in the usual order.
@@ -117,6 +117,18 @@ _CONTRACTIONS = [
         r"\bI (?:have )?(?:got |found )?a new (?P<attr>(?:favou?rite|fave) [\w -]{1,30}?)"
         r"\s*(?::|,|\s-+|\s–|\s—|\snow,?)\s*(?:and )?(?:it is )?",
         r"my \g<attr> is ",
+    ),
+    # "Please use Martin, my full name", "Use my full name, Martin": a name said to be one.
+    (
+        r"\b(?:please |just |you can )*use (?=(?-i:[A-Z])[a-z]+(?: (?-i:[A-Z])[a-z]+)?,? "
+        r"(?:it is |that is |which is )?my (?:full |real |actual |proper |legal |first |given )?"
+        r"name\b)",
+        "my name is ",
+    ),
+    (
+        r"\b(?:please |just |you can )*use my (?:full |real |actual |proper |legal |first |given )?"
+        r"name(?:,|:| -)? (?=(?-i:[A-Z])[a-z]+\b)",
+        "my name is ",
     ),
     # "I" typed in lower case; a lone "i" before a word is always the pronoun.
     (r"\bi(?=\s|'|’)", "I"),
@@ -157,6 +169,9 @@ _CLAUSE_SPLIT = re.compile(
     rf"|,?\s+and (?:then )?(?=(?:just |recently |have |also )?{_CHANGE_VERB})"
     # "Emerald's out, turquoise is my favourite colour now"
     r"|,\s+(?=[\w' -]{1,40} (?:is|are) (?:now )?my\b)"
+    # "I'm a hygienist now, finally finished my course": "now" closes the value, the rest is an
+    # aside. Not before "not": "It's Marta now, not Martha" is a correction (rules.replacement).
+    r"|(?<=\bnow),\s+(?!not\b)"
     # "I'm vegan, what can I cook?": the question is a clause of its own, dropped below.
     r"|,\s+(?=(?:what|how|where|when|which|who|why|can you|could you|do you|is there|any)\b)"
 )
@@ -237,7 +252,8 @@ _TRAILING = re.compile(
 # Say when, not what; stripped from a rule's captures ("I moved to Berlin last year").
 _WHEN = re.compile(
     r"(?:\s+(?:last|this|next|in the|earlier this) (?:year|month|weekend|week|summer|winter|spring|"
-    r"fall|autumn)|\s+(?:recently|lately|a (?:few|couple of) (?:years|months|weeks) ago|"
+    r"fall|autumn|term|semester|quarter)|\s+(?:recently|lately|a (?:few|couple of) "
+    r"(?:years|months|weeks) ago|"
     r"\w+ (?:years|months|weeks) ago|in \d{4}|back in \d{4}|since \d{4}|"
     r"last (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
     r"since (?:the )?(?:spring|summer|autumn|fall|winter|january|february|march|april|may|june|"
@@ -252,6 +268,9 @@ _WHEN = re.compile(
 _SUFFIX = re.compile(
     r",\s*(?:so|but|which|because|though|although|since|and then|and so|and that|that is|it is|"
     r"that's|it's)(?!\w).*$|\s+(?:so|because|which|since)\s+.*$"
+    # "I live in Hoboken, the rent was too high": a new subject and its verb start an aside.
+    r"|,\s*(?:the|a|an|his|her|their|its) (?:[\w'-]+ ){0,2}?(?:is|was|are|were|has|had|"
+    r"seems?|seemed|looks?|looked|feels?|felt|threw|kept|got)\b.*$"
     # "I live in Lisbon, not Porto": what the value replaces is not part of it.
     r"|,\s*(?:and )?not\s+(?!only\b|just\b|too\b|very\b|so\b).*$"
     r"|,?\s+(?:rather than|instead of|as opposed to|in place of)\s+.*$",
@@ -281,6 +300,26 @@ _AGE = re.compile(
     r"^I (?:am|(?:just |recently )?turned) \d{1,3}(?: years old)?(?: as of)?(?: [a-z]+)?$"
 )
 _AGE_ON = re.compile(r"\s+(?:as of )?(?:today|yesterday|this week|on \w+day)$", re.I)
+# A change said with when it happened stays true after that day: "I started a new job at KPMG
+# this week", "We got married on Saturday". What is only true of the moment ("I'm tired today",
+# "I have a meeting this afternoon") has no verb of change.
+_CHANGE_EVENT = re.compile(
+    r"^(?:(?:I|we) (?:have )?)?(?:just |recently |finally |officially )?"
+    r"(?:moved|relocated|turned|got|started|switched|changed|became|bought|sold|transferred|"
+    r"retired|retrained|graduated|had my|left|quit|traded|upgraded|landed|accepted|remarried|"
+    r"divorced|separated|joined|hit)\b",
+    re.I,
+)
+
+
+def _undated_change(clause: str) -> str:
+    """A change without the day it happened: "I turned 42 today, yay" → "I turned 42, yay"."""
+    if not (_CHANGE_EVENT.match(clause) and EPISODIC.search(clause)):
+        return clause
+    undated = re.sub(r"\s+,", ",", re.sub(r"\s{2,}", " ", EPISODIC.sub("", clause)))
+    return undated.strip(" ,")
+
+
 # Adverbs between the subject and the verb that do not change the fact: "I currently live in …".
 _SUBJECT_ADVERB = re.compile(
     r"^(I|we) (?:currently|now|still|also|actually|honestly|even|already) "
@@ -342,7 +381,7 @@ def _parts(sentence: str, end: str) -> list[tuple[str, bool]]:
     last = len(parts) - 1 if "?" in end else len(parts)
     return [
         (_AGE_ON.sub("", c) if _AGE.match(c) else c,
-         i < last and (not EPISODIC.search(p) or bool(_AGE.match(c))))
+         i < last and (not EPISODIC.search(p) or bool(_AGE.match(c) or _CHANGE_EVENT.match(c))))
         for i, (p, c) in enumerate(parts)
     ]  # fmt: skip
 
@@ -450,7 +489,8 @@ def clauses(text: str) -> Iterator[str]:
             topic = _topic(part) or topic
             if not may_state:
                 continue
-            for clause in _expand(_reading(resolved, raw, turn)):
+            for expanded in _expand(_reading(resolved, raw, turn)):
+                clause = _undated_change(expanded)
                 if clause and not _refused(clause):
                     yield clause
 

@@ -19,8 +19,8 @@ from graphs.memory_manager.offline import extract_facts, extract_offline, fact_k
 from sdk_client.contract import normalize_payload
 
 # The dev figure reached (62/62); the held-out parts hold their after-fix figures, which are
-# not the blind ones (24/46 and 20/40 blind, see docs/extraction.md).
-MIN_LATEST_ONLY = {"dev": 1.0, "held_out": 1.0, "held_out_2": 39 / 40}
+# not the blind ones (24/46, 20/40 and 42/60 blind, see docs/extraction.md).
+MIN_LATEST_ONLY = {"dev": 1.0, "held_out": 1.0, "held_out_2": 39 / 40, "held_out_3": 1.0}
 
 
 def one(turn: str):
@@ -312,6 +312,78 @@ def test_a_newer_value_has_the_key_of_the_older(older, newer, stored):
         ),
         ("I study chemistry.", "I dropped chemistry and took up physics.", "physics", "chemistry"),
         ("I have a dog named Rex.", "No, it's Max, not Rex.", "Max", "Rex"),
+        # After held_out_3 (scored blind first): phrasings written for these tests, one class
+        # per group; 33 of them failed before the fixes.
+        # a name change with "its", a name said to be one with "use", names ending in "-an"
+        ("My name is Bo.", "I updated my name, its Freya now.", "Freya", "Bo"),
+        ("Call me Jo.", "Please use Joanna, my full name.", "Joanna", "Jo"),
+        ("Call me Jo.", "Just use my real name, Joanna.", "Joanna", "Jo"),
+        ("I'm Ethan.", "My name is Evan, not Ethan.", "Evan", "Ethan"),
+        ("I'm Ryan.", "I'm Rhys now.", "Rhys", "Ryan"),
+        # moving again; where the flat is; an aside with its own subject after the town
+        ("I live in Porto.", "I've moved yet again, this time to Faro.", "Faro", "Porto"),
+        ("I live in Porto.", "We relocated once more, to Faro.", "Faro", "Porto"),
+        ("I live in Porto.", "Our flat is in Braga now.", "Braga", "Porto"),
+        ("My house is near Leeds.", "I live in York.", "York", "Leeds"),
+        ("I live in Porto.", "I live in Braga, the commute was too long before.", "Braga", "Porto"),
+        # a favourite said as a like and "it": the like does not outlive the favourite
+        (
+            "I love teal, it's my favourite colour.",
+            "My favourite colour is mustard now.",
+            "mustard",
+            "teal",
+        ),
+        (
+            "I adore ramen, it's my favorite food.",
+            "Pho is my favourite food these days.",
+            "pho",
+            "ramen",
+        ),
+        # "fav"/"fave" before a noun that is otherwise chatter ("my food is …")
+        ("My fav drink is tea.", "fav drink is coffee now", "coffee", "tea"),
+        ("fave food is ramen", "Fave food is pho these days.", "pho", "ramen"),
+        # "now," closes the value; more occupations
+        ("I work as a cook.", "I'm a plumber now, passed my exams at last.", "plumber", "cook"),
+        ("I'm a receptionist.", "I'm a dental hygienist these days.", "hygienist", "receptionist"),
+        # an aside after a comma; a change said with the day it happened
+        ("I'm 29.", "Turned 30 last week, the kids baked a cake.", "30", "29"),
+        ("I'm 29.", "I just turned 30 today, feeling old.", "30", "29"),
+        ("I'm 29.", "I'm 30 now.", "30", "29"),
+        ("I work at Accenture.", "I started a new job at KPMG yesterday.", "KPMG", "Accenture"),
+        (
+            "I work at Accenture.",
+            "got a job at kpmg this week, so far so good",
+            "kpmg",
+            "Accenture",
+        ),
+        ("I'm engaged to Sam.", "We got married last night!", "married", "engaged"),
+        ("I live in Porto.", "We moved to Faro on Friday, new flat new life", "Faro", "Porto"),
+        # a job at a named employer is the employer
+        ("I'm a designer at Figma.", "I work at Canva now.", "Canva", "Figma"),
+        ("I work for Spotify.", "I just joined Klarna as a data analyst.", "Klarna", "Spotify"),
+        ("I'm an analyst at Klarna.", "I've joined Monzo as an analyst.", "Monzo", "Klarna"),
+        # relationship: one slot for single, dating, a partner by name, engaged, married
+        ("I'm single.", "I've been seeing someone, his name is Ali.", "Ali", "single"),
+        ("My girlfriend is Ana.", "We broke up. I'm dating someone new called Bea.", "Bea", "Ana"),
+        ("I'm engaged to Sam.", "Sam is my husband now.", "married", "engaged"),
+        ("I'm single.", "Jordan is my girlfriend now.", "Jordan", "single"),
+        ("My boyfriend's name is Leo.", "My partner is Max.", "Max", "Leo"),
+        # study: a degree by its subject, "my <degree> is in …", a school named with the course
+        ("I'm doing a history degree.", "I'm studying geology now.", "geology", "history"),
+        ("I'm doing an MA in French.", "My MA is in Spanish now.", "Spanish", "French"),
+        ("I'm taking a nursing diploma.", "My course is in midwifery now.", "midwifery", "nursing"),
+        (
+            "I'm studying for a law degree at Kingston University.",
+            "I transferred to Brunel University.",
+            "Brunel",
+            "Kingston",
+        ),
+        (
+            "I go to Bath College.",
+            "Transferred to Exeter College this semester, loving it.",
+            "Exeter",
+            "Bath",
+        ),
     ],
 )
 def test_a_phrasing_class_replaces_the_older_value(older, newer, new, old):
@@ -349,6 +421,19 @@ def test_a_phrasing_class_replaces_the_older_value(older, newer, new, old):
         "My favourite colour right now? Hard to say.",
         "Sorry, I meant the second one.",
         "I do not understand.",  # "not" ends a value only after a comma: "Lisbon, not Porto"
+        # a change said with its day is a fact; a moment said with its day is not
+        "I got a haircut this morning.",
+        "I started a new book today.",
+        "I moved the sofa today.",
+        "I turned the oven off this morning.",
+        "I left my keys at work today.",
+        "I'm tired now, long day.",
+        "My degree is almost done.",  # a degree names a subject only "in …"
+        "My course is great.",
+        "I joined Reddit as a lurker.",  # "joined X as" names an employer only with a post
+        "I moved, to be honest.",
+        "Please use Python.",  # "use X" is a name only said to be one
+        "Please use bullet points, my boss likes them.",
     ],
 )
 def test_new_phrasings_do_not_take_chatter(turn):
@@ -363,6 +448,26 @@ def test_new_phrasings_do_not_take_chatter(turn):
 def test_a_trait_is_not_a_new_job(job, not_a_job):
     assert one(job).slot == "job"
     assert one(not_a_job).slot is None
+
+
+def test_a_job_at_a_named_employer_is_the_employer():
+    assert one("I'm an engineer at Spotify.").slot == "work"
+    assert one("I work as a nurse at St Mary's.").slot == "work"
+    assert one("I'm a software engineer at a fintech startup.").slot == "job"
+
+
+def test_a_partner_by_name_is_the_relationship_a_description_is_not():
+    assert one("My boyfriend is Tomas.").slot == "relationship"
+    assert one("Noor is my wife.").text == "User is married to Noor."
+    assert one("My wife is Italian.").slot != "relationship"
+    assert one("My partner is Catholic.").slot != "relationship"
+
+
+def test_a_course_at_a_named_school_is_the_school():
+    assert key("I'm studying for a nursing diploma at Seneca College.") == key(
+        "I'm at Humber College."
+    )
+    assert one("I'm studying chemistry at university.").slot == "study"
 
 
 def test_employer_and_job_are_separate_slots():
