@@ -102,7 +102,8 @@ async def test_a_consolidation_run_forgets_by_type_into_history_and_plans_over_t
     assert entries["tea"]["cause"] == "forgetting" and "not written for" in entries["tea"]["reason"]
     assert entries["tea-again"]["cause"] == "forgetting"
     assert entries["porto"]["cause"] == "consolidation"
-    assert "max_memories" in entries["porto"]["reason"]  # consolidation's own reason, not forgetting's
+    # consolidation's own reason, not forgetting's
+    assert "max_memories" in entries["porto"]["reason"]
 
 
 async def test_unused_forgetting_reads_use_records_and_refuses_on_a_server_that_keeps_none(
