@@ -165,14 +165,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.changing_facts", description=__doc__)
     p.add_argument("--data", type=Path, default=DATA)
     p.add_argument(
-        "--part", choices=["dev", "held_out", "held_out_2", "held_out_3"], action="append"
+        "--part",
+        choices=["dev", "held_out", "held_out_2", "held_out_3", "held_out_4"],
+        action="append",
     )
     p.add_argument("--misses", action="store_true", help="name every sequence not latest-only")
     opts = p.parse_args(argv)
     data = load(opts.data)
     print(f"Changing facts, offline extractor, on {describe()} ({time.strftime('%Y-%m-%d %H:%M')})")
     for part in opts.part or [
-        p for p in ("dev", "held_out", "held_out_2", "held_out_3") if p in data
+        p for p in ("dev", "held_out", "held_out_2", "held_out_3", "held_out_4") if p in data
     ]:
         result = score(data[part])
         print(f"\n{part}: {result.total['latest_only']}/{result.sequences} latest only\n")

@@ -20,7 +20,10 @@ from sdk_client.contract import normalize_payload
 
 # The dev figure reached (62/62); the held-out parts hold their after-fix figures, which are
 # not the blind ones (24/46, 20/40 and 42/60 blind, see docs/extraction.md).
-MIN_LATEST_ONLY = {"dev": 1.0, "held_out": 1.0, "held_out_2": 39 / 40, "held_out_3": 1.0}
+# held_out_4's floor is its blind score: its misses have not been worked on.
+MIN_LATEST_ONLY = {
+    "dev": 1.0, "held_out": 1.0, "held_out_2": 39 / 40, "held_out_3": 1.0, "held_out_4": 36 / 60,
+}  # fmt: skip
 
 
 def one(turn: str):
