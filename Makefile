@@ -6,7 +6,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: setup js-setup demo serve test test-unit test-integration browser-test reliability security lint bench bench-smoke graph report scaleout scaleout-test mutation fuzz clean
+.PHONY: setup js-setup demo serve test test-slow test-unit test-integration browser-test reliability security lint bench bench-smoke graph report scaleout scaleout-test mutation fuzz clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,9 @@ lint: setup  ## ruff + mypy (both gate CI)
 
 test: lint js-setup  ## lint, then unit and integration tests (starts its own langgraph dev servers)
 	$(BIN)/pytest --durations=25
+
+test-slow: setup  ## what waits on real clocks (crons firing on the minute, quiet periods): ~3 min
+	$(BIN)/pytest -m slow
 
 test-unit: setup
 	$(BIN)/pytest tests/unit

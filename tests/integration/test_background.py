@@ -127,6 +127,7 @@ def test_forgetting_what_is_unused_refuses_where_no_reads_are_recorded(
         wait_until(lambda: _keys(sdk, namespace) == {"tea"}, 5, what="the memory kept")
 
 
+@pytest.mark.slow
 def test_a_quiet_namespace_is_consolidated_once_and_never_while_extraction_waits(
     server: Server, namespace: tuple[str, ...]
 ) -> None:
@@ -165,6 +166,7 @@ def test_a_quiet_namespace_is_consolidated_once_and_never_while_extraction_waits
         assert len(changes) == 1 and changes[0].event == "deleted"
 
 
+@pytest.mark.slow
 def test_a_cron_started_consolidation_run_consolidates(
     keyed_server: Server, namespace: tuple[str, ...]
 ) -> None:

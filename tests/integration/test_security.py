@@ -425,6 +425,7 @@ def _report(rows: list[tuple[str, str, str, str, int]]) -> None:
             f.write(text + "\n")
 
 
+@pytest.mark.slow
 def test_crons_fire_inside_their_creators_space(keyed_server, victim):
     """Bob's cron aimed at alice's real namespace fires, and writes into bob's space only."""
     url = keyed_server.url
