@@ -583,6 +583,9 @@ def test_restarting_redelivery_resets_the_count_and_creates_a_run_unless_one_is_
         "if_not_exists": "create"})  # fmt: skip
     assert play(s.flows.restart_redelivery("t"), [(reset, None), (run, {"run_id": "r"})]) is True
     assert play(s.flows.restart_redelivery("t"), [(reset, GONE), (run, ServerSays(409))]) is False
+    down = httpx.ConnectError("connection refused")  # no answer, no status: raised as it is
+    with pytest.raises(httpx.ConnectError):
+        play(s.flows.restart_redelivery("t"), [(reset, None), (run, down)])
 
 
 def test_status_shows_the_servers_redelivery():
@@ -925,8 +928,9 @@ def test_a_refused_consolidation_says_why():
         play(s.flows.consolidate(["notes", "alice"], None), [(run, ServerSays(409))])
     assert str(info.value) == "consolidate notes/alice: one is running already"
     assert isinstance(info.value.__cause__, ServerSays)
-    with pytest.raises(ServerSays):  # any other failure is raised as it is
-        play(s.flows.consolidate(["notes", "alice"], None), [(run, ServerSays(500))])
+    for failure in (ServerSays(500), httpx.ConnectError("refused")):  # others: raised as they are
+        with pytest.raises(type(failure)):
+            play(s.flows.consolidate(["notes", "alice"], None), [(run, failure)])
 
 
 def test_consolidate_refuses_a_bad_bound_or_namespace_before_any_request():
