@@ -356,6 +356,15 @@ class Flows:
         return [*running, *pending]
 
     @staticmethod
+    def cancel_runs(thread_id: str) -> Flow[None]:
+        """Cancel (roll back) the thread's running and pending runs."""
+        for run in (yield from Flows.inflight(thread_id)):
+            try:
+                yield Call("runs.cancel", (thread_id, str(run["run_id"])), {"action": "rollback"})
+            except Exception as err:  # finished or deleted meanwhile
+                logger.debug("cancel of run %s: %s", run["run_id"], err)
+
+    @staticmethod
     def _all_runs(thread_id: str, status: str) -> Flow[list[Mapping[str, Any]]]:
         """Every run of the thread in ``status``, page by page."""
         return (yield from _pages("runs.list", (thread_id,), {"status": status}, RUNS_PAGE))
@@ -369,11 +378,7 @@ class Flows:
         return self._cancel(validate_thread_id(thread_id, api_key=self.api_key), thread_id)
 
     def _cancel(self, tid: str, asked: Any) -> Flow[int]:
-        for run in (yield from self.inflight(tid)):
-            try:
-                yield Call("runs.cancel", (tid, str(run["run_id"])), {"action": "rollback"})
-            except Exception as err:  # finished or deleted meanwhile
-                logger.debug("cancel of run %s: %s", run["run_id"], err)
+        yield from self.cancel_runs(tid)
         inbox = yield from self.read_all(inbox_namespace(tid))
         for item in inbox:
             yield Call("store.delete_item", (inbox_namespace(tid), item["key"]))
@@ -684,7 +689,7 @@ def _whoami() -> Flow[tuple[str | None, tuple[str, ...]]]:
 
 def _unprefixed(namespace: Sequence[str], prefix: tuple[str, ...]) -> tuple[str, ...]:
     ns = tuple(namespace)
-    return ns[len(prefix) :] if prefix and ns[: len(prefix)] == prefix else ns
+    return ns[len(prefix) :] if ns[: len(prefix)] == prefix else ns
 
 
 def _fed(
@@ -705,11 +710,7 @@ def _fed(
 
 def _erase_thread(thread_id: str) -> Flow[int]:
     """Cancel the thread's runs, delete its records, then the thread; how many records."""
-    for run in (yield from Flows.inflight(thread_id)):
-        try:
-            yield Call("runs.cancel", (thread_id, str(run["run_id"])), {"action": "rollback"})
-        except Exception as err:  # finished or deleted meanwhile
-            logger.debug("cancel of run %s: %s", run["run_id"], err)
+    yield from Flows.cancel_runs(thread_id)
     count = 0
     for namespace in thread_records(thread_id):
         for item in (yield from Flows.read_all(namespace)):

@@ -23,6 +23,7 @@ from sdk_client._submission import Submission, build_submission, coalesce
 from sdk_client.contract import validate_thread_id
 from sdk_client.errors import (
     AcceptTimeoutError,
+    ConsolidationError,
     FlushTimeoutError,
     HistoryNotFoundError,
     InvalidPayloadError,
@@ -582,6 +583,9 @@ def test_restarting_redelivery_resets_the_count_and_creates_a_run_unless_one_is_
         "if_not_exists": "create"})  # fmt: skip
     assert play(s.flows.restart_redelivery("t"), [(reset, None), (run, {"run_id": "r"})]) is True
     assert play(s.flows.restart_redelivery("t"), [(reset, GONE), (run, ServerSays(409))]) is False
+    down = httpx.ConnectError("connection refused")  # no answer, no status: raised as it is
+    with pytest.raises(httpx.ConnectError):
+        play(s.flows.restart_redelivery("t"), [(reset, None), (run, down)])
 
 
 def test_status_shows_the_servers_redelivery():
@@ -622,6 +626,8 @@ def test_on_a_keyed_server_every_thread_key_maps_through_the_key():
         step = next(flow)
         assert (step.method, step.args) == ("runs.list", (tid,))
     assert next(flows.restart_redelivery("chat")).args[0] == delivery_namespace(tid)
+    consolidation = validate_thread_id("memory-reflect:consolidate:memories", api_key="K" * 16)
+    assert next(flows.consolidate(None, None)).args[0] == consolidation
 
 
 def test_send_records_when_the_run_falls_due():
@@ -784,8 +790,9 @@ def test_history_reads_every_page_newest_first_and_one_memory_with_a_key():
     for bad in ("", 3):
         with pytest.raises(InvalidPayloadError, match="key"):
             s.flows.history(bad, None, 5)  # type: ignore[arg-type]
-    with pytest.raises(InvalidPayloadError, match="limit"):
-        s.flows.history(None, None, 0)
+    for bad_limit in (0, True, "5"):
+        with pytest.raises(InvalidPayloadError, match="limit: expected a whole number >= 1"):
+            s.flows.history(None, None, bad_limit)  # type: ignore[arg-type]
 
 
 def test_undo_brings_the_value_before_back_and_records_itself():
@@ -825,8 +832,13 @@ def test_undoing_a_creation_deletes_and_a_missing_change_is_named():
             (Call("store.put_item", (HISTORY, key, entry), {"index": False, "ttl": None}), None),
         ],
     )
-    with pytest.raises(HistoryNotFoundError, match="no change 'gone'"):
-        play(s.flows.undo("gone", None), [(Call("store.get_item", (HISTORY, "gone")), GONE)])
+    alices = Call("store.get_item", (("reflection_history", "memories", "alice"), "gone"))
+    with pytest.raises(HistoryNotFoundError) as info:
+        play(s.flows.undo("gone", ["memories", "alice"]), [(alices, GONE)])
+    assert str(info.value) == (
+        "undo: no change 'gone' in the history of memories/alice "
+        "(see history(); entries expire after MEMORY_HISTORY_DAYS)"
+    )
     with pytest.raises(InvalidPayloadError, match="change_id"):
         s.flows.undo("", None)
 
@@ -844,6 +856,19 @@ def test_a_delete_of_what_is_not_there_writes_only_the_history():
     )  # fmt: skip
 
 
+def test_history_kept_under_a_minute_is_still_kept_a_minute():
+    entry = records.history_entry(("m",), "k", None, None, NOW)
+    key = records.history_key("k", NOW)
+    play(
+        Flows.change_memory(("m",), "k", None, NOW, 0.0001),  # 8.6 s: the TTL is whole minutes
+        [
+            (Call("store.get_item", (("m",), "k")), None),
+            (Call("store.put_item", (("reflection_history", "m"), key, entry),
+                  {"index": False, "ttl": 1}), None),
+        ],
+    )  # fmt: skip
+
+
 def test_the_server_says_how_long_it_keeps_history():
     s = Setup()
     s.flows.features.known = False
@@ -851,7 +876,73 @@ def test_the_server_says_how_long_it_keeps_history():
     found = play(s.flows.server_features(), [(meta, {**META, "history": {"days": 7}})])
     assert found.history_days == 7
     plain = play(ServerFeatures.ask(RetryPolicy(max_attempts=1)), [(meta, GONE)])
-    assert plain.history_days == records.DEFAULT_HISTORY_DAYS
+    assert plain == ServerFeatures(known=True, history_days=records.DEFAULT_HISTORY_DAYS)
+
+
+# --------------------------------------------------------------- consolidation
+
+
+def _consolidation(thread_key: str, namespace: list[str], **configurable: Any) -> Call:
+    """The one run a consolidation waits for, on the thread ``thread_key`` names."""
+    return Call(
+        "runs.wait",
+        (validate_thread_id(thread_key), "memory_manager"),
+        {
+            "input": {"messages": [], "consolidate": True},
+            "config": {"configurable": {"namespace": namespace, **configurable}},
+            "multitask_strategy": "reject",  # one consolidation of a namespace at once
+            "if_not_exists": "create",
+            "raise_error": False,  # a refusal is the run's output
+        },
+    )
+
+
+def test_consolidation_waits_for_a_run_on_the_namespaces_own_thread_and_returns_the_retired():
+    s = Setup()
+    run = _consolidation("memory-reflect:consolidate:memories", ["memories"])
+    changes = {"created": [], "updated": ["memories/a"], "deleted": ["memories/b", "memories/c"]}
+    got = play(s.flows.consolidate(None, None), [(run, {"changes": changes})])
+    assert got == ["memories/b", "memories/c"]
+    for answer in ({"changes": {"deleted": []}}, {}, None):  # nothing retired
+        assert play(s.flows.consolidate(None, None), [(run, answer)]) == []
+
+
+def test_consolidation_of_another_namespace_sends_its_bound_when_given():
+    s = Setup()
+    for bound in (3, 0):  # 0: no bound
+        run = _consolidation(
+            "memory-reflect:consolidate:notes/alice", ["notes", "alice"], max_memories=bound
+        )
+        assert play(s.flows.consolidate(["notes", "alice"], bound), [(run, {})]) == []
+
+
+def test_a_refused_consolidation_says_why():
+    s = Setup()
+    run = _consolidation("memory-reflect:consolidate:notes/alice", ["notes", "alice"])
+    flow = s.flows.consolidate(["notes", "alice"], None)
+    refusal = {"error": "ConsolidationRefusedError", "message": "2 submissions wait in an inbox"}
+    with pytest.raises(ConsolidationError) as info:
+        play(flow, [(run, {"__error__": refusal})])
+    assert str(info.value) == "2 submissions wait in an inbox"
+    with pytest.raises(ConsolidationError) as info:
+        play(s.flows.consolidate(["notes", "alice"], None), [(run, ServerSays(409))])
+    assert str(info.value) == "consolidate notes/alice: one is running already"
+    assert isinstance(info.value.__cause__, ServerSays)
+    for failure in (ServerSays(500), httpx.ConnectError("refused")):  # others: raised as they are
+        with pytest.raises(type(failure)):
+            play(s.flows.consolidate(["notes", "alice"], None), [(run, failure)])
+
+
+def test_consolidate_refuses_a_bad_bound_or_namespace_before_any_request():
+    s = Setup()
+    for bad in (-1, True, 2.5, "3"):
+        with pytest.raises(InvalidPayloadError) as info:
+            s.flows.consolidate(None, bad)  # type: ignore[arg-type]
+        assert str(info.value) == (
+            f"max_memories: expected a whole number >= 0 (0: no bound), got {bad!r}"
+        )
+    with pytest.raises(InvalidPayloadError, match=r"namespace\[0\]"):
+        s.flows.consolidate(["a.b"], None)
 
 
 # --------------------------------------------------------------------- erasure
@@ -877,12 +968,60 @@ def _erasing_read(ns: tuple[str, ...]) -> Call:
     return Call("store.search_items", (ns,), options)
 
 
+def test_erase_names_what_is_missing_or_malformed_before_any_request():
+    with pytest.raises(InvalidPayloadError) as info:
+        _flows.erase(None, [], "memory_manager")
+    assert str(info.value) == "forget: name a --user or at least one --namespace"
+    with pytest.raises(InvalidPayloadError) as info:
+        _flows.erase("carol", [["notes"], ["a.b"]], "memory_manager")
+    assert str(info.value) == "--namespace[0]: label 'a.b' must not contain '.'"
+
+
 def test_a_keyed_key_erases_only_its_own_identity():
     with pytest.raises(InvalidPayloadError, match="this API key is 'alice'"):
         play(_flows.erase("bob", [], "memory_manager"),
              [(WHOAMI, {"identity": "alice", "prefix": ["alice"]})])  # fmt: skip
-    with pytest.raises(InvalidPayloadError, match="--user or at least one --namespace"):
-        _flows.erase(None, [], "memory_manager")
+
+
+def test_a_keyed_identity_erases_every_namespace_and_thread_it_owns():
+    mine, history = ("memories", "alice"), ("reflection_history", "memories", "alice")
+    inbox1, receipts1, delivery1 = records.thread_records("t1")
+    inbox2, receipts2, delivery2 = records.thread_records("t2")
+    # The server prefixes what the key reads and writes with its identity.
+    listed = [["alice", *mine], ["alice", *history], ["alice", *inbox1]]
+    script = [
+        (WHOAMI, {"identity": "alice", "prefix": ["alice"]}),
+        (NAMESPACES, {"namespaces": listed}),
+        (THREADS, [{"thread_id": "t1"}, {"thread_id": "t2"}]),  # all its own: all go
+        # t1: its pending run rolled back first, then its records, then the thread
+        (_runs("t1", "running"), []),
+        (_runs("t1", "pending"), [{"run_id": "r1"}]),
+        (Call("runs.cancel", ("t1", "r1"), {"action": "rollback"}), None),
+        (_read(inbox1), {"items": [{"key": "e1"}, {"key": "e2"}]}),
+        (Call("store.delete_item", (inbox1, "e1")), None),
+        (Call("store.delete_item", (inbox1, "e2")), None),
+        (_read(receipts1), {"items": []}),
+        (_read(delivery1), {"items": []}),
+        (Call("threads.delete", ("t1",)), None),
+        # t2: its run finished before the cancel came
+        (_runs("t2", "running"), [{"run_id": "r2"}]),
+        (_runs("t2", "pending"), []),
+        (Call("runs.cancel", ("t2", "r2"), {"action": "rollback"}), GONE),
+        (_read(inbox2), {"items": []}),
+        (_read(receipts2), {"items": [{"key": "s1"}]}),
+        (Call("store.delete_item", (receipts2, "s1")), None),
+        (_read(delivery2), {"items": []}),
+        (Call("threads.delete", ("t2",)), None),
+        # then every namespace, by the name the key uses for it
+        (_erasing_read(mine), {"items": [{"key": "m1", "namespace": ["alice", *mine]}]}),
+        (Call("store.delete_item", (mine, "m1")), None),
+        (_erasing_read(history), {"items": [{"key": "m1@1", "namespace": ["alice", *history]}]}),
+        (Call("store.delete_item", (history, "m1@1")), None),
+        (_erasing_read(inbox1), {"items": []}),  # emptied with its thread
+    ]
+    erased = play(_flows.erase("alice", [], "memory_manager"), script)
+    assert (erased.namespaces, erased.threads) == ([mine, history, inbox1], ["t1", "t2"])
+    assert erased.items == 2 + 1 + 2  # t1's inbox, t2's receipt, the memory and its history
 
 
 def test_an_open_server_erases_a_labels_namespaces_and_the_threads_that_fed_them():
@@ -921,3 +1060,55 @@ def test_an_open_server_erases_a_labels_namespaces_and_the_threads_that_fed_them
     erased = play(_flows.erase("carol", [], "memory_manager"), script)
     assert erased.namespaces == [mine, history, uses]
     assert (erased.threads, erased.items) == (["t1"], 4)
+
+
+def test_an_open_server_erases_a_thread_whose_inbox_waits_for_the_namespace():
+    """... and reads only the inboxes the namespace listing names."""
+    mine = ("memories", "carol")
+    # A namespace per conversation names a thread (t3) without being its inbox.
+    listed = [list(mine), ["memories", "t3"], ["reflection_inbox", "t1"],
+              ["reflection_inbox", "t2"]]  # fmt: skip
+    inbox1, receipts1, delivery1 = records.thread_records("t1")
+    waiting = [{"key": "e1", "value": {"namespace": ["memories", "dave"]}},
+               {"key": "e2", "value": {"namespace": list(mine)}}]  # fmt: skip
+    # t2's inbox: an entry for dave, and one with no namespace
+    others = [{"key": "e3", "value": {"namespace": ["memories", "dave"]}},
+              {"key": "e4", "value": {}}]  # fmt: skip
+    script = [
+        (WHOAMI, GONE),
+        (NAMESPACES, {"namespaces": listed}),
+        (THREADS, [{"thread_id": t, "values": {}} for t in ("t1", "t2", "t3")]),
+        (_read(inbox1), {"items": waiting}),  # one entry for carol: t1 goes
+        (_runs("t1", "running"), []),
+        (_runs("t1", "pending"), []),
+        (_read(inbox1), {"items": waiting}),
+        (Call("store.delete_item", (inbox1, "e1")), None),
+        (Call("store.delete_item", (inbox1, "e2")), None),
+        (_read(receipts1), {"items": []}),
+        (_read(delivery1), {"items": []}),
+        (Call("threads.delete", ("t1",)), None),
+        (_read(records.inbox_namespace("t2")), {"items": others}),
+        (_erasing_read(mine), {"items": []}),
+    ]
+    erased = play(_flows.erase("carol", [], "memory_manager"), script)
+    assert (erased.namespaces, erased.threads, erased.items) == ([mine], ["t1"], 2)
+
+
+def test_named_namespaces_go_with_those_below_them_and_their_history_but_no_threads_records():
+    notes, below, history = ("notes",), ("notes", "x"), ("reflection_history", "notes")
+    listed = [list(notes), list(below), list(history), ["memories", "notes"],
+              ["reflection_inbox", "t1"]]  # fmt: skip
+    t1 = {"thread_id": "t1", "values": {"namespaces": [["memories", "dave"]]}}
+    script = [
+        (WHOAMI, GONE),
+        (NAMESPACES, {"namespaces": listed}),
+        (THREADS, [t1]),
+        (_read(records.inbox_namespace("t1")), {"items": []}),  # fed nothing named: stays
+        (_erasing_read(notes), {"items": [{"key": "n1", "namespace": list(notes)}]}),
+        (Call("store.delete_item", (notes, "n1")), None),
+        (_erasing_read(below), {"items": []}),
+        (_erasing_read(history), {"items": []}),
+    ]
+    # Naming the inboxes' namespace deletes no inbox: a thread's records go with the thread.
+    erased = play(_flows.erase(None, [["notes"], ["reflection_inbox"]], "memory_manager"), script)
+    assert (erased.namespaces, erased.threads, erased.items) == ([notes, below, history], [], 1)
