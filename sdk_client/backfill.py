@@ -1,10 +1,17 @@
-"""Backfill: the conversations an agent already had, from a JSON Lines file, into memories.
+"""Backfill: the conversations an agent already had into memories.
 
-``memory-reflect backfill FILE.jsonl`` is this module, in three parts:
+``memory-reflect backfill`` is this module, in three parts:
 
-* **read** (:func:`read_conversations`): one conversation a line, ``{"thread_id",
-  "user_id", "messages", "namespace"?}``, each checked as a submission is; a line that
-  is not is kept aside with its number (:class:`BadLine`), never fatal for the rest.
+* **read**, one reader per source, each giving conversations and the bad input it set
+  aside (:class:`BadLine`, never fatal for the rest):
+
+  - a JSON Lines file (:func:`read_conversations`): one conversation a line,
+    ``{"thread_id", "user_id", "messages", "namespace"?}``, each checked as a
+    submission is; a bad line is kept with its number;
+  - the threads of a LangGraph deployment (:func:`search_threads`, then
+    :func:`read_threads`): a graph's threads, their messages from the state's
+    ``values["messages"]``, their user from a metadata key the caller names; a bad
+    thread is kept with its id.
 * **plan** (:class:`Plan`): what is left to do once the conversations the server's
   record says are done are set aside; the runs, users and (LLM path) tokens it takes.
   No I/O: ``--dry-run`` prints it.
@@ -19,7 +26,8 @@ second run of the same file creates no run at all; one that was in flight when t
 process died has no record and is sent again, and its messages' stable ids (the
 contract's) make the graph skip what a run already processed, so nothing is extracted
 twice. The record lives on the server, keyed by the file's content hash
-(:func:`backfill_id`), so another machine with the same file resumes it.
+(:func:`backfill_id`) or by the source deployment and graph (:func:`server_backfill_id`),
+so another machine with the same source resumes it.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ import httpx
 from langgraph_sdk.client import SyncLangGraphClient
 
 from sdk_client._flows import Flows
-from sdk_client._sansio import run_sync
+from sdk_client._sansio import Call, Flow, run_sync
 from sdk_client.contract import (
     Message,
     namespace_placeholders,
@@ -55,10 +63,12 @@ from sdk_client.errors import (
 from sdk_client.executor import ReflectionExecutor
 from sdk_client.records import (
     BACKFILL_SUMMARY_KEY,
+    RUNS_PAGE,
     backfill_conversation,
     backfill_done_keys,
     backfill_namespace,
     backfill_summary,
+    paged,
 )
 from sdk_client.types import SubmissionResult
 
@@ -81,6 +91,10 @@ __all__ = [
     "conversation_key",
     "parse_line",
     "read_conversations",
+    "read_threads",
+    "search_threads",
+    "server_backfill_id",
+    "thread_conversation",
 ]
 
 DEFAULT_TEMPLATE = ("memories", "{user_id}")
@@ -112,9 +126,10 @@ COMPLETION_TOKENS_PER_USER_MESSAGE = 30
 
 @dataclass(frozen=True)
 class Conversation:
-    """One line of the file, checked: what it submits, where, and its record's key."""
+    """One conversation (a file's line, a server's thread), checked: what it submits, where."""
 
     line: int
+    """Its line in the file; a server's thread: its position in the listing (1-based)."""
     thread: str
     """The conversation key (``thread_id`` as the file gives it; the executor maps it)."""
     user_id: str | None
@@ -122,6 +137,15 @@ class Conversation:
     messages: tuple[Message, ...]
     key: str
     """Its record's key: :func:`conversation_key`."""
+    origin: str | None = None
+    """The source thread's id when it was read from a server (None: a file's line)."""
+
+    @property
+    def where(self) -> str:
+        """Where it came from, for a failure's report: its line and key, or its thread."""
+        if self.origin is None:
+            return f"line {self.line} (thread {self.thread})"
+        return f"thread {self.origin}"
 
     @property
     def user(self) -> str:
@@ -149,10 +173,17 @@ class Conversation:
 
 @dataclass(frozen=True)
 class BadLine:
-    """A line that is not a conversation we can submit, and why (the field it names)."""
+    """A line (or a server's thread) that is not a conversation we can submit, and why."""
 
     line: int
     error: str
+    thread: str | None = None
+    """The source thread's id when it was read from a server (``line``: its position)."""
+
+    @property
+    def where(self) -> str:
+        """``line 3``, or ``thread <id>``."""
+        return f"line {self.line}" if self.thread is None else f"thread {self.thread}"
 
 
 def backfill_id(content: bytes) -> str:
@@ -239,6 +270,117 @@ def read_conversations(
     return good, bad
 
 
+# ------------------------------------------------------------- read: a server
+
+
+def server_backfill_id(url: str, graph: str) -> str:
+    """The backfill of a deployment's graph: a hash of the server's URL and the graph.
+
+    Not of the threads' ids and checkpoints, as a file's is of its content: what a
+    thread holds is already in its conversation's key (its messages' ids, see
+    :func:`conversation_key`). Keyed by the source alone, the record outlives changes
+    to the threads, so a thread that gained messages gets a new key and is sent again
+    while every unchanged thread stays done; a digest of every checkpoint would start
+    a fresh record whenever any thread moved, and send every thread again (no memory
+    twice, the ids see to that, but a run per thread for nothing).
+    """
+    text = json.dumps(["server", url.rstrip("/"), graph])
+    return "bf-" + hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def search_threads(graph: str, page: int = RUNS_PAGE) -> Flow[list[dict[str, Any]]]:
+    """Every thread of ``graph`` (the server's ``graph_id`` metadata), oldest first, paged.
+
+    Oldest first so that a thread created while this reads lands on the last page
+    rather than shifting the pages already read (offset paging).
+    """
+    found: list[dict[str, Any]] = yield from paged(
+        lambda limit, offset: Call(
+            "threads.search",
+            (),
+            {
+                "metadata": {"graph_id": graph},
+                "limit": limit,
+                "offset": offset,
+                "sort_by": "created_at",
+                "sort_order": "asc",
+            },
+        ),
+        page,
+    )
+    return found
+
+
+def thread_conversation(
+    thread: Mapping[str, Any],
+    position: int,
+    *,
+    graph: str,
+    user_key: str,
+    template: Sequence[str] = DEFAULT_TEMPLATE,
+) -> Conversation:
+    """A deployment's thread (as ``threads.search`` gives it) as a :class:`Conversation`.
+
+    Its messages are its state's ``values["messages"]`` (LangChain message dicts,
+    ``type``/``content``/``id``, or OpenAI ``role``/``content``), checked as a
+    submission is; its user is ``metadata[user_key]``, which fills ``{user_id}`` in
+    ``template`` (``{thread_id}``: the thread's id).
+
+    Its conversation key is ``<graph>/<thread id>``, not the thread id itself: a UUID
+    key is used as the target's thread id as is, so a backfill into the same
+    deployment would run on the agent's own thread; this key maps to a thread of its
+    own, the same one on every run.
+
+    Raises:
+        InvalidPayloadError: no user under ``user_key``, no messages, or a malformed one.
+    """
+    thread_id = str(thread.get("thread_id") or "")
+    if not thread_id:
+        raise InvalidPayloadError("thread_id: missing from the server's answer")
+    metadata = thread.get("metadata") or {}
+    user = metadata.get(user_key) if isinstance(metadata, Mapping) else None
+    if not isinstance(user, str) or not user.strip():
+        found = "missing" if user is None else f"not a non-empty string ({user!r})"
+        raise InvalidPayloadError(f"metadata.{user_key}: {found}; whose thread it is is unknown")
+    values = thread.get("values")
+    if not isinstance(values, Mapping) or not values.get("messages"):
+        raise InvalidPayloadError("values.messages: the thread's state holds no messages")
+    messages = normalize_payload(values, "values")
+    namespace = _namespace(None, template, {"user_id": user, "thread_id": thread_id})
+    key = f"{graph}/{thread_id}"
+    return Conversation(
+        line=position,
+        thread=key,
+        user_id=user,
+        namespace=namespace,
+        messages=tuple(messages),
+        key=conversation_key(key, namespace, [m["id"] for m in messages]),
+        origin=thread_id,
+    )
+
+
+def read_threads(
+    threads: Iterable[Mapping[str, Any]],
+    *,
+    graph: str,
+    user_key: str,
+    template: Sequence[str] = DEFAULT_TEMPLATE,
+) -> tuple[list[Conversation], list[BadLine]]:
+    """Every thread: the conversations, and the threads that are not (with their ids)."""
+    good: list[Conversation] = []
+    bad: list[BadLine] = []
+    for position, thread in enumerate(threads, start=1):
+        try:
+            good.append(
+                thread_conversation(
+                    thread, position, graph=graph, user_key=user_key, template=template
+                )
+            )
+        except InvalidPayloadError as err:
+            bad.append(BadLine(position, str(err), thread=str(thread.get("thread_id") or "?")))
+    return good, bad
+
+
 # ------------------------------------------------------------------------ plan
 
 
@@ -281,7 +423,7 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a backfill of a file does, given what its record says is done."""
+    """What a backfill of a source does, given what its record says is done."""
 
     conversations: Sequence[Conversation]
     bad: Sequence[BadLine] = ()
@@ -290,20 +432,22 @@ class Plan:
     max_chars: int = MAX_CHUNK_CHARS
     limit: int | None = None
     """Conversations to do in this run at most (the rest are left for the next)."""
+    unit: str = "line"
+    """What the source is made of, for the reports: ``line`` (a file) or ``thread`` (a server)."""
 
     @property
     def distinct(self) -> int:
-        """Conversations in the file, a repeated one once."""
+        """Conversations in the source, a repeated one once."""
         return len({c.key for c in self.conversations})
 
     @property
     def done_before(self) -> int:
-        """Conversations of the file the record says are done."""
+        """Conversations of the source the record says are done."""
         return len({c.key for c in self.conversations} & self.done)
 
     @property
     def pending(self) -> list[Conversation]:
-        """Conversations not done yet, in file order; a repeated one once."""
+        """Conversations not done yet, in the source's order; a repeated one once."""
         seen = set(self.done)
         pending = []
         for conv in self.conversations:

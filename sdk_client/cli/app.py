@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import IO, Any, NoReturn
 
 import click
@@ -39,6 +39,9 @@ from sdk_client.backfill import (
     Tally,
     backfill_id,
     read_conversations,
+    read_threads,
+    search_threads,
+    server_backfill_id,
 )
 from sdk_client.cli import render
 from sdk_client.cli.backfill import ProgressDisplay, plan_lines, summary_lines
@@ -737,10 +740,26 @@ def _extraction(client: SyncLangGraphClient) -> str | None:
 
 
 @cli.command()
-@click.argument("file", type=click.File("rb"))
+@click.argument("file", type=click.File("rb"), required=False)
+@click.option(
+    "--from-server", "from_server", metavar="URL", default=None,
+    help="Read the conversations from this LangGraph server's threads instead of a FILE.",
+)  # fmt: skip
+@click.option(
+    "--graph", "source_graph", metavar="NAME", default=None,
+    help="With --from-server: the graph whose threads are read (e.g. the agent's).",
+)  # fmt: skip
+@click.option(
+    "--user-key", metavar="METADATA_KEY", default=None,
+    help="With --from-server: the thread metadata key that holds the user id.",
+)  # fmt: skip
+@click.option(
+    "--from-api-key", envvar=list(API_KEY_VARS), default=None,
+    help="With --from-server: its API key (default: the env variables --api-key reads).",
+)  # fmt: skip
 @click.option(
     "-n", "--namespace", default="/".join(DEFAULT_TEMPLATE), show_default=True,
-    help="Where a line without 'namespace' goes; {user_id} is filled from the line.",
+    help="Where a conversation without 'namespace' goes; {user_id} is filled from it.",
 )  # fmt: skip
 @click.option(
     "--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
@@ -766,7 +785,11 @@ def _extraction(client: SyncLangGraphClient) -> str | None:
     help="Progress lines, or a progress bar. Default: a bar on a terminal.",
 )  # fmt: skip
 def backfill(
-    file: IO[bytes],
+    file: IO[bytes] | None,
+    from_server: str | None,
+    source_graph: str | None,
+    user_key: str | None,
+    from_api_key: str | None,
     namespace: str,
     concurrency: int,
     dry_run: bool,
@@ -777,28 +800,97 @@ def backfill(
     price_per_1k_completion: float | None,
     plain: bool | None,
 ) -> None:
-    """Turn past conversations (JSON Lines FILE) into memories; resumable, run it again freely.
+    """Turn past conversations into memories; resumable, run it again freely.
 
-    One conversation a line: {"thread_id": ..., "user_id": ..., "messages": [{"role":
-    ..., "content": ..., "id": ...}, ...]} (id optional; "namespace" optional, else
-    --namespace filled from user_id). A bad line is reported with its number and
-    skipped. What is done is recorded on the server, keyed by the file's content: run
-    again after an interruption it does the rest, run again after it finished it
-    creates nothing. Exit 2 if a line was skipped, 6 if a run failed, 5 if one timed
-    out, 130 when interrupted.
+    From a JSON Lines FILE, one conversation a line: {"thread_id": ..., "user_id": ...,
+    "messages": [{"role": ..., "content": ..., "id": ...}, ...]} (id optional;
+    "namespace" optional, else --namespace filled from user_id). Or from a LangGraph
+    deployment (--from-server URL --graph NAME --user-key KEY): each thread of the
+    graph is a conversation, its messages those of its state, its user the thread's
+    metadata KEY. A bad line (a thread without the key or messages) is reported and
+    skipped. What is done is recorded on the server: run again after an interruption
+    it does the rest, run again after it finished it creates nothing (a thread that
+    gained messages is sent again). Exit 2 if a line or thread was skipped, 6 if a run
+    failed, 5 if one timed out, 130 when interrupted.
     """
     settings = _settings()
-    content = file.read()
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise _BadInputError(f"{file.name}: not UTF-8 text ({err})") from None
     template = parse_namespace(namespace)
-    conversations, bad = read_conversations(text.splitlines(), template)
+    server_only = {"--graph": source_graph, "--user-key": user_key}
+    if from_server is None:
+        if file is None:
+            raise _BadInputError("backfill: give a FILE, or --from-server URL --graph --user-key")
+        given = [name for name, value in server_only.items() if value is not None]
+        if given:
+            raise _BadInputError(f"backfill: {given[0]} goes with --from-server, not a FILE")
+        content = file.read()
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise _BadInputError(f"{file.name}: not UTF-8 text ({err})") from None
+        conversations, bad = read_conversations(text.splitlines(), template)
+        source, backfill_key, unit = file.name, backfill_id(content), "line"
+    else:
+        if file is not None:
+            raise _BadInputError("backfill: a FILE or --from-server, not both")
+        missing = [name for name, value in server_only.items() if not value]
+        if missing:
+            raise _BadInputError(f"backfill --from-server: {missing[0]} is required")
+        assert source_graph is not None and user_key is not None  # checked just above
+        url = from_server.rstrip("/")
+        threads = _source_threads(url, from_api_key or None, source_graph)
+        conversations, bad = read_threads(
+            threads, graph=source_graph, user_key=user_key, template=template
+        )
+        source = f"graph {source_graph} on {url}"
+        backfill_key, unit = server_backfill_id(url, source_graph), "thread"
+    _run_backfill(
+        settings,
+        source,
+        backfill_key,
+        Plan(conversations, bad, max_messages=max_messages, limit=limit, unit=unit),
+        concurrency=concurrency,
+        dry_run=dry_run,
+        timeout=timeout,
+        prices=(price_per_1k_prompt, price_per_1k_completion),
+        plain=plain,
+    )
+
+
+def _source_threads(url: str, api_key: str | None, graph: str) -> list[dict[str, Any]]:
+    """Every thread of ``graph`` on the source server (paged), with their state's values."""
+    http = HttpSettings(
+        url, api_key, timeout=httpx.Timeout(30.0, connect=5.0), user_agent="memory-reflect-cli"
+    ).http()
+    try:
+        return run_sync(search_threads(graph), SyncLangGraphClient(http))
+    except httpx.TransportError as err:
+        # Named here: the group's handler would name the target server's URL.
+        raise ServerUnreachableError(url, err) from err
+    finally:
+        http.close()
+
+
+def _run_backfill(
+    settings: Settings,
+    source: str,
+    backfill_key: str,
+    read: Plan,
+    *,
+    concurrency: int,
+    dry_run: bool,
+    timeout: float,
+    prices: tuple[float | None, float | None],
+    plain: bool | None,
+) -> None:
+    """Plan and run a backfill of what a reader gave (``read``: its conversations, no record yet).
+
+    One path for every source: the record, the plan, the dry run, the progress and the
+    exit code do not depend on where the conversations came from.
+    """
     client = settings.client()
     runner = Backfill(
         client,
-        backfill_id(content),
+        backfill_key,
         graph=settings.graph,
         url=settings.url,
         api_key=settings.api_key,
@@ -806,15 +898,15 @@ def backfill(
         timeout=timeout,
         poll_interval=0.1,
     )
-    plan = Plan(conversations, bad, runner.done_keys(), max_messages=max_messages, limit=limit)
+    plan = replace(read, done=runner.done_keys())
     head = plan_lines(
-        file.name,
+        source,
         runner.id,
         plan,
         extraction=_extraction(client),
         concurrency=concurrency,
-        price_prompt=price_per_1k_prompt,
-        price_completion=price_per_1k_completion,
+        price_prompt=prices[0],
+        price_completion=prices[1],
         list_bad=dry_run,
     )
     for line in head:
@@ -826,10 +918,10 @@ def backfill(
         return
     started = time.monotonic()
     display = ProgressDisplay(plan, live=sys.stdout.isatty() if plain is None else not plain)
-    runner.write_summary(file.name, plan, Tally())
+    runner.write_summary(source, plan, Tally())
     with display.shown():
         outcome = runner.run(plan, on_change=display.update)
-    runner.write_summary(file.name, plan, outcome.tally)
+    runner.write_summary(source, plan, outcome.tally)
     for line in summary_lines(plan, outcome, time.monotonic() - started):
         click.echo(line)
     if outcome.interrupted:

@@ -63,9 +63,10 @@ def plan_lines(
     shown = ", ".join(users[:_USERS_SHOWN]) + (", …" if len(users) > _USERS_SHOWN else "")
     user_messages = sum(1 for c in todo for m in c.messages if m["role"] == "user")
     later = f", {plan.later:,} left for a later run (--limit)" if plan.later else ""
+    within = "in the file" if plan.unit == "line" else f"in the {plan.unit}s"
     lines = [
         f"backfill {backfill} of {source}",
-        f"  conversations  {plan.distinct:,} in the file: {plan.done_before:,} done before, "
+        f"  conversations  {plan.distinct:,} {within}: {plan.done_before:,} done before, "
         f"{len(todo):,} to do{later}",
         f"  messages       {plan.messages:,} to do ({user_messages:,} from users)",
         f"  users          {len(users):,}" + (f" ({shown})" if users else ""),
@@ -75,8 +76,9 @@ def plan_lines(
     ]  # fmt: skip
     lines += _estimate_lines(plan, extraction, price_prompt, price_completion)
     if plan.bad:
-        lines.append(f"  bad lines      {len(plan.bad):,}, skipped" + (":" if list_bad else ""))
-        lines += [f"    line {b.line}: {b.error}" for b in plan.bad if list_bad]
+        label = f"bad {plan.unit}s".ljust(14)
+        lines.append(f"  {label} {len(plan.bad):,}, skipped" + (":" if list_bad else ""))
+        lines += [f"    {b.where}: {b.error}" for b in plan.bad if list_bad]
     return lines
 
 
@@ -126,13 +128,12 @@ def summary_lines(plan: Plan, outcome: Outcome, elapsed: float) -> list[str]:
         f"({_n(tally.messages, 'message')}, {_n(tally.runs, 'run')}, memories "
         f"+{tally.created} ~{tally.updated}, tokens {tally.prompt_tokens:,} → "
         f"{tally.completion_tokens:,}), {tally.failed:,} failed, "
-        f"{plan.done_before:,} done before, {len(plan.bad):,} bad "
-        f"{'line' if len(plan.bad) == 1 else 'lines'} skipped",
+        f"{plan.done_before:,} done before, {_n(len(plan.bad), 'bad ' + plan.unit)} skipped",
     ]
     for conv, why in tally.failures:
-        lines.append(f"  failed: line {conv.line} (thread {conv.thread}): {why}")
+        lines.append(f"  failed: {conv.where}: {why}")
     for bad in plan.bad:
-        lines.append(f"  skipped: line {bad.line}: {bad.error}")
+        lines.append(f"  skipped: {bad.where}: {bad.error}")
     left = len(plan.todo) - tally.conversations + plan.later
     if left > 0:
         lines.append(f"{_n(left, 'conversation')} left: run the same command again to resume")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -18,6 +19,10 @@ from sdk_client.backfill import (
     conversation_key,
     parse_line,
     read_conversations,
+    read_threads,
+    search_threads,
+    server_backfill_id,
+    thread_conversation,
 )
 from sdk_client.cli.backfill import plan_lines, progress_line, summary_lines
 from sdk_client.contract import message_id
@@ -224,3 +229,125 @@ def test_progress_and_summary_lines_count_runs_once_and_say_how_to_resume():
         in lines
     )
     assert lines[-1] == "2 conversations left: run the same command again to resume"
+
+
+# ------------------------------------------------------- a server's threads
+
+
+def thread(
+    thread_id: str = "8f0c6f0e-0000-4000-8000-000000000001",
+    metadata: dict | None = None,
+    messages: list | None = None,
+) -> dict:
+    """A thread as ``threads.search`` answers: LangChain message dicts in its values."""
+    return {
+        "thread_id": thread_id,
+        "metadata": {"graph_id": "agent", "user": "alice"} if metadata is None else metadata,
+        "values": {
+            "messages": [
+                {"type": "human", "content": "I live in Porto.", "id": "m-1"},
+                {"type": "ai", "content": "Nice!", "id": "m-2", "tool_calls": []},
+            ]
+            if messages is None
+            else messages
+        },
+    }
+
+
+def test_a_thread_is_a_conversation_of_its_metadata_user_with_its_messages_ids():
+    tid = "8f0c6f0e-0000-4000-8000-000000000001"
+    conv = thread_conversation(thread(tid), 2, graph="agent", user_key="user")
+    assert (conv.user, conv.namespace, conv.origin, conv.line) == (
+        "alice",
+        ("memories", "alice"),
+        tid,
+        2,
+    )
+    # Its own conversation key, never the source thread's UUID (which the target would reuse).
+    assert conv.thread == f"agent/{tid}"
+    assert [(m["id"], m["role"], m["content"]) for m in conv.messages] == [
+        ("m-1", "user", "I live in Porto."),
+        ("m-2", "assistant", "Nice!"),
+    ]
+    assert conv.key == conversation_key(conv.thread, conv.namespace, ["m-1", "m-2"])
+    assert conv.where == f"thread {tid}"
+
+
+def test_openai_messages_get_stable_ids_and_the_template_takes_the_thread_id():
+    openai = [{"role": "user", "content": "I work at a bakery."}]
+    conv = thread_conversation(
+        thread("t-9", messages=openai),
+        1,
+        graph="agent",
+        user_key="user",
+        template=("memories", "{user_id}", "{thread_id}"),
+    )
+    assert conv.namespace == ("memories", "alice", "t-9")
+    assert conv.messages[0]["id"] == message_id("user", "I work at a bakery.")
+
+
+def test_a_thread_that_gained_messages_is_a_new_conversation_and_an_unchanged_one_is_not():
+    before = thread_conversation(thread(), 1, graph="agent", user_key="user")
+    same = thread_conversation(thread(), 7, graph="agent", user_key="user")
+    grown = thread(messages=[*thread()["values"]["messages"], {"type": "human", "content": "Hi"}])
+    after = thread_conversation(grown, 1, graph="agent", user_key="user")
+    assert same.key == before.key, "its position in the listing is not part of it"
+    assert after.key != before.key
+    assert [m["id"] for m in after.messages][:2] == ["m-1", "m-2"]
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        (thread(metadata={"graph_id": "agent"}), "metadata.user: missing"),
+        (thread(metadata={"user": 7}), "metadata.user: not a non-empty string (7)"),
+        (thread(messages=[]), "values.messages: the thread's state holds no messages"),
+        ({"thread_id": "t", "metadata": {"user": "a"}, "values": []}, "holds no messages"),
+        (thread(messages=[{"type": "robot", "content": "x"}]), "unknown role 'robot'"),
+    ],
+)
+def test_a_thread_without_its_user_or_messages_is_refused_naming_why(source, error):
+    with pytest.raises(InvalidPayloadError, match=re.escape(error)):
+        thread_conversation(source, 1, graph="agent", user_key="user")
+
+
+def test_reading_threads_keeps_the_good_and_reports_the_bad_by_thread_id():
+    threads = [thread("t-1"), thread("t-2", metadata={}), thread("t-3")]
+    good, bad = read_threads(threads, graph="agent", user_key="user")
+    assert [c.origin for c in good] == ["t-1", "t-3"]
+    assert [(b.where, b.line) for b in bad] == [("thread t-2", 2)]
+    plan = Plan(good, bad, unit="thread")
+    lines = plan_lines("graph agent on http://h", "bf-2", plan, extraction="offline", concurrency=2)
+    assert "2 in the threads: 0 done before, 2 to do" in lines[1]
+    assert lines[-2:] == [
+        "  bad threads    1, skipped:",
+        "    thread t-2: metadata.user: missing; whose thread it is is unknown",
+    ]
+    summary = summary_lines(plan, Outcome(Tally()), 1.0)
+    assert summary[0].endswith("0 done before, 1 bad thread skipped")
+    assert "  skipped: thread t-2: metadata.user: missing; whose thread it is is unknown" in summary
+
+
+def test_the_server_backfill_id_is_the_source_not_its_threads():
+    assert server_backfill_id("http://h:1/", "agent") == server_backfill_id("http://h:1", "agent")
+    assert server_backfill_id("http://h:1", "agent") != server_backfill_id("http://h:2", "agent")
+    assert server_backfill_id("http://h:1", "agent") != server_backfill_id("http://h:1", "other")
+
+
+def test_the_threads_are_searched_by_graph_page_after_page_oldest_first():
+    flow = search_threads("agent", page=2)
+    call = next(flow)
+    assert (call.method, call.kwargs) == (
+        "threads.search",
+        {
+            "metadata": {"graph_id": "agent"},
+            "limit": 2,
+            "offset": 0,
+            "sort_by": "created_at",
+            "sort_order": "asc",
+        },
+    )
+    assert flow.send([thread("a"), thread("b")]).kwargs["offset"] == 2
+    with pytest.raises(StopIteration) as done:
+        flow.send([thread("c")])
+    assert [t["thread_id"] for t in done.value.value] == ["a", "b", "c"]

@@ -356,3 +356,30 @@ def test_a_malformed_namespace_is_exit_2_naming_the_problem(namespace, says):
         res = CliRunner().invoke(cli, ["--url", "http://127.0.0.1:9", *args])
         assert res.exit_code == EXIT_CODES["usage"] == 2, (args, res.output)
         assert says in res.output, (args, res.output)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ([], "give a FILE, or --from-server URL --graph --user-key"),
+        (["f.jsonl", "--graph", "agent"], "--graph goes with --from-server, not a FILE"),
+        (["f.jsonl", "--from-server", "http://127.0.0.1:9"], "a FILE or --from-server, not both"),
+        (["--from-server", "http://127.0.0.1:9", "--graph", "a"], "--user-key is required"),
+        (["--from-server", "http://127.0.0.1:9", "--user-key", "u"], "--graph is required"),
+    ],
+)
+def test_backfill_takes_a_file_or_a_server_and_says_what_is_missing(tmp_path, args, says):
+    (tmp_path / "f.jsonl").write_text("")
+    args = [str(tmp_path / a) if a == "f.jsonl" else a for a in args]
+    res = CliRunner().invoke(cli, ["--url", "http://127.0.0.1:9", "backfill", *args])
+    assert res.exit_code == EXIT_CODES["usage"], res.output
+    assert says in res.output, res.output
+
+
+def test_backfill_names_the_source_server_when_it_cannot_be_reached():
+    source = f"http://127.0.0.1:{free_port()}"
+    res = CliRunner().invoke(
+        cli, ["backfill", "--from-server", source, "--graph", "agent", "--user-key", "user_id"]
+    )
+    assert res.exit_code == EXIT_CODES["unreachable"], res.output
+    assert f"cannot reach a memory-reflect server at {source}" in res.output
