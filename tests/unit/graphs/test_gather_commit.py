@@ -18,6 +18,8 @@ from sdk_client.contract import normalize_payload
 from sdk_client.errors import InvalidPayloadError
 from sdk_client.records import (
     DELIVERY_KEY,
+    EXTRACTED_KEY,
+    activity_namespace,
     delivery_namespace,
     history_key,
     history_namespace,
@@ -363,3 +365,18 @@ def test_history_skips_a_key_that_ends_as_it_began_and_numbers_the_rest_by_place
     assert put.key == history_key("new", 1.5, 1) and put.value["key"] == "new"
     assert put.ttl == 60.0 and put.value["submission_ids"] == ["s"]
     assert _expired(None, set()) == []  # not a search's answer: nothing to prune
+
+
+async def test_an_extraction_marks_each_namespace_it_processed_messages_for(app, store):
+    store.put(inbox_namespace(THREAD), "a", entry("a", "What time is it?", 1.0))
+    before = time.time()
+    await app.ainvoke(INBOX_ONLY, config(run_id="run-a", assistant_id="asst-1"))
+    mark = store.get(activity_namespace(("memories",)), EXTRACTED_KEY)
+    assert mark is not None, "a turn with no fact still means the namespace was not quiet"
+    assert {k: v for k, v in mark.value.items() if k != "at"} == {
+        "namespace": ["memories"], "run_id": "run-a", "assistant_id": "asst-1",
+    }  # fmt: skip
+    assert before <= mark.value["at"] <= time.time()
+    # A run with no messages for a namespace marks nothing.
+    await app.ainvoke(INBOX_ONLY, config(thread_id="22222222-2222-3333-4444-555555555555"))
+    assert len(store.search(("reflection_activity",))) == 1

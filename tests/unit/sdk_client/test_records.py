@@ -257,3 +257,22 @@ def test_a_backfill_record_holds_its_conversations_done_and_a_summary_naming_no_
     assert again["started_at"] == 7.0 and again["updated_at"] == 9.0 and again["finished"]
     items = [{"key": "c1"}, {"key": records.BACKFILL_SUMMARY_KEY}, {"key": "c2"}]
     assert records.backfill_done_keys(items) == {"c1", "c2"}
+
+
+def test_a_backfill_summary_keeps_when_it_first_started_and_says_when_it_is_finished():
+    first = records.backfill_summary(None, "chats.jsonl", 4, 1, 2, 1, 10.0)
+    assert first == {
+        "source": "chats.jsonl", "conversations": 4, "bad_lines": 1, "done": 2, "failed": 1,
+        "started_at": 10.0, "updated_at": 10.0, "finished": False,
+    }  # fmt: skip
+    later = records.backfill_summary(first, "chats.jsonl", 4, 1, 4, 0, 20.0)
+    assert (later["started_at"], later["updated_at"], later["finished"]) == (10.0, 20.0, True)
+
+
+def test_the_activity_records_name_their_namespace_time_and_run():
+    assert records.extraction_record(("memories", "a"), 5.0, "r1", "asst") == {
+        "namespace": ["memories", "a"], "at": 5.0, "run_id": "r1", "assistant_id": "asst",
+    }  # fmt: skip
+    assert records.consolidation_attempt(("memories", "a"), 5.0, 6.0, None) == {
+        "namespace": ["memories", "a"], "quiet_since": 5.0, "at": 6.0, "run_id": None,
+    }  # fmt: skip
