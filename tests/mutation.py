@@ -13,7 +13,10 @@ equivalent ones with the reason; this script fails on any other survivor.
 
 mutmut works in a ``mutants/`` folder next to the code; that folder is kept out of
 the tree (``MUTATION_DIR``, default /tmp/memory-reflect-mutation), which this
-script keeps in sync with the tree, so a second run re-tests only what changed.
+script keeps in sync with the tree. When anything changed, mutmut's map of which
+test reaches which function (``mutants/mutmut-stats.json``) is dropped, so mutmut
+collects it again: a stale map shows new code as "no tests" and lets a test that
+now reaches a function go unrun.
 """
 
 from __future__ import annotations
@@ -73,15 +76,20 @@ def sync_tree() -> None:
     ).stdout.split("\0")  # fmt: skip
     files = {f for f in listed if f and (ROOT / f).is_file()}
     WORK.mkdir(parents=True, exist_ok=True)
+    changed = False
     for rel in files:
         src, dst = ROOT / rel, WORK / rel
         if not dst.exists() or not filecmp.cmp(src, dst, shallow=False):
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
+            changed = True
     for path in WORK.rglob("*"):
         rel = path.relative_to(WORK).as_posix()
         if path.is_file() and rel not in files and not rel.startswith(("mutants/", ".")):
             path.unlink()
+            changed = True
+    if changed:
+        (WORK / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     # mutmut's own copy of the tree: a module moved or deleted here must go there too, or
     # the old copy is collected and fails to import.
     for path in (WORK / "mutants").rglob("*.py"):
