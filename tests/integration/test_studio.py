@@ -79,6 +79,8 @@ def test_schemas_carry_titles_and_descriptions(http, assistant_id):
         "history_days",
         "max_memories",
         "consolidation_max_share",
+        "forget_after_days",
+        "forget_unused_days",
     }
     # The form is pre-filled with the defaults this server's environment gives.
     defaults = {name: prop.get("default", "<none>") for name, prop in context.items()}
