@@ -6,7 +6,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 
-.PHONY: setup js-setup demo serve test test-slow test-unit test-integration browser-test reliability security lint bench bench-smoke graph report scaleout scaleout-test mutation fuzz clean
+.PHONY: setup js-setup demo serve test test-slow test-unit test-integration browser-test reliability security lint bench bench-smoke bench-backfill graph report scaleout scaleout-test mutation fuzz clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -75,6 +75,11 @@ bench: setup  ## every contender on one server and scripted model, server CPU pe
 
 bench-smoke: setup  ## the tiny version CI runs (as tests/integration/test_bench_smoke.py)
 	$(BIN)/python -m bench --smoke --out /tmp/memory-reflect-bench-smoke.json
+	$(BIN)/python -m bench.backfill --smoke --out /tmp/memory-reflect-backfill-smoke.json
+
+BACKFILL_ARGS ?=
+bench-backfill: setup  ## a backfill on langgraph dev and the 2-process cluster, with live traffic (10,000 conversations: long)
+	$(BIN)/python -m bench.backfill $(BACKFILL_ARGS)
 
 graph: setup  ## redraw the README's Mermaid block from the compiled graph
 	$(BIN)/python -m graphs.memory_manager.draw --readme README.md

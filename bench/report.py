@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.tables import (
+    BACKFILL_COLUMNS,
     CONSOLIDATION_COLUMNS,
     CONSOLIDATION_TOKEN_COLUMNS,
     EMBEDDER_COLUMNS,
@@ -97,6 +98,7 @@ TABLES = [
     Table("consolidation-tokens", "docs/benchmarks.md", "consolidation.json",
           CONSOLIDATION_TOKEN_COLUMNS, _key("tokens")),
     Table("scaleout", "docs/benchmarks.md", "scaleout.json", SCALEOUT_COLUMNS, _key("wave")),
+    Table("backfill", "docs/benchmarks.md", "backfill.json", BACKFILL_COLUMNS, _key("rows")),
     Table("reliability", "docs/operations.md", "reliability.json", RELIABILITY_COLUMNS,
           _key("rows")),
 ]  # fmt: skip

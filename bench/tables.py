@@ -47,7 +47,7 @@ SUBMIT_LATENCY_COLUMNS: Columns = [
 ]  # fmt: skip
 # run_cost.json (python -m bench.run_cost): server CPU per run, and a fresh server's first runs
 RUN_COST_COLUMNS: Columns = [
-    ("graph", "graph"), ("threads", "runs"), ("memories", "memories written"),
+    ("graph", "graph"), ("threads", "runs"), ("facts_stated", "distinct facts stated"), ("memories", "memories written"),
     ("cpu_ms_per_run", "server CPU ms/run"),
     ("vs_noop", "× no-op"), ("drain_s", "wave drained s after due"),
 ]  # fmt: skip
@@ -85,6 +85,15 @@ SCALEOUT_COLUMNS: Columns = [
     ("accepted_s", "all accepted s"), ("start_lag_p50_s", "lag p50 s"),
     ("start_lag_p99_s", "lag p99 s"), ("drain_s", "drained s after due"),
     ("cpu_ms_per_run", "server CPU ms/run"), ("noop_cpu_ms_per_run", "no-op graph CPU ms/run"),
+]  # fmt: skip
+# backfill.json (python -m bench.backfill): a row without the backfill, then one with it
+BACKFILL_COLUMNS: Columns = [
+    ("server", "server"), ("backfill", "backfill running"), ("conversations", "conversations"),
+    ("turns", "turns each"), ("concurrency", "--concurrency"),
+    ("conversations_per_s", "conversations/s"),
+    ("cpu_ms_per_conversation", "server CPU ms/conversation"), ("facts_stated", "distinct facts stated"), ("memories", "memories written"),
+    ("live_turns", "live turns"), ("live_p50_s", "live submit→processed p50 s"),
+    ("live_p95_s", "live p95 s"), ("live_failed", "live failed"),
 ]  # fmt: skip
 # consolidation.json (python -m bench.consolidation): before vs after, and the LLM path's tokens
 CONSOLIDATION_COLUMNS: Columns = [

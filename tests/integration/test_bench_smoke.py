@@ -75,3 +75,24 @@ def test_run_parts_smoke(tmp_path, capsys):
     assert all(library[name] > 0 for name in ("langmem", "chat_model", "client"))
     floor = record["rows"][-1]
     assert abs(floor["cpu_ms"] - (server["noop"] + library["langmem"])) < 0.01
+
+
+def test_backfill_bench_smoke(tmp_path, capsys):
+    from bench import backfill
+
+    out = tmp_path / "backfill.json"
+    assert backfill.main(["--smoke", "--out", str(out)]) == 0  # raises if the backfill failed
+    record = json.loads(out.read_text())
+    assert "| server |" in capsys.readouterr().out and record["full"] is False
+    alone, during = record["rows"]
+    assert (alone["backfill"], during["backfill"]) == (False, True)
+    # Correctness, not timing: every conversation was backfilled and wrote memories, and
+    # every live turn was processed, with the backfill running and without.
+    assert during["conversations"] == 8 and during["memories"] > 0
+    # Each distinct fact a user stated is one memory: none lost, none twice.
+    assert during["memories"] == during["facts_stated"]
+    assert during["cpu_ms_per_conversation"] > 0
+    assert alone["live_turns"] > 0 and during["live_turns"] > 0
+    assert alone["live_failed"] == during["live_failed"] == 0
+    # The same seed gives the same conversations (the bench is repeatable).
+    assert backfill.conversations(8, 28) == backfill.conversations(8, 28)
