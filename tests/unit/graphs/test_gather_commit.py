@@ -380,3 +380,11 @@ async def test_an_extraction_marks_each_namespace_it_processed_messages_for(app,
     # A run with no messages for a namespace marks nothing.
     await app.ainvoke(INBOX_ONLY, config(thread_id="22222222-2222-3333-4444-555555555555"))
     assert len(store.search(("reflection_activity",))) == 1
+    # A run no assistant names (the graph run by hand) says so, rather than "None".
+    store.put(inbox_namespace(THREAD), "b", entry("b", "What time is it now?", 2.0))
+    await app.ainvoke(INBOX_ONLY, config(run_id="run-b"))
+    mark = store.get(activity_namespace(("memories",)), EXTRACTED_KEY)
+    assert mark is not None and (mark.value["run_id"], mark.value["assistant_id"]) == (
+        "run-b",
+        None,
+    )
