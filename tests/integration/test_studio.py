@@ -97,6 +97,8 @@ def test_schemas_carry_titles_and_descriptions(http, assistant_id):
         "history_days": 90.0,
         "max_memories": 0,
         "consolidation_max_share": 0.5,
+        "forget_after_days": {},
+        "forget_unused_days": {},
     }
     assert defaults["instructions"].startswith("You maintain long-term memories")
     # Env and built-in default are also said in each description.
