@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+import langchain_openai.chat_models._client_utils as openai_clients
+import langchain_openai.chat_models.base as openai_chat
 import pytest
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
@@ -128,12 +130,26 @@ async def test_over_http_the_calls_tokens_are_the_runs_usage(llm: ScriptedEndpoi
     monkeypatch.setenv("OPENAI_BASE_URL", llm.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-secret")
     monkeypatch.setattr(extractors, "_models", {})  # a model built for this endpoint only
+    # langchain-openai caches one async HTTP client per (base URL, timeout) for the process;
+    # one left by another test's (closed) event loop fails here, so this test's is its own.
+    clients: list = []
+
+    def own_client(*args, **kwargs):
+        clients.append(openai_clients._build_async_httpx_client(*args, **kwargs))
+        return clients[-1]
+
+    monkeypatch.setattr(openai_chat, "_get_default_async_httpx_client", own_client)
     llm.canned.append([(TOOL, {"retire": [{"key": "porto", "reason": "lisbon is newer"}]})])
     store = _planted()
     before = llm.calls
-    out = await builder.compile(store=store, checkpointer=InMemorySaver()).ainvoke(
-        CONSOLIDATE, CONFIG, context={"model": "openai:gpt-4.1-mini"}
-    )
+    try:
+        out = await builder.compile(store=store, checkpointer=InMemorySaver()).ainvoke(
+            CONSOLIDATE, CONFIG, context={"model": "openai:gpt-4.1-mini"}
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
+    assert clients, "the model's client was built here"
     assert llm.calls == before + 1, "one call per namespace"
     request, reported = llm.requests[-1], llm.usage[-1]
     assert request["tool_choice"]["function"]["name"] == TOOL
