@@ -18,7 +18,7 @@ nothing is skipped as a restatement, so what is scored is the keys alone.
 
 ``python -m bench.changing_facts`` prints the table per attribute for ``dev``
 and ``held_out``, with the machine; ``--part dev --misses`` names the misses.
-``tests/unit/graphs/test_changing_facts.py`` holds the dev figure.
+``tests/unit/graphs/memory_manager/test_changing_facts.py`` holds the dev figure.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ contains it, compared without case, punctuation or contractions ("doesn't" =
 "does not"). :func:`score` gives recall over the expected facts and the share
 of fact-free turns (negatives) that stored something anyway, with the misses
 and false stores named. ``python -m bench.quality`` and
-``tests/unit/graphs/test_offline_facts.py`` both use it.
+``tests/unit/graphs/memory_manager/test_offline_facts.py`` both use it.
 """
 
 from __future__ import annotations

@@ -1,10 +1,17 @@
-"""The remote executor's decisions, written once as flows (see :mod:`sdk_client._sansio`).
+"""The remote executor's decisions, written once as flows, and the two drivers that run them.
 
-Each method returns a flow: a generator that yields the requests to make and
-receives their answers, so the same code runs under the sync executor (its
-threads) and the async one (its event loop), and unit tests feed it scripted
-answers. What a flow learns goes to the :class:`~sdk_client._ledger.Ledger`.
+A *flow* is a generator that holds one multi-request decision (send a group,
+check a thread, cancel ...). It yields *steps*, descriptions of I/O (call the
+langgraph-sdk client, sleep, wait for a Future), and receives each step's
+answer, or has its exception thrown in at the ``yield``. Its return value is
+the flow's result. This is httpx's ``Auth.auth_flow`` shape: each decision is
+written once, here, and :func:`run_sync` and :func:`run_async` only do what is
+yielded, with or without ``await``, so the same code runs under the sync
+executor (its threads) and the async one (its event loop), and unit tests feed
+flows scripted answers. What a flow learns goes to the
+:class:`~sdk_client._ledger.Ledger`.
 
+* :func:`retrying`: one call, repeated as the :class:`~sdk_client._http.RetryPolicy` says.
 * :meth:`Flows.send`: write a group's inbox entry, plan the run, create it, with retries.
 * :meth:`Flows.watch`: for each thread whose run is due, read its receipts and,
   for submissions still waiting, follow the run: processed, failed, superseded
@@ -14,26 +21,24 @@ answers. What a flow learns goes to the :class:`~sdk_client._ledger.Ledger`.
   changes, and a change of the caller's own, recorded like the graph's.
 * :func:`erase`: everything of one user (``memory-reflect forget``).
 * :meth:`Flows.wait_accepted`, :meth:`Flows.flush`: wait for every Future so far.
+* What the server's answers mean (:func:`thread_status`, :func:`missing`,
+  :func:`not_found`), shared with the CLI so both read the server the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import operator
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal, TypeAlias, TypeVar
 
-from sdk_client._answers import (
-    FAILED_RUN,
-    delivery_of,
-    missing,
-    not_found,
-    thread_status,
-)
-from sdk_client._http import RetryPolicy, retrying
+from sdk_client._http import RetryPolicy
 from sdk_client._ledger import Ledger, RunPlan
-from sdk_client._sansio import Call, Flow, WaitForFuture
 from sdk_client._submission import Request, Submission
 from sdk_client.contract import META_PATH, validate_namespace, validate_thread_id
 from sdk_client.errors import (
@@ -53,6 +58,7 @@ from sdk_client.records import (
     RUNS_PAGE,
     STORE_PAGE,
     delivery_namespace,
+    held_submissions,
     history_entry,
     history_key,
     history_namespace,
@@ -65,9 +71,227 @@ from sdk_client.records import (
 )
 from sdk_client.types import Delivery, MemoryChange, SubmissionFuture, ThreadStatus
 
-__all__ = ["ONCE", "Erased", "Flows", "ServerFeatures", "erase"]
+__all__ = [
+    "FAILED_RUN",
+    "ONCE",
+    "Call",
+    "Erased",
+    "Flow",
+    "Flows",
+    "ServerFeatures",
+    "Sleep",
+    "Step",
+    "WaitForFuture",
+    "delivery_of",
+    "erase",
+    "missing",
+    "not_found",
+    "retrying",
+    "run_async",
+    "run_sync",
+    "thread_status",
+]
 
 logger = logging.getLogger("sdk_client")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Call:
+    """Call a method of the langgraph-sdk client; the answer is what it returns.
+
+    ``Call("runs.get", (thread_id, run_id))`` is ``client.runs.get(thread_id, run_id)``
+    on the sync client and ``await client.runs.get(thread_id, run_id)`` on the async one.
+    """
+
+    method: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Pause the flow (a retry's backoff); the answer is ``None``."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class WaitForFuture:
+    """Wait up to ``timeout`` seconds for a Future.
+
+    ``until="accepted"``: as ``fut.wait_accepted(timeout)``, which raises if it
+    times out or the submission was never accepted; the answer is ``None``.
+    ``until="resolved"``: the answer is True if the Future resolved in time.
+    """
+
+    future: SubmissionFuture
+    timeout: float | None
+    until: Literal["accepted", "resolved"]
+
+
+Step: TypeAlias = Call | Sleep | WaitForFuture
+Flow: TypeAlias = Generator[Step, Any, T]
+
+
+@dataclass(frozen=True)
+class _Done:
+    """The flow ended with ``value``."""
+
+    value: Any
+
+
+def _resume(flow: Flow[Any], answer: Any = None, error: Exception | None = None) -> Step | _Done:
+    """Hand the last step's answer (or exception) to the flow; its next step, or its end."""
+    try:
+        return flow.send(answer) if error is None else flow.throw(error)
+    except StopIteration as done:
+        return _Done(done.value)
+
+
+def _method(client: Any, call: Call) -> Any:
+    if client is None:
+        raise TypeError(f"{call.method}: this flow was driven without a client")
+    return operator.attrgetter(call.method)(client)
+
+
+def run_sync(flow: Flow[T], client: Any = None) -> T:
+    """Drive ``flow`` to its end on a sync langgraph-sdk client; return its result."""
+    with closing(flow):
+        step = _resume(flow)
+        while not isinstance(step, _Done):
+            try:
+                answer = _do_sync(step, client)
+            except Exception as err:  # the flow decides what a failure means
+                step = _resume(flow, error=err)
+            else:
+                step = _resume(flow, answer)
+        return step.value  # type: ignore[no-any-return]
+
+
+def _do_sync(step: Step, client: Any) -> Any:
+    if isinstance(step, Call):
+        return _method(client, step)(*step.args, **step.kwargs)
+    if isinstance(step, Sleep):
+        return time.sleep(step.seconds)
+    if step.until == "accepted":
+        return step.future.wait_accepted(step.timeout)
+    try:
+        step.future.exception(step.timeout)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def run_async(flow: Flow[T], client: Any = None) -> T:
+    """Drive ``flow`` to its end on an async langgraph-sdk client; return its result."""
+    with closing(flow):
+        step = _resume(flow)
+        while not isinstance(step, _Done):
+            step = await _step_async(flow, step, client)
+        return step.value  # type: ignore[no-any-return]
+
+
+async def _step_async(flow: Flow[Any], step: Step, client: Any) -> Step | _Done:
+    """Do one step with ``await``; the flow's next one."""
+    try:
+        answer = await _do_async(step, client)
+    except Exception as err:  # the flow decides what a failure means
+        return _resume(flow, error=err)
+    return _resume(flow, answer)
+
+
+async def _do_async(step: Step, client: Any) -> Any:
+    if isinstance(step, Call):
+        return await _method(client, step)(*step.args, **step.kwargs)
+    if isinstance(step, Sleep):
+        return await asyncio.sleep(step.seconds)
+    if step.until == "accepted":
+        return await step.future.wait_accepted_async(step.timeout)
+    done, _ = await asyncio.wait([asyncio.wrap_future(step.future)], timeout=step.timeout)
+    return bool(done)
+
+
+def retrying(policy: RetryPolicy, call: Call) -> Flow[Any]:
+    """The flow that makes ``call`` until it succeeds, fails for good, or the tries run out.
+
+    Use it as ``answer = yield from retrying(policy, Call(...))`` inside a flow.
+    """
+    attempt = 1
+    while True:
+        try:
+            return (yield call)
+        except Exception as exc:
+            delay = policy.delay(attempt, exc)
+            if delay is None:
+                raise
+        yield Sleep(delay)
+        attempt += 1
+
+
+# What the server's answers mean.
+
+FAILED_RUN = frozenset({"error", "timeout", "interrupted"})
+"""Run statuses that end a run without processing its inbox."""
+
+
+def not_found(err: BaseException) -> bool:
+    """True if ``err`` is the server answering 404 (the thread or run does not exist)."""
+    return getattr(err, "status_code", None) == 404
+
+
+def _epoch(value: Any) -> float | None:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, str) and value:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    return None
+
+
+def thread_status(
+    thread_id: str,
+    runs: Sequence[Mapping[str, Any]],
+    inbox_count: int,
+    delivery: Delivery | None = None,
+) -> ThreadStatus:
+    """Summarise a thread from its pending/running runs, inbox size and delivery record."""
+    for wanted in ("running", "pending"):
+        for run in runs:
+            if run.get("status") == wanted:
+                return ThreadStatus(
+                    thread_id=thread_id,
+                    state=wanted,
+                    run_id=str(run.get("run_id")),
+                    # The server records a deferred run's created_at as its due time.
+                    due_at=_epoch(run.get("created_at")) if wanted == "pending" else None,
+                    inbox=inbox_count,
+                    delivery=delivery,
+                )
+    return ThreadStatus(thread_id=thread_id, state="idle", inbox=inbox_count, delivery=delivery)
+
+
+def delivery_of(item: Mapping[str, Any] | None) -> Delivery | None:
+    """A thread's delivery record (a store item, or None) as a :class:`Delivery`."""
+    return Delivery.from_record(item["value"]) if item else None
+
+
+def missing(
+    ids: Iterable[str],
+    inbox: Sequence[Mapping[str, Any]],
+    receipts: Sequence[Mapping[str, Any]],
+) -> list[str]:
+    """Those of ``ids`` neither in the thread's inbox items nor receipted.
+
+    Asked once their run is gone or finished, so nothing will process them now:
+    the server lost them (a dev server killed before it wrote its data to disk).
+    Callers must read ``receipts`` after ``inbox``: a run that commits meanwhile
+    writes its receipts before it deletes the inbox entries it read.
+    """
+    held = held_submissions(inbox)
+    receipted = {str(i["key"]) for i in receipts}
+    return [sid for sid in ids if sid not in held and sid not in receipted]
+
 
 ONCE = RetryPolicy(max_attempts=1)
 """No retry: for the watcher's reads, which the next poll repeats anyway."""

@@ -24,13 +24,12 @@ import random
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 import httpx
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
-from sdk_client._sansio import Call, Flow, Sleep
 from sdk_client._submission import NOT_GIVEN
+from sdk_client.records import NOT_A_USE_HEADER
 
 __all__ = [
     "API_KEY_VARS",
@@ -41,7 +40,6 @@ __all__ = [
     "delay_for",
     "env_api_key",
     "retry_after_of",
-    "retrying",
     "should_retry",
 ]
 
@@ -68,12 +66,16 @@ class HttpSettings:
         api_key: Sent as ``x-api-key`` (None: no key).
         timeout: Per-request timeout.
         user_agent: Names the caller in the server's logs.
+        reads_are_uses: False: the server does not count the memories this client reads as
+            used (an operator looking, not the agent), which would keep them from being
+            forgotten as unused.
     """
 
     url: str
     api_key: str | None
     timeout: httpx.Timeout = field(default_factory=lambda: DEFAULT_TIMEOUT)
     user_agent: str = "memory-reflect"
+    reads_are_uses: bool = True
 
     @classmethod
     def resolve(
@@ -95,10 +97,12 @@ class HttpSettings:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Request headers: the user agent, and ``x-api-key`` when a key is set."""
+        """Request headers: the user agent, ``x-api-key`` when a key is set, not-a-use."""
         headers = {"User-Agent": self.user_agent}
         if self.api_key:
             headers["x-api-key"] = self.api_key
+        if not self.reads_are_uses:
+            headers[NOT_A_USE_HEADER] = "1"
         return headers
 
     def http(self, transport: httpx.BaseTransport | None = None) -> httpx.Client:
@@ -203,20 +207,3 @@ def delay_for(policy: RetryPolicy, attempt: int, exc: BaseException) -> float:
     base = asked if asked is not None else policy.initial_delay * (2 ** (attempt - 1))
     base = min(base, policy.max_delay)
     return base + random.uniform(0, base * policy.jitter)
-
-
-def retrying(policy: RetryPolicy, call: Call) -> Flow[Any]:
-    """The flow that makes ``call`` until it succeeds, fails for good, or the tries run out.
-
-    Use it as ``answer = yield from retrying(policy, Call(...))`` inside a flow.
-    """
-    attempt = 1
-    while True:
-        try:
-            return (yield call)
-        except Exception as exc:
-            delay = policy.delay(attempt, exc)
-            if delay is None:
-                raise
-        yield Sleep(delay)
-        attempt += 1

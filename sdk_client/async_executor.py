@@ -3,7 +3,7 @@
 Same methods, parameters and defaults as the sync executor (a parity test keeps
 them so); those that talk to the server are coroutines. The decisions are the
 same flows (:mod:`sdk_client._flows`) over the same Ledger, driven with
-``await`` (:func:`~sdk_client._sansio.run_async`), each method a one-line twin
+``await`` (:func:`~sdk_client._flows.run_async`), each method a one-line twin
 of the sync executor's; only the plumbing differs: sender and watcher are
 tasks on the caller's event loop instead of threads::
 
@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
-from sdk_client._sansio import run_async, run_sync
+from sdk_client._flows import run_async, run_sync
 from sdk_client._submission import Submission
 from sdk_client.executor import (
     RemoteExecutor,

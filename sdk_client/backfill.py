@@ -44,8 +44,7 @@ from typing import Any
 import httpx
 from langgraph_sdk.client import SyncLangGraphClient
 
-from sdk_client._flows import Flows
-from sdk_client._sansio import Call, Flow, run_sync
+from sdk_client._flows import Call, Flow, Flows, run_sync
 from sdk_client.contract import (
     Message,
     namespace_placeholders,

@@ -21,7 +21,7 @@ a receipt for its submission.
 
 What to send and what the answers mean is decided once, in the flows of
 :mod:`sdk_client._flows`; this module only carries them out
-(:func:`~sdk_client._sansio.run_sync`) on its sender threads, its watcher
+(:func:`~sdk_client._flows.run_sync`) on its sender threads, its watcher
 thread and in its methods, each a one-line twin of
 :class:`~sdk_client.AsyncReflectionExecutor`'s. Like httpx's ``_client.py``,
 it also holds what both executors share without I/O (:class:`RemoteExecutor`:
@@ -47,10 +47,9 @@ import httpx
 from langgraph_sdk.client import LangGraphClient, SyncLangGraphClient
 
 from sdk_client._exit import ShutdownOnExit
-from sdk_client._flows import Flows
+from sdk_client._flows import Flows, run_async, run_sync
 from sdk_client._http import DEFAULT_URL, HttpSettings, RetryPolicy
 from sdk_client._ledger import Ledger
-from sdk_client._sansio import run_async, run_sync
 from sdk_client._submission import NOT_GIVEN, Request, Submission, SubmissionBuilder
 from sdk_client.contract import validate_namespace
 from sdk_client.errors import InvalidPayloadTypeError

@@ -89,6 +89,7 @@ __all__ = [
     "RUNS_PAGE",
     "STORE_PAGE",
     "USE_LABEL",
+    "USE_SINCE_KEY",
     "BackfillConversation",
     "BackfillSummary",
     "ConsolidationAttempt",
@@ -163,6 +164,10 @@ BACKFILL_SUMMARY_KEY = "summary"
 
 USE_LABEL = "reflection_use"
 """First label of a memory namespace's use records (when each memory was last read)."""
+
+USE_SINCE_KEY = "tracked_since"
+"""Key, in ``(USE_LABEL,)`` inside the user's prefix, of when forgetting began counting
+disuse for that user (before it, reads were not known to be recorded)."""
 
 ACTIVITY_LABEL = "reflection_activity"
 """First label of a memory namespace's activity records (last extraction, last consolidation)."""

@@ -45,12 +45,11 @@ _SERVER_CHECKS = [
     "_send_json", "_replay",
 ]  # fmt: skip
 # Module name → mutmut's mutant-name patterns (its names: module.x_function__mutmut_N,
-# module.xǁClassǁmethod__mutmut_N). server_app: only its request checks, not its lifespan.
+# module.xǁClassǁmethod__mutmut_N). server_checks: only the request guard's checks.
 MODULES: dict[str, list[str]] = {
     "contract": ["sdk_client.contract.*"],
     "records": ["sdk_client.records.*"],
     "flows": ["sdk_client._flows.*"],
-    "sansio": ["sdk_client._sansio.*"],
     "ledger": ["sdk_client._ledger.*"],
     "submission": ["sdk_client._submission.*"],
     "gather": ["graphs.memory_manager.gather.*"],

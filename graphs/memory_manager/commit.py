@@ -21,6 +21,7 @@ server).
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -32,7 +33,7 @@ from graphs.memory_manager.change_text import change_text
 from graphs.memory_manager.consolidate import CONSOLIDATION
 from graphs.memory_manager.context import Context, context_of
 from graphs.memory_manager.runs import memory_path, require_store, thread_id_of
-from graphs.memory_manager.state import Batch, Changes, StagedOp, State, Usage
+from graphs.memory_manager.state import Batch, Changes, StagedOp, State, Usage, value_digest
 from graphs.memory_manager.usage import usage_of
 from sdk_client.records import (
     DELIVERY_KEY,
@@ -54,6 +55,8 @@ from sdk_client.records import (
 
 __all__ = ["RECEIPT_MAX_AGE_S", "commit", "index_fields"]
 
+logger = logging.getLogger(__name__)
+
 
 def index_fields(value: dict[str, Any]) -> list[str] | None:
     """The fields to embed for a memory: a langmem ``Memory`` by its text alone.
@@ -70,6 +73,24 @@ def index_fields(value: dict[str, Any]) -> list[str] | None:
 
 
 Key = tuple[tuple[str, ...], str]
+
+
+def _still_planned(ops: list[StagedOp], found: dict[Key, dict[str, Any] | None]) -> list[StagedOp]:
+    """The ops, less the retirements of memories written since they were planned.
+
+    A consolidation run plans over a snapshot; an extraction that commits a newer value
+    of a memory meanwhile (the user spoke) must win, or the latest fact would be retired.
+    """
+    kept = []
+    for op in ops:
+        key: Key = (tuple(op["namespace"]), op["key"])
+        digest, now = op.get("unless_changed"), found.get(key)
+        if digest is not None and now is not None and value_digest(now) != digest:
+            logger.info("memory-reflect: %s changed since its retirement was planned; kept",
+                        memory_path(*key))  # fmt: skip
+            continue
+        kept.append(op)
+    return kept
 
 
 def _plan(
@@ -239,6 +260,7 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     answers = await store.abatch(reads) if reads else []
     found, acknowledgement_answers = answers[: len(keys)], answers[len(keys) :]
     values = _values(keys, found)
+    ops = _still_planned(ops, values)
     changes, before, writes = _plan(ops, values)
     ttl = history_ttl_minutes(context_of(runtime).history_days)
     run = (state.get("run_id"), thread_id)

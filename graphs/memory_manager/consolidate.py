@@ -39,7 +39,7 @@ from graphs.memory_manager.consolidate_model import ModelAnswerError, model_reti
 from graphs.memory_manager.context import Context
 from graphs.memory_manager.embeddings import index_embeddings
 from graphs.memory_manager.offline.slots import memory_slot
-from graphs.memory_manager.state import StagedOp
+from graphs.memory_manager.state import StagedOp, retirement
 from sdk_client.contract import memory_text
 from sdk_client.records import STORE_PAGE, inboxes_namespace, read_pages
 
@@ -140,11 +140,15 @@ async def _memories(store: BaseStore, namespace: tuple[str, ...]) -> list[Item]:
 
 
 async def _waiting_for(store: BaseStore, namespace: tuple[str, ...]) -> int:
-    """How many inbox entries wait to be extracted into ``namespace``."""
+    """How many inbox entries wait to be extracted into ``namespace``.
+
+    An entry captured from a run that named no namespace counts for every one: it goes
+    to whichever namespace the assistant's settings name when it runs.
+    """
     entries: list[Item] = await read_pages(
         lambda limit, offset: store.asearch(inboxes_namespace(), limit=limit, offset=offset)
     )
-    return sum(1 for e in entries if tuple(e.value.get("namespace") or ()) == namespace)
+    return sum(1 for e in entries if tuple(e.value.get("namespace") or namespace) == namespace)
 
 
 async def _embedded(store: BaseStore, items: list[Item], texts: list[str]) -> list[Memory]:
@@ -201,7 +205,5 @@ async def consolidate(
             f"({context.consolidation_max_share:g}); nothing was changed. Raise it (or "
             "max_memories) to let it"
         )
-    return [
-        {"namespace": list(namespace), "key": key, "value": None, "reason": retired[key]}
-        for key in sorted(retired)
-    ]
+    values = {i.key: i.value for i in items}
+    return [retirement(namespace, key, values[key], retired[key]) for key in sorted(retired)]

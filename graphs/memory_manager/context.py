@@ -3,7 +3,7 @@
 One typed dataclass, passed to the graph as ``context_schema``; LangGraph
 Studio renders each field's description as a form.
 
-Precedence, highest first (tested in ``tests/unit/graphs/test_context.py``):
+Precedence, highest first (tested in ``tests/unit/graphs/memory_manager/test_context.py``):
 
 1. the run's own context or ``config["configurable"]`` (the server copies
    ``configurable`` into context, so langmem's executor, which sends

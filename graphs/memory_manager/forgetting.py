@@ -26,6 +26,7 @@ goes, each retirement is undoable, and consolidation then plans over what is lef
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -37,8 +38,8 @@ from langgraph.store.base import BaseStore, GetOp, Item, Op, Result, SearchOp
 from graphs.memory_manager.consolidate import ConsolidationRefusedError
 from graphs.memory_manager.context import ANY_TYPE, Context
 from graphs.memory_manager.embeddings import index_embeddings
-from graphs.memory_manager.state import StagedOp
-from sdk_client.records import STORE_PAGE, read_pages, use_namespace
+from graphs.memory_manager.state import StagedOp, retirement
+from sdk_client.records import STORE_PAGE, USE_SINCE_KEY, read_pages, use_namespace
 
 __all__ = [
     "FORGETTING",
@@ -157,24 +158,43 @@ async def forget(
             "which memories are read, which it does only when MEMORY_FORGET_UNUSED_DAYS is "
             "set; nothing was changed"
         )
+    now = time.time() if now is None else now
     items = [i for i in await _all(store, namespace) if _forgettable(i, namespace)]
     used: dict[Place, float] = {}
+    tracked_since = 0.0
     if any(d > 0 for d in unused.values()):
+        tracked_since = await _uses_tracked_since(store, now)
         for record in await _all(store, use_namespace(namespace)):
             # (USE_LABEL, *memory namespace): the memory's namespace is what follows.
             place = (tuple(record.namespace)[1:], record.key)
             used[place] = float(record.value.get("used_at") or 0.0)
-    memories = {
-        (tuple(i.namespace), i.key): Aging(
-            _kind(i), i.updated_at.timestamp(), used.get((tuple(i.namespace), i.key))
-        )
-        for i in items
-    }
-    plan = plan_forgetting(memories, after, unused, time.time() if now is None else now)
+    memories = {}
+    for i in items:
+        place = (tuple(i.namespace), i.key)
+        last_use = max(used.get(place, 0.0), tracked_since) or None
+        memories[place] = Aging(_kind(i), i.updated_at.timestamp(), last_use)
+    plan = plan_forgetting(memories, after, unused, now)
+    values = {(tuple(i.namespace), i.key): i.value for i in items}
     return [
-        {"namespace": list(ns), "key": key, "value": None, "cause": FORGETTING, "reason": why}
+        retirement(ns, key, values[(ns, key)], why, cause=FORGETTING)
         for (ns, key), why in sorted(plan.items())
     ]
+
+
+async def _uses_tracked_since(store: BaseStore, now: float) -> float:
+    """Since when this user's reads are known to be recorded: disuse counts from then at most.
+
+    A memory the agent read every day before uses were recorded has no use record; taken
+    from its last write alone it would look unused and be retired. So the first run that
+    applies ``forget_unused_days`` to a user writes when that was (``USE_SINCE_KEY``, in
+    the user's use records), and disuse counts from no earlier than that.
+    """
+    marker = await store.aget(use_namespace(()), USE_SINCE_KEY)
+    if marker is not None:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            return float(marker.value["at"])
+    await store.aput(use_namespace(()), USE_SINCE_KEY, {"at": now}, index=False)
+    return now
 
 
 class HidingStore(BaseStore):

@@ -4,7 +4,7 @@ Why: the local embedder is most of a memory run's server CPU. Torch's eager mode
 pays a fixed cost per operator (~6 ms of CPU for a 7-token sentence on these
 cores, most of it not arithmetic); ONNX Runtime runs the same graph with the same
 float32 weights for ~2.6 ms. The vectors agree with sentence-transformers' to
-~1e-7 (``tests/unit/graphs/test_minilm_onnx.py`` holds them to 1e-5), so
+~1e-7 (``tests/unit/graphs/memory_manager/test_minilm_onnx.py`` holds them to 1e-5), so
 searches, and so the graph's output, do not change. Measured in
 ``docs/benchmarks.md``.
 

@@ -7,6 +7,9 @@ in memory, and when things happened.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
 from typing import Annotated, Any, NotRequired
 
 from pydantic import Field
@@ -24,6 +27,8 @@ __all__ = [
     "Timing",
     "Usage",
     "merge_ids",
+    "retirement",
+    "value_digest",
 ]
 
 
@@ -85,6 +90,40 @@ class StagedOp(TypedDict):
             ),
         ]
     ]
+    unless_changed: NotRequired[
+        Annotated[
+            str,
+            Field(
+                description="A retirement's digest of the value it was planned on: "
+                "commit skips it if the memory was written since."
+            ),
+        ]
+    ]
+
+
+def value_digest(value: Any) -> str:
+    """A short digest of a stored value (canonical JSON), to tell whether it changed."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def retirement(
+    namespace: Sequence[str], key: str, value: Any, reason: str, cause: str | None = None
+) -> StagedOp:
+    """A delete planned by consolidation or forgetting on the memory's ``value`` as it read it.
+
+    Such a run plans over a snapshot, and an extraction may commit a newer value of the
+    same memory before the run does (the user spoke meanwhile): retiring that newer value
+    would drop the latest fact. So the delete carries the planned value's digest, and
+    ``commit`` skips it if the memory no longer holds that value.
+    """
+    op: StagedOp = {
+        "namespace": list(namespace), "key": key, "value": None, "reason": reason,
+        "unless_changed": value_digest(value),
+    }  # fmt: skip
+    if cause is not None:
+        op["cause"] = cause
+    return op
 
 
 class Changes(TypedDict):

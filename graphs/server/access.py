@@ -17,6 +17,7 @@ Modes:
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import os
@@ -120,6 +121,20 @@ class Access:
     def identities(self) -> frozenset[str]:
         """The identities the keys map to."""
         return frozenset(self.keys.values())
+
+    @property
+    def job_salt(self) -> str:
+        """What the ids of the server jobs' own threads are derived with (a digest of the keys).
+
+        The jobs pick their threads' ids (a scan's claim, a namespace's consolidation), and
+        every process of a deployment must pick the same. Thread ids are one space for every
+        user, so an id a user could compute is one they could create first, and the job
+        would get a conflict on every turn. The keys are what every process shares and no
+        caller knows all of. Open mode: any caller may do anything anyway.
+        """
+        if not self.keys:
+            return ""
+        return hashlib.sha256("\n".join(sorted(self.keys)).encode()).hexdigest()
 
     def identity_for(self, presented: str) -> str | None:
         """The identity of a presented key, or None; compares against every key in constant time."""

@@ -31,7 +31,7 @@ from graphs.server.guard import GuardRequests
 from graphs.server.inspector import ROUTES as INSPECTOR_ROUTES
 from graphs.server.jobs import start_jobs, stop_jobs
 from graphs.server.redelivery import RedeliverySettings
-from graphs.server.uses import RecordUses
+from graphs.server.uses import RecordUses, UseSettings
 from sdk_client.contract import GRAPH_ID, META_PATH
 from sdk_client.errors import InvalidPayloadError
 from sdk_client.records import DEFAULT_HISTORY_DAYS
@@ -52,6 +52,7 @@ async def lifespan(_app: Starlette) -> AsyncIterator[None]:
     """
     warm_up = asyncio.create_task(asyncio.to_thread(warm_up_index), name="memory-embedder")
     access.ACCESS.announce()
+    UseSettings.from_env()  # a malformed setting stops the start, not every later store read
     openapi.install()
     filter_patch.apply()
     copy_patch.apply()

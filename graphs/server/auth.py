@@ -41,6 +41,7 @@ from starlette.authentication import BaseUser
 
 from graphs.server import access
 from graphs.server.access import OPERATOR, STUDIO_IDENTITY
+from sdk_client.records import owner_prefix
 
 __all__ = ["ServerUser", "auth", "authenticate", "presented_key"]
 
@@ -174,7 +175,7 @@ def _stamp(value: dict[str, Any], owner: str) -> None:
 async def scope_store(ctx: Auth.types.AuthContext, value: dict[str, Any]) -> None:
     """Prefix every namespace with the caller's identity."""
     if (owner := _owner(ctx)) is not None:
-        value["namespace"] = (owner, *(value.get("namespace") or ()))
+        value["namespace"] = (*owner_prefix(owner), *(value.get("namespace") or ()))
 
 
 @auth.on.assistants

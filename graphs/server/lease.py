@@ -34,8 +34,11 @@ from collections.abc import Awaitable, Callable
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError
 
+from graphs.server import access
+
 __all__ = [
     "CLAIM_METADATA",
+    "MIN_INTERVAL_SECONDS",
     "claim",
     "each_slot",
     "slot_of",
@@ -49,6 +52,10 @@ CLAIM_METADATA = "memory_reflect_claim"
 """Metadata key on a claim thread: the job's name."""
 
 _NAMESPACE = uuid.UUID("0b6f6a53-3c59-4f38-9f44-7a1ac1d2b7d1")
+MIN_INTERVAL_SECONDS = 0.5
+"""The shortest period a job may run at: each turn creates a claim thread, and below half
+a second the claims would be the server's load (and a period of 0 has no slots)."""
+
 _KEPT = 20  # claims looked at per turn: there are one or two, more only after failures
 
 
@@ -59,7 +66,7 @@ def slot_of(period: float, now: float) -> int:
 
 def slot_thread_id(job: str, slot: int) -> str:
     """The claim thread's id for one job and slot (the same in every process)."""
-    return str(uuid.uuid5(_NAMESPACE, f"{job}:{slot}"))
+    return str(uuid.uuid5(_NAMESPACE, f"{access.ACCESS.job_salt}:{job}:{slot}"))
 
 
 def until_next_slot(period: float, now: float | None = None, jitter: float | None = None) -> float:

@@ -30,12 +30,13 @@ does it on its own only when asked. A LangGraph cron is the other way to schedul
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from langgraph_sdk.client import LangGraphClient
@@ -43,7 +44,7 @@ from langgraph_sdk.errors import ConflictError, NotFoundError
 
 from graphs.server import access
 from graphs.server.envvars import env_number
-from graphs.server.lease import each_slot
+from graphs.server.lease import MIN_INTERVAL_SECONDS, each_slot
 from graphs.server.redelivery import RunsAs
 from sdk_client.contract import GRAPH_ID
 from sdk_client.records import (
@@ -89,7 +90,9 @@ class QuietSettings:
         env = os.environ if env is None else env
         return cls(
             quiet_minutes=env_number(env, "MEMORY_QUIET_MINUTES", cls.quiet_minutes),
-            interval_seconds=env_number(env, "MEMORY_QUIET_INTERVAL_SECONDS", cls.interval_seconds),
+            interval_seconds=env_number(
+                env, "MEMORY_QUIET_INTERVAL_SECONDS", cls.interval_seconds, MIN_INTERVAL_SECONDS
+            ),
             repeat_hours=env_number(env, "MEMORY_QUIET_REPEAT_HOURS", cls.repeat_hours),
         )
 
@@ -124,9 +127,16 @@ def is_due(view: QuietView, now: float, settings: QuietSettings) -> bool:
     return repeat > 0 and now - attempt["at"] >= repeat
 
 
-def quiet_thread_id(prefix: tuple[str, ...], namespace: tuple[str, ...]) -> str:
-    """The job's thread for one user's namespace (the same in every process)."""
-    return str(uuid.uuid5(_THREADS, "/".join(["quiet", *prefix, "", *namespace])))
+def quiet_thread_id(
+    prefix: tuple[str, ...], namespace: tuple[str, ...], salt: str | None = None
+) -> str:
+    """The job's thread for one user's namespace (the same in every process).
+
+    ``salt``: :attr:`~graphs.server.access.Access.job_salt` (this server's by default), so
+    no user can compute the id and create the thread first.
+    """
+    salt = access.ACCESS.job_salt if salt is None else salt
+    return str(uuid.uuid5(_THREADS, json.dumps(["quiet", salt, list(prefix), list(namespace)])))
 
 
 class QuietJob:
@@ -147,27 +157,31 @@ class QuietJob:
         now = time.time() if now is None else now
         started = 0
         for prefix in store_prefixes(access.ACCESS.identities):
-            activity = await self._activity(prefix)
-            waiting = await self._waiting(prefix)
-            due = [
-                (ns, records)
-                for ns, records in activity.items()
-                if EXTRACTED_KEY in records
-                and is_due(self._view(records, ns in waiting), now, self._settings)
-            ]
-            due.sort(key=lambda d: float(d[1][EXTRACTED_KEY].get("at") or 0))
-            for ns, records in due[: self._settings.max_per_scan - started]:
-                started += await self._start(prefix, ns, records, now)
+            # One user's records (which that user may have written anything into) must not
+            # stop the scan of the others: each user, then each namespace, fails alone.
+            try:
+                activity = await self._activity(prefix)
+                waiting = await self._waiting(prefix)
+            except Exception:
+                logger.exception("memory-reflect: quiet scan of %s failed", prefix or "(open)")
+                continue
+            due: list[tuple[float, tuple[str, ...], dict[str, dict[str, Any]]]] = []
+            for ns, records in activity.items():
+                if EXTRACTED_KEY not in records:
+                    continue  # never extracted into: nothing to be quiet since
+                view = _view(records, waiting is None or ns in waiting)
+                if view is None:
+                    logger.warning("memory-reflect: unreadable activity records for %s: %r",
+                                   "/".join(ns), records)  # fmt: skip
+                elif is_due(view, now, self._settings):
+                    due.append((view.extracted_at, ns, records))
+            due.sort(key=lambda d: d[0])
+            for _, ns, records in due[: self._settings.max_per_scan - started]:
+                try:
+                    started += await self._start(prefix, ns, records, now)
+                except Exception:
+                    logger.exception("memory-reflect: could not consolidate %s", "/".join(ns))
         return started
-
-    @staticmethod
-    def _view(records: Mapping[str, dict[str, Any]], waiting: bool) -> QuietView:
-        attempt = records.get(CONSOLIDATION_KEY)
-        return QuietView(
-            extracted_at=float(records[EXTRACTED_KEY].get("at") or 0),
-            attempt=cast(ConsolidationAttempt, attempt) if attempt else None,
-            waiting=waiting,
-        )
 
     async def _read(self, namespace: tuple[str, ...]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = await read_pages(
@@ -189,10 +203,19 @@ class QuietJob:
             found.setdefault(namespace, {})[item["key"]] = dict(item["value"])
         return found
 
-    async def _waiting(self, prefix: tuple[str, ...]) -> set[tuple[str, ...]]:
-        """The namespaces accepted submissions in an inbox are bound for."""
-        entries = await self._read(inboxes_namespace(prefix))
-        return {tuple(ns) for e in entries if (ns := (e.get("value") or {}).get("namespace"))}
+    async def _waiting(self, prefix: tuple[str, ...]) -> set[tuple[str, ...]] | None:
+        """The namespaces accepted submissions in an inbox are bound for; None: maybe any.
+
+        An entry captured from a run that named no namespace goes to whichever one the
+        assistant's settings name when it runs, so it holds back all of the user's.
+        """
+        namespaces = set()
+        for entry in await self._read(inboxes_namespace(prefix)):
+            namespace = (entry.get("value") or {}).get("namespace")
+            if not namespace:
+                return None
+            namespaces.add(tuple(namespace))
+        return namespaces
 
     async def _start(
         self,
@@ -230,6 +253,24 @@ class QuietJob:
             "/".join(namespace), run["run_id"],
         )  # fmt: skip
         return 1
+
+
+def _view(records: Mapping[str, dict[str, Any]], waiting: bool) -> QuietView | None:
+    """What the activity records say, or None when they are not what the graph writes."""
+    try:
+        attempt = records.get(CONSOLIDATION_KEY)
+        view = QuietView(
+            extracted_at=float(records[EXTRACTED_KEY].get("at") or 0),
+            attempt=cast(ConsolidationAttempt, attempt) if attempt else None,
+            waiting=waiting,
+        )
+        if attempt is not None:  # what is_due reads
+            view = replace(view, attempt=cast(ConsolidationAttempt, {
+                **attempt, "quiet_since": float(attempt["quiet_since"]), "at": float(attempt["at"])
+            }))  # fmt: skip
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    return view
 
 
 async def run_quiet(job: QuietJob, settings: QuietSettings) -> None:

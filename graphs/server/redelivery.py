@@ -38,7 +38,7 @@ from langgraph_sdk.errors import ConflictError, NotFoundError
 
 from graphs.server import access
 from graphs.server.envvars import env_int, env_number
-from graphs.server.lease import each_slot
+from graphs.server.lease import MIN_INTERVAL_SECONDS, each_slot
 from sdk_client.contract import GRAPH_ID
 from sdk_client.records import (
     DELIVERY_KEY,
@@ -104,7 +104,10 @@ class RedeliverySettings:
             ),
             grace_seconds=env_number(env, "MEMORY_REDELIVERY_GRACE_SECONDS", cls.grace_seconds),
             interval_seconds=env_number(
-                env, "MEMORY_REDELIVERY_INTERVAL_SECONDS", cls.interval_seconds
+                env,
+                "MEMORY_REDELIVERY_INTERVAL_SECONDS",
+                cls.interval_seconds,
+                MIN_INTERVAL_SECONDS,
             ),
         )
 

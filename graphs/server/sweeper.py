@@ -33,7 +33,7 @@ from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import NotFoundError
 
 from graphs.server.envvars import env_number
-from graphs.server.lease import each_slot
+from graphs.server.lease import MIN_INTERVAL_SECONDS, each_slot
 from sdk_client.contract import GRAPH_ID
 from sdk_client.records import (
     DELIVERY_KEY,
@@ -69,7 +69,9 @@ class SweepSettings:
         env = os.environ if env is None else env
         return cls(
             thread_ttl_minutes=env_number(env, "MEMORY_THREAD_TTL_MINUTES", cls.thread_ttl_minutes),
-            interval_seconds=env_number(env, "MEMORY_SWEEP_INTERVAL_SECONDS", cls.interval_seconds),
+            interval_seconds=env_number(
+                env, "MEMORY_SWEEP_INTERVAL_SECONDS", cls.interval_seconds, MIN_INTERVAL_SECONDS
+            ),
         )
 
     @property

@@ -29,9 +29,8 @@ from langgraph_sdk.client import SyncLangGraphClient
 from rich.console import Console
 from rich.live import Live
 
-from sdk_client._flows import Flows, ServerFeatures, erase
+from sdk_client._flows import Flows, ServerFeatures, erase, run_sync
 from sdk_client._http import API_KEY_VARS, DEFAULT_URL, HttpSettings, RetryPolicy
-from sdk_client._sansio import run_sync
 from sdk_client.backfill import (
     DEFAULT_TEMPLATE,
     Backfill,
@@ -143,6 +142,7 @@ class Settings:
                 self.api_key,
                 timeout=httpx.Timeout(30.0, connect=5.0),
                 user_agent="memory-reflect-cli",
+                reads_are_uses=False,  # an operator looking keeps no memory from forgetting
             ).http()
             try:
                 http.get("/ok").raise_for_status()

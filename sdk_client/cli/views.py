@@ -1,7 +1,7 @@
 """What the CLI reads from the server: one snapshot per thread, found by thread or namespace.
 
 The status itself (idle / pending / running, due time, inbox size) is computed by
-:func:`sdk_client._answers.thread_status`, the same function the executor's
+:func:`sdk_client._flows.thread_status`, the same function the executor's
 ``status()`` uses; this module only fetches its inputs and the thread's last
 result (the values the graph's ``commit`` step leaves in the thread state).
 """
@@ -16,9 +16,7 @@ import httpx
 from langgraph_sdk.client import SyncLangGraphClient
 
 from sdk_client import contract
-from sdk_client._answers import delivery_of, thread_status
-from sdk_client._flows import Flows
-from sdk_client._sansio import run_sync
+from sdk_client._flows import Flows, delivery_of, run_sync, thread_status
 from sdk_client.contract import GRAPH_ID, validate_thread_id
 from sdk_client.records import (
     DELIVERY_KEY,

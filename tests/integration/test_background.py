@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from langgraph_sdk import get_sync_client
 
+from graphs.server.access import Access, parse_api_keys
 from graphs.server.quiet import quiet_thread_id
 from sdk_client.contract import memory_text
 from tests.server import (
@@ -100,6 +101,11 @@ def test_what_the_agent_reads_is_kept_and_what_nobody_reads_is_forgotten(
         _plant(sdk, namespace, "used", "User likes tea.")
         _plant(sdk, namespace, "idle", "User lives in Porto.")
         _plant(sdk, namespace, "found", "User has a cat.")
+        # The first run asked to forget what is unused only starts counting: reads before
+        # it may have gone unrecorded, so nothing is unused yet.
+        out = _consolidate(sdk, namespace, forget_unused_days={"*": 1.5 / DAY})
+        assert out["changes"]["deleted"] == [], out
+        assert sdk.store.get_item(["reflection_use"], "tracked_since")["value"]["at"] > 0
         deadline = time.monotonic() + 2.5
         while time.monotonic() < deadline:  # the agent keeps reading two of the three
             assert sdk.store.get_item(namespace, "used")["key"] == "used"
@@ -154,7 +160,8 @@ def test_a_quiet_namespace_is_consolidated_once_and_never_while_extraction_waits
             extracted = records()["extracted"]
             assert attempt["quiet_since"] == extracted["at"]  # the second turn's extraction
             assert attempt["at"] >= extracted["at"] + QUIET_S
-            thread = quiet_thread_id(("alice",), namespace)
+            keys = parse_api_keys(str(keyed_env()["MEMORY_API_KEYS"]))
+            thread = quiet_thread_id(("alice",), namespace, Access(keys=keys).job_salt)
             wait_until(lambda: sdk.runs.list(thread)[0]["status"] == "success", WAIT, 0.2,
                        "the consolidation run to finish")  # fmt: skip
             porto = [i for i in sdk.store.search_items(namespace, limit=10)["items"]

@@ -30,6 +30,7 @@ from graphs.memory_manager.offline.facts import (
 )
 from graphs.memory_manager.offline.memory_types import apply_to_profile, collection_value
 from graphs.memory_manager.state import Batch
+from sdk_client.records import read_pages
 
 __all__ = ["extract_offline"]
 
@@ -74,7 +75,9 @@ async def _apply_replacements(
     two), and not one this run already writes. The memory keeps its key: the change is an
     update, with the old value in its history.
     """
-    items = await store.asearch(namespace, limit=1000)
+    items = await read_pages(
+        lambda limit, offset: store.asearch(namespace, limit=limit, offset=offset)
+    )
     for change in changes:
         hits = []
         for item in items:

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
 from graphs.memory_manager.graph import builder
+from graphs.server import access
+from graphs.server.access import Access, parse_api_keys
 from tests.fakes import ToolCallingFake
+
+
+@pytest.fixture
+def use_keys(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Turn API keys on for in-process server code: ``use_keys("alice:KEY,bob:KEY", **settings)``.
+
+    The keys are in ``MEMORY_API_KEYS`` syntax; ``settings`` are :class:`Access`'s others.
+    """
+
+    def use(keys: str, **settings: Any) -> None:
+        monkeypatch.setattr(access, "ACCESS", Access(keys=parse_api_keys(keys), **settings))
+
+    return use
 
 
 @pytest.fixture

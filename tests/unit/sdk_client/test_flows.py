@@ -15,10 +15,21 @@ import httpx
 import pytest
 
 from sdk_client import _flows, records
-from sdk_client._flows import Flows, ServerFeatures
+from sdk_client._flows import (
+    Call,
+    Flow,
+    Flows,
+    ServerFeatures,
+    Sleep,
+    WaitForFuture,
+    missing,
+    not_found,
+    run_async,
+    run_sync,
+    thread_status,
+)
 from sdk_client._http import RetryPolicy
 from sdk_client._ledger import STARTED_MARGIN, Ledger, RunPlan
-from sdk_client._sansio import Call, Flow, Sleep, WaitForFuture, run_async, run_sync
 from sdk_client._submission import Submission, build_submission, coalesce
 from sdk_client.contract import validate_thread_id
 from sdk_client.errors import (
@@ -1112,3 +1123,31 @@ def test_named_namespaces_go_with_those_below_them_and_their_history_but_no_thre
     # Naming the inboxes' namespace deletes no inbox: a thread's records go with the thread.
     erased = play(_flows.erase(None, [["notes"], ["reflection_inbox"]], "memory_manager"), script)
     assert (erased.namespaces, erased.threads, erased.items) == ([notes, below, history], [], 1)
+
+
+# Reading the server's answers: a thread's status, and what it no longer holds.
+
+
+def test_thread_status_prefers_running_then_pending():
+    runs = [
+        {"run_id": "p", "status": "pending", "created_at": "2026-01-01T00:00:10+00:00"},
+        {"run_id": "r", "status": "running", "created_at": "2026-01-01T00:00:00+00:00"},
+    ]
+    assert thread_status("t", runs, 2).state == "running"
+    pending = thread_status("t", runs[:1], 1)
+    assert (pending.state, pending.run_id, pending.inbox) == ("pending", "p", 1)
+    assert pending.due_at == pytest.approx(1767225610.0, abs=1e-3)
+    assert thread_status("t", [], 0).state == "idle"
+
+
+def test_missing_is_neither_held_nor_receipted():
+    inbox = [{"key": "k", "value": {"submissions": [{"submission_id": "held"}]}}]
+    receipts = [{"key": "done", "value": {}}]
+    assert missing(["held", "done", "gone"], inbox, receipts) == ["gone"]
+
+
+def test_not_found_is_a_404_answer():
+    class Answer(Exception):
+        status_code = 404
+
+    assert not_found(Answer()) and not not_found(ValueError("x"))

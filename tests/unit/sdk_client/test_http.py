@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
+from sdk_client._flows import Call, Sleep, retrying, run_async, run_sync
 from sdk_client._http import (
     DEFAULT_TIMEOUT,
     DEFAULT_URL,
@@ -16,11 +17,10 @@ from sdk_client._http import (
     RetryPolicy,
     delay_for,
     retry_after_of,
-    retrying,
     should_retry,
 )
-from sdk_client._sansio import Call, Sleep, run_async, run_sync
 from sdk_client._submission import NOT_GIVEN
+from sdk_client.records import NOT_A_USE_HEADER
 
 
 def test_argument_then_env_then_default(monkeypatch):
@@ -62,6 +62,13 @@ def test_both_clients_send_the_settings():
     asyncio.run(search_async(settings))
     got = [(r.url.host, r.headers["x-api-key"], r.headers["user-agent"]) for r in sent]
     assert got == [("s", "k", "probe")] * 2
+    assert all(NOT_A_USE_HEADER not in r.headers for r in sent)  # an agent's reads are uses
+
+
+def test_an_operators_client_says_its_reads_are_not_uses():
+    looking = HttpSettings("http://s", None, reads_are_uses=False)
+    assert looking.headers[NOT_A_USE_HEADER] == "1" and "x-api-key" not in looking.headers
+    assert looking.http().headers[NOT_A_USE_HEADER] == "1"
 
 
 NO_SLEEP = RetryPolicy(max_attempts=4, initial_delay=0, jitter=0)

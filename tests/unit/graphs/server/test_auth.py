@@ -13,7 +13,7 @@ from langgraph_sdk import Auth
 from starlette.authentication import BaseUser
 
 import graphs.server.access
-from graphs.server.access import OPERATOR, STUDIO_IDENTITY, Access, parse_api_keys
+from graphs.server.access import OPERATOR, STUDIO_IDENTITY, Access
 from graphs.server.auth import (
     ServerUser,
     authenticate,
@@ -45,9 +45,8 @@ def ctx(resource: str, action: str, identity: str = "alice", permissions: Any = 
 
 
 @pytest.fixture
-def keyed(monkeypatch: pytest.MonkeyPatch) -> None:
-    keys = parse_api_keys(f"alice:{ALICE},bob:{'b' * 16}")
-    monkeypatch.setattr(graphs.server.access, "ACCESS", Access(keys=keys))
+def keyed(use_keys) -> None:
+    use_keys(f"alice:{ALICE},bob:{'b' * 16}")
 
 
 def refused(excinfo: pytest.ExceptionInfo[Auth.exceptions.HTTPException], code: int) -> str:

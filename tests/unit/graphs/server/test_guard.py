@@ -10,7 +10,6 @@ from starlette.testclient import TestClient
 
 import graphs.server.access
 import graphs.server.guard
-from graphs.server.access import Access, parse_api_keys
 from graphs.server.app import app
 from graphs.server.guard import (
     GuardRequests,
@@ -33,9 +32,8 @@ def client() -> TestClient:
 
 
 @pytest.fixture
-def keyed(monkeypatch: pytest.MonkeyPatch) -> None:
-    keys = parse_api_keys(f"alice:{KEY}")
-    monkeypatch.setattr(graphs.server.access, "ACCESS", Access(keys=keys, max_body_bytes=4096))
+def keyed(use_keys) -> None:
+    use_keys(f"alice:{KEY}", max_body_bytes=4096)
 
 
 def test_run_and_cron_bodies_are_checked(client):

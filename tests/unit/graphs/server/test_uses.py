@@ -36,6 +36,8 @@ def test_settings_are_on_only_with_an_unused_policy_in_the_environment():
     assert on.enabled and on.record_seconds == 5
     with pytest.raises(ValueError, match="MEMORY_USE_RECORD_SECONDS"):
         UseSettings.from_env({"MEMORY_USE_RECORD_SECONDS": "often"})
+    with pytest.raises(ValueError, match="MEMORY_USE_RECORD_SECONDS='1h': expected a number"):
+        UseSettings.from_env({"MEMORY_FORGET_UNUSED_DAYS": "30", "MEMORY_USE_RECORD_SECONDS": "1h"})
 
 
 async def test_a_use_is_written_once_an_interval_and_records_are_not_uses():

@@ -5,18 +5,16 @@ from __future__ import annotations
 import pytest
 from langgraph.store.memory import InMemoryStore
 
-import graphs.server.access
 from graphs.memory_manager.scoped import ScopedStore, store_prefix
-from graphs.server.access import Access, UnscopedRunError, parse_api_keys
+from graphs.server.access import UnscopedRunError
 from sdk_client.records import DELIVERY_KEY, delivery_namespace, inbox_namespace, receipts_namespace
 
 THREAD = "11111111-2222-3333-4444-555555555555"
 
 
 @pytest.fixture
-def keyed(monkeypatch: pytest.MonkeyPatch) -> None:
-    keys = parse_api_keys(f"alice:{'a' * 16},bob:{'b' * 16}")
-    monkeypatch.setattr(graphs.server.access, "ACCESS", Access(keys=keys))
+def keyed(use_keys) -> None:
+    use_keys(f"alice:{'a' * 16},bob:{'b' * 16}")
 
 
 def test_open_mode_runs_are_unprefixed():

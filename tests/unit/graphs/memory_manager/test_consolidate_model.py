@@ -19,6 +19,7 @@ import graphs.memory_manager.extractors as extractors
 from graphs.memory_manager.consolidate_model import TOOL, ModelAnswerError, listing, read
 from graphs.memory_manager.graph import builder
 from sdk_client.records import history_namespace
+from tests.fakes import ToolCallingFake
 from tests.llm_endpoint import ScriptedEndpoint, user_turns
 from tests.unit.graphs.conftest import FAKE_MODEL
 
@@ -160,3 +161,20 @@ async def test_over_http_the_calls_tokens_are_the_runs_usage(llm: ScriptedEndpoi
     assert out["usage"]["prompt_tokens"] == reported["prompt_tokens"] > 0
     assert out["usage"]["completion_tokens"] == reported["completion_tokens"] > 0
     assert out["usage"]["model_calls"] == 1
+
+
+async def test_a_memory_written_while_the_model_thinks_is_not_retired(monkeypatch):
+    """An extraction that commits a newer value meanwhile wins over the planned retirement."""
+    store = _planted()
+
+    def replies():
+        _put(store, "porto", "User lives in Madrid.")  # the user spoke during the model's call
+        yield retire(("porto", "contradicted by lisbon"), ("cat", "duplicates tom"))
+
+    monkeypatch.setitem(extractors._models, (FAKE_MODEL, 60.0), ToolCallingFake(messages=replies()))
+    out = await builder.compile(store=store, checkpointer=InMemorySaver()).ainvoke(
+        CONSOLIDATE, CONFIG, context={"model": FAKE_MODEL}
+    )
+    assert out["changes"]["deleted"] == ["memories/cat"]
+    assert store.get(NS, "porto").value["content"]["content"] == "User lives in Madrid."
+    assert [e.value["key"] for e in store.search(history_namespace(NS))] == ["cat"]

@@ -168,7 +168,8 @@ async def test_a_contradicted_memory_is_retired_with_the_newer_one_named_in_hist
 @pytest.mark.parametrize(
     ("context", "pending", "match"),
     [
-        ({}, True, "wait in an inbox"),
+        ({}, ["memories"], "wait in an inbox"),
+        ({}, None, "wait in an inbox"),  # a run that names none: any namespace, this one too
         ({"max_memories": 1, "consolidation_max_share": 0.5}, False, "more than consolidation"),
     ],
 )
@@ -177,8 +178,8 @@ async def test_it_changes_nothing_and_says_why_rather_than_overreach(context, pe
     _put(store, "a", "User likes tea.")
     _put(store, "b", "User has a dog.")
     _put(store, "c", "User lives in Oslo.")
-    if pending:
-        store.put(inbox_namespace("t9"), "s1", {"namespace": ["memories"], "submissions": []})
+    if pending is not False:
+        store.put(inbox_namespace("t9"), "s1", {"namespace": pending, "submissions": []})
     before = sorted(i.key for i in store.search(("memories",)))
     with pytest.raises(Exception, match=match):
         await _app(store).ainvoke(CONSOLIDATE, CONFIG, context=context)

@@ -17,7 +17,7 @@ from graphs.memory_manager.forgetting import (
     plan_forgetting,
 )
 from graphs.memory_manager.graph import builder
-from sdk_client.records import history_namespace, use_namespace
+from sdk_client.records import USE_SINCE_KEY, history_namespace, use_namespace
 
 NOW = 1_000 * DAY
 CONSOLIDATE = {"messages": [], "consolidate": True}
@@ -120,8 +120,30 @@ async def test_unused_forgetting_reads_use_records_and_refuses_on_a_server_that_
     assert len(store.search(("memories",))) == 2  # nothing changed
 
     monkeypatch.setenv("MEMORY_FORGET_UNUSED_DAYS", "0")  # set: this server records uses
+    store.put(use_namespace(()), USE_SINCE_KEY, {"at": time.time() - 10})  # counted since
     store.put(use_namespace(("memories",)), "used", {"used_at": time.time()})  # read just now
     out = await _app(store).ainvoke(CONSOLIDATE, _config("r3"), context=context)
     assert out["changes"]["deleted"] == ["memories/idle"]
     [entry] = store.search(history_namespace(("memories",)))
     assert "not used for" in entry.value["reason"]
+
+
+async def test_disuse_counts_from_the_first_run_that_asks_for_it_not_from_the_last_write(
+    monkeypatch,
+):
+    """Reads before that run may have gone unrecorded: a memory read daily must not go."""
+    monkeypatch.setenv("MEMORY_FORGET_UNUSED_DAYS", "0")
+    store = InMemoryStore()
+    _put(store, "old", "User lives in Porto.")
+    time.sleep(0.6)
+    context = {"forget_unused_days": {"*": 0.5 / DAY}}  # written 0.6 s ago, never read
+    out = await _app(store).ainvoke(CONSOLIDATE, _config("first"), context=context)
+    assert out["changes"]["deleted"] == []
+    since = store.get(use_namespace(()), USE_SINCE_KEY)
+    assert since is not None and since.value["at"] == pytest.approx(time.time(), abs=5)
+    out = await _app(store).ainvoke(CONSOLIDATE, _config("again"), context=context)
+    assert out["changes"]["deleted"] == []  # counted from the marker: not 0.5 s yet
+    time.sleep(0.6)
+    out = await _app(store).ainvoke(CONSOLIDATE, _config("later"), context=context)
+    assert out["changes"]["deleted"] == ["memories/old"]
+    assert store.get(use_namespace(()), USE_SINCE_KEY).value == since.value  # kept, not reset
