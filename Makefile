@@ -45,7 +45,7 @@ lint: setup  ## ruff + mypy (both gate CI)
 test: lint js-setup  ## lint, then unit and integration tests (starts its own langgraph dev servers)
 	$(BIN)/pytest --durations=25
 
-test-slow: setup  ## what waits on real clocks (crons firing on the minute, quiet periods): ~3 min
+test-slow: setup  ## what waits on real clocks (crons, quiet periods) or takes minutes (bench smoke, interrupted backfill): ~9 min
 	$(BIN)/pytest -m slow
 
 test-unit: setup

@@ -31,7 +31,8 @@ from sdk_client.cli import EXIT_CODES, cli
 from sdk_client.records import BACKFILL_SUMMARY_KEY, backfill_done_keys, backfill_namespace
 from tests.server import ROOT, isolated_env, quick_executor, run_server, stored, wait_until
 
-pytestmark = pytest.mark.integration
+# Minutes of servers and runs: in `make test-slow` (CI runs it), not `make test`.
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # Each user's facts, two a conversation, every one a different kind of fact so the
 # offline extractor's de-duplication keeps them all (which it would not of two "I

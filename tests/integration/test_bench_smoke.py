@@ -8,7 +8,8 @@ import pytest
 
 from bench.__main__ import main
 
-pytestmark = pytest.mark.integration
+# Minutes of servers and runs: in `make test-slow` (CI runs it), not `make test`.
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_bench_smoke(tmp_path, capsys):
