@@ -11,6 +11,7 @@ already knows in other words is skipped (:mod:`.dedup`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from langgraph.store.base import BaseStore
@@ -29,6 +30,7 @@ from graphs.memory_manager.offline.facts import (
     same_wording,
 )
 from graphs.memory_manager.offline.memory_types import apply_to_profile, collection_value
+from graphs.memory_manager.offline.slots import memory_slot
 from graphs.memory_manager.state import Batch
 from sdk_client.records import read_pages
 
@@ -97,6 +99,40 @@ async def _apply_replacements(
             written.add(key)
 
 
+_BARE = "my favourite"
+
+
+async def _name_bare_favourites(
+    store: BaseStore, namespace: tuple[str, ...], facts: list[Fact]
+) -> list[Fact]:
+    """Read "my favourite is now X" as the one favourite the memories hold.
+
+    "Scratch that, my favourite is now khachapuri" after "my favourite food is paella" says
+    which favourite by leaving it out: the one the user has. Only when the stored memories
+    name exactly one kind of favourite; with none or several, the fact stays as it was said.
+    """
+    if not any(f.slot == _BARE for f in facts):
+        return facts
+    kinds = set()
+    for item in await store.asearch(namespace, limit=1000):
+        content = item.value.get("content")
+        text = content.get("content") if isinstance(content, dict) else None
+        if item.value.get("kind") == "Memory" and isinstance(text, str):
+            found = memory_slot(text)
+            if found and found.name.startswith(_BARE + " "):
+                kinds.add(found.name)
+    if len(kinds) != 1:
+        return facts
+    (kind,) = kinds
+    attr = kind.removeprefix("my ")
+    return [
+        replace(f, slot=kind, text=f.text.replace("User's favourite ", f"User's {attr} ", 1))
+        if f.slot == _BARE and f.text.startswith("User's favourite is ")
+        else f
+        for f in facts
+    ]
+
+
 async def extract_offline(context: Context, batch: Batch, store: BaseStore) -> None:
     """Extract the facts of ``batch``'s user turns and write them to ``store``."""
     namespace = tuple(batch["namespace"])
@@ -107,6 +143,8 @@ async def extract_offline(context: Context, batch: Batch, store: BaseStore) -> N
     collections = [s for s in schemas if s["update_mode"] == "insert"]
     if schemas and not collections:
         return  # profiles only: what no profile takes is not remembered
+    if not schemas:
+        facts = await _name_bare_favourites(store, namespace, facts)
     sources = {m["id"]: m["content"] for m in batch["messages"]}
     written = {fact_key(namespace, fact) for fact in facts}
     if not collections and (changes := extract_replacements(batch["messages"])):

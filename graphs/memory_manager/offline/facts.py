@@ -53,6 +53,16 @@ _FAVOURITE_OF_IT = re.compile(
     r"(?:favou?rite|fave|fav)\b.*)$",
     re.I,
 )
+# "I love the colour orange, it's my favourite": the kind of thing names the favourite.
+_KIND_OF = re.compile(
+    r"^(?:the )?(?P<noun>colou?r|food|dish|meal|sport|film|movie|book|band|song|show|game|drink|"
+    r"season|animal|flower|city|country|author|singer|artist|genre|fruit|snack|dessert|cuisine) "
+    r"(?P<x>(?!(?:of|for|in|on|at|from|with)\b).+)$",
+    re.I,
+)
+_BARE_FAVOURITE = re.compile(
+    r"^(?:now |also |definitely )?my (?:new )?(?:favou?rite|fave|fav)$", re.I
+)
 # How much one likes it is not part of what: "I like mustard best now".
 _DEGREE = re.compile(r"\s+(?:best|the best|most|the most|a lot|so much|very much)$", re.I)
 
@@ -76,7 +86,12 @@ def extract_facts(messages: Sequence[Mapping[str, Any]]) -> list[Fact]:
         liked: str | None = None  # the key of the taste that "named" came from
         for clause in clauses(msg["content"]):
             if named and (it := _FAVOURITE_OF_IT.match(clause)):
-                clause = f"{named} is {it['rest']}"
+                rest = it["rest"]
+                if kind := _KIND_OF.match(named):
+                    named = kind["x"]
+                    if _BARE_FAVOURITE.match(rest):
+                        rest = f"{rest} {kind['noun']}"
+                clause = f"{named} is {rest}"
                 if liked:
                     # "I love green, it's my favourite colour": the favourite says it all, and
                     # a "likes green" left behind would outlive the next favourite colour.

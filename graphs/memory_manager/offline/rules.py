@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from graphs.memory_manager.offline.text import (
+    AGE_WORDS,
     SCHOOL,
     strip_when,
     third_person,
@@ -177,12 +178,8 @@ _DWELLING = _words(
     "caravan", "place", "home", "loft", "townhouse", "village", "town", "city", "suburb",
     "farmhouse", "cabin",
 )  # fmt: skip
-_UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-_TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-          "eighteen", "nineteen"]  # fmt: skip
-_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-# An age in words, from five to ninety-nine: "I'm eighteen now".
-_AGE_WORDS = _words(*(f"{t}(?:[- ](?:{'|'.join(_UNITS)}))?" for t in _TENS), *_TEENS, *_UNITS[4:])
+# An age in words, from five to ninety-nine (text.py reads "it's my birthday, eighteen" too).
+_AGE_WORDS = AGE_WORDS
 _CAR_MAKES = _words(
     "Toyota", "Honda", "Ford", "Kia", "VW", "Volkswagen", "Tesla", "Mazda", "Skoda", "Škoda",
     "Renault", "Fiat", "Nissan", "Hyundai", "BMW", "Audi", "Mercedes(?:-Benz)?", "Volvo",
@@ -222,7 +219,8 @@ _JUDGED = _wordset(
 # What "my job is …" judges rather than names.
 _VERDICT = _JUDGED | _wordset(
     """fine ok okay boring stressful fun hard tough nice exhausting demanding lovely annoying
-    weird crazy cool killing driving getting making so too very really pretty quite"""
+    weird crazy cool killing driving getting making so too very really pretty quite
+    remote hybrid"""
 )
 # "my <attr>" said in other words is one slot: "favorite color" = "favourite colour".
 _ATTR_WORDS = {
@@ -331,6 +329,15 @@ def _not_pronoun(groups: dict[str, str], clause: str) -> bool:
                         re.I)  # fmt: skip
 
 
+def _got_into_a_place(obj: str) -> bool:
+    """Whether "I got into X" is getting in somewhere (a school, a car, trouble), not a taste."""
+    return _proper(obj) or bool(
+        re.match(r"(?:the|a|an|my|his|her|their|our|some|trouble|debt|bed|university|college|"
+                 r"school|uni|grad|med|law|medical|graduate|business|art|drama|music) ", obj + " ",
+                 re.I)
+    )  # fmt: skip
+
+
 def _lasting_identity(groups: dict[str, str], clause: str) -> bool:
     obj = groups["obj"].lower()
     if obj.split()[0] in _INSULTS:
@@ -430,10 +437,15 @@ _REVERSED_ATTR = (
     r"all-time favou?rite)(?: [a-z-]+){1,2}|employer|company|workplace|car|major|hometown)"
 )
 # "has replaced teal as my favourite colour": the new value takes the old one's place.
-_BECOMES = r"(?:is|are|has become|have become|became|(?:has |have )?replaced [^,]{1,40}? as)"
+_BECOMES = (
+    r"(?:is|are|has become|have become|became|(?:has |have )?(?:just )?(?:replaced|overtaken|"
+    r"overtook|dethroned|displaced|ousted|beaten|beat|taken over from|took over from) "
+    r"[^,]{1,40}? as)"
+)
 # What one studies, by its shape or a short list: "I've switched to geology".
 _SUBJECT_WORD = (
-    r"(?:[a-z-]+(?:ology|ography|istry|onomy|osophy|ics|ism|ture)|law|medicine|nursing|"
+    # not "mature": "I'm a mature student" says no subject
+    r"(?:(?!mature\b)[a-z-]+(?:ology|ography|istry|onomy|osophy|ics|ism|ture)|law|medicine|nursing|"
     r"history|art|music|english|french|german|spanish|italian|chinese|japanese|latin|classics|"
     r"finance|accounting|business|marketing|management|design|drama|dentistry|pharmacy|"
     r"midwifery|engineering|computing|computer science|data science|anthropology|film|"
@@ -466,6 +478,11 @@ _RULES: list[_Rule] = [
           r"have lived|(?:packed up and |sold up and |upped sticks and )?(?:have )?"
           r"(?:just |recently |finally |since )?(?:moved|relocated|settled)"
           r"(?: back| here| over| out| from [^,]{1,40}?)?"
+          # "I've moved across the country to Brisbane", "we relocated overseas to Oslo"
+          r"(?: (?:all the way|halfway) across the (?:country|world|globe)| across (?:the )?"
+          r"(?:country|world|globe|pond|border|ocean|continent|state|town)| overseas| abroad|"
+          r" interstate| up north| down south| out west| back east| back home| cities|"
+          r" countries| states| all the way)?"
           # "we've moved again, this time to Kigali"
           r"(?:,? (?:again|once more|once again|yet again)(?:,? this time|,)?|,? this time)?)"
           rf"\s+(?:in|to|at|out of|over to|down to|up to|back to)\s+{_OBJ}$",
@@ -643,6 +660,20 @@ _RULES: list[_Rule] = [
           rf"was hired|have been hired) "
           rf"(?P<prep>at|by|with)\s+{_OBJ}$",
           "User works at {obj}."),
+    # "I've been poached by Netflix", "I jumped ship to Klarna": hired away, a new employer.
+    _rule("work", "work",
+          r"^I (?:have )?(?:just |recently |finally |officially )?(?:(?:was|got|have been|been) "
+          r"(?:poached|headhunted|head-hunted|snapped up|recruited|taken on|picked up) by|"
+          r"jumped ship to|defected to) "
+          r"(?P<obj>(?:the )?(?-i:[A-Z])[\w&'.-]*(?: (?-i:[A-Z0-9])[\w&'.-]*){0,3})$",
+          "User works at {obj}.", lambda g, c: not _school(g["obj"])),
+    # "Our startup got acquired by Salesforce": the employer is the buyer now.
+    _rule("work", "work",
+          r"^(?:my|our) (?:company|startup|start-up|employer|firm|agency|studio|business|team) "
+          r"(?:just |recently |finally )?(?:got|was|has been) (?:acquired|bought(?: out)?|"
+          r"taken over) by "
+          r"(?P<obj>(?:the )?(?-i:[A-Z])[\w&'.-]*(?: (?-i:[A-Z0-9])[\w&'.-]*){0,3})$",
+          "User works at {obj}."),
     _rule("work", "job",
           rf"^I (?:just |recently )?(?:got|started|landed|accepted|took) (?:a |my |the )?(?:new )?"
           rf"(?:job|position|role|work) (?P<prep>as)\s+{_OBJ}$",
@@ -689,6 +720,16 @@ _RULES: list[_Rule] = [
           r"^I (?:have )?(?:just |recently |finally )?(?:got |was |have been )?promoted to "
           r"(?P<obj>(?:a |an )?[^?]{1,80}?)$",
           "User was promoted to {obj}.", lambda g, c: _job_title(g["obj"])),
+    # "They made me a senior architect", "I was made partner", "I made partner": a new post.
+    _rule("work", "job",
+          r"^(?:they|my (?:boss|company|firm|manager|employer|team)|the (?:company|firm|board|"
+          r"partners)) (?:have )?(?:just |finally |officially )?(?:made|promoted|bumped) me"
+          r"(?: up)?(?: to)? (?P<obj>(?:a |an )?[^?,]{1,80}?)$",
+          "User is {obj}.", lambda g, c: _job_title(g["obj"])),
+    _rule("work", "job",
+          r"^I (?:have )?(?:just |finally |officially )?(?:was |got |have been |been )?made "
+          r"(?P<obj>(?:a |an )?[^?,]{1,80}?)$",
+          "User is {obj}.", lambda g, c: _job_title(g["obj"])),
     _rule("work", "job", rf"^my (?:job|occupation|profession) is(?: now)?\s+{_OBJ}$",
           "User's job is {obj}.", lambda g, c: g["obj"].split()[0].lower() not in _VERDICT),
     _rule("study", "school",
@@ -699,6 +740,13 @@ _RULES: list[_Rule] = [
           r"^I am (?:doing|taking|studying for|working on|pursuing) "
           r"(?P<obj>(?:a|an|my) (?:[\w'-]+ )?(?:degree|bachelor's|master's|masters|phd|doctorate|"
           r"diploma|ba|bsc|ma|msc) in .{1,60}?)$",
+          "User is doing {obj}."),
+    # "I started a PhD in statistics", "I've enrolled in a master's in law": a course begun.
+    _rule("study", "study",
+          r"^I (?:have )?(?:just |recently |now |finally )?(?:started|began|begun|enrolled in|"
+          r"enrolled on|signed up for|switched to|moved on to|embarked on|am starting) "
+          r"(?P<obj>(?:a|an|my) (?:[\w'-]+ )?(?:degree|bachelor's|master's|masters|phd|doctorate|"
+          r"diploma|ba|bsc|ma|msc|mba|llm) in .{1,60}?)$",
           "User is doing {obj}."),
     # "I'm doing a law degree", "I'm studying for a nursing diploma": the subject before it.
     _rule("study", "study",
@@ -715,6 +763,14 @@ _RULES: list[_Rule] = [
     _rule("study", "study", rf"^I am (?:now )?doing {_SUBJECT}$", "User studies {obj}."),
     _rule("study", "study", rf"^I am (?:now )?an? {_SUBJECT} (?:major|student)$",
           "User studies {obj}."),
+    # "I'm a first-year nursing student at Cardiff University": the subject is the slot (a
+    # change of degree replaces it), the year and the school are said with it.
+    _rule("study", "study",
+          rf"^I am (?:now )?(?P<art>an?) (?P<lead>(?:(?:first|second|third|fourth|final|1st|2nd|"
+          rf"3rd|4th)[- ]year|mature|part-time|full-time|postgrad(?:uate)?|undergrad(?:uate)?|"
+          rf"graduate|phd|masters?|master's) (?:[\w-]+ )?){_SUBJECT} (?P<role>major|student)"
+          rf"(?P<at> (?:at|in) [^?,]{{1,60}}?)?$",
+          "User is {art} {lead} {obj} {role} {at}."),
     _rule("study", "study", rf"^I (?P<verb>study|major in) {_OBJ}$",
           "User {verb3} {obj}.", _not_pronoun),
     _rule("study", "study", rf"^I am (?P<verb>studying|majoring in) {_OBJ}$",
@@ -730,6 +786,12 @@ _RULES: list[_Rule] = [
     _rule("study", "school",
           r"^I (?:go to|attend|am at|am enrolled at|am enrolled in) (?P<obj>.{0,60}?"
           r"(?:university|college|school|uni|academy|institute|polytechnic|MIT|UCLA|NYU)\b.{0,40}?)$",
+          "User attends {obj}."),
+    # "I'm enrolled at McGill" (and "I transferred to McGill" in a turn about studies, read so
+    # by text.py): enrolled, a named place is a school without "university" in its name.
+    _rule("study", "school",
+          r"^I am (?:now )?enrolled (?:at|in) (?P<obj>(?:the )?(?-i:[A-Z])[\w&'.-]*"
+          r"(?: (?:of |and |& )?(?-i:[A-Z])[\w&'.-]*){0,3}(?: in (?-i:[A-Z])[\w'-]*)?)$",
           "User attends {obj}."),
     _rule("study", None,
           r"^I (?:have )?(?:just |recently )?graduated(?P<obj>(?: from| in| with)\s+.{1,80}?)?$",
@@ -775,6 +837,11 @@ _RULES: list[_Rule] = [
           rf"^I am (?:a (?:big |huge |massive )?fan of|(?:really |very )?into|passionate about|"
           rf"obsessed with|crazy about|mad about|a sucker for)\s+{_OBJ}$",
           "User likes {obj}.", _not_pronoun),
+    # "I got into climbing this year": a taste taken up ("… and it's my favourite sport now").
+    _rule("preference", "taste",
+          rf"^I (?:have )?(?:recently |really |just |finally )?(?:got|gotten|been getting) "
+          rf"(?:really |very |properly |seriously )?into\s+{_OBJ}$",
+          "User likes {obj}.", lambda g, c: _not_pronoun(g, c) and not _got_into_a_place(g["obj"])),
     # Possessions and tools.
     _rule("possession", "car",
           r"^(?:I|we) (?:drive|have been driving|am driving|are driving) "
@@ -808,7 +875,9 @@ _RULES: list[_Rule] = [
           "User's {attr} is {obj}.", _lasting_attribute),
     _rule("attribute", "my {attr}",
           r"^(?:my|our) (?P<attr>[a-z][a-z' -]{1,40}?)(?: these days| nowadays| at the moment)?"
-          r" (?P<cop>is|are|has become|have become)(?: now)?\s+"
+          r" (?P<cop>is|are|has become|have become)(?: now)?"
+          # "my favourite food is definitely butter chicken": how sure, not what
+          r"(?: definitely| easily| officially| undoubtedly| hands down)?\s+"
           r"(?P<obj>[^?]{1,120}?)$",
           "User's {attr} {cop} {obj}.", _lasting_attribute),
     _rule("attribute", "my {attr}",

@@ -18,7 +18,26 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-__all__ = ["EPISODIC", "SCHOOL", "clauses", "strip_when", "third_person", "third_person_verb"]
+__all__ = [
+    "AGE_WORDS",
+    "EPISODIC",
+    "SCHOOL",
+    "clauses",
+    "strip_when",
+    "third_person",
+    "third_person_verb",
+]
+
+_UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+          "eighteen", "nineteen"]  # fmt: skip
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+# An age in words, from five to ninety-nine: "I'm eighteen now".
+AGE_WORDS = (
+    "(?:"
+    + "|".join([*(f"{t}(?:[- ](?:{'|'.join(_UNITS)}))?" for t in _TENS), *_TEENS, *_UNITS[4:]])
+    + ")"
+)
 
 _CONTRACTIONS = [
     (r"\b(?:I'm|Im|I am)\b", "I am"),
@@ -27,6 +46,8 @@ _CONTRACTIONS = [
     (r"\bI'll\b", "I will"),
     (r"\bwe're\b", "we are"),
     (r"\bit's\b", "it is"),
+    # "its my birthday": before "my", "its" is never the possessive.
+    (r"\bits (?=my\b)", "it is "),
     (r"\bthey're\b", "they are"),
     (r"\bwe've\b", "we have"),
     (r"\b(?:don't|dont)\b", "do not"),
@@ -130,6 +151,54 @@ _CONTRACTIONS = [
         r"name(?:,|:| -)? (?=(?-i:[A-Z])[a-z]+\b)",
         "my name is ",
     ),
+    # A heading for the new value: "New favourite book: The Remains of the Day", "fave colour
+    # update: it's navy blue now", "My favourite film - Heat".
+    (
+        r"(?:^|(?<=[.!?,] ))(?:my )?(?:new |updated |current )?(?P<attr>(?:favou?rite|fave|fav) "
+        r"[\w-]+(?: (?!(?:update|change|alert|now)\b)[\w-]+)?)(?: update| change| alert| now)?"
+        r"\s*(?::|\s-+|\s–|\s—)\s*(?:it is |now )?(?=\w)",
+        r"my \g<attr> is ",
+    ),
+    # "Spirited Away just dethroned it, that's my favourite film now": what took the place is
+    # the new value ("replaced teal as my favourite colour" is a rule of its own).
+    (
+        r"(?:^|(?<=[.!?,;:] ))(?P<new>[\w'-]+(?: [\w'-]+){0,3}?) (?:just |has |have |finally |"
+        r"officially |now )*(?:dethroned|overtook|overtaken|beat|beaten|knocked off|knocked out|"
+        r"usurped|ousted|edged out|pipped|took over from|taken over from|displaced|toppled|"
+        r"replaced|trumped) (?:it|that|them|[\w' -]{1,40}?)\s*(?:[-–—,;:]+|\.)\s*(?:so )?"
+        r"(?:that|it|this|they) (?:is|are) (?:now |officially )?my (?P<attr>(?:new )?"
+        r"(?:favou?rite|fave|fav) [\w-]+(?: [\w-]+)?)(?:,? now)?(?=[.!]|$)",
+        r"\g<new> is my \g<attr>",
+    ),
+    # "My favourite colour has always been red": what it is, as long as it has been.
+    (
+        r"\b(my (?:favou?rite|fave|fav) [\w-]+(?: [\w-]+)?) (?:has|have) (?:always |long |"
+        r"forever )?been\b",
+        r"\1 is",
+    ),
+    # "I've been seeing someone - her name is Camille": the name, however it is joined on.
+    (
+        r"\b(dating|seeing) (someone|somebody|a (?:guy|girl|man|woman|boy))(?: new)?\s*"
+        r"(?:,|[-–—:;]+|\.)\s*(?:(?:her|his|their) name is|(?:she|he|they) (?:is|are) called|"
+        r"(?:she|he|they)'s called)\s+(?=(?-i:[A-Z]))",
+        r"\1 \2 named ",
+    ),
+    # "Today was my first day at KPMG": a new employer, said by the day it started.
+    (
+        r"\b(?:today|yesterday|this (?:morning|week)|(?:on )?(?:monday|tuesday|wednesday|"
+        r"thursday|friday|saturday|sunday)) (?:was|is|has been) my (?:very )?first (?:day|week|"
+        r"shift)(?: of work| at work| on the job)? (?:at|with) ",
+        "I started at ",
+    ),
+    # "It's my birthday!! Eighteen finally", "it's my 40th birthday": the age it makes.
+    (
+        rf"\bit is my (?:(?:\d{{1,3}}(?:st|nd|rd|th)|{AGE_WORDS}(?:th)?) )?birthday(?: today)?"
+        rf"[\s!.,:;–—-]+(?:and )?(?:I am |I'm |I turned |I just turned |just turned |turned |"
+        rf"I hit |officially )?(?P<age>\d{{1,3}}|{AGE_WORDS})\b(?! (?:days|minutes|hours|people|"
+        rf"guests|friends|of))",
+        r"I turned \g<age>",
+    ),
+    (r"\bit is my (\d{1,3})(?:st|nd|rd|th) birthday\b", r"I turned \1"),
     # "I" typed in lower case; a lone "i" before a word is always the pronoun.
     (r"\bi(?=\s|'|’)", "I"),
 ]
@@ -165,6 +234,9 @@ _CLAUSE_SPLIT = re.compile(
     # Not after a greeting: "Hey, it's Jay" is an introduction (_INTRO).
     r"|(?<![Hh]i)(?<![Hh]ey)(?<![Hh]ello)(?<![Hh]iya),\s+(?:but |and )?(?=(?:now )?(?:it|they) "
     r"(?:is|are)\b)"
+    # "I got into climbing and it's now my favourite sport", "I'm dating Oscar and it's going
+    # great": an "and it is" starts a clause of its own with or without its comma.
+    r"|\s+(?:and|but) (?=(?:now )?(?:it|they) (?:is|are)\b)"
     # "I left Porto and moved to Lisbon": the second verb's subject is dropped (_elliptic).
     rf"|,?\s+and (?:then )?(?=(?:just |recently |have |also )?{_CHANGE_VERB})"
     # "Emerald's out, turquoise is my favourite colour now"
@@ -180,6 +252,8 @@ _LEADING_FILLER = re.compile(
     r"ok|okay|yeah|yes|yep|no|nope|um|uh|lol|haha|fyi|just so you know|for the record|"
     r"for context|for what it is worth|honestly|basically|fun fact|in fact|plus|ps|p\.s\.|"
     r"(?:please )?(?:remember|note|keep in mind|bear in mind)(?: that)?|"
+    # "From now on please know my name is Daniel": told to be known, it is still the fact.
+    r"please (?:know|be aware|be advised|take note|make a note)(?: that)?|"
     r"oh and|and yes|as for me|as I said|like I said|you know what|these days|nowadays|"
     r"currently|at the moment|for now|from now on|now|still|right now|"
     # Corrections and news say how the fact is told, not what it is.
@@ -240,13 +314,16 @@ _BORN = re.compile(r"^(?:born and raised|born and bred|born|raised|grew up) (?=i
 # Time words that do not change a lasting fact: "I live in Rome now" says where the user lives.
 _NOW = re.compile(
     r"(?:,?\s+(?:now|nowadays|these days|at the moment|currently|anymore|any more|"
-    r"at present|for now|still|full stop|for good|from now on|again|right now|instead))+$",
+    r"at present|for now|still|full stop|for good|from now on|again|right now|instead|"
+    r"finally|at last|officially))+$",
     re.I,
 )
 _TRAILING = re.compile(
     r"(?:[\s,:;.!]+|\s*\b(?:lol|haha|hehe|btw|tbh|fyi|too|as well|either|anyway|anyways|"
     r"by the way|if that matters|if that helps|in case (?:that|it) (?:matters|helps)|"
-    r"so yeah|you know|though|thanks|thank you)\b)+$",
+    r"so yeah|you know|though|thanks|thank you|"
+    # how much it is so, not what: "my favourite sport by a mile"
+    r"by a mile|by far|hands down|no contest|of all time|for sure|without a doubt)\b)+$",
     re.I,
 )
 # Say when, not what; stripped from a rule's captures ("I moved to Berlin last year").
@@ -273,7 +350,10 @@ _SUFFIX = re.compile(
     r"seems?|seemed|looks?|looked|feels?|felt|threw|kept|got)\b.*$"
     # "I live in Lisbon, not Porto": what the value replaces is not part of it.
     r"|,\s*(?:and )?not\s+(?!only\b|just\b|too\b|very\b|so\b).*$"
-    r"|,?\s+(?:rather than|instead of|as opposed to|in place of)\s+.*$",
+    r"|,?\s+(?:rather than|instead of|as opposed to|in place of)\s+.*$"
+    # "khachapuri after visiting Tbilisi": how it came to be, not part of the value.
+    r"|\s+after (?:visiting|trying|tasting|reading|rereading|re-reading|watching|seeing|hearing|"
+    r"discovering|a (?:trip|visit|reread|re-read)|my (?:trip|visit))\b.*$",
     re.I,
 )
 
@@ -323,13 +403,27 @@ def _undated_change(clause: str) -> str:
 # Adverbs between the subject and the verb that do not change the fact: "I currently live in …".
 _SUBJECT_ADVERB = re.compile(
     r"^(I|we) (?:currently|now|still|also|actually|honestly|even|already) "
-    r"|^(I am|we are) (?:currently|now|still|actually) "
+    r"|^(I am|we are) (?:currently|now|still|actually|technically|officially|basically|finally) "
 )
 
 
 # "Favourite colour is mustard now": the "my" a quick turn leaves out.
 _OWNERLESS_FAVOURITE = re.compile(
     r"^(?=(?:fave|fav|favou?rite) [\w-]+(?: [\w-]+)? (?:is|are|has|have|changed)\b)", re.I
+)
+
+
+# What led to the statement, before it: "after my trip to India my favourite food is …",
+# "planning her party made me realise I like lilac most".
+_LEADING_CAUSE = re.compile(
+    r"^(?:(?:after|since|following|ever since|thanks to) (?:my|the|a|an|our|that|this|all|"
+    r"visiting|trying|living|moving|reading|watching|seeing|tasting)\b[^,]{0,50}?(?:,\s*|\s+)"
+    r"(?=(?:my|I)\b)|"
+    r"[^,]{0,60}?(?:, )?[^,]{0,60}?\b(?:made me|makes me|got me to|helped me|led me to) "
+    r"(?:realise|realize|see|notice|discover)(?: that)?\s+(?=I\b)|"
+    r"I (?:have )?(?:come to realise|come to realize|found out|figured out|discovered|noticed)"
+    r"(?: that)?\s+(?=(?:my|I)\b))",
+    re.I,
 )
 
 
@@ -340,6 +434,7 @@ def _clean(clause: str) -> str:
     clause = _SIGNED.sub(lambda m: f"my name is {m['name']}", clause)
     while True:
         stripped = _LEADING_FILLER.sub("", clause, count=1).strip()
+        stripped = _LEADING_CAUSE.sub("", stripped, count=1)
         if stripped == clause:
             break
         clause = stripped
@@ -448,7 +543,38 @@ def _resolve_it(clause: str, topic: str | None) -> str:
 # Accenture, I'm at KPMG", "I don't live in Porto anymore. I'm in Lisbon now".
 _WORK_CUE = re.compile(
     r"\b(?:work(?:s|ing|ed)?|jobs?|employer|company|firm|hired|career|role|position|joined|"
-    r"quit|resigned|colleagues|promoted|offer)\b",
+    r"quit|resigned|colleagues|promoted|offer|notice|"
+    # a post said in the turn: "I'm still a data analyst, but I moved over to Klarna"
+    r"(?:an?|still an?) (?:[\w-]+ )?(?:analyst|engineer|developer|designer|consultant|"
+    r"accountant|manager|lawyer|scientist|architect|programmer|recruiter|marketer|nurse|"
+    r"teacher|editor|researcher))\b",
+    re.I,
+)
+# What says the turn is about where one lives, so "moved over to X" is no new employer.
+_LIVING_CUE = re.compile(
+    r"\b(?:live[ds]?|living|home|house|flat|apartment|city|country|town|rent|neighbou?rhood)\b",
+    re.I,
+)
+# What says the turn is about studies: "transferred to McGill this semester".
+_STUDY_CUE = re.compile(
+    r"\b(?:semesters?|terms?|uni|university|college|school|degree|major|course|modules?|studying|"
+    r"students?|classes|campus|lectures?|professors?|freshman|sophomore|undergrad|credits|"
+    r"transcript|phd|master's|masters|bachelor's|(?:still )?(?:doing|studying|reading) "
+    r"(?:[a-z]+ )?[a-z]+(?:ing|ics|ology|istry|ture|ence|ography))\b",
+    re.I,
+)
+# What says the turn is about a name: "changed my last name, I'm Lucia Ward now", "I've
+# outgrown my nickname. Please just use Beatrix".
+_NAME_CUE = re.compile(
+    r"\b(?:(?:my|a|the|new|legal|last|first|maiden|sur|family|given|married|nick) ?names?|"
+    r"nickname|call me|called|go by|name change)\b",
+    re.I,
+)
+# A change of name, for "I'm Lucia Ward now": "got married and changed my last name".
+_NAME_CHANGE_CUE = re.compile(
+    r"\b(?:(?:changed|change|changing|took|taken|updated|new|legal|maiden|married) (?:my |his |"
+    r"her |their )?(?:[a-z]+'s )?(?:last |first |sur|family |given |maiden |legal )?name|"
+    r"name change)\b",
     re.I,
 )
 _HOME_CUE = re.compile(
@@ -465,14 +591,75 @@ _IN_TOWN = re.compile(rf"^(?:I am|we are) (?:now )?in {_PLACE_NAME}$", re.I)
 SCHOOL = re.compile(r"\b(?:university|college|school|uni|academy|institute|polytechnic)\b", re.I)
 
 
+# "I moved over to Klarna": an employer in a turn about work, a home otherwise ("I moved to
+# Munich" is a move in any turn).
+_MOVED_OVER = re.compile(
+    rf"^I (?:have )?(?:just |recently )?(?:moved|went|switched|hopped|jumped) over "
+    rf"to {_PLACE_NAME}$",
+    re.I,
+)
+# "I transferred to McGill", "I'm at McGill now": a school in a turn about studies.
+_TRANSFERRED = re.compile(
+    rf"^I (?:have )?(?:just |recently |finally )?transferred (?:over )?to {_PLACE_NAME}"
+    r"(?P<where> in (?-i:[A-Z])[\w'-]*(?: (?-i:[A-Z])[\w'-]*)?)?(?:,.*| for .*)?$",
+    re.I,
+)
+# "I'm Lucia Ward now" after "I changed my last name": the new name, in any case.
+_I_AM_NAMED = re.compile(
+    r"^I am (?:now )?(?P<x>(?!(?:so|very|really|a|an|the|not|now|still|just|also|too|happy|glad|"
+    r"fine|done|back|here|married|engaged|single|divorced|going|getting|feeling|in|at|on|with|"
+    r"from|called|known)\b)[A-Za-z][a-z'-]+(?: [A-Za-z][a-z'-]+){1,2})$"
+)
+# "Please just use Beatrix from now on" in a turn about a name: how to be addressed.
+_USE_NAME = re.compile(
+    r"^(?:[^,]{1,60},\s*)?(?:please |just |you can |now |so )*"
+    r"(?:use|stick to|stick with|go with|switch to) "
+    r"(?P<x>(?-i:[A-Z])[a-z]+(?:-(?-i:[A-Z])[a-z]+)?)$",
+    re.I,
+)
+
+
 def _reading(clause: str, raw: str, turn: str) -> str:
-    """Read "I'm at X" as an employer and "I'm in X" as a home, when the turn says so."""
+    """Read a clause by what the rest of the turn is about.
+
+    "I'm at X" is an employer and "I'm in X" a home when the turn says so; "I transferred to
+    X" is a school in a turn about studies; "I moved over to X" an employer in one about work;
+    "I'm Lucia Ward now" and "use Beatrix" a name in one about names.
+    """
     if (m := _AT_ORG.match(clause)) and not SCHOOL.search(m["x"]):
-        cued = _WORK_CUE.search(turn) or (m["prep"].lower() == "at" and _NOW_MARK.search(raw))
-        if cued:
+        at = m["prep"].lower() == "at"
+        if _WORK_CUE.search(turn):
+            return f"I work at {m['x']}"
+        if at and _STUDY_CUE.search(turn):  # "I'm at LSE now, doing my master's"
+            return f"I am enrolled at {m['x']}"
+        if at and _NOW_MARK.search(raw):
             return f"I work at {m['x']}"
     if (m := _IN_TOWN.match(clause)) and _HOME_CUE.search(turn):
         return f"I live in {m['x']}"
+    undated = strip_when(clause)
+    if (
+        (m := _MOVED_OVER.match(undated))
+        and _WORK_CUE.search(turn)
+        and not _LIVING_CUE.search(turn)
+        and not SCHOOL.search(m["x"])
+    ):
+        return f"I work at {m['x']}"
+    if (
+        (m := _TRANSFERRED.match(undated))
+        and _STUDY_CUE.search(turn)
+        and not _WORK_CUE.search(turn)
+        and not SCHOOL.search(m["x"])
+    ):
+        return f"I am enrolled at {m['x']}{m['where'] or ''}"
+    # Lower case only in a turn typed all in lower case: "I'm software engineer" is no name.
+    if (
+        (m := _I_AM_NAMED.match(clause))
+        and _NAME_CHANGE_CUE.search(turn)
+        and (m["x"][0].isupper() or not re.search(r"[A-Z]", turn.replace("I ", "")))
+    ):
+        return f"my name is {m['x']}"
+    if (m := _USE_NAME.match(clause)) and _NAME_CUE.search(turn):
+        return f"call me {m['x']}"
     return clause
 
 
@@ -489,8 +676,9 @@ def clauses(text: str) -> Iterator[str]:
             topic = _topic(part) or topic
             if not may_state:
                 continue
-            for expanded in _expand(_reading(resolved, raw, turn)):
-                clause = _undated_change(expanded)
+            # Read after expanding: "Transferred to McGill!" is "I transferred to McGill".
+            for expanded in _expand(resolved):
+                clause = _undated_change(_reading(expanded, raw, turn))
                 if clause and not _refused(clause):
                     yield clause
 

@@ -20,9 +20,10 @@ from sdk_client.contract import normalize_payload
 
 # The dev figure reached (62/62); the held-out parts hold their after-fix figures, which are
 # not the blind ones (24/46, 20/40 and 42/60 blind, see docs/extraction.md).
-# held_out_4's floor is its blind score: its misses have not been worked on.
+# held_out_4's floor is now its after-fix figure (60/60, after round 5's fixes by phrasing
+# family); its blind score stays 36/60.
 MIN_LATEST_ONLY = {
-    "dev": 1.0, "held_out": 1.0, "held_out_2": 39 / 40, "held_out_3": 1.0, "held_out_4": 36 / 60,
+    "dev": 1.0, "held_out": 1.0, "held_out_2": 39 / 40, "held_out_3": 1.0, "held_out_4": 1.0,
 }  # fmt: skip
 
 
@@ -392,6 +393,241 @@ def test_a_newer_value_has_the_key_of_the_older(older, newer, stored):
 def test_a_phrasing_class_replaces_the_older_value(older, newer, new, old):
     held = memories([older, "What's the time in Tokyo?", newer])
     assert outcome(held, new, [old]) == "latest_only", held
+
+
+# Round 5: phrasing families found in held_out_4's misses, each tried on phrasings written for
+# these tests (42 pairs, 37 of which failed before the fixes): older turn, newer turn, newer and
+# older value.
+@pytest.mark.parametrize(
+    ("older", "newer", "new", "old"),
+    [
+        # name told to be known, a new surname, a name to use
+        ("I'm Minjun.", "Please know that my name is Daniel now.", "Daniel", "Minjun"),
+        (
+            "My name is Ana Silva.",
+            "I took my husband's name when we married, I'm Ana Costa now.",
+            "Ana Costa",
+            "Silva",
+        ),
+        (
+            "my name is lucia ferreira",
+            "changed my surname after the wedding, i'm lucia ward now",
+            "lucia ward",
+            "ferreira",
+        ),
+        (
+            "Everyone calls me Bee.",
+            "I've dropped the nickname. Please use Beatrix.",
+            "Beatrix",
+            "Bee",
+        ),
+        (
+            "Call me Rob.",
+            "Rob was my school nickname, just stick with Robert from now on.",
+            "Robert",
+            "Rob",
+        ),
+        # moves with an adverbial
+        ("I live in Perth.", "We relocated overseas to Oslo.", "Oslo", "Perth"),
+        ("I live in Perth.", "I moved halfway across the world to Lima.", "Lima", "Perth"),
+        ("I live in Perth.", "I've moved interstate to Adelaide.", "Adelaide", "Perth"),
+        # favourite headings
+        (
+            "My favourite colour is orange.",
+            "Favourite colour update: it's teal now.",
+            "teal",
+            "orange",
+        ),
+        ("My favourite book is Emma.", "New favourite book: Middlemarch.", "Middlemarch", "Emma"),
+        ("My favourite band is Blur.", "current fave band - Wet Leg", "Wet Leg", "Blur"),
+        # what took the place
+        (
+            "My favourite film is Jaws.",
+            "Heat overtook it, it's my favourite film now.",
+            "Heat",
+            "Jaws",
+        ),
+        (
+            "My favourite film is Jaws.",
+            "Alien has dethroned Jaws as my favourite film.",
+            "Alien",
+            "Jaws",
+        ),
+        (
+            "My favourite snack is crisps.",
+            "Popcorn replaced them - they're my favourite snack now.",
+            "Popcorn",
+            "crisps",
+        ),
+        # the kind of thing and a bare favourite
+        (
+            "I love the colour orange, it's my favourite.",
+            "My favourite colour is green now.",
+            "green",
+            "orange",
+        ),
+        (
+            "My favourite sport is tennis.",
+            "I love the sport padel, it's my favourite.",
+            "padel",
+            "tennis",
+        ),
+        (
+            "My favourite food is paella.",
+            "Actually my favourite is ramen these days.",
+            "ramen",
+            "paella",
+        ),
+        (
+            "My favourite colour has always been red.",
+            "I realised I like lilac most now, it's my new favourite colour.",
+            "lilac",
+            "red",
+        ),
+        (
+            "My favourite colour is red.",
+            "Decorating the nursery made me realise I like sage most - it's my favourite colour now.",
+            "sage",
+            "red",
+        ),
+        (
+            "My favourite food is lasagne.",
+            "After my trip to Japan my favourite food is easily ramen.",
+            "ramen",
+            "lasagne",
+        ),
+        (
+            "My favourite sport is tennis.",
+            "I got really into climbing and it's my favourite sport by far.",
+            "climbing",
+            "tennis",
+        ),
+        # employer
+        ("I'm employed by Deloitte.", "Yesterday was my first day at KPMG.", "KPMG", "Deloitte"),
+        ("I work at Deloitte.", "Today was my first day with EY!", "EY", "Deloitte"),
+        (
+            "I work for a startup called Brightloop.",
+            "Our startup was acquired by Salesforce.",
+            "Salesforce",
+            "Brightloop",
+        ),
+        ("I work at Spotify.", "I'm officially employed by Klarna.", "Klarna", "Spotify"),
+        (
+            "I work at Spotify as an engineer.",
+            "Still an engineer, but I went over to Klarna.",
+            "Klarna",
+            "Spotify",
+        ),
+        ("My employer is the BBC.", "I got headhunted by Netflix.", "Netflix", "BBC"),
+        ("My employer is the BBC.", "I jumped ship to Sky.", "Sky", "BBC"),
+        # job
+        (
+            "I'm a junior architect.",
+            "They promoted me to lead architect.",
+            "lead architect",
+            "junior architect",
+        ),
+        (
+            "I'm a junior architect.",
+            "I was made senior architect.",
+            "senior architect",
+            "junior architect",
+        ),
+        ("I'm an associate lawyer.", "My firm made me a partner!", "partner", "associate"),
+        # relationship
+        ("I'm single.", "I'm seeing someone - his name is Theo.", "Theo", "single"),
+        ("I'm single.", "I've been dating a girl; she's called Mia.", "Mia", "single"),
+        (
+            "My girlfriend is called Ana.",
+            "We split up. I'm seeing a woman named Zoe now and it's lovely.",
+            "Zoe",
+            "Ana",
+        ),
+        # age
+        ("I'm seventeen.", "It's my birthday! Eighteen at last.", "eighteen", "seventeen"),
+        ("I'm 29.", "It's my 30th birthday today!", "30", "29"),
+        ("I'm 29.", "its my birthday, I'm 30", "30", "29"),
+        # study
+        (
+            "I study at the University of Toronto.",
+            "I transferred to McGill for my second year of the degree.",
+            "McGill",
+            "Toronto",
+        ),
+        (
+            "I'm enrolled at Sciences Po.",
+            "I'm at LSE now, doing my master's.",
+            "LSE",
+            "Sciences Po",
+        ),
+        (
+            "I'm doing a master's in economics.",
+            "I've enrolled in a PhD in statistics.",
+            "statistics",
+            "economics",
+        ),
+        (
+            "I'm a second-year history student at Leeds University.",
+            "I switched my major to politics.",
+            "politics",
+            "history",
+        ),
+        (
+            "I'm a first-year nursing student.",
+            "My degree is now in midwifery.",
+            "midwifery",
+            "nursing",
+        ),
+    ],
+)
+def test_a_round_5_phrasing_family_replaces_the_older_value(older, newer, new, old):
+    held = memories([older, "What's the time in Tokyo?", newer])
+    assert outcome(held, new, [old]) == "latest_only", held
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        # "use X" is a name only in a turn about names; "moved over to X" an employer only in
+        # one about work; "transferred to X" a school only in one about studies
+        "What's a good name for my dog? Please use something short.",
+        "I transferred to Berlin.",
+        "I transferred money to my savings.",
+        "I changed my name. I am so happy now.",
+        # a birthday, a first day, "made me", "got into": only with an age, an employer, a post,
+        # a taste
+        "It's my birthday, five friends are coming.",
+        "Today was my first day at the gym.",
+        "They made me a cup of tea.",
+        "They made me wait for an hour.",
+        "I was made redundant.",
+        "I got into trouble at school.",
+        "I got into the car.",
+        "I got into Oxford!",
+        # a heading or "X overtook it" only with a value and a favourite
+        "My favourite colour: what would you pick?",
+        "Favourite film - any ideas?",
+        "The rain overtook us, it was awful.",
+        "Reading that made me realise I am tired.",
+        "Our team got acquired by surprise.",
+        "We moved house to a bigger place.",
+        "Since the pandemic my job is remote.",
+    ],
+)
+def test_round_5_families_do_not_take_chatter(turn):
+    found = extract_facts(normalize_payload({"messages": [{"role": "user", "content": turn}]}))
+    assert [f for f in found if f.slot] == [], [f.text for f in found]
+
+
+def test_a_bare_favourite_is_the_one_favourite_held():
+    # "my favourite is now X" names the one kind of favourite the memories hold
+    held = memories(["My favourite food is paella.", "Scratch that, my favourite is now pho."])
+    assert held == ["User's favourite food is pho."]
+    # with two kinds held, which one it means is a guess: neither changes
+    held = memories(
+        ["My favourite food is paella.", "My favourite film is Heat.", "My favourite is now pho."]
+    )
+    assert "User's favourite food is paella." in held and "User's favourite film is Heat." in held
 
 
 @pytest.mark.parametrize(
