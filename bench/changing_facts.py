@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", type=Path, default=DATA)
     p.add_argument(
         "--part",
-        choices=["dev", "held_out", "held_out_2", "held_out_3", "held_out_4"],
+        choices=["dev", "held_out", "held_out_2", "held_out_3", "held_out_4", "held_out_5"],
         action="append",
     )
     p.add_argument("--misses", action="store_true", help="name every sequence not latest-only")
@@ -174,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     data = load(opts.data)
     print(f"Changing facts, offline extractor, on {describe()} ({time.strftime('%Y-%m-%d %H:%M')})")
     for part in opts.part or [
-        p for p in ("dev", "held_out", "held_out_2", "held_out_3", "held_out_4") if p in data
+        p
+        for p in ("dev", "held_out", "held_out_2", "held_out_3", "held_out_4", "held_out_5")
+        if p in data
     ]:
         result = score(data[part])
         print(f"\n{part}: {result.total['latest_only']}/{result.sequences} latest only\n")
