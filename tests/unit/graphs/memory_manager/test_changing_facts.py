@@ -19,11 +19,11 @@ from graphs.memory_manager.offline import extract_facts, extract_offline, fact_k
 from sdk_client.contract import normalize_payload
 
 # The dev figure reached (62/62); the held-out parts hold their after-fix figures, which are
-# not the blind ones (24/46, 20/40 and 42/60 blind, see docs/extraction.md).
-# held_out_4's floor is now its after-fix figure (60/60, after round 5's fixes by phrasing
-# family); its blind score stays 36/60.
+# not the blind ones (24/46, 20/40, 42/60 and 36/60 blind, see docs/extraction.md).
+# held_out_5's floor is its blind score: its misses have not been worked on.
 MIN_LATEST_ONLY = {
     "dev": 1.0, "held_out": 1.0, "held_out_2": 39 / 40, "held_out_3": 1.0, "held_out_4": 1.0,
+    "held_out_5": 25 / 60,
 }  # fmt: skip
 
 
