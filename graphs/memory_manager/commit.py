@@ -267,8 +267,8 @@ async def commit(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     cause = CONSOLIDATION if state.get("consolidate") else None
     now = time.time()
     writes += _history(ops, values, batches, run, ttl, now, cause)
-    if not state.get("consolidate"):
-        writes += _activity(batches, state.get("run_id"), now)
+    # A consolidation run has no batches, so it marks no namespace as extracted into.
+    writes += _activity(batches, state.get("run_id"), now)
     if thread_id:
         writes += _receipts(thread_id, batches, state.get("run_id"), changes, usage_of(state))
     if writes:

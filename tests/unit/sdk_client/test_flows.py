@@ -22,6 +22,7 @@ from sdk_client._flows import (
     ServerFeatures,
     Sleep,
     WaitForFuture,
+    delivery_of,
     missing,
     not_found,
     run_async,
@@ -44,7 +45,7 @@ from sdk_client.errors import (
     SubmissionLostError,
 )
 from sdk_client.records import delivery_namespace, inbox_namespace, receipts_namespace
-from sdk_client.types import Stage, SubmissionFuture
+from sdk_client.types import Delivery, Stage, SubmissionFuture
 
 PAYLOAD = {"messages": [{"role": "user", "content": "I love tea."}]}
 NOW = 1_000_000.0
@@ -1133,11 +1134,25 @@ def test_thread_status_prefers_running_then_pending():
         {"run_id": "p", "status": "pending", "created_at": "2026-01-01T00:00:10+00:00"},
         {"run_id": "r", "status": "running", "created_at": "2026-01-01T00:00:00+00:00"},
     ]
-    assert thread_status("t", runs, 2).state == "running"
-    pending = thread_status("t", runs[:1], 1)
+    delivery = Delivery(attempts=1)
+    running = thread_status("t", runs, 2, delivery)
+    assert (running.thread_id, running.state, running.run_id) == ("t", "running", "r")
+    assert running.due_at is None and running.delivery == delivery  # due: pending runs only
+    pending = thread_status("t", runs[:1], 1, delivery)
     assert (pending.state, pending.run_id, pending.inbox) == ("pending", "p", 1)
     assert pending.due_at == pytest.approx(1767225610.0, abs=1e-3)
+    assert pending.thread_id == "t" and pending.delivery == delivery
     assert thread_status("t", [], 0).state == "idle"
+    zulu = thread_status("t", [{**runs[0], "created_at": "2026-01-01T00:00:10Z"}], 1)
+    assert zulu.due_at == pending.due_at
+    odd = thread_status("t", [{**runs[0], "created_at": 5}], 1)  # not a time: no due time
+    assert odd.state == "pending" and odd.due_at is None
+
+
+def test_a_threads_delivery_record_or_none():
+    assert delivery_of(None) is None
+    record = {"attempts": 2, "max_attempts": 5, "parked": True}
+    assert delivery_of({"key": "state", "value": record}) == Delivery.from_record(record)
 
 
 def test_missing_is_neither_held_nor_receipted():

@@ -120,8 +120,26 @@ async def test_old_receipts_nobody_came_back_for_are_pruned(app, store):
     store.put(ns, "old", {"submission_id": "old", "processed_at": now - RECEIPT_MAX_AGE_S - 60})
     store.put(ns, "fresh", {"submission_id": "fresh", "processed_at": now - 60})
     store.put(ns, "undated", {"submission_id": "undated"})
+    for n in range(15):  # more than a store search's default page (10)
+        store.put(ns, f"old-{n}", {"submission_id": f"old-{n}", "processed_at": 1.0})
     await app.ainvoke(INBOX_ONLY, config())
     assert sorted(i.key for i in store.search(ns, limit=100)) == ["fresh"]
+
+
+def test_a_retirement_of_a_memory_written_since_its_plan_is_dropped_and_no_other():
+    from graphs.memory_manager.commit import _still_planned
+    from graphs.memory_manager.state import retirement
+
+    old, new = {"content": "User lives in Porto."}, {"content": "User lives in Madrid."}
+    ops = [
+        retirement(["memories"], "home", old, "contradicted"),  # home now holds `new`
+        retirement(["memories"], "cat", old, "duplicate"),
+        retirement(["memories"], "gone", old, "duplicate"),  # deleted meanwhile: a no-op
+        {"namespace": ["memories"], "key": "tea", "value": new},  # not a retirement
+    ]
+    found = {(("memories",), "home"): new, (("memories",), "cat"): old,
+             (("memories",), "gone"): None}  # fmt: skip
+    assert [op["key"] for op in _still_planned(ops, found)] == ["cat", "gone", "tea"]  # type: ignore[arg-type]
 
 
 def test_a_staged_delete_of_a_memory_is_a_write_and_is_counted_once():
