@@ -27,6 +27,7 @@ memory of each group stays), and it stops, naming why, rather than retire more t
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -186,7 +187,11 @@ async def consolidate(
     if context.model is None:
         memories = await _embedded(store, items, texts)
         # The plan keeps at least one memory (the newest of each group, max_memories >= 1).
-        retired = plan_retirements(memories, context.dedup_threshold, context.max_memories)
+        # Pairwise, in pure Python: in a thread, so a large namespace does not hold up the
+        # server's event loop (every other request and run) while it is planned.
+        retired = await asyncio.to_thread(
+            plan_retirements, memories, context.dedup_threshold, context.max_memories
+        )
     else:
         memories = [
             Memory(i.key, t, i.updated_at.timestamp()) for i, t in zip(items, texts, strict=True)
