@@ -143,13 +143,15 @@ async def _memories(store: BaseStore, namespace: tuple[str, ...]) -> list[Item]:
 async def _waiting_for(store: BaseStore, namespace: tuple[str, ...]) -> int:
     """How many inbox entries wait to be extracted into ``namespace``.
 
-    An entry captured from a run that named no namespace counts for every one: it goes
-    to whichever namespace the assistant's settings name when it runs.
+    An entry captured from a run that named no namespace is not counted: it goes to
+    whichever namespace the assistant's settings name when it runs, and counting it for
+    every namespace would let one parked entry hold back all of them (in open mode, every
+    user's).
     """
     entries: list[Item] = await read_pages(
         lambda limit, offset: store.asearch(inboxes_namespace(), limit=limit, offset=offset)
     )
-    return sum(1 for e in entries if tuple(e.value.get("namespace") or namespace) == namespace)
+    return sum(1 for e in entries if tuple(e.value.get("namespace") or ()) == namespace)
 
 
 async def _embedded(store: BaseStore, items: list[Item], texts: list[str]) -> list[Memory]:

@@ -169,7 +169,7 @@ class QuietJob:
             for ns, records in activity.items():
                 if EXTRACTED_KEY not in records:
                     continue  # never extracted into: nothing to be quiet since
-                view = _view(records, waiting is None or ns in waiting)
+                view = _view(records, ns in waiting)
                 if view is None:
                     logger.warning("memory-reflect: unreadable activity records for %s: %r",
                                    "/".join(ns), records)  # fmt: skip
@@ -203,19 +203,14 @@ class QuietJob:
             found.setdefault(namespace, {})[item["key"]] = dict(item["value"])
         return found
 
-    async def _waiting(self, prefix: tuple[str, ...]) -> set[tuple[str, ...]] | None:
-        """The namespaces accepted submissions in an inbox are bound for; None: maybe any.
+    async def _waiting(self, prefix: tuple[str, ...]) -> set[tuple[str, ...]]:
+        """The namespaces accepted submissions in an inbox are bound for.
 
-        An entry captured from a run that named no namespace goes to whichever one the
-        assistant's settings name when it runs, so it holds back all of the user's.
+        An entry captured from a run that named no namespace is bound for none it can name
+        (as in ``consolidate.py``, which refuses on the same rule).
         """
-        namespaces = set()
-        for entry in await self._read(inboxes_namespace(prefix)):
-            namespace = (entry.get("value") or {}).get("namespace")
-            if not namespace:
-                return None
-            namespaces.add(tuple(namespace))
-        return namespaces
+        entries = await self._read(inboxes_namespace(prefix))
+        return {tuple(ns) for e in entries if (ns := (e.get("value") or {}).get("namespace"))}
 
     async def _start(
         self,

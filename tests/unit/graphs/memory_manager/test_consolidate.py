@@ -169,7 +169,6 @@ async def test_a_contradicted_memory_is_retired_with_the_newer_one_named_in_hist
     ("context", "pending", "match"),
     [
         ({}, ["memories"], "wait in an inbox"),
-        ({}, None, "wait in an inbox"),  # a run that names none: any namespace, this one too
         ({"max_memories": 1, "consolidation_max_share": 0.5}, False, "more than consolidation"),
     ],
 )

@@ -14,7 +14,6 @@ from sdk_client.records import (
     EXTRACTED_KEY,
     activity_namespace,
     consolidation_attempt,
-    inbox_namespace,
 )
 
 ON = QuietSettings(quiet_minutes=10)
@@ -124,16 +123,3 @@ async def test_one_users_bad_records_or_failed_start_stop_no_one_elses(use_keys)
         (activity_namespace(("m", "ok"), ("alice",)), CONSOLIDATION_KEY),
         (activity_namespace(("m", "ok"), ("bob",)), CONSOLIDATION_KEY),
     ]
-
-
-async def test_work_bound_for_no_named_namespace_holds_back_all_of_the_users(use_keys):
-    use_keys(f"alice:{'a' * 16}")
-    store = _Store([
-        (activity_namespace(("m", "a"), ("alice",)), EXTRACTED_KEY, {"at": T - 3600}),
-        (inbox_namespace("t", ("alice",)), "s", {"namespace": None, "submissions": []}),
-    ])  # fmt: skip
-
-    async def runs_as(identity):
-        raise AssertionError("nothing is due while work waits")
-
-    assert await QuietJob(SimpleNamespace(store=store), runs_as, ON).scan_once(T) == 0
