@@ -36,7 +36,7 @@ import os
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, cast
 
 from langgraph_sdk.client import LangGraphClient
@@ -252,20 +252,16 @@ class QuietJob:
 
 def _view(records: Mapping[str, dict[str, Any]], waiting: bool) -> QuietView | None:
     """What the activity records say, or None when they are not what the graph writes."""
+    attempt = records.get(CONSOLIDATION_KEY)
     try:
-        attempt = records.get(CONSOLIDATION_KEY)
-        view = QuietView(
-            extracted_at=float(records[EXTRACTED_KEY].get("at") or 0),
-            attempt=cast(ConsolidationAttempt, attempt) if attempt else None,
-            waiting=waiting,
-        )
-        if attempt is not None:  # what is_due reads
-            view = replace(view, attempt=cast(ConsolidationAttempt, {
-                **attempt, "quiet_since": float(attempt["quiet_since"]), "at": float(attempt["at"])
-            }))  # fmt: skip
+        extracted_at = float(records[EXTRACTED_KEY].get("at") or 0)
+        if attempt:  # the two times is_due reads
+            attempt = {**attempt, "quiet_since": float(attempt["quiet_since"]),
+                       "at": float(attempt["at"])}  # fmt: skip
     except (AttributeError, KeyError, TypeError, ValueError):
         return None
-    return view
+    kept = cast(ConsolidationAttempt, attempt) if attempt else None
+    return QuietView(extracted_at, kept, waiting)
 
 
 async def run_quiet(job: QuietJob, settings: QuietSettings) -> None:
