@@ -154,15 +154,18 @@ class Settings:
         return self._client
 
 
-def _refused(err: httpx.HTTPStatusError) -> ServerRefusedError:
+def _refused(
+    err: httpx.HTTPStatusError, who: str = "the server", key_option: str = "--api-key"
+) -> ServerRefusedError:
+    """The refusal named: ``who`` refused it, and ``key_option`` is where its key goes."""
     req, resp = err.request, err.response
     try:
         detail = resp.json().get("detail", resp.text)
     except ValueError:
         detail = resp.text
-    hint = " (set --api-key or LANGGRAPH_API_KEY)" if resp.status_code in (401, 403) else ""
+    hint = f" (set {key_option} or LANGGRAPH_API_KEY)" if resp.status_code in (401, 403) else ""
     return ServerRefusedError(
-        f"the server refused {req.method} {req.url.path}: {resp.status_code} "
+        f"{who} refused {req.method} {req.url.path}: {resp.status_code} "
         f"{resp.reason_phrase}: {detail}{hint}"
     )
 
@@ -864,8 +867,10 @@ def _source_threads(url: str, api_key: str | None, graph: str) -> list[dict[str,
     try:
         return run_sync(search_threads(graph), SyncLangGraphClient(http))
     except httpx.TransportError as err:
-        # Named here: the group's handler would name the target server's URL.
+        # Named here: the group's handlers would name the target server and its key.
         raise ServerUnreachableError(url, err) from err
+    except httpx.HTTPStatusError as err:
+        raise _refused(err, f"the source server {url}", "--from-api-key") from err
     finally:
         http.close()
 

@@ -19,10 +19,21 @@ from click.testing import CliRunner
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import NotFoundError
 
+from sdk_client._http import API_KEY_VARS
 from sdk_client.cli import EXIT_CODES, cli
 from sdk_client.contract import validate_thread_id
 from tests.agent_graph import GRAPH_ID
-from tests.server import ROOT, Server, isolated_env, quick_executor, run_server, stored
+from tests.server import (
+    ALICE_KEY,
+    KEYS,
+    ROOT,
+    Server,
+    isolated_env,
+    keyed_env,
+    quick_executor,
+    run_server,
+    stored,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +41,9 @@ FACTS = {
     "ana": [["Hi! I live in Porto.", "I work at a bakery."], ["My cat is called Miso."]],
     "ben": [["I live in Oslo.", "I am allergic to peanuts."]],
 }
+NO_KEY_ENV: dict[str, str | None] = dict.fromkeys(API_KEY_VARS)
+"""The CLI's environment with no API key in it (the tests' own may hold one)."""
+
 EXPECTED = {
     "ana": ["User lives in Porto.", "User works at a bakery.", "User's cat is called Miso."],
     "ben": ["User is allergic to peanuts.", "User lives in Oslo."],
@@ -129,3 +143,48 @@ def test_a_graphs_threads_end_in_their_users_memories_once_and_a_thread_without_
         }
     finally:
         ex.shutdown(wait=True)
+
+
+@pytest.fixture(scope="module")
+def keyed_agent() -> Iterator[Server]:
+    """The agent deployed with API keys: each thread is its creator's, read with that key."""
+    graphs = {GRAPH_ID: str(ROOT / "tests" / "agent_graph.py") + ":graph"}
+    with run_server(keyed_env(), graphs=graphs, index=False) as srv:
+        yield srv
+
+
+def test_a_keyed_source_is_read_with_its_key_and_gives_only_that_users_threads(keyed_agent, server):
+    tag = uuid.uuid4().hex[:8]
+    own: dict[str, str] = {}
+    for name, text in (("alice", "I live in Lima."), ("bob", "I live in Cork.")):
+        with get_sync_client(url=keyed_agent.url, api_key=KEYS[name]) as sdk:
+            tid = str(sdk.threads.create(metadata={"user": f"{name}-{tag}"})["thread_id"])
+            sdk.runs.wait(tid, GRAPH_ID, input={"messages": [{"role": "user", "content": text}]})
+        own[name] = tid
+
+    runner = CliRunner()
+    source = ["--from-server", keyed_agent.url, "--graph", GRAPH_ID, "--user-key", "user"]
+
+    def backfill(*args: str, code: int) -> str:
+        res = runner.invoke(
+            cli, ["--url", server.url, "backfill", "--plain", *source, *args], env=NO_KEY_ENV
+        )
+        assert res.exit_code == code, res.output
+        return res.output
+
+    # No key, or a key the source does not know: refused, named, nothing created.
+    for args in ((), ("--from-api-key", "key-nobody-" + "n" * 16)):
+        out = backfill(*args, code=EXIT_CODES["refused"])
+        assert f"the source server {keyed_agent.url} refused" in out, out
+        assert "set --from-api-key" in out, "the hint names the source's key, not the target's"
+        assert runs_on(server, list(own.values())) == 0
+
+    out = backfill("--from-api-key", ALICE_KEY, code=EXIT_CODES["ok"])
+    assert "1 conversation backfilled (2 messages, 1 run" in out, out
+    ex = quick_executor(server.url)
+    try:
+        assert stored(ex, f"alice-{tag}") == ["User lives in Lima."]
+        assert stored(ex, f"bob-{tag}") == [], "bob's thread is not alice's to read"
+    finally:
+        ex.shutdown(wait=True)
+    assert own["bob"] not in out
