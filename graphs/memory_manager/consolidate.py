@@ -143,8 +143,10 @@ async def _memories(store: BaseStore, namespace: tuple[str, ...]) -> list[Item]:
 async def _waiting_for(store: BaseStore, namespace: tuple[str, ...]) -> int:
     """How many inbox entries wait to be extracted into ``namespace``.
 
-    An entry captured from a run that named no namespace is not counted: it goes to
-    whichever namespace the assistant's settings name when it runs, and counting it for
+    Capture binds each entry to its run's namespace, or to the server's default on the
+    graph's own assistant. An entry from a custom assistant's run that named none is not
+    counted: it goes to whichever namespace the assistant's settings name when it runs
+    (capture does not read them), and counting it for
     every namespace would let one parked entry hold back all of them (in open mode, every
     user's).
     """

@@ -89,7 +89,11 @@ def _model() -> str | None:
     return _env("MEMORY_MODEL", None, lambda _var, raw: raw.strip() or None)
 
 
-def _namespace() -> list[str]:
+def default_namespace() -> list[str]:
+    """The namespace template of a run that names none: ``MEMORY_NAMESPACE``, else ``memories``.
+
+    Server-side capture reads it too, to bind a default assistant's turns to it.
+    """
     # A JSON list, or the friendlier comma-separated form: memories,{user_id}
     return _env(
         "MEMORY_NAMESPACE",
@@ -206,7 +210,7 @@ class Context:
         },
     )
     namespace: list[str] = field(
-        default_factory=_namespace,
+        default_factory=default_namespace,
         metadata={
             "description": "Store namespace memories are written to, as a list of labels. "
             "'{name}' placeholders are filled from the run's configurable values, e.g. "

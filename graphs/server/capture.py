@@ -33,6 +33,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from starlette.types import Message, Scope, Send
 
+from graphs.memory_manager.context import default_namespace
 from graphs.server import access
 from sdk_client.contract import (
     GRAPH_ID,
@@ -104,7 +105,7 @@ def plan_capture(
     after_seconds = validate_after_seconds(after) if after is not None else 0.0
     entry = inbox_entry(
         [submission_record(sid, messages, now, after_seconds)],
-        _explicit_namespace(body),
+        _target_namespace(body),
         _run_spec(body),
     )
     return Capture(
@@ -116,13 +117,29 @@ def plan_capture(
     )
 
 
-def _explicit_namespace(body: Mapping[str, Any]) -> list[str] | None:
-    """The namespace the run names itself (context, else configurable), placeholders filled."""
+NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+"""``langgraph_api.graph.NAMESPACE_GRAPH``, copied: importing the server here is not free."""
+
+_DEFAULT_ASSISTANTS = frozenset({GRAPH_ID, str(uuid.uuid5(NAMESPACE_GRAPH, GRAPH_ID))})
+"""The graph's own assistant, by name and by the id the server gives it (Studio sends that)."""
+
+
+def _target_namespace(body: Mapping[str, Any]) -> list[str] | None:
+    """The namespace the run's turns are bound for, when the request alone says it.
+
+    The run's own (context, else configurable), placeholders filled; else, on the graph's
+    own assistant (it has no settings), the server's default. Bound at capture, the entry
+    counts as waiting work for that namespace (the quiet job and consolidation hold back
+    for it) and is processed there whichever run gathers it. A custom assistant's settings
+    are not read here: its entry names none, and the run that processes it decides.
+    """
     context = _dict(body.get("context"))
     configurable = _dict(_dict(body.get("config")).get("configurable"))
     template = context.get("namespace") or configurable.get("namespace")
     if not template:
-        return None  # the assistant's or the server's default: the processing run decides
+        if str(body.get("assistant_id") or GRAPH_ID) not in _DEFAULT_ASSISTANTS:
+            return None
+        template = default_namespace()
     values = {**configurable, **context}
     return list(resolve_namespace(template, values, "context.namespace"))
 

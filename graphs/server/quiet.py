@@ -206,8 +206,8 @@ class QuietJob:
     async def _waiting(self, prefix: tuple[str, ...]) -> set[tuple[str, ...]]:
         """The namespaces accepted submissions in an inbox are bound for.
 
-        An entry captured from a run that named no namespace is bound for none it can name
-        (as in ``consolidate.py``, which refuses on the same rule).
+        An entry captured from a custom assistant's run that named no namespace is bound for
+        none it can name (as in ``consolidate.py``, which refuses on the same rule).
         """
         entries = await self._read(inboxes_namespace(prefix))
         return {tuple(ns) for e in entries if (ns := (e.get("value") or {}).get("namespace"))}

@@ -197,6 +197,23 @@ def test_consolidation_merges_planted_duplicates_keeps_the_bound_and_is_undoable
         assert ex.cancel(pending) == 1
 
 
+def test_a_plain_run_naming_no_namespace_holds_back_the_default_namespaces_consolidation(
+    server: Server,
+) -> None:
+    # langmem's executor and a plain runs.create name no namespace: capture binds the
+    # turn to the server's default (here "memories"), so consolidation there waits for it.
+    thread = str(uuid.uuid4())
+    with get_sync_client(url=server.url, api_key=None) as sdk:
+        sdk.threads.create(thread_id=thread)
+        sdk.runs.create(thread, "memory_manager", input=message("I love jazz."), after_seconds=300)
+    with _executor(server, ("memories",), None) as ex:
+        try:
+            with pytest.raises(ConsolidationError, match="wait in an inbox"):
+                ex.consolidate()
+        finally:
+            ex.cancel(thread)  # its run and inbox entry (not this executor's submission)
+
+
 def test_consolidation_retires_a_planted_contradiction_and_merges_duplicates_losing_no_fact(
     server: Server,
 ) -> None:
