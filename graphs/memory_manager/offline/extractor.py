@@ -28,6 +28,7 @@ from graphs.memory_manager.offline.facts import (
     profile_key,
     replaced,
     same_wording,
+    settled_key,
 )
 from graphs.memory_manager.offline.memory_types import apply_to_profile, collection_value
 from graphs.memory_manager.offline.slots import memory_slot
@@ -159,6 +160,10 @@ async def extract_offline(context: Context, batch: Batch, store: BaseStore) -> N
         )
         if value is None:
             continue
+        settled = settled_key(namespace, fact)
+        if settled and settled not in written and await store.aget(namespace, settled):
+            # "works as an engineer at Globex" after "is a nurse": the job it names is newer.
+            await store.adelete(namespace, settled)
         key = fact_key(namespace, fact)
         existing = await store.aget(namespace, key)
         # An existing key is an update; a new one may still be a known fact in other words.

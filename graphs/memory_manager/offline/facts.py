@@ -41,6 +41,8 @@ class Fact:
     message_id: str
     obj: str = ""
     """What the fact is about ("Lisbon", "tea", "34"): the value a typed memory stores."""
+    settles: str | None = None
+    """Another slot this fact answers too (its older memory is replaced): see ``rules``."""
 
 
 def _ident(fact: Fact) -> str:
@@ -101,9 +103,11 @@ def extract_facts(messages: Sequence[Mapping[str, Any]]) -> list[Fact]:
             if found is None:
                 liked = None
                 continue
-            fact = Fact(found.kind, found.text, found.slot, msg["id"], found.obj)
+            fact = Fact(found.kind, found.text, found.slot, msg["id"], found.obj, found.settles)
             taste = fact.slot is not None and fact.slot.startswith("taste:")
             liked = _ident(fact) if taste else None
+            if fact.settles:
+                by_key.pop(f"slot:{fact.settles}", None)  # said before it in this batch
             by_key.pop(_ident(fact), None)  # re-insert so the order follows the conversation
             by_key[_ident(fact)] = fact
     return list(by_key.values())
@@ -138,7 +142,16 @@ def replaced(text: str, change: Replacement) -> str | None:
 
 def fact_key(namespace: Sequence[str], fact: Fact) -> str:
     """The store key of a fact: one per slot, or one per distinct text."""
-    return uuid.uuid5(_KEY_NAMESPACE, "\x1f".join([*namespace, _ident(fact)])).hex
+    return slot_key(namespace, _ident(fact))
+
+
+def settled_key(namespace: Sequence[str], fact: Fact) -> str | None:
+    """The store key of the other slot ``fact`` answers (its memory is replaced), if any."""
+    return slot_key(namespace, f"slot:{fact.settles}") if fact.settles else None
+
+
+def slot_key(namespace: Sequence[str], ident: str) -> str:
+    return uuid.uuid5(_KEY_NAMESPACE, "\x1f".join([*namespace, ident])).hex
 
 
 def profile_key(namespace: Sequence[str], name: str) -> str:

@@ -263,6 +263,8 @@ class Match:
     slot: str | None
     text: str
     obj: str
+    settles: str | None = None
+    """Another slot the fact answers too: "works as an engineer at Globex" tells the job."""
 
 
 Check = Callable[[dict[str, str], str], bool]
@@ -1086,8 +1088,16 @@ def _match(clause: str) -> Match | None:
         text = re.sub(r"\s+", " ", rule.template.format(**fields)).replace(" .", ".")
         text = re.sub(r"[.!]+\.$", ".", text)
         slot = _slot(rule, fields)
-        return Match(_kind(rule, fields, slot), slot, text, fields.get("obj", ""))
+        kind, obj = _kind(rule, fields, slot), fields.get("obj", "")
+        return Match(kind, slot, text, obj, _settles(rule, groups, slot))
     return None
+
+
+def _settles(rule: _Rule, groups: dict[str, str], slot: str | None) -> str | None:
+    # A post at a named employer ("a nurse at St Mary's", "joined Shopify as an engineer")
+    # is keyed by the employer, and says the job as well: an older "is a nurse" is replaced.
+    named_post = rule.slot in ("job", "job?") or bool(groups.get("org"))
+    return "job" if slot == "work" and named_post else None
 
 
 # A new value said against the old one, with nothing naming the attribute: "Actually it's Marta,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sdk_client.records import history_namespace
 from tests.schemas import NOTE, PREFERENCE
 from tests.schemas import USER as PROFILE
 
@@ -120,3 +121,16 @@ async def test_a_memory_is_embedded_once_by_its_text(indexed_app, indexed_store)
         "Memory": {"content.content"},  # its text alone, not again wrapped in JSON
         "Note": {"content.content", "content"},  # a typed memory: every configured field
     }
+
+
+async def test_a_post_at_a_named_employer_replaces_an_older_bare_job_in_history(app, store):
+    await say(app, "I'm a software engineer.", "I love chess.")
+    await say(app, "I work as a software engineer at Globex.")
+    assert contents(store) == ["User likes chess.", "User works as a software engineer at Globex."]
+    deleted = [h.value for h in store.search(history_namespace(("memories",)), limit=50)]
+    deleted = [v for v in deleted if v["event"] == "deleted"]
+    assert [v["before"]["content"]["content"] for v in deleted] == ["User is a software engineer."]
+    # The job said only in a later run is kept beside the employer: nothing to replace.
+    await say(app, "I work at Initech.", namespace=["memories", "b"])
+    await say(app, "I'm a pilot.", namespace=["memories", "b"])
+    assert contents(store, ("memories", "b")) == ["User is a pilot.", "User works at Initech."]

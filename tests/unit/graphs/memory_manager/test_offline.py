@@ -71,6 +71,23 @@ def test_a_dislike_replaces_a_like_of_the_same_thing():
     assert fact_key(("m",), extract_facts(msgs)[0]) == fact_key(("m",), extract_facts(later)[0])
 
 
+def test_a_post_at_a_named_employer_replaces_the_bare_job_said_before_it():
+    assert facts("I'm a nurse.", "I work as a software engineer at Globex.") == [
+        "User works as a software engineer at Globex."
+    ]
+    assert facts("I'm a nurse.", "I just joined Shopify as an engineer.") == [
+        "User works at Shopify as an engineer."
+    ]
+    # An employer alone says nothing of the job; a post at no named employer is the job.
+    assert facts("I'm a nurse.", "I work at Globex.") == [
+        "User is a nurse.",
+        "User works at Globex.",
+    ]
+    assert facts("I'm a nurse.", "I work as a nurse at a hospital.") == [
+        "User works as a nurse at a hospital."
+    ]
+
+
 def test_keys_are_per_slot_or_per_text_and_per_namespace():
     msgs = normalize_payload(
         {"messages": [{"role": "user", "content": "I live in Paris. I love tea."}]}
