@@ -15,7 +15,8 @@ a conversation, and ``extract`` stages deletes here instead of extracting:
    retired until the namespace holds that many.
 
 That is the offline plan. With a chat model configured, steps 1 and 2 are the model's
-instead: one call per namespace, its answer checked (:mod:`.consolidate_model`).
+instead: one call per namespace (per window of a large one), its answer checked
+(:mod:`.consolidate_model`).
 
 Retiring is a delete that ``commit`` records in the memory's history (``cause:
 consolidation``), so every one can be undone (``memory-reflect undo``). It never
@@ -174,7 +175,7 @@ async def consolidate(
     """The deletes that consolidate ``namespace`` (staged: ``commit`` applies and records them).
 
     Offline (no ``model``) the plan is the rules' (:func:`plan_retirements`); with a
-    model, the model's answer (:mod:`.consolidate_model`, one call), then the bound.
+    model, the model's answers (:mod:`.consolidate_model`, a call per window), then the bound.
 
     Raises:
         ConsolidationRefusedError: extraction for the namespace is pending, the plan

@@ -1,4 +1,4 @@
-"""Consolidation on the LLM path: one model call per namespace, its answer checked, tokens kept.
+"""Consolidation on the LLM path: a model call per namespace (per window), answers checked.
 
 The model is a scripted fake in-process, and the scripted OpenAI-compatible endpoint on
 127.0.0.1 where the real client (``init_chat_model`` → langchain-openai → HTTP) must run.
@@ -15,8 +15,15 @@ from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.memory import InMemoryStore
 
+import graphs.memory_manager.consolidate_model as consolidate_model
 import graphs.memory_manager.extractors as extractors
-from graphs.memory_manager.consolidate_model import TOOL, ModelAnswerError, listing, read
+from graphs.memory_manager.consolidate_model import (
+    TOOL,
+    ModelAnswerError,
+    listing,
+    read,
+    windows,
+)
 from graphs.memory_manager.graph import builder
 from sdk_client.records import history_namespace
 from tests.fakes import ToolCallingFake
@@ -178,3 +185,31 @@ async def test_a_memory_written_while_the_model_thinks_is_not_retired(monkeypatc
     assert out["changes"]["deleted"] == ["memories/cat"]
     assert store.get(NS, "porto").value["content"]["content"] == "User lives in Madrid."
     assert [e.value["key"] for e in store.search(history_namespace(NS))] == ["cat"]
+
+
+def test_a_long_namespace_is_shown_in_windows_each_attribute_kept_together():
+    homes = [(f"home-{n}", f"User lives in City{n}.", float(n)) for n in range(3)]
+    chatter = [
+        (f"note-{n}", f"User noted thing number {n:03d} " + "x" * 60, 0.0) for n in range(40)
+    ]
+    limit = len(listing(homes)) + 400
+    got = windows([*chatter[:20], *homes, *chatter[20:]], limit)
+    assert len(got) > 2 and all(len(listing(w)) <= limit for w in got)
+    assert sorted(m[0] for w in got for m in w) == sorted(m[0] for m in [*homes, *chatter])
+    assert any({m[0] for m in homes} <= {m[0] for m in w} for w in got), "the homes share one"
+    # A namespace that fits is one window; one memory longer than the limit is its own.
+    assert windows(homes) == [sorted(homes, key=lambda m: m[1])]
+    big = ("big", "User says " + "y" * 500, 0.0)
+    assert [big] in windows([big, *homes], limit=200)
+
+
+async def test_each_window_is_its_own_call_and_their_retirements_add_up(fake_model, monkeypatch):
+    # At 300 characters the five planted memories are two windows: the homes and the job,
+    # then the two cats; each window's answer retires one.
+    monkeypatch.setattr(consolidate_model, "WINDOW_CHARS", 300)
+    fake_model(retire(("porto", "contradicted by lisbon")), retire(("cat", "duplicates tom")))
+    store = _planted()
+    app = builder.compile(store=store, checkpointer=InMemorySaver())
+    out = await app.ainvoke(CONSOLIDATE, CONFIG, context={"model": FAKE_MODEL})
+    assert out["usage"]["model_calls"] == 2
+    assert sorted(out["changes"]["deleted"]) == ["memories/cat", "memories/porto"]
