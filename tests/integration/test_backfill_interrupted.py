@@ -112,6 +112,12 @@ def reference(server, tmp_path_factory) -> dict[str, list[str]]:
     return got
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    # A suite started in the background (`make test-slow &`) has SIGINT ignored, and a
+    # child inherits that: Python then never raises KeyboardInterrupt, and Ctrl-C is lost.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Cli:
     """``memory-reflect backfill`` in a process of its own, its output in a file."""
 
@@ -121,8 +127,9 @@ class Cli:
         cmd = [sys.executable, "-m", "sdk_client.cli", "--url", url, "backfill", "--plain"]
         with self.out.open("w") as out:
             self.proc = subprocess.Popen(
-                [*cmd, *args, str(file)], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env
-            )
+                [*cmd, *args, str(file)], stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
+                preexec_fn=_ctrl_c_as_at_a_terminal,
+            )  # fmt: skip
 
     def output(self) -> str:
         return self.out.read_text()
