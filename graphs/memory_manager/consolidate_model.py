@@ -137,7 +137,7 @@ def windows(memories: Sequence[ListedMemory], limit: int | None = None) -> list[
     size = 0
     for memory in sorted(memories, key=affinity):
         line = len(listing([memory])) + 1
-        if not out or (size + line > limit and out[-1]):
+        if not out or size + line > limit:
             out.append([])
             size = 0
         out[-1].append(memory)
@@ -150,15 +150,15 @@ async def model_retirements(context: Context, memories: Sequence[ListedMemory]) 
 
     A window of fewer than two memories has nothing to merge or contradict: no call.
     """
-    if context.model is None:
-        return {}
+    if context.model is None or len(memories) < 2:
+        return {}  # nothing to compare: no model is even built
+    llm: Any = chat_model(context.model, context.model_timeout)
+    # Forced: a model free to answer in prose would give nothing to check.
+    bound = llm.bind_tools([RetireMemories], tool_choice=TOOL)
     retired: dict[str, str] = {}
     for window in windows(memories):
         if len(window) < 2:
             continue
-        llm: Any = chat_model(context.model, context.model_timeout)
-        # Forced: a model free to answer in prose would give nothing to check.
-        bound = llm.bind_tools([RetireMemories], tool_choice=TOOL)
         reply = await bound.ainvoke(
             [SystemMessage(CONSOLIDATION_INSTRUCTIONS), HumanMessage(listing(window))]
         )
