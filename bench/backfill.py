@@ -208,17 +208,21 @@ class Target:
     api_key: str | None = None
 
 
+TARGET_NAMES = {"dev": "langgraph dev", "cluster": "local cluster, 2 processes"}
+"""Each target's name in the rows (``Target.name``)."""
+
+
 @contextmanager
-def dev_target(jobs: int) -> Iterator[Target]:
-    """One ``langgraph dev`` with the offline extractor."""
+def dev_target(jobs: int, env: dict[str, str]) -> Iterator[Target]:
+    """One ``langgraph dev`` with the offline extractor; ``env`` on top of its environment."""
     from tests.server import isolated_env
 
-    with run_server(isolated_env(), jobs=jobs) as server:
-        yield Target("langgraph dev", server.url, server.url, server.cpu_seconds)
+    with run_server(isolated_env(**env), jobs=jobs) as server:
+        yield Target(TARGET_NAMES["dev"], server.url, server.url, server.cpu_seconds)
 
 
 @contextmanager
-def cluster_target(jobs: int) -> Iterator[Target]:
+def cluster_target(jobs: int, env: dict[str, str]) -> Iterator[Target]:
     """The local cluster of two processes, keyed, as ``bench.scaleout`` starts it.
 
     The backfill goes through the first process and the live client through the
@@ -227,14 +231,16 @@ def cluster_target(jobs: int) -> Iterator[Target]:
     from deploy.local_cluster import run_cluster
 
     key = "bench-" + uuid.uuid4().hex
-    env = {"MEMORY_MODEL": None, "LANGGRAPH_API_URL": None, "MEMORY_API_KEYS": f"bench:{key}"}
+    server: dict[str, str | None] = {
+        "MEMORY_MODEL": None, "LANGGRAPH_API_URL": None, "MEMORY_API_KEYS": f"bench:{key}", **env
+    }  # fmt: skip
     # The live client's executor reads the key from the environment; the CLI gets it too.
     with (
         patch.dict(os.environ, {"LANGGRAPH_API_KEY": key}),
-        run_cluster(2, env, jobs=jobs) as cluster,
+        run_cluster(2, server, jobs=jobs) as cluster,
     ):
         urls = cluster.urls
-        yield Target("local cluster, 2 processes", urls[0], urls[1], cluster.cpu_seconds, key)
+        yield Target(TARGET_NAMES["cluster"], urls[0], urls[1], cluster.cpu_seconds, key)
 
 
 # ------------------------------------------------------------------ the measure
@@ -312,9 +318,35 @@ def measure(target: Target, file: Path, opts: argparse.Namespace) -> list[dict[s
 
 TARGETS = {"dev": dev_target, "cluster": cluster_target}
 
+SWEEP_INTERVAL_SECONDS = 60
+"""How often the servers sweep when ``--thread-ttl-minutes`` is given."""
+
+
+def server_env(opts: argparse.Namespace) -> dict[str, str]:
+    """The servers' housekeeping: the sweeper's thread TTL if ``--thread-ttl-minutes``."""
+    if opts.thread_ttl_minutes is None:
+        return {}  # the server's default (a week): no thread of the run is deleted
+    return {"MEMORY_THREAD_TTL_MINUTES": str(opts.thread_ttl_minutes),
+            "MEMORY_SWEEP_INTERVAL_SECONDS": str(SWEEP_INTERVAL_SECONDS)}  # fmt: skip
+
+
+def kept_rows(out: Path, ran: list[str]) -> list[dict[str, Any]]:
+    """The rows of servers this run leaves out, from the record at ``out``, each with its date.
+
+    So ``--targets dev`` adds the dev server's rows beside the cluster's of an earlier
+    run rather than dropping them.
+    """
+    if not out.exists():
+        return []
+    before = json.loads(out.read_text())
+    names = {TARGET_NAMES[name] for name in ran}
+    return [{"run": before["date"], **row} for row in before.get("rows", [])
+            if row["server"] not in names]  # fmt: skip
+
 
 def run(opts: argparse.Namespace) -> dict[str, Any]:
     """Every target, each on a fresh server; a target that cannot start is noted, not fatal."""
+    head = header(opts)
     rows: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
     lines = conversations(opts.conversations, opts.seed, opts.turns)
@@ -323,16 +355,21 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         file.write_text("".join(json.dumps(line) + "\n" for line in lines))
         for name in opts.targets:
             try:
-                with TARGETS[name](opts.jobs) as target:
+                with TARGETS[name](opts.jobs, server_env(opts)) as target:
                     alone, during = measure(target, file, opts)
-                    rows += [alone, {**during, "facts_stated": facts_stated(lines)}]
+                    ttl = {"thread_ttl_min": opts.thread_ttl_minutes}
+                    rows += [{"run": head["date"], **ttl, **alone},
+                             {"run": head["date"], **ttl, **during,
+                              "facts_stated": facts_stated(lines)}]  # fmt: skip
             except Exception as err:  # the cluster's failure is reported, not fatal
                 if name != "cluster":
                     raise
                 # The cluster needs Postgres, Redis and a runtime venv; say why it is missing.
                 skipped[name] = f"{type(err).__name__}: {str(err)[:300]}"
                 print(f"cluster skipped: {skipped[name]}", file=sys.stderr)
-    return {**header(opts), "rows": rows, "skipped": skipped}
+    if not opts.smoke:
+        rows = kept_rows(opts.out, opts.targets) + rows
+    return {**head, "rows": rows, "skipped": skipped}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -347,7 +384,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--live-seconds", type=float, default=30.0, help="the baseline's length")
     p.add_argument("--timeout", type=float, default=4 * 3600, help="the backfill's, in seconds")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, for CI (one langgraph dev)")
-    p.add_argument("--out", type=Path, default=RESULTS / "backfill.json")
+    p.add_argument(
+        "--thread-ttl-minutes",
+        type=float,
+        default=None,
+        help="the servers' MEMORY_THREAD_TTL_MINUTES (swept every minute); "
+        "default: the server's own (a week)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS / "backfill.json",
+        help="the record; the rows of servers not in --targets are kept from it",
+    )
     return p
 
 

@@ -88,7 +88,8 @@ SCALEOUT_COLUMNS: Columns = [
 ]  # fmt: skip
 # backfill.json (python -m bench.backfill): a row without the backfill, then one with it
 BACKFILL_COLUMNS: Columns = [
-    ("server", "server"), ("backfill", "backfill running"), ("conversations", "conversations"),
+    ("server", "server"), ("run", "run"), ("thread_ttl_min", "thread TTL min"),
+    ("backfill", "backfill running"), ("conversations", "conversations"),
     ("turns", "turns each"), ("concurrency", "--concurrency"),
     ("conversations_per_s", "conversations/s"),
     ("cpu_ms_per_conversation", "server CPU ms/conversation"), ("facts_stated", "distinct facts stated"), ("memories", "memories written"),

@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from graphs.memory_manager.context import Context
 from graphs.memory_manager.embeddings import warm_up_index
-from graphs.server import access, copy_patch, filter_patch, history_patch, openapi
+from graphs.server import access, copy_patch, filter_patch, history_patch, openapi, scan_patch
 from graphs.server.guard import GuardRequests
 from graphs.server.inspector import ROUTES as INSPECTOR_ROUTES
 from graphs.server.jobs import start_jobs, stop_jobs
@@ -57,6 +57,7 @@ async def lifespan(_app: Starlette) -> AsyncIterator[None]:
     filter_patch.apply()
     copy_patch.apply()
     history_patch.apply()
+    scan_patch.apply()
     tasks = start_jobs()
     try:
         await warm_up

@@ -97,3 +97,8 @@ def test_backfill_bench_smoke(tmp_path, capsys):
     assert alone["live_failed"] == during["live_failed"] == 0
     # The same seed gives the same conversations (the bench is repeatable).
     assert backfill.conversations(8, 28) == backfill.conversations(8, 28)
+    # A run of one server keeps the other's rows of the record it writes over, dated.
+    assert backfill.kept_rows(out, ["cluster"]) == [
+        {"run": record["date"], **r} for r in record["rows"]
+    ]
+    assert backfill.kept_rows(out, ["dev"]) == [] == backfill.kept_rows(tmp_path / "none", ["dev"])
