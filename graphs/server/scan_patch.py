@@ -38,7 +38,7 @@ from typing import Any
 from langgraph.store.base import PutOp, SearchOp
 from langgraph.store.memory import InMemoryStore
 
-from graphs.server.workaround import Outcome, Workaround
+from graphs.server.workaround import Outcome, Workaround, patch_verified
 
 __all__ = ["ORIGINAL_FILTER", "NamespaceIndex", "apply", "filter_indexed", "probe"]
 
@@ -163,31 +163,17 @@ def _install(filter_items: Filter) -> None:
 
 
 def _apply_once() -> Outcome:
-    found = probe(ORIGINAL_FILTER)
-    if found is None:
-        logger.info(
-            "memory-reflect: langgraph %s's InMemoryStore searches without walking every "
-            "namespace; graphs/server/scan_patch.py can be removed",
-            version("langgraph"),
-        )
-        return "not needed"
-    _install(filter_indexed)
-    still = probe(filter_indexed)
-    if still is not None:
-        _install(ORIGINAL_FILTER)
-        logger.warning(
-            "memory-reflect: the store's namespace index does not fit langgraph %s (%s); "
-            "not applied",
-            version("langgraph"),
-            still,
-        )
-        return "failed"
-    logger.info(
-        "memory-reflect: the in-memory store searches a sorted index of its namespaces "
-        "(unpatched, %s)",
-        found,
+    return patch_verified(
+        logger,
+        "graphs/server/scan_patch.py",
+        probe,
+        _install,
+        ORIGINAL_FILTER,
+        filter_indexed,
+        fixed=f"langgraph {version('langgraph')}'s InMemoryStore searches without a walk",
+        active="the in-memory store searches a sorted index of its namespaces",
+        misfit=f"the namespace index does not fit langgraph {version('langgraph')}",
     )
-    return "active"
 
 
 WORKAROUND = Workaround(_apply_once)

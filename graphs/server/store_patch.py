@@ -32,7 +32,7 @@ from importlib.metadata import version
 from langgraph.store.base import PutOp
 from langgraph.store.memory import InMemoryStore
 
-from graphs.server.workaround import Outcome, Workaround
+from graphs.server.workaround import Outcome, Workaround, patch_verified
 
 __all__ = ["ISSUE", "ORIGINAL_INSERT", "apply", "insert_fanned_out", "probe"]
 
@@ -99,32 +99,17 @@ def _install(insert: Insert) -> None:
 
 
 def _apply_once() -> Outcome:
-    found = probe(ORIGINAL_INSERT)
-    if found is None:
-        logger.info(
-            "memory-reflect: %s is fixed in langgraph %s; this patch can be removed",
-            ISSUE,
-            version("langgraph"),
-        )
-        return "not needed"
-    _install(insert_fanned_out)
-    still = probe(insert_fanned_out)
-    if still is not None:
-        _install(ORIGINAL_INSERT)
-        logger.warning(
-            "memory-reflect: %s: the workaround does not fit langgraph %s (%s); not applied",
-            ISSUE,
-            version("langgraph"),
-            still,
-        )
-        return "failed"
-    logger.info(
-        "memory-reflect: workaround for %s active: identical texts in one store batch "
-        "each get their vector (unpatched, the probe gave %s)",
-        ISSUE,
-        found,
+    return patch_verified(
+        logger,
+        "graphs/server/store_patch.py",
+        probe,
+        _install,
+        ORIGINAL_INSERT,
+        insert_fanned_out,
+        fixed=f"{ISSUE} is fixed in langgraph {version('langgraph')}",
+        active=f"{ISSUE}: identical texts in one store batch each get their vector",
+        misfit=f"{ISSUE}: the workaround does not fit langgraph {version('langgraph')}",
     )
-    return "active"
 
 
 WORKAROUND = Workaround(_apply_once)

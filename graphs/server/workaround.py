@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-__all__ = ["Outcome", "Workaround", "patch_in_memory_runtime"]
+__all__ = ["Outcome", "Workaround", "patch_in_memory_runtime", "patch_verified"]
+
+T = TypeVar("T")
 
 Outcome = Literal["active", "not needed", "not installed", "failed"]
 
@@ -60,5 +62,38 @@ def patch_in_memory_runtime(
         logger.info("memory-reflect: %s; %s can be removed", fixed, patch_file)
         return "not needed"
     install(ops)
+    logger.info("memory-reflect: workaround active: %s (unpatched: %s)", active, found)
+    return "active"
+
+
+def patch_verified(
+    logger: logging.Logger,
+    patch_file: str,
+    probe: Callable[[T], str | None],
+    install: Callable[[T], None],
+    original: T,
+    replacement: T,
+    *,
+    fixed: str,
+    active: str,
+    misfit: str,
+) -> Outcome:
+    """Install ``replacement`` if ``probe(original)`` finds the fault; keep it if it then passes.
+
+    ``probe`` answers None when what it is given is fine, else what went wrong. A
+    replacement the probe still faults is taken out again (``original`` put back), so
+    an upstream change that breaks the patch costs a warning, not the server.
+    ``fixed``, ``active`` and ``misfit`` are the log's words for each outcome.
+    """
+    found = probe(original)
+    if found is None:
+        logger.info("memory-reflect: %s; %s can be removed", fixed, patch_file)
+        return "not needed"
+    install(replacement)
+    still = probe(replacement)
+    if still is not None:
+        install(original)
+        logger.warning("memory-reflect: %s (%s); not applied", misfit, still)
+        return "failed"
     logger.info("memory-reflect: workaround active: %s (unpatched: %s)", active, found)
     return "active"

@@ -6,7 +6,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from graphs.server.workaround import Outcome, Workaround, patch_in_memory_runtime
+from graphs.server.workaround import Outcome, Workaround, patch_in_memory_runtime, patch_verified
 
 LOG = logging.getLogger("tests.workaround")
 
@@ -44,3 +44,25 @@ def test_the_runtime_is_patched_only_when_the_probe_finds_the_fault(caplog):
     assert caplog.records[-1].getMessage() == (
         "memory-reflect: workaround active: on (unpatched: KeyError: '')"
     )
+
+
+def test_a_replacement_is_kept_only_if_the_probe_then_passes(caplog):
+    caplog.set_level(logging.INFO, logger=LOG.name)
+    faults = {"old": "walks", "new": None, "useless": "still walks", "fixed": None}
+    installed: list[str] = []
+
+    def run(original: str, replacement: str) -> Outcome:
+        return patch_verified(LOG, "x_patch.py", faults.get, installed.append, original,
+                              replacement, fixed="fine", active="on", misfit="no fit")  # fmt: skip
+
+    assert run("fixed", "new") == "not needed" and installed == []
+    assert caplog.records[-1].getMessage() == "memory-reflect: fine; x_patch.py can be removed"
+    assert run("old", "new") == "active" and installed == ["new"]
+    assert (
+        caplog.records[-1].getMessage()
+        == "memory-reflect: workaround active: on (unpatched: walks)"
+    )
+    installed.clear()
+    assert run("old", "useless") == "failed" and installed == ["useless", "old"]
+    assert caplog.records[-1].levelno == logging.WARNING
+    assert caplog.records[-1].getMessage() == "memory-reflect: no fit (still walks); not applied"
